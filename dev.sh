@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# sipelangi-net developer entry point.
+#   ./dev.sh setup   install system packages, the virtualenv and the package (idempotent)
+#   ./dev.sh demo    setup, then the main job on the embedded lab
+#   ./dev.sh test    setup, then ruff, mypy and the whole test suite (unit + lab)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=${SIPELANGI_VENV:-$ROOT/.venv}
+APT_PACKAGES=(frr frr-pythontools openvswitch-switch iperf3 openssh-server openssh-client
+              iproute2 ethtool procps util-linux python3 python3-venv python3-dev)
+
+need_root() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "dev.sh: run as root (the lab creates network namespaces and starts FRR, Open vSwitch and sshd)" >&2
+        exit 2
+    fi
+}
+
+install_apt() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "dev.sh: installing ${missing[*]}"
+    # Packages must not start their services: the lab starts its own daemons in namespaces.
+    local prc=/usr/sbin/policy-rc.d created=0
+    if [ ! -e "$prc" ]; then printf '#!/bin/sh\nexit 101\n' >"$prc"; chmod +x "$prc"; created=1; fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ "$created" = 1 ] && rm -f "$prc"
+    return 0
+}
+
+install_venv() {
+    local stamp="$VENV/.sipelangi-stamp" want
+    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+    [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev]"
+    echo "$want" >"$stamp"
+}
+
+setup() { need_root; install_apt; install_venv; }
+
+case "${1:-}" in
+    setup) setup ;;
+    demo)
+        setup
+        export PATH="$VENV/bin:$PATH"
+        sipelangi-net lab up
+        sipelangi-net lab status
+        sipelangi-net lab show
+        ;;
+    test)
+        setup
+        export PATH="$VENV/bin:$PATH"
+        ruff check sipelangi_net tests bench
+        mypy
+        pytest "${@:2}"
+        ;;
+    *)
+        echo "usage: ./dev.sh setup|demo|test [pytest args]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,1 @@
+"""The sipelangi-net command line (Typer). Heavy imports stay inside commands."""

@@ -1,0 +1,169 @@
+"""``sipelangi-net lab``: the lab of real network devices on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+lab_app = typer.Typer(
+    help="Build, inspect and remove the lab (FRR routers, Open vSwitch switches, servers).",
+    no_args_is_help=True,
+)
+
+InventoryOpt = typer.Option(
+    None,
+    "--inventory",
+    "-i",
+    help="Inventory directory (default: SIPELANGI_INVENTORY or ./inventory).",
+)
+JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def _paths() -> Any:
+    from sipelangi_net.lab.runtime import LabPaths
+    from sipelangi_net.paths import lab_dir
+
+    return LabPaths(lab_dir())
+
+
+def _inventory_path(inventory: Path | None) -> Path:
+    from sipelangi_net.paths import inventory_dir
+
+    return inventory or inventory_dir()
+
+
+def _say(message: str) -> None:
+    print(f"lab: {message}", file=sys.stderr)
+
+
+@lab_app.command("up")
+def up(inventory: Path | None = InventoryOpt, as_json: bool = JsonOpt) -> None:
+    """Build the lab from the inventory (harmless when it is already up)."""
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.lab.up import lab_up
+
+    inv = load_inventory(_inventory_path(inventory))
+    report = lab_up(inv, _paths(), progress=None if as_json else _say)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "already_up": report.already_up,
+                    "seconds": round(report.seconds, 3),
+                    "devices": report.devices,
+                    "hosts": report.hosts,
+                    "steps": {k: round(v, 3) for k, v in report.steps},
+                }
+            )
+        )
+    elif report.already_up:
+        _say(f"already up and healthy ({report.devices} devices, {report.hosts} hosts)")
+    else:
+        _say(f"up in {report.seconds:.1f} s: {report.devices} devices, {report.hosts} hosts")
+
+
+@lab_app.command("down")
+def down(as_json: bool = JsonOpt) -> None:
+    """Remove everything 'lab up' made (also after a crash or a half-finished up)."""
+    from sipelangi_net.lab.down import lab_down
+
+    report = lab_down(_paths())
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "processes": report.processes,
+                    "namespaces": report.namespaces,
+                    "removed_user": report.removed_user,
+                    "survivors": list(report.survivors),
+                }
+            )
+        )
+    else:
+        _say(f"down: stopped {report.processes} processes, removed {report.namespaces} namespaces")
+    if report.survivors:
+        raise typer.Exit(4)
+
+
+@lab_app.command("status")
+def status(as_json: bool = JsonOpt) -> None:
+    """Show every device, its management address and whether it answers.
+
+    Exit code 0 when the lab is up and healthy, 3 when it is down, 4 when stale.
+    """
+    from sipelangi_net.lab.status import lab_status
+
+    st = lab_status(_paths())
+    if as_json:
+        print(json.dumps(st.to_json(), indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console()
+        table = Table(title=f"sipelangi-net lab: {st.state}")
+        for col in ("device", "platform", "management", "answers", "identity / problem"):
+            table.add_column(col)
+        for d in st.devices:
+            table.add_row(
+                d.name,
+                d.platform,
+                f"{d.host}:{d.port}",
+                "yes" if d.answers else "[red]no[/]",
+                d.identity if d.answers else d.error,
+            )
+        console.print(table)
+        if st.hosts:
+            console.print("hosts: " + ", ".join(h.name + ("" if h.netns else " (missing)") for h in st.hosts))
+        for p in st.problems:
+            console.print(f"[red]problem:[/] {p}")
+    if st.state != "up":
+        raise typer.Exit(3 if st.state == "down" else 4)
+
+
+@lab_app.command("exec", context_settings={"allow_interspersed_args": False})
+def exec_(
+    device: str = typer.Argument(..., help="Lab device or host name."),
+    command: list[str] = typer.Argument(..., help="Command to run inside its namespaces (after --)."),
+) -> None:
+    """Run a command inside a lab node's namespaces (vtysh, ovs-vsctl, ping, ...)."""
+    from sipelangi_net.errors import LabError, LabNotRunningError
+    from sipelangi_net.lab.runtime import netns_path, nsenter, read_json
+
+    paths = _paths()
+    manifest = read_json(paths.manifest)
+    if manifest is None:
+        raise LabNotRunningError("the lab is not up; run 'sipelangi-net lab up'")
+    if device not in manifest.get("nodes", {}):
+        known = ", ".join(sorted(manifest.get("nodes", {})))
+        raise LabError(f"{device}: no such lab node (nodes: {known})")
+    if not netns_path(device).exists():
+        raise LabError(
+            f"{device}: its network namespace is gone; the lab is stale, run 'lab down' and 'lab up'"
+        )
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise LabError("lab exec: no command given (usage: lab exec DEVICE -- COMMAND...)")
+    argv = [*nsenter(paths, device), *command]
+    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process; exit code passes through
+
+
+@lab_app.command("show")
+def show(inventory: Path | None = InventoryOpt, as_json: bool = JsonOpt) -> None:
+    """Log in to every device (Nornir + Netmiko) and summarise its running config."""
+    from sipelangi_net.credentials import load_credentials
+    from sipelangi_net.lab.show import collect, render_table
+
+    summaries = collect(_inventory_path(inventory), load_credentials())
+    if as_json:
+        print(json.dumps([s.to_json() for s in summaries], indent=2))
+    else:
+        render_table(summaries)
+    if any(not s.ok for s in summaries):
+        raise typer.Exit(1)

@@ -1,0 +1,51 @@
+"""Entry point: ``sipelangi-net``.
+
+Exit codes: 0 success; 1 a run failed; 2 bad input (files, fields, options);
+3 this machine cannot do it (not root, missing package); 4 lab problem;
+5 a device problem; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sipelangi_net.cli.lab import lab_app
+
+app = typer.Typer(
+    name="sipelangi-net",
+    help="Network automation for the Pangkalpinang government intranet (Jaringan Intra Pemerintah) SOP.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(lab_app, name="lab")
+
+
+@app.callback()
+def _root(
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."),
+) -> None:
+    from sipelangi_net.logs import configure
+
+    configure(verbose)
+
+
+def main() -> None:
+    from sipelangi_net.errors import SipelangiError
+
+    try:
+        app()
+    except SipelangiError as exc:
+        from sipelangi_net.logs import scrub
+
+        print(f"error: {scrub(str(exc))}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

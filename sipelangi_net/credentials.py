@@ -1,0 +1,94 @@
+"""Device credentials: from the environment or a secrets file, never the inventory.
+
+Resolution, first match wins:
+
+1. ``SIPELANGI_USERNAME`` / ``SIPELANGI_PASSWORD`` / ``SIPELANGI_SSH_KEY`` /
+   ``SIPELANGI_KNOWN_HOSTS`` in the environment (each overrides the file);
+2. the secrets file named by ``--secrets`` or ``SIPELANGI_SECRETS``;
+3. ``~/.config/sipelangi-net/secrets.yaml``;
+4. the running lab's secrets file (written by ``lab up``).
+
+A secrets file readable by group or others is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from sipelangi_net.errors import SecretsError
+from sipelangi_net.paths import config_dir, lab_dir
+
+KEYS = ("username", "password", "ssh_key", "known_hosts")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: str | None = field(default=None, repr=False)
+    ssh_key: Path | None = None
+    known_hosts: Path | None = None
+    source: str = ""
+
+    def secret_values(self) -> list[str]:
+        return [self.password] if self.password else []
+
+
+def candidate_files(explicit: Path | None = None) -> list[Path]:
+    env = os.environ.get("SIPELANGI_SECRETS")
+    if explicit is not None:
+        return [explicit]
+    if env:
+        return [Path(env)]
+    return [config_dir() / "secrets.yaml", lab_dir() / "secrets.yaml"]
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SecretsError(f"{path}: secrets file not found") from None
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretsError(f"{path}: secrets file is readable by others; run: chmod 600 {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SecretsError(f"{path}: cannot read secrets file: {type(exc).__name__}") from None
+    if not isinstance(data, dict):
+        raise SecretsError(f"{path}: expected a mapping with keys {', '.join(KEYS)}")
+    unknown = set(data) - set(KEYS)
+    if unknown:
+        raise SecretsError(f"{path}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+    return {k: str(v) for k, v in data.items() if v is not None}
+
+
+def load_credentials(explicit: Path | None = None) -> Credentials:
+    values: dict[str, str] = {}
+    source = "environment"
+    for path in candidate_files(explicit):
+        if explicit is not None or os.environ.get("SIPELANGI_SECRETS") or path.exists():
+            values = _read_file(path)
+            source = str(path)
+            break
+    for key in KEYS:
+        env = os.environ.get(f"SIPELANGI_{key.upper()}")
+        if env:
+            values[key] = env
+    if "username" not in values:
+        raise SecretsError(
+            "no device credentials: set SIPELANGI_USERNAME (and SIPELANGI_SSH_KEY or"
+            " SIPELANGI_PASSWORD) or write ~/.config/sipelangi-net/secrets.yaml (mode 600)"
+        )
+    if "password" not in values and "ssh_key" not in values:
+        raise SecretsError(f"{source}: neither a password nor an ssh_key is given for {values['username']}")
+    return Credentials(
+        username=values["username"],
+        password=values.get("password"),
+        ssh_key=Path(values["ssh_key"]) if "ssh_key" in values else None,
+        known_hosts=Path(values["known_hosts"]) if "known_hosts" in values else None,
+        source=source,
+    )

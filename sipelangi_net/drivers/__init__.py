@@ -1,0 +1,1 @@
+"""Device drivers: the only modules that import paramiko, netmiko or napalm."""

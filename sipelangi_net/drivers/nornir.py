@@ -1,0 +1,58 @@
+"""Build a Nornir object from the inventory directory and the credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sipelangi_net.credentials import Credentials
+from sipelangi_net.logs import register_secret
+from sipelangi_net.platforms import Platform, spec_for
+
+
+def netmiko_extras(creds: Credentials) -> dict[str, Any]:
+    """Netmiko connection arguments: strict host keys, no agent, keys from the secrets."""
+    extras: dict[str, Any] = {
+        "ssh_strict": True,
+        "system_host_keys": False,
+        "alt_host_keys": creds.known_hosts is not None,
+        "allow_agent": False,
+        "conn_timeout": 10,
+        "auth_timeout": 10,
+        "banner_timeout": 10,
+    }
+    if creds.known_hosts is not None:
+        extras["alt_key_file"] = str(creds.known_hosts)
+    if creds.ssh_key is not None:
+        extras["use_keys"] = True
+        extras["key_file"] = str(creds.ssh_key)
+    return extras
+
+
+def open_nornir(inventory: Path, creds: Credentials, *, workers: int = 20) -> Any:
+    """A Nornir with the threaded runner whose hosts carry the credentials."""
+    from nornir import InitNornir
+    from nornir.core.inventory import ConnectionOptions
+
+    register_secret(creds.password)
+    nr = InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": workers}},
+        inventory={
+            "plugin": "SimpleInventory",
+            "options": {
+                "host_file": str(inventory / "hosts.yaml"),
+                "group_file": str(inventory / "groups.yaml"),
+                "defaults_file": str(inventory / "defaults.yaml"),
+            },
+        },
+        logging={"enabled": False},
+    )
+    extras = netmiko_extras(creds)
+    for host in nr.inventory.hosts.values():
+        host.username = creds.username
+        host.password = creds.password
+        spec = spec_for(Platform(str(host.platform)))
+        host.connection_options["netmiko"] = ConnectionOptions(
+            platform=spec.netmiko_device_type, extras=dict(extras)
+        )
+    return nr

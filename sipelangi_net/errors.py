@@ -1,0 +1,90 @@
+"""The exception tree of sipelangi-net.
+
+Every error the toolkit raises on purpose derives from :class:`SipelangiError`;
+only the CLI catches it, prints its message and maps it to an exit code.
+Messages say what was wrong, where (file and field, host, ticket) and what to do.
+
+::
+
+    SipelangiError
+    ├── ConfigError                 bad input the user can fix
+    │   ├── InventoryError          inventory/ (hosts, groups, catalogues)
+    │   └── SecretsError            credentials missing or unsafe
+    ├── EnvironmentProblem          this machine cannot do what was asked
+    │   ├── NotRootError            (PermissionError) the lab needs root
+    │   └── MissingPackageError     a program the lab needs is not installed
+    ├── LabError                    building, inspecting or tearing down the lab
+    │   └── LabNotRunningError      a lab command needs a lab that is up
+    └── DeviceError                 talking to one device
+        ├── HostKeyError            SSH host key unknown or changed
+        ├── DeviceAuthError         (PermissionError) credentials refused
+        └── DeviceTimeout           (TimeoutError) no answer in time
+"""
+
+from __future__ import annotations
+
+
+class SipelangiError(Exception):
+    """Root of every error sipelangi-net raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(SipelangiError):
+    """Bad input that the user can fix (files, fields, options)."""
+
+    exit_code = 2
+
+
+class InventoryError(ConfigError):
+    """The inventory (Nornir hosts/groups/defaults or a catalogue) is invalid."""
+
+
+class SecretsError(ConfigError):
+    """Credentials are missing, unreadable or stored unsafely."""
+
+
+class EnvironmentProblem(SipelangiError):
+    """This machine cannot do what was asked."""
+
+    exit_code = 3
+
+
+class NotRootError(EnvironmentProblem, PermissionError):
+    """The operation needs root (network namespaces, daemons)."""
+
+
+class MissingPackageError(EnvironmentProblem):
+    """A program the lab needs is not installed."""
+
+
+class LabError(SipelangiError):
+    """Building, inspecting or tearing down the lab failed."""
+
+    exit_code = 4
+
+
+class LabNotRunningError(LabError):
+    """A lab command needs a lab that is up."""
+
+
+class DeviceError(SipelangiError):
+    """Talking to one device failed."""
+
+    exit_code = 5
+
+    def __init__(self, host: str, message: str) -> None:
+        super().__init__(f"{host}: {message}")
+        self.host = host
+
+
+class HostKeyError(DeviceError):
+    """The device's SSH host key is unknown or differs from known_hosts."""
+
+
+class DeviceAuthError(DeviceError, PermissionError):
+    """The device refused the credentials."""
+
+
+class DeviceTimeout(DeviceError, TimeoutError):
+    """The device did not answer in time."""

@@ -1,0 +1,384 @@
+"""``lab up``: build the topology on this machine.
+
+Every step is recorded in the lab's manifest before it runs, so ``lab down``
+can undo a half-finished ``up``; any failure tears down what was built.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sipelangi_net.inventory import Inventory
+from sipelangi_net.lab import down as lab_down_mod
+from sipelangi_net.lab.preflight import check_machine
+from sipelangi_net.lab.runtime import (
+    LAB_USER,
+    LabPaths,
+    netns_name,
+    nsenter,
+    read_json,
+    run,
+    write_json,
+)
+from sipelangi_net.lab.ssh import install_ssh
+from sipelangi_net.lab.topology import LabTopology, Node, build_topology
+from sipelangi_net.platforms import Platform
+from sipelangi_net.render import render
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+FRR_BINDS = {"etc": "/etc/frr", "run": "/run/frr"}
+OVS_BINDS = {"etc": "/etc/openvswitch", "run": "/run/openvswitch", "log": "/var/log/openvswitch"}
+USER_COMMENT = "sipelangi-net lab devices"
+
+
+@dataclass(frozen=True, slots=True)
+class UpReport:
+    already_up: bool
+    seconds: float
+    devices: int
+    hosts: int
+    steps: tuple[tuple[str, float], ...]
+
+
+def _binds(node: Node) -> dict[str, str]:
+    if node.platform is Platform.FRR:
+        return FRR_BINDS
+    if node.platform is Platform.OVS:
+        return OVS_BINDS
+    return {}
+
+
+class _Build:
+    def __init__(self, topo: LabTopology, paths: LabPaths, inventory: Inventory, progress: Progress) -> None:
+        self.topo = topo
+        self.paths = paths
+        self.inventory = inventory
+        self.progress = progress
+        self.manifest: dict[str, object] = {}
+        self.steps: list[tuple[str, float]] = []
+
+    def step(self, name: str, fn: Callable[[], None]) -> None:
+        self.progress(name)
+        t0 = time.monotonic()
+        fn()
+        self.steps.append((name, time.monotonic() - t0))
+        log.debug("lab up: %s took %.3f s", name, self.steps[-1][1])
+
+    def save(self) -> None:
+        write_json(self.paths.manifest, self.manifest)
+
+    # --- state, namespaces -------------------------------------------------
+    def state(self) -> None:
+        p = self.paths
+        p.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(p.root, 0o755)
+        self.manifest = {
+            "state": "building",
+            "inventory": str(self.inventory.path.resolve()),
+            "started": time.time(),
+            "created_dirs": [],
+            "created_user": False,
+            "nodes": {
+                n.name: {
+                    "kind": n.kind,
+                    "platform": n.platform.value if n.platform else None,
+                    "host": n.mgmt_host,
+                    "port": n.mgmt_port,
+                }
+                for n in self.topo.nodes.values()
+            },
+        }
+        self.save()
+        p.ns.mkdir(exist_ok=True)
+        run(["mount", "--bind", str(p.ns), str(p.ns)])
+        run(["mount", "--make-private", str(p.ns)])
+        for d in ("/run/sshd", *OVS_BINDS.values(), *FRR_BINDS.values()):
+            if not Path(d).exists():
+                Path(d).mkdir(parents=True)
+                self.manifest["created_dirs"].append(d)  # type: ignore[attr-defined]
+        self.save()
+
+    def user(self) -> None:
+        try:
+            import pwd
+
+            pwd.getpwnam(LAB_USER)
+        except KeyError:
+            self.manifest["created_user"] = True
+            self.save()
+            run(
+                [
+                    "useradd",
+                    "--system",
+                    "--no-create-home",
+                    "--home-dir",
+                    str(self.paths.home),
+                    "--shell",
+                    "/bin/sh",
+                    "--groups",
+                    "frrvty,frr",
+                    "--comment",
+                    USER_COMMENT,
+                    LAB_USER,
+                ]
+            )
+        self.paths.home.mkdir(exist_ok=True)
+        password = secrets.token_urlsafe(18)
+        run(["chpasswd"], input=f"{LAB_USER}:{password}\n")
+        self.manifest["password"] = password  # moved into secrets.yaml by ssh step, then dropped
+        self.save()
+
+    def namespaces(self) -> None:
+        lines = [f"netns add {netns_name(n)}" for n in self.topo.nodes]
+        run(["ip", "-batch", "-"], input="\n".join(lines) + "\n")
+        for node in self.topo.nodes.values():
+            self._persistent_ns(node)
+
+    def _persistent_ns(self, node: Node) -> None:
+        p = self.paths
+        ndir = p.node(node.name)
+        ndir.mkdir(parents=True, exist_ok=True)
+        p.uts_ns(node.name).touch()
+        script = [f"hostname {node.name}"]
+        args = ["unshare", f"--uts={p.uts_ns(node.name)}"]
+        binds = _binds(node)
+        if binds:
+            p.mnt_ns(node.name).touch()
+            args += [f"--mount={p.mnt_ns(node.name)}", "--propagation", "private"]
+            owner = "frr:frr" if node.platform is Platform.FRR else f"{LAB_USER}:{LAB_USER}"
+            for sub, target in binds.items():
+                (ndir / sub).mkdir(exist_ok=True)
+                shutil.chown(ndir / sub, *owner.split(":"))
+                os.chmod(ndir / sub, 0o775)
+                script.append(f"mount --bind {ndir / sub} {target}")
+        run([*args, "sh", "-ec", "; ".join(script)])
+
+    # --- links --------------------------------------------------------------
+    def links(self) -> None:
+        lines = []
+        for w in self.topo.wires:
+            lines.append(
+                f"link add name {w.a_port} netns {netns_name(w.a_node)} type veth"
+                f" peer name {w.b_port} netns {netns_name(w.b_node)}"
+            )
+        for node in self.topo.nodes.values():
+            for iface in node.interfaces:
+                if not iface.wired:
+                    ns = netns_name(node.name)
+                    peer = f"{iface.name}-nc"
+                    lines.append(
+                        f"link add name {iface.name} netns {ns} type veth peer name {peer} netns {ns}"
+                    )
+        run(["ip", "-batch", "-"], input="\n".join(lines) + "\n")
+        capacity = {}
+        for w in self.topo.wires:
+            capacity[(w.a_node, w.a_port)] = w.capacity_mbit
+            capacity[(w.b_node, w.b_port)] = w.capacity_mbit
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda n: self._node_links(n, capacity), self.topo.nodes.values()))
+
+    def _node_links(self, node: Node, capacity: dict[tuple[str, str], int]) -> None:
+        ns = netns_name(node.name)
+        ip = ["link set dev lo up"]
+        tc = []
+        for iface in node.interfaces:
+            ip.append(f"link set dev {iface.name} up")
+            if node.kind == "host" and iface.address is not None:
+                ip.append(f"addr add {iface.address} dev {iface.name}")
+            rate = capacity.get((node.name, iface.name))
+            if rate:
+                burst = max(16_000, rate * 1_000_000 // 8 // 100)
+                tc.append(
+                    f"qdisc replace dev {iface.name} root tbf rate {rate}mbit burst {burst} latency 50ms"
+                )
+        if node.kind == "host":
+            ip += [f"route add {r.prefix} via {r.nexthop}" for r in node.routes]
+        run(["ip", "-n", ns, "-batch", "-"], input="\n".join(ip) + "\n")
+        if tc:
+            run(["tc", "-n", ns, "-batch", "-"], input="\n".join(tc) + "\n")
+        # Open vSwitch's userspace datapath does not fill in offloaded checksums:
+        # every interface on a path through a switch computes its own.
+        for iface in node.interfaces:
+            run(["ip", "netns", "exec", ns, "ethtool", "-K", iface.name, "tx", "off"], check=False)
+
+    # --- daemons ------------------------------------------------------------
+    def daemons(self) -> None:
+        starters = {"router": self._start_frr, "switch": self._start_ovs, "host": self._start_host}
+        with ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(starters[n.kind], n) for n in self.topo.nodes.values()]
+            for f in futures:
+                f.result()
+
+    def _start_frr(self, node: Node) -> None:
+        etc = self.paths.node(node.name) / "etc"
+        (etc / "vtysh.conf").write_text("service integrated-vtysh-config\n")
+        (etc / "frr.conf").write_text(render("frr/base.j2", node=node))
+        for f in ("vtysh.conf", "frr.conf"):
+            shutil.chown(etc / f, "frr", "frr")
+            os.chmod(etc / f, 0o660)
+        enter = nsenter(self.paths, node.name)
+        log_file = self.paths.node(node.name) / "run" / "frr.log"
+        for daemon in ("zebra", "staticd"):
+            run(
+                [
+                    *enter,
+                    f"/usr/lib/frr/{daemon}",
+                    "-d",
+                    "-F",
+                    "traditional",
+                    "-P",
+                    "0",
+                    "--log",
+                    f"file:{log_file}",
+                ]
+            )
+        run([*enter, "vtysh", "-b"])
+
+    def _start_ovs(self, node: Node) -> None:
+        enter = nsenter(self.paths, node.name)
+        user = f"--user={LAB_USER}:{LAB_USER}"
+        run(
+            [
+                *enter,
+                "ovsdb-tool",
+                "create",
+                "/etc/openvswitch/conf.db",
+                "/usr/share/openvswitch/vswitch.ovsschema",
+            ]
+        )
+        for f in (self.paths.node(node.name) / "etc").iterdir():
+            shutil.chown(f, LAB_USER, LAB_USER)
+        run(
+            [
+                *enter,
+                "ovsdb-server",
+                "/etc/openvswitch/conf.db",
+                "--remote=punix:/run/openvswitch/db.sock",
+                "--pidfile",
+                "--detach",
+                "--log-file",
+                "-vconsole:off",
+                user,
+            ]
+        )
+        run([*enter, "ovs-vsctl", "--no-wait", "init"])
+        run(
+            [
+                *enter,
+                "ovs-vswitchd",
+                "unix:/run/openvswitch/db.sock",
+                "--pidfile",
+                "--detach",
+                "--log-file",
+                "-vconsole:off",
+            ]
+        )
+        commands: list[str] = []
+        for line in render("ovs/base.j2", node=node).splitlines():
+            if line.strip():
+                commands += ["--", *_split(line)]
+        run([*enter, "ovs-vsctl", "--timeout=20", *commands[1:]])
+
+    def _start_host(self, node: Node) -> None:
+        enter = nsenter(self.paths, node.name)
+        ndir = self.paths.node(node.name)
+        http = [
+            f"{name}:{port}" for name, proto, port in node.services if name != "iperf3" and proto == "tcp"
+        ]
+        for name, _proto, port in node.services:
+            if name == "iperf3":
+                run(
+                    [
+                        *enter,
+                        "iperf3",
+                        "-s",
+                        "-D",
+                        "-p",
+                        str(port),
+                        "--pidfile",
+                        str(ndir / f"iperf3-{port}.pid"),
+                        "--logfile",
+                        str(ndir / f"iperf3-{port}.log"),
+                    ]
+                )
+        if http:
+            args = [
+                *enter,
+                sys.executable,
+                "-m",
+                "sipelangi_net.lab.appserver",
+                "--host",
+                node.name,
+            ]
+            for item in http:
+                args += ["--serve", item]
+            with open(ndir / "appserver.log", "ab") as out:
+                proc = subprocess.Popen(
+                    args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+                )
+            (ndir / "appserver.pid").write_text(f"{proc.pid}\n")
+
+    def ssh(self) -> None:
+        password = str(self.manifest.pop("password"))
+        install_ssh(self.topo, self.paths, password=password)
+        self.save()
+
+
+def _split(line: str) -> list[str]:
+    import shlex
+
+    return shlex.split(line)
+
+
+def lab_up(
+    inventory: Inventory,
+    paths: LabPaths,
+    *,
+    progress: Progress | None = None,
+    wait: Callable[[LabTopology, LabPaths], None] | None = None,
+) -> UpReport:
+    """Build the lab for ``inventory``; tear everything down again on failure."""
+    check_machine()
+    topo = build_topology(inventory)  # validates the whole inventory before anything is touched
+    say = progress or (lambda _msg: None)
+    manifest = read_json(paths.manifest)
+    if manifest is not None and manifest.get("state") == "up":
+        from sipelangi_net.lab.status import lab_status
+
+        status = lab_status(paths)
+        if status.healthy and manifest.get("inventory") == str(inventory.path.resolve()):
+            return UpReport(True, 0.0, len(topo.devices), len(topo.hosts), ())
+        say("the existing lab is stale or from another inventory: tearing it down first")
+    if manifest is not None or lab_down_mod.leftovers(paths):
+        lab_down_mod.lab_down(paths)
+    t0 = time.monotonic()
+    b = _Build(topo, paths, inventory, say)
+    try:
+        b.step("state", b.state)
+        b.step("user", b.user)
+        b.step("namespaces", b.namespaces)
+        b.step("links", b.links)
+        b.step("daemons", b.daemons)
+        b.step("ssh", b.ssh)
+        if wait is not None:
+            b.step("wait", lambda: wait(topo, paths))
+    except BaseException:
+        log.debug("lab up failed; tearing down what was built", exc_info=True)
+        lab_down_mod.lab_down(paths)
+        raise
+    b.manifest["state"] = "up"
+    b.manifest["up_seconds"] = round(time.monotonic() - t0, 3)
+    b.save()
+    return UpReport(False, time.monotonic() - t0, len(topo.devices), len(topo.hosts), tuple(b.steps))

@@ -1,0 +1,48 @@
+"""Logging set-up and the one secret scrubber used by logs, reports and tests."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+_PATTERNS = [
+    re.compile(r"(?i)\b(password|passwd|secret|token|community)(\s*[:=]\s*|\s+)(\S+)"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+]
+_known: set[str] = set()
+REDACTED = "********"
+
+
+def register_secret(*values: str | None) -> None:
+    """Make the scrubber hide these exact values wherever they appear."""
+    _known.update(v for v in values if v and len(v) >= 4)
+
+
+def scrub(text: str, extra: Iterable[str] = ()) -> str:
+    """Return ``text`` with every known secret and secret-looking value hidden."""
+    for value in sorted({*_known, *extra}, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    return _PATTERNS[1].sub(REDACTED, text)
+
+
+class ScrubFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ScrubFilter())
+    root = logging.getLogger("sipelangi_net")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("paramiko", "netmiko", "nornir"):
+        other = logging.getLogger(noisy)
+        other.handlers[:] = [handler]
+        other.setLevel(max(level, logging.WARNING))

@@ -1,0 +1,25 @@
+"""Where the toolkit finds its files, overridable by the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def inventory_dir() -> Path:
+    return Path(os.environ.get("SIPELANGI_INVENTORY", PROJECT_ROOT / "inventory"))
+
+
+def templates_dir() -> Path:
+    return Path(os.environ.get("SIPELANGI_TEMPLATES", PROJECT_ROOT / "templates"))
+
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "sipelangi-net"
+
+
+def lab_dir() -> Path:
+    return Path(os.environ.get("SIPELANGI_LAB_DIR", "/run/sipelangi-net/lab"))
