@@ -198,6 +198,8 @@ def _read_yaml(path: Path) -> Any:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise InventoryError(f"{where}: YAML error: {problem}") from None
+    except RecursionError:
+        raise InventoryError(f"{path}: YAML error: nested too deeply") from None
 
 
 def _describe(exc: ValidationError, prefix: str) -> str:
@@ -224,7 +226,7 @@ def _mapping(raw: Any, path: Path, *, allow_empty: bool = False) -> dict[str, An
     if not isinstance(raw, dict):
         raise InventoryError(f"{path}: expected a mapping of names to entries")
     for key in raw:
-        if not isinstance(key, str) or not re.match(NAME_PATTERN, key):
+        if not isinstance(key, str) or not re.fullmatch(NAME_PATTERN, key):
             raise InventoryError(f"{path}: {key!r} is not a valid name (lower-case letters, digits and '-')")
     return raw
 

@@ -42,7 +42,9 @@ def configure(verbosity: int) -> None:
     root = logging.getLogger("sipelangi_net")
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries log failed tasks with tracebacks; the toolkit reports failures itself.
     for noisy in ("paramiko", "netmiko", "nornir"):
         other = logging.getLogger(noisy)
         other.handlers[:] = [handler]
-        other.setLevel(max(level, logging.WARNING))
+        other.propagate = False
+        other.setLevel(logging.DEBUG if verbosity >= 3 else logging.CRITICAL)

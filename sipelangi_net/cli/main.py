@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 a run failed; 2 bad input (files, fields, options);
 3 this machine cannot do it (not root, missing package); 4 lab problem;
-5 a device problem; 130 interrupted.
+5 a device problem; 70 internal error (a bug); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -45,6 +45,19 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:
+        import logging
+
+        from sipelangi_net.logs import scrub
+
+        if logging.getLogger("sipelangi_net").isEnabledFor(logging.DEBUG):
+            raise
+        print(
+            f"error: internal error: {type(exc).__name__}: {scrub(str(exc))}"
+            " (this is a bug in sipelangi-net; rerun with -vv for the traceback and report it)",
+            file=sys.stderr,
+        )
+        sys.exit(70)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.logs import register_secret
+from sipelangi_net.logs import register_secret, scrub
 from sipelangi_net.platforms import Platform, spec_for
 
 
@@ -56,3 +56,34 @@ def open_nornir(inventory: Path, creds: Credentials, *, workers: int = 20) -> An
             platform=spec.netmiko_device_type, extras=dict(extras)
         )
     return nr
+
+
+def root_exception(multi: Any) -> BaseException | None:
+    """The innermost exception of a failed Nornir MultiResult (not the subtask wrapper)."""
+    from nornir.core.exceptions import NornirSubTaskError
+
+    found: BaseException | None = None
+    for result in multi:
+        exc = result.exception
+        if exc is not None and not isinstance(exc, NornirSubTaskError):
+            found = exc
+    return found or next((r.exception for r in multi if r.exception is not None), None)
+
+
+def describe_failure(host: str, multi: Any) -> str:
+    """One clear line for a failed host: host-key, authentication, timeout or the device's words."""
+    exc = root_exception(multi)
+    if exc is None:
+        return "failed"
+    text = str(exc)
+    name = type(exc).__name__
+    if "not found in known_hosts" in text:
+        return "host key is not in known_hosts: refusing to connect"
+    if name == "BadHostKeyException" or "does not match" in text:
+        return "host key differs from known_hosts: refusing to connect (possible man-in-the-middle)"
+    if "Authentication" in name or "Authentication" in text.split("\n", 1)[0]:
+        return "authentication refused"
+    if "Timeout" in name:
+        return "no answer (timeout)"
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), name)
+    return scrub(f"{name}: {first}")

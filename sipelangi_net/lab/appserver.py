@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import signal
 
@@ -102,7 +103,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="sipelangi-net-appserver")
     parser.add_argument("--host", required=True)
     parser.add_argument("--serve", action="append", default=[], metavar="NAME:PORT")
+    parser.add_argument("--pidfile")
     args = parser.parse_args(argv)
+    if args.pidfile:
+        with open(args.pidfile, "w", encoding="ascii") as f:
+            f.write(f"{os.getpid()}\n")
     services = []
     for item in args.serve:
         name, _, port = item.rpartition(":")

@@ -101,6 +101,9 @@ def lab_down(paths: LabPaths) -> DownReport:
         _remove_created_dirs(manifest.get("created_dirs", []))
     if paths.root.exists():
         shutil.rmtree(paths.root, ignore_errors=True)
+    parent = paths.root.parent
+    if parent.name == "sipelangi-net" and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
     if survivors:
         log.warning("lab down: processes still alive after SIGKILL: %s", survivors)
     return DownReport(len(pids), len(names), removed_user, tuple(survivors))

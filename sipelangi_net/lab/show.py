@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.logs import scrub
 from sipelangi_net.platforms import Platform, spec_for
 
 
@@ -72,7 +71,7 @@ def _collect_task(task: Any) -> Any:
 
 
 def collect(inventory: Path, creds: Credentials) -> list[DeviceSummary]:
-    from sipelangi_net.drivers.nornir import open_nornir
+    from sipelangi_net.drivers.nornir import describe_failure, open_nornir
 
     nr = open_nornir(inventory, creds)
     try:
@@ -84,9 +83,9 @@ def collect(inventory: Path, creds: Credentials) -> list[DeviceSummary]:
         multi = results[name]
         platform = str(nr.inventory.hosts[name].platform)
         if multi.failed:
-            exc = multi[0].exception or next((r.exception for r in multi if r.exception), None)
-            reason = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0]) if exc else "failed"
-            out.append(DeviceSummary(name=name, platform=platform, ok=False, error=reason))
+            out.append(
+                DeviceSummary(name=name, platform=platform, ok=False, error=describe_failure(name, multi))
+            )
         else:
             out.append(multi[0].result)
     return out

@@ -59,11 +59,13 @@ def _identity(platform: str, output: str) -> str:
     return output.strip()
 
 
-def _probe(name: str, info: dict[str, Any], creds: Credentials | None) -> DeviceStatus:
+def probe(
+    name: str, platform: str | None, host: str | None, port: int | None, creds: Credentials | None
+) -> DeviceStatus:
+    """Log in to one lab device and check that it answers with its own name."""
     from sipelangi_net.drivers.ssh import exec_command
 
-    platform = str(info["platform"])
-    host, port = str(info["host"]), int(info["port"])
+    platform, host, port = str(platform), str(host), int(port or 22)
     if not netns_path(name).exists():
         return DeviceStatus(name, platform, host, port, False, "", "network namespace missing")
     if creds is None:
@@ -101,7 +103,12 @@ def lab_status(paths: LabPaths) -> LabStatus:
     nodes: dict[str, dict[str, Any]] = manifest.get("nodes", {})
     devices = {n: i for n, i in nodes.items() if i.get("kind") != "host"}
     with ThreadPoolExecutor(16) as pool:
-        dev_status = tuple(pool.map(lambda item: _probe(item[0], item[1], creds), devices.items()))
+        dev_status = tuple(
+            pool.map(
+                lambda kv: probe(kv[0], kv[1]["platform"], kv[1]["host"], kv[1]["port"], creds),
+                devices.items(),
+            )
+        )
     hosts = tuple(HostStatus(n, netns_path(n).exists()) for n, i in nodes.items() if i.get("kind") == "host")
     problems += [f"{d.name}: {d.error}" for d in dev_status if not d.answers]
     problems += [f"{h.name}: network namespace missing" for h in hosts if not h.netns]

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from sipelangi_net.errors import LabError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.lab import down as lab_down_mod
 from sipelangi_net.lab.preflight import check_machine
@@ -41,6 +42,7 @@ Progress = Callable[[str], None]
 FRR_BINDS = {"etc": "/etc/frr", "run": "/run/frr"}
 OVS_BINDS = {"etc": "/etc/openvswitch", "run": "/run/openvswitch", "log": "/var/log/openvswitch"}
 USER_COMMENT = "sipelangi-net lab devices"
+VERIFY_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,26 +316,42 @@ class _Build:
                     ]
                 )
         if http:
-            args = [
-                *enter,
-                sys.executable,
-                "-m",
-                "sipelangi_net.lab.appserver",
-                "--host",
-                node.name,
-            ]
+            args = [*enter, "setsid", "--fork", sys.executable, "-m", "sipelangi_net.lab.appserver"]
+            args += ["--host", node.name, "--pidfile", str(ndir / "appserver.pid")]
             for item in http:
                 args += ["--serve", item]
             with open(ndir / "appserver.log", "ab") as out:
-                proc = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
-                )
-            (ndir / "appserver.pid").write_text(f"{proc.pid}\n")
+                # setsid --fork detaches the server; this child returns at once.
+                subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, check=True, timeout=10)
 
     def ssh(self) -> None:
         password = str(self.manifest.pop("password"))
         install_ssh(self.topo, self.paths, password=password)
         self.save()
+
+    def verify(self) -> None:
+        """Every device must answer over SSH, with its host key and its own name."""
+        from sipelangi_net.credentials import load_credentials
+        from sipelangi_net.lab.status import probe
+
+        creds = load_credentials(self.paths.secrets)
+        pending = list(self.topo.devices)
+        deadline = time.monotonic() + VERIFY_SECONDS
+        while True:
+            with ThreadPoolExecutor(8) as pool:
+                results = list(
+                    pool.map(lambda n: probe(n.name, n.platform, n.mgmt_host, n.mgmt_port, creds), pending)
+                )
+            failed = [r for r in results if not r.answers]
+            if not failed:
+                return
+            if time.monotonic() > deadline:
+                raise LabError(
+                    "devices do not answer after lab up: " + "; ".join(f"{r.name}: {r.error}" for r in failed)
+                )
+            names = {r.name for r in failed}
+            pending = [n for n in pending if n.name in names]
+            time.sleep(0.2)
 
 
 def _split(line: str) -> list[str]:
@@ -342,12 +360,28 @@ def _split(line: str) -> list[str]:
     return shlex.split(line)
 
 
+def _check_management_free(topo: LabTopology) -> None:
+    """Refuse to start when another program already answers on a device's management address."""
+    import socket
+
+    for node in topo.devices:
+        assert node.mgmt_host is not None and node.mgmt_port is not None
+        try:
+            with socket.create_connection((node.mgmt_host, node.mgmt_port), timeout=0.5):
+                pass
+        except OSError:
+            continue
+        raise LabError(
+            f"{node.name}: management address {node.mgmt_host}:{node.mgmt_port} is already in use by another"
+            " program; stop it or change the address in hosts.yaml"
+        )
+
+
 def lab_up(
     inventory: Inventory,
     paths: LabPaths,
     *,
     progress: Progress | None = None,
-    wait: Callable[[LabTopology, LabPaths], None] | None = None,
 ) -> UpReport:
     """Build the lab for ``inventory``; tear everything down again on failure."""
     check_machine()
@@ -363,6 +397,7 @@ def lab_up(
         say("the existing lab is stale or from another inventory: tearing it down first")
     if manifest is not None or lab_down_mod.leftovers(paths):
         lab_down_mod.lab_down(paths)
+    _check_management_free(topo)
     t0 = time.monotonic()
     b = _Build(topo, paths, inventory, say)
     try:
@@ -372,8 +407,7 @@ def lab_up(
         b.step("links", b.links)
         b.step("daemons", b.daemons)
         b.step("ssh", b.ssh)
-        if wait is not None:
-            b.step("wait", lambda: wait(topo, paths))
+        b.step("verify", b.verify)
     except BaseException:
         log.debug("lab up failed; tearing down what was built", exc_info=True)
         lab_down_mod.lab_down(paths)

@@ -1,0 +1,60 @@
+"""Lab tier: real FRR routers, Open vSwitch switches and sshd in network namespaces.
+
+The session brings the lab up once through the real CLI and always takes it
+down at the end, even when tests fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = str(Path(sys.executable).with_name("sipelangi-net"))
+
+
+def cli(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"sipelangi-net {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
+    return proc
+
+
+def lab_json(*args: str) -> Any:
+    return json.loads(cli(*args).stdout)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/lab/" in str(item.fspath):
+            item.add_marker(pytest.mark.lab)
+            if os.geteuid() != 0:
+                item.add_marker(pytest.mark.skip(reason="lab tests need root"))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[dict[str, Any]]:
+    cli("lab", "up", timeout=180)
+    try:
+        yield lab_json("lab", "status", "--json")
+    finally:
+        cli("lab", "down", check=False)
+
+
+@pytest.fixture(scope="session")
+def creds(lab: dict[str, Any]) -> Any:
+    from sipelangi_net.credentials import load_credentials
+    from sipelangi_net.paths import lab_dir
+
+    return load_credentials(lab_dir() / "secrets.yaml")
+
+
+def lab_exec(node: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return cli("lab", "exec", node, "--", *command, check=check, timeout=60)
