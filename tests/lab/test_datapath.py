@@ -49,7 +49,7 @@ def dinkes_access(lab: dict[str, Any]) -> Iterator[None]:
     )
     vtysh("dist-gerunggang", "interface eth1", f"ip address {GATEWAY}")
     lab_exec("pc-dinkes", "ip", "addr", "add", PC, "dev", "eth0")
-    lab_exec("pc-dinkes", "ip", "route", "add", "default", "via", GATEWAY.split("/")[0])
+    lab_exec("pc-dinkes", "ip", "route", "add", "default", "via", GATEWAY.split("/", maxsplit=1)[0])
     try:
         yield
     finally:
@@ -67,12 +67,10 @@ def test_opd_pc_reaches_servers_only_with_the_core_route(dinkes_access: None) ->
 
     vtysh("core-diskominfo", ROUTE)
     assert ping("10.10.10.10")
-    page = lab_exec(
-        "pc-dinkes",
-        "python3",
-        "-c",
-        "import urllib.request;print(urllib.request.urlopen('http://10.10.10.10:8001/', timeout=3).read().decode())",
+    fetch = (
+        "import urllib.request as u; print(u.urlopen('http://10.10.10.10:8001/', timeout=3).read().decode())"
     )
+    page = lab_exec("pc-dinkes", "python3", "-c", fetch)
     assert json.loads(page.stdout) == {"service": "simpeg", "host": "srv-apps", "path": "/"}
 
     vtysh("core-diskominfo", f"no {ROUTE}")
