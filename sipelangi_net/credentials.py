@@ -53,7 +53,7 @@ def _read_file(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         raise SecretsError(f"{path}: secrets file not found") from None
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SecretsError(f"{path}: secrets file is readable by others; run: chmod 600 {path}")
+        raise SecretsError(f"{path}: secrets file is accessible by group or others; run: chmod 600 {path}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -19,10 +19,17 @@ def register_secret(*values: str | None) -> None:
     _known.update(v for v in values if v and len(v) >= 4)
 
 
-def scrub(text: str, extra: Iterable[str] = ()) -> str:
-    """Return ``text`` with every known secret and secret-looking value hidden."""
+def scrub(text: str, extra: Iterable[str] = (), *, patterns: bool = True) -> str:
+    """Return ``text`` with every known secret hidden, and (``patterns``) secret-looking values too.
+
+    The toolkit's own error messages are scrubbed with ``patterns=False``: they
+    name fields such as ``password`` but never carry values, and the keyword
+    pattern would garble them.
+    """
     for value in sorted({*_known, *extra}, key=len, reverse=True):
         text = text.replace(value, REDACTED)
+    if not patterns:
+        return text
     text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return _PATTERNS[1].sub(REDACTED, text)
 

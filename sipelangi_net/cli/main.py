@@ -40,7 +40,7 @@ def main() -> None:
     except SipelangiError as exc:
         from sipelangi_net.logs import scrub
 
-        print(f"error: {scrub(str(exc))}", file=sys.stderr)
+        print(f"error: {scrub(str(exc), patterns=False)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
