@@ -38,6 +38,7 @@ install_venv() {
     want=$(sha256sum pyproject.toml | cut -d' ' -f1)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
     [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip wheel
     "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev]"
     echo "$want" >"$stamp"
 }
