@@ -54,6 +54,12 @@ def test_password_authentication_works(creds: Credentials) -> None:
     assert out.strip() == "sw-dinkes"
 
 
+def test_nornir_netmiko_with_password_only(creds: Credentials) -> None:
+    summaries = collect(ROOT / "inventory", dataclasses.replace(creds, ssh_key=None))
+    assert [s.name for s in summaries if not s.ok] == []
+    assert all(s.identity == s.name for s in summaries)
+
+
 def test_wrong_password_is_refused(creds: Credentials) -> None:
     bad = dataclasses.replace(creds, ssh_key=None, password="not-the-password")
     with pytest.raises(DeviceAuthError, match="sw-dinkes"):
