@@ -80,8 +80,13 @@ def _unmount_ns(paths: LabPaths) -> None:
 def _remove_created_dirs(dirs: list[str]) -> None:
     for d in reversed(dirs):
         path = Path(d)
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+        if not path.is_dir() or any(path.iterdir()):
+            continue
+        for _ in range(4):  # /run/netns: 'ip netns add' bind-mounts it onto itself
+            if not _mounted(path):
+                break
+            run(["umount", str(path)], check=False)
+        path.rmdir()
 
 
 def lab_down(paths: LabPaths) -> DownReport:

@@ -39,7 +39,7 @@ from sipelangi_net.render import render
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
-FRR_BINDS = {"etc": "/etc/frr", "run": "/run/frr"}
+FRR_BINDS = {"etc": "/etc/frr", "run": "/run/frr", "tmp": "/var/tmp/frr"}
 OVS_BINDS = {"etc": "/etc/openvswitch", "run": "/run/openvswitch", "log": "/var/log/openvswitch"}
 USER_COMMENT = "sipelangi-net lab devices"
 VERIFY_SECONDS = 10.0
@@ -106,11 +106,12 @@ class _Build:
         p.ns.mkdir(exist_ok=True)
         run(["mount", "--bind", str(p.ns), str(p.ns)])
         run(["mount", "--make-private", str(p.ns)])
-        for d in ("/run/sshd", *OVS_BINDS.values(), *FRR_BINDS.values()):
-            if not Path(d).exists():
-                Path(d).mkdir(parents=True)
-                self.manifest["created_dirs"].append(d)  # type: ignore[attr-defined]
+        dirs = ("/run/netns", "/run/sshd", *OVS_BINDS.values(), *FRR_BINDS.values())
+        missing = [d for d in dirs if not Path(d).exists()]
+        self.manifest["created_dirs"] = missing  # recorded before they exist: down removes them
         self.save()
+        for d in missing:
+            Path(d).mkdir(parents=True)
 
     def user(self) -> None:
         try:

@@ -39,6 +39,8 @@ def assert_clean(pids: list[int]) -> None:
         pwd.getpwnam(LAB_USER)
     proc = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
     assert "spl-" not in proc.stdout
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert "sipelangi-net" not in mounts and "/spl-" not in mounts
 
 
 def test_status_tells_a_stale_lab_and_up_repairs_it(lab: dict[str, Any]) -> None:
