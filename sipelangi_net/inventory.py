@@ -159,6 +159,26 @@ class Site(_Model):
     lab: SiteLab = SiteLab()
 
 
+class AppEndpoint(_Model):
+    server: Name
+    service: Name
+
+
+class Rates(_Model):
+    down: Annotated[int, Field(ge=0, le=10_000_000)]
+    up: Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class Application(_Model):
+    """An intranet application an OPD can request (``applications.yaml``)."""
+
+    name: Text
+    endpoints: Annotated[list[AppEndpoint], Field(min_length=1)]
+    per_user_kbit: Rates
+    concurrency: Annotated[float, Field(gt=0, le=1)]
+    qos: Literal["realtime", "video", "business", "bulk"] = "business"
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     """A managed device, with its platform resolved through groups and defaults."""
@@ -179,6 +199,7 @@ class Inventory:
     servers: ServerCatalogue
     sites: Mapping[str, Site]
     defaults: DefaultsEntry
+    applications: Mapping[str, Application]
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -385,6 +406,20 @@ def _load_sites(root: Path, check: _Checker, servers: ServerCatalogue) -> dict[s
     return sites
 
 
+def _load_applications(root: Path, servers: ServerCatalogue) -> dict[str, Application]:
+    path = root / "applications.yaml"
+    apps = _parse_entries(Application, _mapping(_read_yaml(path), path), path)
+    for name, app in apps.items():
+        for i, ep in enumerate(app.endpoints):
+            server = servers.servers.get(ep.server)
+            where = f"{path}: {name}.endpoints[{i}]"
+            if server is None:
+                raise InventoryError(f"{where}.server: unknown server {ep.server!r} (not in servers.yaml)")
+            if ep.service not in {s.name for s in server.services}:
+                raise InventoryError(f"{where}.service: {ep.server} has no service {ep.service!r}")
+    return apps
+
+
 def load_inventory(path: str | Path) -> Inventory:
     """Read and validate every file of the inventory directory at ``path``."""
     root = Path(path)
@@ -397,4 +432,13 @@ def load_inventory(path: str | Path) -> Inventory:
     links = _load_links(root, check)
     servers = _load_servers(root, check)
     sites = _load_sites(root, check, servers)
-    return Inventory(path=root, devices=devices, links=links, servers=servers, sites=sites, defaults=defaults)
+    applications = _load_applications(root, servers)
+    return Inventory(
+        path=root,
+        devices=devices,
+        links=links,
+        servers=servers,
+        sites=sites,
+        defaults=defaults,
+        applications=applications,
+    )

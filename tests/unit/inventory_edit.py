@@ -13,7 +13,15 @@ from sipelangi_net.paths import PROJECT_ROOT
 
 SHIPPED_INVENTORY = PROJECT_ROOT / "inventory"
 TEMPLATES = PROJECT_ROOT / "templates"
-INVENTORY_FILES = ("defaults.yaml", "groups.yaml", "hosts.yaml", "links.yaml", "servers.yaml", "sites.yaml")
+INVENTORY_FILES = (
+    "defaults.yaml",
+    "groups.yaml",
+    "hosts.yaml",
+    "links.yaml",
+    "servers.yaml",
+    "sites.yaml",
+    "applications.yaml",
+)
 
 
 def copy_inventory(dest: Path) -> Path:

@@ -341,6 +341,26 @@ CASES: dict[str, tuple[str, Change, tuple[str, ...]]] = {
         lambda c: c["servers"]["srv-iperf"]["services"][0].update(protocol="sctp"),
         ("servers.srv-iperf.services.0.protocol",),
     ),
+    "application on an unknown server": (
+        "applications.yaml",
+        lambda a: a["simpeg"]["endpoints"][0].update(server="srv-nowhere"),
+        ("simpeg.endpoints[0].server", "srv-nowhere"),
+    ),
+    "application on an unknown service": (
+        "applications.yaml",
+        lambda a: a["sipd"]["endpoints"][0].update(service="ftp"),
+        ("sipd.endpoints[0].service", "ftp"),
+    ),
+    "application concurrency above 1": (
+        "applications.yaml",
+        lambda a: a["vicon"].update(concurrency=1.5),
+        ("vicon.concurrency",),
+    ),
+    "application negative rate": (
+        "applications.yaml",
+        lambda a: a["email"]["per_user_kbit"].update(down=-1),
+        ("email.per_user_kbit.down",),
+    ),
 }
 
 
