@@ -9,7 +9,14 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     SipelangiError
     ├── ConfigError                 bad input the user can fix
     │   ├── InventoryError          inventory/ (hosts, groups, catalogues)
-    │   └── SecretsError            credentials missing or unsafe
+    │   ├── SecretsError            credentials missing or unsafe
+    │   └── RequestError            a request (Surat Permohonan) with a bad field
+    ├── TicketError                 the ticket record
+    │   ├── TicketNotFound          (LookupError) no such ticket
+    │   ├── WorkflowError           a move the SOP does not allow (names the missing step)
+    │   ├── ConflictError           the ticket changed under the caller; retry
+    │   ├── IntegrityError          the hash chain of events is broken
+    │   └── StoreError              the ticket store cannot be read or reached
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
     │   └── MissingPackageError     a program the lab needs is not installed
@@ -42,6 +49,36 @@ class InventoryError(ConfigError):
 
 class SecretsError(ConfigError):
     """Credentials are missing, unreadable or stored unsafely."""
+
+
+class RequestError(ConfigError):
+    """A request (Surat Permohonan) has a missing or invalid field."""
+
+
+class TicketError(SipelangiError):
+    """Something about the ticket record."""
+
+    exit_code = 6
+
+
+class TicketNotFound(TicketError, LookupError):
+    """No ticket with that id."""
+
+
+class WorkflowError(TicketError):
+    """The SOP does not allow this move now; the message names the missing step."""
+
+
+class ConflictError(TicketError):
+    """The ticket changed between reading and writing; the caller may retry."""
+
+
+class IntegrityError(TicketError):
+    """The ticket's hash chain does not verify."""
+
+
+class StoreError(TicketError):
+    """The ticket store cannot be read or reached."""
 
 
 class EnvironmentProblem(SipelangiError):

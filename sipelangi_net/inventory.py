@@ -17,18 +17,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from sipelangi_net.errors import InventoryError
 from sipelangi_net.platforms import Platform
+from sipelangi_net.validate import safe_text
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 PORT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,31}$"
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 PortName = Annotated[str, StringConstraints(pattern=PORT_PATTERN)]
-Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(safe_text)]
 Mbit = Annotated[int, Field(gt=0, le=100_000)]
 
 

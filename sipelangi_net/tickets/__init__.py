@@ -1,0 +1,1 @@
+"""The ticket record (SiPelangi) and the SOP workflow."""

@@ -1,0 +1,148 @@
+"""Typed values of the ticket record: request, moves, events, tickets, notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from sipelangi_net.tickets.sop import STEP_BY_NUMBER
+from sipelangi_net.validate import safe_text
+
+MAX_USERS = 1000
+
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(safe_text)]
+RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(safe_text)]
+LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(safe_text)]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{5,19}$")]
+TicketId = Annotated[str, StringConstraints(pattern=r"^SPL-\d{4}-\d{5}$")]
+Outcome = Literal["done", "failed", "approve", "defer"]
+JsonValue = Any
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Pic(_Frozen):
+    """The requester's contact person."""
+
+    name: RequiredText
+    phone: Phone
+    email: EmailStr
+
+
+class Letter(_Frozen):
+    """The request letter (Surat Permohonan)."""
+
+    number: RequiredText
+    date: dt.date
+
+
+class Request(_Frozen):
+    """An OPD's request for intranet access (SOP step 1)."""
+
+    opd: Annotated[str, StringConstraints(min_length=3, max_length=150), AfterValidator(safe_text)]
+    site: Key
+    pic: Pic
+    users: Annotated[int, Field(ge=1, le=MAX_USERS, strict=True)]
+    applications: Annotated[list[Key], Field(min_length=1, max_length=20)]
+    letter: Letter
+    notes: LongText = ""
+    submitted_at: dt.datetime | None = None
+
+
+def _valid_step(n: int) -> int:
+    if n not in STEP_BY_NUMBER:
+        raise ValueError("SOP steps are numbered 1 to 12")
+    return n
+
+
+class Move(_Frozen):
+    """What a caller asks the workflow to record: one SOP step done (or failed, approved, deferred)."""
+
+    step: Annotated[int, AfterValidator(_valid_step)]
+    actor: RequiredText
+    outcome: Outcome = "done"
+    note: LongText = ""
+    outputs: dict[str, JsonValue] = {}
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+
+
+class Event(_Frozen):
+    """One recorded SOP step of a ticket; hash-chained to the one before."""
+
+    ticket_id: TicketId
+    seq: int
+    step: int
+    outcome: Outcome
+    actor: str
+    role: str
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    note: str = ""
+    outputs: dict[str, JsonValue] = {}
+    prev_hash: str
+    hash: str
+
+    @property
+    def duration_s(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+    @property
+    def standard_s(self) -> int:
+        return STEP_BY_NUMBER[self.step].standard_s
+
+    @property
+    def breach(self) -> bool:
+        return self.duration_s > self.standard_s
+
+    def to_json(self) -> dict[str, JsonValue]:
+        data = self.model_dump(mode="json")
+        data["duration_s"] = round(self.duration_s, 3)
+        data["standard_s"] = self.standard_s
+        data["breach"] = self.breach
+        data["title"] = STEP_BY_NUMBER[self.step].title
+        return data
+
+
+class Ticket(_Frozen):
+    id: TicketId
+    created_at: dt.datetime
+    request: Request
+    status: str
+    events: tuple[Event, ...] = ()
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "id": self.id,
+            "created_at": self.created_at.isoformat(),
+            "status": self.status,
+            "request": self.request.model_dump(mode="json"),
+            "events": [e.to_json() for e in self.events],
+        }
+
+
+NotificationKind = Literal["schedule", "closing"]
+NotificationStatus = Literal["pending", "sent", "failed"]
+
+
+class Notification(_Frozen):
+    """A message to the requester's PIC, kept in the store's outbox until delivered."""
+
+    id: int
+    ticket_id: TicketId
+    kind: NotificationKind
+    channel: Literal["email", "webhook"]
+    recipient: str
+    subject: str
+    body: str
+    status: NotificationStatus
+    attempts: int
+    last_error: str = ""
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime
+    sent_at: dt.datetime | None = None

@@ -1,0 +1,30 @@
+"""Checks on user-supplied text, shared by the inventory, tickets and templates.
+
+A string that may reach a device CLI, a document or a log must be one line of
+printable text: no control characters (CR, LF, NUL, ESC, C1), no Unicode
+format characters (bidi overrides, zero-width joiners) and no line or
+paragraph separators. A newline in an office name would be a CLI injection.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first forbidden character of ``text`` described for an error message, or ``None``."""
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) in FORBIDDEN_CATEGORIES:
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            return f"{name} (U+{ord(ch):04X}) at position {i + 1}"
+    return None
+
+
+def safe_text(text: str) -> str:
+    """Pydantic ``AfterValidator``: refuse unsafe characters, strip surrounding blanks."""
+    bad = unsafe_character(text)
+    if bad:
+        raise ValueError(f"contains a forbidden character: {bad}")
+    return text.strip()
