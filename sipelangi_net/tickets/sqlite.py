@@ -1,0 +1,376 @@
+"""The embedded ticket store: one SQLite file, WAL, schema migrations.
+
+Every write runs in one ``BEGIN IMMEDIATE`` transaction that reads the ticket,
+checks the move against the SOP and appends the event: two processes updating
+the same ticket are serialised by SQLite's write lock, so no update is lost.
+Events are append-only (triggers refuse UPDATE and DELETE) and hash-chained.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sipelangi_net.errors import StoreError, TicketNotFound
+from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets.messages import closing_message, schedule_message
+from sipelangi_net.tickets.models import Event, Move, Notification, Request, Ticket
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: tickets, append-only events, notification outbox
+    """
+    CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        year INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        request TEXT NOT NULL,
+        status TEXT NOT NULL,
+        UNIQUE (year, number)
+    );
+    CREATE TABLE events (
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        seq INTEGER NOT NULL,
+        step INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT NOT NULL,
+        note TEXT NOT NULL,
+        outputs TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (ticket_id, seq)
+    );
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        kind TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+    CREATE INDEX tickets_created ON tickets (created_at);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+MAX_ATTEMPTS = 8
+BACKOFF_S = 30
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _ts(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _parse_ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+class SqliteStore:
+    """The default :class:`~sipelangi_net.tickets.store.TicketStore`."""
+
+    def __init__(self, path: Path, *, webhook_url: str | None = None) -> None:
+        self.path = path
+        self.webhook_url = webhook_url if webhook_url is not None else os.environ.get("SIPELANGI_WEBHOOK_URL")
+        self._conn: sqlite3.Connection | None = None
+
+    # --- connection ---------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fresh = not self.path.exists()
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            if fresh:
+                os.chmod(self.path, 0o600)  # PIC names, phones and e-mails are personal data
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the ticket database: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the ticket database: {exc.strerror or exc}") from None
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this sipelangi-net ({SCHEMA_VERSION});"
+                " upgrade sipelangi-net"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                if current == number:  # another process may have migrated meanwhile
+                    for statement in _statements(MIGRATIONS[number]):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: the ticket database is busy or locked: {exc}") from None
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # --- reading ------------------------------------------------------------
+    def _load(self, conn: sqlite3.Connection, ticket_id: str) -> Ticket:
+        row = conn.execute(
+            "SELECT id, created_at, request, status FROM tickets WHERE id = ?", (ticket_id,)
+        ).fetchone()
+        if row is None:
+            raise TicketNotFound(f"ticket {ticket_id}: not found in {self.path}")
+        events = [
+            Event(
+                ticket_id=r[0],
+                seq=r[1],
+                step=r[2],
+                outcome=r[3],
+                actor=r[4],
+                role=r[5],
+                started_at=_parse_ts(r[6]),
+                ended_at=_parse_ts(r[7]),
+                note=r[8],
+                outputs=json.loads(r[9]),
+                prev_hash=r[10],
+                hash=r[11],
+            )
+            for r in conn.execute(
+                "SELECT ticket_id, seq, step, outcome, actor, role, started_at, ended_at, note, outputs,"
+                " prev_hash, hash FROM events WHERE ticket_id = ? ORDER BY seq",
+                (ticket_id,),
+            )
+        ]
+        return Ticket(
+            id=row[0],
+            created_at=_parse_ts(row[1]),
+            request=Request.model_validate_json(row[2]),
+            status=row[3],
+            events=tuple(events),
+        )
+
+    def get(self, ticket_id: str) -> Ticket:
+        return self._load(self.conn, ticket_id)
+
+    def tickets(
+        self, *, status: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[Ticket]:
+        query = "SELECT id FROM tickets WHERE 1=1"
+        args: list[Any] = []
+        if status:
+            query += " AND status = ?"
+            args.append(status)
+        if since:
+            query += " AND created_at >= ?"
+            args.append(_ts(since))
+        if until:
+            query += " AND created_at < ?"
+            args.append(_ts(until))
+        ids = [r[0] for r in self.conn.execute(query + " ORDER BY created_at, id", args)]
+        return [self._load(self.conn, i) for i in ids]
+
+    # --- writing ------------------------------------------------------------
+    def create(self, request: Request, *, helpdesk: str) -> Ticket:
+        now = utcnow()
+        with self._write() as conn:
+            year = now.astimezone(dt.timezone(dt.timedelta(hours=7))).year
+            number = conn.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE year = ?", (year,)
+            ).fetchone()[0]
+            ticket_id = f"SPL-{year}-{number:05d}"
+            created, events = workflow.opening(ticket_id, request, helpdesk=helpdesk, now=now)
+            conn.execute(
+                "INSERT INTO tickets (id, year, number, created_at, request, status)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (ticket_id, year, number, _ts(created), request.model_dump_json(), "forwarded"),
+            )
+            for event in events:
+                self._insert_event(conn, event)
+            return self._load(conn, ticket_id)
+
+    def apply(self, ticket_id: str, move: Move) -> Ticket:
+        with self._write() as conn:
+            ticket = self._load(conn, ticket_id)
+            transition = workflow.plan(ticket, move, now=utcnow())
+            self._insert_event(conn, transition.event)
+            conn.execute("UPDATE tickets SET status = ? WHERE id = ?", (transition.status, ticket_id))
+            updated = self._load(conn, ticket_id)
+            self._enqueue(conn, updated, transition.event)
+            return updated
+
+    @staticmethod
+    def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
+        conn.execute(
+            "INSERT INTO events (ticket_id, seq, step, outcome, actor, role, started_at, ended_at, note,"
+            " outputs, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                e.ticket_id,
+                e.seq,
+                e.step,
+                e.outcome,
+                e.actor,
+                e.role,
+                _ts(e.started_at),
+                _ts(e.ended_at),
+                e.note,
+                json.dumps(e.outputs, sort_keys=True),
+                e.prev_hash,
+                e.hash,
+            ),
+        )
+
+    def _enqueue(self, conn: sqlite3.Connection, ticket: Ticket, event: Event) -> None:
+        if event.outcome != "done" or event.step not in (6, 11):
+            return
+        kind = "schedule" if event.step == 6 else "closing"
+        subject, body = (
+            schedule_message(ticket, event.outputs) if kind == "schedule" else closing_message(ticket)
+        )
+        targets = [("email", str(ticket.request.pic.email))]
+        if self.webhook_url:
+            targets.append(("webhook", self.webhook_url))
+        now = _ts(utcnow())
+        for channel, recipient in targets:
+            conn.execute(
+                "INSERT INTO notifications (ticket_id, kind, channel, recipient, subject, body, status,"
+                " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (ticket.id, kind, channel, recipient, subject, body, now, now),
+            )
+
+    # --- outbox -------------------------------------------------------------
+    _NOTIFICATION_COLUMNS = (
+        "id, ticket_id, kind, channel, recipient, subject, body, status, attempts, last_error,"
+        " created_at, next_attempt_at, sent_at"
+    )
+
+    @staticmethod
+    def _notification(r: tuple[Any, ...]) -> Notification:
+        return Notification(
+            id=r[0],
+            ticket_id=r[1],
+            kind=r[2],
+            channel=r[3],
+            recipient=r[4],
+            subject=r[5],
+            body=r[6],
+            status=r[7],
+            attempts=r[8],
+            last_error=r[9],
+            created_at=_parse_ts(r[10]),
+            next_attempt_at=_parse_ts(r[11]),
+            sent_at=_parse_ts(r[12]) if r[12] else None,
+        )
+
+    def outbox(self, *, due: dt.datetime | None = None, ticket_id: str | None = None) -> list[Notification]:
+        query = f"SELECT {self._NOTIFICATION_COLUMNS} FROM notifications WHERE status != 'sent'"  # noqa: S608
+        args: list[Any] = []
+        if due is not None:
+            query += " AND status = 'pending' AND next_attempt_at <= ?"
+            args.append(_ts(due))
+        if ticket_id is not None:
+            query += " AND ticket_id = ?"
+            args.append(ticket_id)
+        return [self._notification(r) for r in self.conn.execute(query + " ORDER BY id", args)]
+
+    def record_delivery(self, notification_id: int, *, ok: bool, error: str = "") -> Notification:
+        now = utcnow()
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {self._NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?",  # noqa: S608
+                (notification_id,),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"notification {notification_id}: not found")
+            n = self._notification(row)
+            attempts = n.attempts + 1
+            if ok:
+                conn.execute(
+                    "UPDATE notifications SET status = 'sent', attempts = ?, sent_at = ?, last_error = ''"
+                    " WHERE id = ?",
+                    (attempts, _ts(now), notification_id),
+                )
+            else:
+                status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+                retry = now + dt.timedelta(seconds=min(BACKOFF_S * 2 ** (attempts - 1), 3600))
+                conn.execute(
+                    "UPDATE notifications SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?"
+                    " WHERE id = ?",
+                    (status, attempts, error[:500], _ts(retry), notification_id),
+                )
+            row = conn.execute(
+                f"SELECT {self._NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?",  # noqa: S608
+                (notification_id,),
+            ).fetchone()
+            return self._notification(row)
+
+    def retry_failed(self, ticket_id: str | None = None) -> int:
+        """Make failed notifications pending again (``ticket notify --retry``)."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE notifications SET status = 'pending', next_attempt_at = ?"
+                " WHERE status = 'failed' AND (? IS NULL OR ticket_id = ?)",
+                (_ts(utcnow()), ticket_id, ticket_id),
+            )
+            return cur.rowcount
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (triggers keep their BEGIN ... END bodies)."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            out.append(text)
+            buf = []
+    if "\n".join(buf).strip():
+        out.append("\n".join(buf).strip())
+    return out

@@ -1,0 +1,63 @@
+"""The ticket store protocol, and how a store is chosen.
+
+Implementations: :class:`~sipelangi_net.tickets.sqlite.SqliteStore` (embedded,
+the default) and :class:`~sipelangi_net.tickets.http.HttpStore` (any server of
+the SiPelangi contract in ``docs/openapi.yaml``, e.g. ``sipelangi-net serve``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Protocol
+
+from sipelangi_net.tickets.models import Move, Notification, Request, Ticket
+
+
+class TicketStore(Protocol):
+    def create(self, request: Request, *, helpdesk: str) -> Ticket:
+        """Open a ticket: records SOP steps 1 (request) and 2 (forwarded to the Kepala Dinas)."""
+        ...
+
+    def get(self, ticket_id: str) -> Ticket: ...
+
+    def tickets(
+        self, *, status: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[Ticket]:
+        """Tickets created in [since, until), oldest first, optionally with one status."""
+        ...
+
+    def apply(self, ticket_id: str, move: Move) -> Ticket:
+        """Check ``move`` against the SOP and append its event atomically; enqueue notifications."""
+        ...
+
+    def outbox(self, *, due: dt.datetime | None = None, ticket_id: str | None = None) -> list[Notification]:
+        """Notifications not yet sent (``due``: only those whose next attempt is due by then)."""
+        ...
+
+    def record_delivery(self, notification_id: int, *, ok: bool, error: str = "") -> Notification:
+        """Mark one delivery attempt; failures are retried later with backoff."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def default_db_path() -> Path:
+    env = os.environ.get("SIPELANGI_DB")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sipelangi-net" / "tickets.db"
+
+
+def open_store(location: str | Path | None = None, *, token: str | None = None) -> TicketStore:
+    """``http(s)://...`` → the HTTP adapter; anything else is a SQLite file path."""
+    loc = str(location) if location is not None else os.environ.get("SIPELANGI_STORE", "")
+    if loc.startswith(("http://", "https://")):
+        from sipelangi_net.tickets.http import HttpStore
+
+        return HttpStore(loc, token=token or os.environ.get("SIPELANGI_TOKEN"))
+    from sipelangi_net.tickets.sqlite import SqliteStore
+
+    return SqliteStore(Path(loc) if loc else default_db_path())
