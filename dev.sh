@@ -57,7 +57,8 @@ case "${1:-}" in
     test)
         setup
         export PATH="$VENV/bin:$PATH"
-        ruff check sipelangi_net tests bench
+        ruff check sipelangi_net tests bench scripts
+        ruff format --check sipelangi_net tests bench scripts
         mypy
         pytest "${@:2}"
         ;;

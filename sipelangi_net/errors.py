@@ -16,7 +16,8 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── WorkflowError           a move the SOP does not allow (names the missing step)
     │   ├── ConflictError           the ticket changed under the caller; retry
     │   ├── IntegrityError          the hash chain of events is broken
-    │   └── StoreError              the ticket store cannot be read or reached
+    │   ├── StoreError              the ticket store cannot be read or reached
+    │   └── DeliveryError           a notification could not be delivered (recorded, retried)
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
     │   └── MissingPackageError     a program the lab needs is not installed
@@ -79,6 +80,10 @@ class IntegrityError(TicketError):
 
 class StoreError(TicketError):
     """The ticket store cannot be read or reached."""
+
+
+class DeliveryError(TicketError):
+    """One notification could not be delivered (refused before sending, or by the other end)."""
 
 
 class EnvironmentProblem(SipelangiError):

@@ -28,3 +28,13 @@ def safe_text(text: str) -> str:
     if bad:
         raise ValueError(f"contains a forbidden character: {bad}")
     return text.strip()
+
+
+def printable(text: str) -> str:
+    """``text`` with every unsafe character escaped, for echoing user input in messages."""
+    if unsafe_character(text) is None:
+        return text
+    return "".join(
+        ch if unicodedata.category(ch) not in FORBIDDEN_CATEGORIES else ch.encode("unicode_escape").decode()
+        for ch in text
+    )

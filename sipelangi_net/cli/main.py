@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a run failed; 2 bad input (files, fields, options);
 3 this machine cannot do it (not root, missing package); 4 lab problem;
-5 a device problem; 70 internal error (a bug); 130 interrupted.
+5 a device problem; 6 ticket problem (not found, move not allowed, chain broken);
+70 internal error (a bug); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 import typer
 
 from sipelangi_net.cli.lab import lab_app
+from sipelangi_net.cli.serve import serve_command
+from sipelangi_net.cli.ticket import ticket_app
 
 app = typer.Typer(
     name="sipelangi-net",
@@ -21,6 +24,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(lab_app, name="lab")
+app.add_typer(ticket_app, name="ticket")
+app.command("serve", help="Serve the SiPelangi ticket API (OpenAPI: docs/openapi.yaml) on loopback.")(
+    serve_command
+)
 
 
 @app.callback()

@@ -1,0 +1,68 @@
+"""``sipelangi-net serve``: the SiPelangi ticket API (``docs/openapi.yaml``) over the ticket database."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import typer
+
+HOWTO = "python -c 'import secrets;print(secrets.token_urlsafe(32))' > token; chmod 600 token"
+
+
+def read_token(token_file: Path | None) -> str:
+    """The API token from ``token_file`` (mode 600) or ``SIPELANGI_TOKEN``."""
+    from sipelangi_net.errors import SecretsError
+
+    if token_file is None:
+        token = os.environ.get("SIPELANGI_TOKEN", "").strip()
+        if not token:
+            raise SecretsError(
+                "no API token: pass --token-file FILE or set SIPELANGI_TOKEN; make a token file with: "
+                + HOWTO
+            )
+        return token
+    try:
+        mode = token_file.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise SecretsError(
+                f"{token_file}: token file is accessible by group or others; run: chmod 600 {token_file}"
+            )
+        token = token_file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise SecretsError(f"{token_file}: token file not found; make one with: {HOWTO}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SecretsError(f"{token_file}: cannot read the token file: {type(exc).__name__}") from None
+    if not token or len(token.split()) != 1:
+        raise SecretsError(f"{token_file}: expected one token on one line; make one with: {HOWTO}")
+    return token
+
+
+def serve_command(
+    db: Path | None = typer.Option(
+        None,
+        "--db",
+        help="Ticket database (default: SIPELANGI_DB or ~/.local/share/sipelangi-net/tickets.db).",
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback only by default)."),
+    port: int = typer.Option(8700, "--port", min=0, max=65535, help="TCP port (0: any free port)."),
+    token_file: Path | None = typer.Option(
+        None, "--token-file", help="File holding the bearer token, mode 600 (default: SIPELANGI_TOKEN)."
+    ),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a non-loopback --host (put TLS in front of it)."
+    ),
+) -> None:
+    """Serve the SiPelangi ticket API until Ctrl-C or SIGTERM."""
+    from sipelangi_net.tickets.server import serve
+    from sipelangi_net.tickets.store import default_db_path
+
+    token = read_token(token_file)
+    path = db or default_db_path()
+
+    def announce(url: str) -> None:
+        print(f"serve: {path} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+    serve(path, host, port, token, allow_remote=allow_remote, announce=announce)

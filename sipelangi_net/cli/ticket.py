@@ -1,0 +1,443 @@
+"""``sipelangi-net ticket``: the SiPelangi ticket record and the SOP workflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+ticket_app = typer.Typer(
+    help="Tickets of the SOP (SiPelangi): open, approve, defer, record steps, close.", no_args_is_help=True
+)
+
+DbOpt = typer.Option(
+    None,
+    "--db",
+    help="SQLite ticket database (default: SIPELANGI_DB or ~/.local/share/sipelangi-net/tickets.db).",
+)
+StoreOpt = typer.Option(
+    None, "--store", help="A SiPelangi server URL instead of the local database (or SIPELANGI_STORE)."
+)
+JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
+ActorOpt = typer.Option(
+    None, "--actor", help="Who does the step (default: SIPELANGI_ACTOR or the login name)."
+)
+InventoryOpt = typer.Option(None, "--inventory", "-i", help="Inventory directory (sites and applications).")
+
+
+def _store(db: Path | None, store: str | None) -> Any:
+    from sipelangi_net.tickets.store import open_store
+
+    return open_store(store or db)
+
+
+def _actor(actor: str | None) -> str:
+    return actor or os.environ.get("SIPELANGI_ACTOR") or getpass.getuser()
+
+
+def _when(value: str | None, option: str) -> dt.datetime | None:
+    from sipelangi_net.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"{option}: {value!r} is not an ISO date-time (e.g. 2026-11-28T09:30+07:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        raise ConfigError(f"{option}: give a time zone (e.g. +07:00 for WIB)")
+    return parsed
+
+
+def _print_ticket(ticket: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(ticket.to_json(), indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from sipelangi_net.tickets.messages import WIB
+
+    req = ticket.request
+    console = Console()
+    console.print(f"[bold]{ticket.id}[/]  {req.opd}  site {req.site}  status [bold]{ticket.status}[/]")
+    console.print(
+        f"PIC {req.pic.name} <{req.pic.email}> {req.pic.phone}; {req.users} users; "
+        f"applications {', '.join(req.applications)}; letter {req.letter.number} ({req.letter.date})"
+    )
+    table = Table()
+    for col in ("#", "step", "outcome", "actor", "role", "ended (WIB)", "took", "standard", ""):
+        table.add_column(col)
+    for e in ticket.events:
+        took = _duration(e.duration_s)
+        mark = "[red]over standard[/]" if e.breach else "ok"
+        table.add_row(
+            str(e.seq),
+            f"{e.step} {e.to_json()['title']}",
+            e.outcome,
+            e.actor,
+            e.role,
+            e.ended_at.astimezone(WIB).strftime("%Y-%m-%d %H:%M"),
+            took,
+            _duration(e.standard_s),
+            mark,
+        )
+    console.print(table)
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _apply(db: Path | None, store: str | None, ticket_id: str, move: Any, as_json: bool) -> None:
+    st = _store(db, store)
+    try:
+        ticket = st.apply(ticket_id, move)
+        _deliver(st)
+    finally:
+        st.close()
+    _print_ticket(ticket, as_json)
+
+
+def _deliver(st: Any) -> None:
+    """Send due notifications now; a failure is recorded on the outbox and retried later."""
+    from sipelangi_net.tickets.notify import deliver_due, transports_from_env
+
+    transports = transports_from_env()
+    if transports and hasattr(st, "retry_failed"):  # the local store delivers; a server delivers its own
+        report = deliver_due(st, transports)
+        for err in report.errors:
+            print(f"notification not delivered (will retry): {err}", file=sys.stderr)
+
+
+@ticket_app.command("new")
+def new(
+    file: Path | None = typer.Option(None, "--file", "-f", help="Request letter as YAML or JSON."),
+    opd: str | None = typer.Option(None, help="Office name (OPD)."),
+    site: str | None = typer.Option(None, help="Site key from inventory/sites.yaml."),
+    pic_name: str | None = typer.Option(None, help="Contact person's name."),
+    pic_phone: str | None = typer.Option(None, help="Contact person's phone."),
+    pic_email: str | None = typer.Option(None, help="Contact person's e-mail."),
+    users: int | None = typer.Option(None, help="Number of users."),
+    app: list[str] = typer.Option([], "--app", help="Application key (repeat)."),
+    letter_number: str | None = typer.Option(None, help="Request letter number."),
+    letter_date: str | None = typer.Option(None, help="Request letter date (YYYY-MM-DD)."),
+    notes: str = typer.Option("", help="Notes."),
+    helpdesk: str | None = typer.Option(
+        None, help="Helpdesk officer opening the ticket (default: --actor rules)."
+    ),
+    inventory: Path | None = InventoryOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Open a ticket from a request letter (SOP steps 1 and 2)."""
+    from sipelangi_net.errors import RequestError
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.paths import inventory_dir
+    from sipelangi_net.tickets.intake import read_request_file, validate_request
+
+    if file is not None:
+        if (
+            any(v is not None for v in (opd, site, pic_name, pic_phone, pic_email, users, letter_number))
+            or app
+        ):
+            raise RequestError("give the request either as --file or as flags, not both")
+        raw, source = read_request_file(file), str(file)
+    else:
+        raw = {
+            k: v
+            for k, v in {
+                "opd": opd,
+                "site": site,
+                "users": users,
+                "applications": app or None,
+                "notes": notes or None,
+                "pic": {"name": pic_name, "phone": pic_phone, "email": pic_email},
+                "letter": {"number": letter_number, "date": letter_date},
+            }.items()
+            if v is not None
+        }
+        raw["pic"] = {k: v for k, v in raw["pic"].items() if v is not None}
+        raw["letter"] = {k: v for k, v in raw["letter"].items() if v is not None}
+        source = "request"
+    request = validate_request(raw, load_inventory(inventory or inventory_dir()), source=source)
+    st = _store(db, store)
+    try:
+        ticket = st.create(request, helpdesk=_actor(helpdesk))
+    finally:
+        st.close()
+    _print_ticket(ticket, as_json)
+
+
+@ticket_app.command("list")
+def list_(
+    status: str | None = typer.Option(None, help="Only tickets with this status."),
+    since: str | None = typer.Option(None, help="Created at or after (ISO date-time with zone)."),
+    until: str | None = typer.Option(None, help="Created before (ISO date-time with zone)."),
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List tickets."""
+    st = _store(db, store)
+    try:
+        tickets = st.tickets(status=status, since=_when(since, "--since"), until=_when(until, "--until"))
+    finally:
+        st.close()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": t.id,
+                        "status": t.status,
+                        "opd": t.request.opd,
+                        "site": t.request.site,
+                        "created_at": t.created_at.isoformat(),
+                    }
+                    for t in tickets
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    for t in tickets:
+        print(f"{t.id}  {t.status:<14} {t.request.site:<16} {t.request.opd}")
+
+
+@ticket_app.command("show")
+def show(
+    ticket_id: str, db: Path | None = DbOpt, store: str | None = StoreOpt, as_json: bool = JsonOpt
+) -> None:
+    """Show a ticket with every SOP step, its time and the standard (breaches marked)."""
+    st = _store(db, store)
+    try:
+        ticket = st.get(ticket_id)
+    finally:
+        st.close()
+    _print_ticket(ticket, as_json)
+
+
+@ticket_app.command("approve")
+def approve(
+    ticket_id: str,
+    actor: str | None = ActorOpt,
+    note: str = typer.Option("", help="Disposition note."),
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Kepala Dinas approves the request (SOP step 3: YA)."""
+    from sipelangi_net.tickets.models import Move
+
+    _apply(
+        db, store, ticket_id, _move(Move, step=3, actor=_actor(actor), outcome="approve", note=note), as_json
+    )
+
+
+@ticket_app.command("defer")
+def defer(
+    ticket_id: str,
+    note: str = typer.Option(..., help="The Kepala Dinas's consideration (why it is deferred)."),
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Kepala Dinas defers the request with a consideration (SOP step 3: TIDAK)."""
+    from sipelangi_net.tickets.models import Move
+
+    _apply(
+        db, store, ticket_id, _move(Move, step=3, actor=_actor(actor), outcome="defer", note=note), as_json
+    )
+
+
+@ticket_app.command("record")
+def record(
+    ticket_id: str,
+    step: int = typer.Option(..., help="SOP step number (3-12)."),
+    outcome: str = typer.Option("done", help="done or failed (step 3: approve or defer)."),
+    note: str = typer.Option("", help="Note (required when failed)."),
+    output: list[str] = typer.Option([], "--output", help="An output as key=value (repeat)."),
+    started_at: str | None = typer.Option(None, help="When the step started (ISO, with zone)."),
+    ended_at: str | None = typer.Option(None, help="When the step ended (ISO, with zone; default now)."),
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Record an SOP step done by hand (e.g. step 9, the signed handover)."""
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets.models import Move
+
+    outputs: dict[str, str] = {}
+    for item in output:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--output {item!r}: expected key=value")
+        outputs[key] = value
+    move = _move(
+        Move,
+        step=step,
+        actor=_actor(actor),
+        outcome=outcome,
+        note=note,
+        outputs=outputs,
+        started_at=_when(started_at, "--started-at"),
+        ended_at=_when(ended_at, "--ended-at"),
+    )
+    _apply(db, store, ticket_id, move, as_json)
+
+
+@ticket_app.command("close")
+def close(
+    ticket_id: str,
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Helpdesk closes the ticket (SOP step 11); the requester is notified (step 12)."""
+    from sipelangi_net.tickets.models import Move
+
+    _apply(db, store, ticket_id, _move(Move, step=11, actor=_actor(actor)), as_json)
+
+
+@ticket_app.command("verify")
+def verify(
+    ticket_id: str, db: Path | None = DbOpt, store: str | None = StoreOpt, as_json: bool = JsonOpt
+) -> None:
+    """Check the ticket's hash chain: any edit to an earlier event is found (exit 6)."""
+    from sipelangi_net.errors import IntegrityError
+    from sipelangi_net.tickets.chain import verify as verify_chain
+
+    st = _store(db, store)
+    try:
+        ticket = st.get(ticket_id)
+    finally:
+        st.close()
+    problems = verify_chain(ticket)
+    if as_json:
+        print(
+            json.dumps(
+                {"id": ticket.id, "ok": not problems, "events": len(ticket.events), "problems": problems}
+            )
+        )
+        if problems:
+            raise typer.Exit(IntegrityError.exit_code)
+        return
+    if problems:
+        raise IntegrityError("; ".join(problems))
+    print(f"{ticket.id}: {len(ticket.events)} events, hash chain verified")
+
+
+@ticket_app.command("sla")
+def sla(
+    since: str | None = typer.Option(None, help="Events that ended at or after (ISO date-time with zone)."),
+    until: str | None = typer.Option(None, help="Events that ended before (ISO date-time with zone)."),
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Time per SOP step against the standard: count, median, share within standard."""
+    from sipelangi_net.tickets.sla import summarise
+
+    st = _store(db, store)
+    try:
+        tickets = st.tickets()
+    finally:
+        st.close()
+    rows = summarise(tickets, since=_when(since, "--since"), until=_when(until, "--until"))
+    if as_json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Waktu per langkah SOP terhadap standar")
+    for col in ("step", "standard", "count", "median", "within standard", "breaches"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            f"{r.step} {r.title}",
+            _duration(r.standard_s),
+            str(r.count),
+            _duration(r.median_s) if r.median_s is not None else "-",
+            f"{r.within_standard:.0%}" if r.within_standard is not None else "-",
+            str(r.breaches),
+        )
+    Console().print(table)
+
+
+def _move(model: Any, **fields: Any) -> Any:
+    from pydantic import ValidationError
+
+    from sipelangi_net.errors import RequestError
+    from sipelangi_net.validate import printable
+
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        field = ".".join(printable(str(p)) for p in err["loc"])
+        raise RequestError(f"--{field.replace('_', '-')}: {err['msg']}") from None
+
+
+@ticket_app.command("notify")
+def notify(
+    retry: bool = typer.Option(False, "--retry", help="Also retry notifications that failed too often."),
+    ticket_id: str | None = typer.Option(None, "--ticket", help="Only this ticket's notifications."),
+    db: Path | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Deliver due notifications to the requesters' PICs (SMTP and/or webhook, from the environment).
+
+    Exit 0 when nothing failed, 1 when a delivery failed (it stays queued and is retried).
+    """
+    from sipelangi_net.tickets.notify import deliver_due, transports_from_env
+    from sipelangi_net.tickets.sqlite import SqliteStore
+    from sipelangi_net.tickets.store import default_db_path
+
+    transports = transports_from_env()
+    st = SqliteStore(db or default_db_path())
+    try:
+        retried = st.retry_failed(ticket_id) if retry else 0
+        report = deliver_due(st, transports)
+        waiting = len(st.outbox(ticket_id=ticket_id))
+    finally:
+        st.close()
+    result = {
+        "sent": report.sent,
+        "failed": report.failed,
+        "skipped": report.skipped,
+        "retried": retried,
+        "still_queued": waiting,
+        "errors": list(report.errors),
+        "channels": sorted(transports),
+    }
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"sent {report.sent}, failed {report.failed}, skipped {report.skipped} (no channel configured),"
+            f" still queued {waiting}; channels: {', '.join(sorted(transports)) or 'none'}"
+        )
+        for err in report.errors:
+            print(f"  {err}", file=sys.stderr)
+    if report.failed:
+        raise typer.Exit(1)

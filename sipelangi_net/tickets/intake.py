@@ -1,0 +1,87 @@
+"""Turn a request letter (file or flags) into a validated :class:`Request` (pure but for reading the file).
+
+Every problem is one :class:`RequestError` naming the file and the field;
+nothing is stored until the request is valid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sipelangi_net.errors import RequestError
+from sipelangi_net.inventory import Inventory
+from sipelangi_net.tickets.models import Request
+from sipelangi_net.validate import printable
+
+MAX_FILE_BYTES = 256 * 1024
+
+
+def read_request_file(path: Path) -> Any:
+    """The raw content of a request file (YAML or JSON)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise RequestError(f"{path}: too large for a request ({MAX_FILE_BYTES // 1024} KiB at most)")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RequestError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise RequestError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise RequestError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise RequestError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise RequestError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise RequestError(f"{path}: nested too deeply") from None
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(printable(str(p)) for p in loc) or "request"
+
+
+def _message(exc: ValidationError, source: str) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    msg = first["msg"]
+    if first["type"] == "missing":
+        msg = "is required"
+    elif first["type"] == "extra_forbidden":
+        msg = "is not a field of a request"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{source}: {_field(tuple(first['loc']))}: {msg}{more}"
+
+
+def validate_request(raw: Any, inventory: Inventory, *, source: str = "request") -> Request:
+    """Validate ``raw`` (from a file or flags) against the model and the inventory's catalogues."""
+    if not isinstance(raw, dict):
+        raise RequestError(f"{source}: a request is a mapping of fields (opd, site, pic, users, ...)")
+    try:
+        request = Request.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestError(_message(exc, source)) from None
+    if request.site not in inventory.sites:
+        known = ", ".join(sorted(inventory.sites))
+        raise RequestError(f"{source}: site: unknown site {request.site!r} (sites: {known})")
+    seen: set[str] = set()
+    for i, app in enumerate(request.applications):
+        if app not in inventory.applications:
+            known = ", ".join(sorted(inventory.applications))
+            raise RequestError(
+                f"{source}: applications[{i}]: unknown application {app!r} (applications: {known})"
+            )
+        if app in seen:
+            raise RequestError(f"{source}: applications[{i}]: {app!r} is listed twice")
+        seen.add(app)
+    return request
