@@ -152,6 +152,7 @@ class SiteLab(_Model):
 
 class Site(_Model):
     opd: Text
+    address: Text = ""
     kecamatan: Text
     distribution: PortRef
     access_switch: AccessSwitch

@@ -33,7 +33,15 @@ def generate_inventory(out: Path, *, sites: int, source: Path | None = None) -> 
     """Write an inventory with ``sites`` OPD sites to ``out`` and return it."""
     src = source or inventory_dir()
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("groups.yaml", "defaults.yaml", "servers.yaml", "applications.yaml"):
+    for name in (
+        "groups.yaml",
+        "defaults.yaml",
+        "servers.yaml",
+        "applications.yaml",
+        "ipam.yaml",
+        "devices.yaml",
+        "calendar.yaml",
+    ):
         shutil.copy(src / name, out / name)
     dists = max(1, -(-sites // SITES_PER_DIST))
     hosts: dict[str, Any] = {

@@ -1,0 +1,1 @@
+"""Needs analysis and preparation (SOP steps 4-5)."""

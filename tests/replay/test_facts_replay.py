@@ -1,0 +1,70 @@
+"""Live facts parsed from recorded FRR and Open vSwitch answers match their golden files.
+
+``pytest tests/replay --update`` re-records the answers from the running lab
+(the same commands :func:`sipelangi_net.analysis.facts.gather` sends) and
+rewrites ``facts.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sipelangi_net.analysis.facts import SOURCES, DeviceFacts
+from sipelangi_net.platforms import Platform
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ANSWER_FILE = {Platform.FRR: "running-config.txt", Platform.OVS: "ports.json"}
+CASES = sorted(
+    p for platform in ANSWER_FILE for p in (FIXTURES / platform.value).glob("facts_*") if p.is_dir()
+)
+
+
+def platform_of(case: Path) -> Platform:
+    return Platform(case.parent.name)
+
+
+def parse(case: Path) -> DeviceFacts:
+    platform = platform_of(case)
+    _command, parser = SOURCES[platform]
+    return parser(case.name.removeprefix("facts_"), (case / ANSWER_FILE[platform]).read_text())
+
+
+def as_json(facts: DeviceFacts) -> dict[str, Any]:
+    """The facts plus the derived sets the needs analysis uses."""
+    doc = facts.to_json()
+    doc["subnets"] = sorted(map(str, facts.subnets()))
+    doc["vlans"] = sorted(facts.vlans())
+    return doc
+
+
+def record(case: Path) -> None:
+    """Fetch the device's answer from the running lab over SSH (host keys verified)."""
+    from sipelangi_net.credentials import load_credentials
+    from sipelangi_net.drivers.ssh import exec_command
+    from sipelangi_net.inventory import load_inventory
+
+    name = case.name.removeprefix("facts_")
+    dev = load_inventory(Path(__file__).resolve().parents[2] / "inventory").devices[name]
+    platform = platform_of(case)
+    command, _parser = SOURCES[platform]
+    answer = exec_command(name, dev.hostname, dev.port, load_credentials(), command)
+    (case / ANSWER_FILE[platform]).write_text(answer)
+
+
+def test_there_are_facts_cases_for_both_lab_platforms() -> None:
+    assert {platform_of(c) for c in CASES} == {Platform.FRR, Platform.OVS}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.parent.name}/{c.name}")
+def test_facts_match_golden(case: Path, update: bool) -> None:
+    golden = case / "facts.json"
+    if update:
+        record(case)
+    got = json.loads(json.dumps(as_json(parse(case))))
+    if update:
+        golden.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
+    assert got == json.loads(golden.read_text())
