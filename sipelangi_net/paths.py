@@ -23,3 +23,7 @@ def config_dir() -> Path:
 
 def lab_dir() -> Path:
     return Path(os.environ.get("SIPELANGI_LAB_DIR", "/run/sipelangi-net/lab"))
+
+
+def reports_dir() -> Path:
+    return Path(os.environ.get("SIPELANGI_REPORTS", PROJECT_ROOT / "reports"))

@@ -13,6 +13,7 @@ import sys
 import typer
 
 from sipelangi_net.cli.analysis import analyze_command, prepare_command, schedule_command
+from sipelangi_net.cli.deploy import deploy_command, diff_command, render_command
 from sipelangi_net.cli.lab import lab_app
 from sipelangi_net.cli.serve import serve_command
 from sipelangi_net.cli.ticket import ticket_app
@@ -29,6 +30,9 @@ app.add_typer(ticket_app, name="ticket")
 app.command("analyze")(analyze_command)
 app.command("prepare")(prepare_command)
 app.command("schedule")(schedule_command)
+app.command("render")(render_command)
+app.command("diff")(diff_command)
+app.command("deploy")(deploy_command)
 app.command("serve", help="Serve the SiPelangi ticket API (OpenAPI: docs/openapi.yaml) on loopback.")(
     serve_command
 )

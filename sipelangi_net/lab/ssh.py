@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from sipelangi_net.errors import LabError
+from sipelangi_net.lab.confirm import install_helper, session_dispatch
 from sipelangi_net.lab.runtime import LAB_USER, LabPaths, nsenter, run
 from sipelangi_net.lab.topology import LabTopology, Node
 from sipelangi_net.platforms import Platform
@@ -23,6 +24,7 @@ from sipelangi_net.platforms import Platform
 FRR_SESSION = """#!/bin/sh
 # sipelangi-net lab: SSH session of {name} (FRR): vtysh, or one command when given.
 cd /
+{commit_confirm}
 if [ -n "$SSH_ORIGINAL_COMMAND" ]; then exec /usr/bin/vtysh -H /dev/null -c "$SSH_ORIGINAL_COMMAND"; fi
 exec /usr/bin/vtysh -H /dev/null
 """
@@ -30,6 +32,7 @@ exec /usr/bin/vtysh -H /dev/null
 OVS_SESSION = """#!/bin/sh
 # sipelangi-net lab: SSH session of {name} (Open vSwitch): a shell where ovs-vsctl reaches this switch.
 cd /
+{commit_confirm}
 if [ -n "$SSH_ORIGINAL_COMMAND" ]; then exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"; fi
 PS1='{name}$ ' exec /bin/sh -i
 """
@@ -80,8 +83,11 @@ def _device(node: Node, paths: LabPaths, client_pub: str) -> str:
     host_pub = _keygen(sdir / "ssh_host_ed25519_key", node.name)
     (sdir / "authorized_keys").write_text(client_pub + "\n")
     os.chmod(sdir / "authorized_keys", 0o644)
+    assert node.platform is not None
+    helper = install_helper(sdir, paths.node(node.name) / "run")
     session = FRR_SESSION if node.platform is Platform.FRR else OVS_SESSION
-    (sdir / "session").write_text(session.format(name=node.name))
+    dispatch = session_dispatch(helper, node.platform)
+    (sdir / "session").write_text(session.format(name=node.name, commit_confirm=dispatch))
     os.chmod(sdir / "session", 0o755)
     (sdir / "sshd_config").write_text(
         SSHD_CONFIG.format(name=node.name, host=node.mgmt_host, port=node.mgmt_port, dir=sdir, user=LAB_USER)

@@ -1,0 +1,180 @@
+"""``render``, ``diff``, ``deploy``: SOP step 7, the configuration of the devices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, _store
+
+
+def _plan(st: Any, ticket_id: str) -> tuple[Any, Any]:
+    from sipelangi_net.analysis.stored import plan_of
+    from sipelangi_net.errors import WorkflowError
+
+    ticket = st.get(ticket_id)
+    plan = plan_of(ticket)
+    if plan is None:
+        raise WorkflowError(
+            f"ticket {ticket_id}: no available plan (step 4, needs analysis, must succeed first)"
+        )
+    return ticket, plan
+
+
+def _inventory(inventory: Path | None) -> Any:
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.paths import inventory_dir
+
+    return load_inventory(inventory or inventory_dir())
+
+
+def render_command(
+    ticket_id: str,
+    out: Path | None = typer.Option(
+        None, help="Folder for the configs (default: reports/<ticket>/intended)."
+    ),
+    inventory: Path | None = InventoryOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Render the intended configuration of every device the ticket's plan touches."""
+    from sipelangi_net.paths import reports_dir
+    from sipelangi_net.render import render_plan
+
+    st = _store(db, store)
+    try:
+        _ticket, plan = _plan(st, ticket_id)
+    finally:
+        st.close()
+    rendered = render_plan(plan, _inventory(inventory))
+    folder = out or reports_dir() / ticket_id / "intended"
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, str] = {}
+    for device, intended in rendered.items():
+        target = folder / f"{device}.{intended.platform}.txt"
+        target.write_text(intended.text, encoding="utf-8")
+        written[device] = str(target)
+    if as_json:
+        print(json.dumps(written, indent=2))
+    else:
+        for device, where in written.items():
+            print(f"{device}: {where}")
+
+
+def _run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | None, **kwargs: Any) -> Any:
+    from sipelangi_net.credentials import load_credentials
+    from sipelangi_net.deploy import deploy
+    from sipelangi_net.drivers.lab import open_driver
+    from sipelangi_net.paths import reports_dir
+
+    st = _store(db, store)
+    try:
+        _ticket, plan = _plan(st, ticket_id)
+    finally:
+        st.close()
+    return deploy(
+        plan,
+        _inventory(inventory),
+        load_credentials(),
+        driver_factory=open_driver,
+        backups=reports_dir() / ticket_id / "backups",
+        **kwargs,
+    )
+
+
+def diff_command(
+    ticket_id: str,
+    inventory: Path | None = InventoryOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Dry run: print per device the exact commands a deploy would send. Changes nothing."""
+    report = _run(ticket_id, inventory, db, store, dry_run=True)
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        for d in report.devices:
+            print(f"--- {d.device} ({d.platform})" + ("" if d.commands else ": no changes"))
+            for line in d.commands:
+                print(f"    {line}")
+        if not report.changed:
+            print("no changes")
+    if not report.ok:
+        from sipelangi_net.errors import DeviceError
+
+        raise DeviceError(ticket_id, report.error)
+
+
+def deploy_command(
+    ticket_id: str,
+    confirm_timeout: int = typer.Option(
+        120, help="Seconds before the devices revert on their own if not confirmed."
+    ),
+    inventory: Path | None = InventoryOpt,
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Installation (SOP step 7): backup, push with commit-confirm, post-check, confirm or roll back.
+
+    Exit 0 when every device is confirmed (or nothing had to change), 1 when the change was rolled back.
+    """
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets import workflow
+    from sipelangi_net.tickets.models import Move
+    from sipelangi_net.tickets.sqlite import utcnow
+
+    if not 10 <= confirm_timeout <= 3600:
+        raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
+    who = _actor(actor)
+    st = _store(db, store)
+    try:
+        workflow.plan(
+            st.get(ticket_id), Move(step=7, actor=who), now=utcnow()
+        )  # refuse before touching devices
+    finally:
+        st.close()
+    report = _run(ticket_id, inventory, db, store, confirm_seconds=confirm_timeout)
+    outputs = {"deploy": report.to_json()}
+    st = _store(db, store)
+    try:
+        st.apply(
+            ticket_id,
+            Move(
+                step=7,
+                actor=who,
+                outcome="done" if report.ok else "failed",
+                note="" if report.ok else report.error[:2000],
+                outputs=outputs,
+            ),
+        )
+    finally:
+        st.close()
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        for d in report.devices:
+            print(
+                f"{d.device:<20} {d.state:<12} {len(d.commands)} commands  backup {d.backup_sha256[:12]}"
+                + (f"  verified={d.verified}" if d.verified is not None else "")
+                + (f"  {d.error}" if d.error else "")
+            )
+        print(
+            "no changes" if not report.changed else ("deployed and confirmed" if report.ok else report.error)
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _record(db: Path | None, store: str | None, ticket_id: str, move: Any) -> None:
+    st = _store(db, store)
+    try:
+        st.apply(ticket_id, move)
+    finally:
+        st.close()

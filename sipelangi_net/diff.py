@@ -1,0 +1,679 @@
+"""The dry-run diff (pure): what to send to one device so that it runs the intended config.
+
+:func:`diff_device` compares a device's running config with the intended text
+rendered for it and returns a :class:`DeviceDiff`: the exact ``commands`` to
+send, in order, and the ``rollback`` commands that undo them. Nothing here
+talks to a device; the deploy stage sends the commands.
+
+Scopes
+------
+``merge`` (provisioning a ticket)
+    ``intended`` is a *snippet*: only what the ticket needs. The device is
+    made to contain it: missing lines are added, lines the snippet redefines
+    are replaced, and nothing outside the snippet's sections is touched.
+``replace`` (compliance)
+    ``intended`` is the whole config: lines the device has beyond it are
+    removed too.
+
+Platforms (a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
+-------------------------------------------------------------
+``frr``
+    hier_config's Cisco IOS driver with FRR rules (:class:`HConfigDriverFRR`):
+
+    - dropped when reading: ``Building configuration...``, ``Current
+      configuration:``, ``frr version``, ``frr defaults``, ``!``, ``end``,
+      ``exit`` (and ``exit-vrf``, ``exit-address-family``) and blank lines;
+    - single-valued (a new value replaces the old, no ``no`` first):
+      ``hostname``, interface ``description`` and ``bandwidth``,
+      ``bgp router-id``, ``ospf router-id``;
+    - ``ip address`` is *not* single-valued: FRR adds a second address, so a
+      snippet giving ``ip address A`` where the device has ``ip address B``
+      yields ``no ip address B`` then ``ip address A`` (in ``merge`` the
+      snippet's addresses replace all of that interface's addresses);
+    - ``no description`` takes no argument on FRR (``no description X`` is
+      refused by vtysh), so removing a description sends ``no description``;
+    - ``no interface X`` fails while the kernel interface exists: an
+      interface missing from a ``replace`` config (or negated by a snippet)
+      is emptied line by line, never deleted, and a diff that would still
+      send ``no interface`` is refused;
+    - intended ``ip address`` lines must use the ``A.B.C.D/LEN`` form and no
+      ``secondary`` (vtysh knows neither a netmask nor ``secondary``);
+    - hidden defaults (``ip forwarding``, ``ipv6 forwarding``, interface
+      ``no shutdown``) are never shown by FRR, so they are left out of both
+      sides: never sent again, never removed; a running ``no ip forwarding``
+      against an intended ``ip forwarding`` still yields ``ip forwarding``;
+    - an interface with no lines is no configuration: an interface new to the
+      config is filled (and its rollback empties it), never created/deleted;
+    - commands are vtysh config-mode lines: the section header
+      (``interface eth1``), its lines indented by one space, then ``exit``
+      at column 0 (``exit-vrf``, `` exit-address-family`` where FRR has them;
+      a section header with no lines, such as ``router bgp 65001``, is
+      closed too), as FRR prints them, ready for Netmiko ``send_config_set``.
+
+    The running config must end with ``end`` (a truncated answer would make a
+    ``replace`` diff remove whatever was cut off).
+``ovs``
+    The running config is the JSON answer of ``ovs-vsctl --format=json
+    --columns=name,tag,external_ids list Port``. The intended text has one
+    port attribute per line::
+
+        # comment (and blank lines) ignored
+        port eth1 tag=100
+        port eth1 description=SPL-2026-00001 akses OPD
+
+    ``tag`` is a VLAN id 1-4094; ``description`` is the rest of the line
+    (spaces allowed, surrounding blanks stripped, not empty) and is stored in
+    ``external_ids:description``. Any other key, a port the switch does not
+    have, or a port attribute given twice is a :class:`ConfigError`. Commands
+    are one ``ovs-vsctl`` shell command per line with shell-quoted arguments
+    (a value that starts with ``"`` or is empty goes in ovsdb's JSON-quoted
+    form). Rollback restores the previous values, in reverse order: ``tag=[]``
+    where there was no tag, ``ovs-vsctl remove port P external_ids
+    description`` where there was no description. ``replace`` is the same as
+    ``merge``: ports and attributes the text does not name are left alone
+    (nothing says which untagged ports are meant to be untagged).
+``cisco_ios``, ``arista_eos``, ``juniper_junos``
+    hier_config's own drivers. ``merge`` is ``running.future(snippet)``:
+    running plus the snippet, where the driver's single-valued commands
+    replace. Added to hier_config's rules: interface ``description`` on EOS,
+    and ``description`` / ``system host-name`` on Junos, are single-valued
+    (without that, the rollback of a changed description deletes it);
+    interface ``no shutdown`` is a hidden default on IOS and EOS (as on FRR).
+``mikrotik_routeros``
+    hier_config's generic driver, configured (:class:`HConfigDriverRouterOS`):
+    ``/export`` text and one-line commands (``/ip route add ...``) are both
+    read as a menu (``/ip route``) with its ``add``/``set`` lines; removing an
+    ``add`` line sends ``/menu remove [find <its attributes>]``; ``set`` lines
+    of a menu (or of one ``[ find ... ]``) replace each other. Commands are
+    one-line (``/ip route add ...``). Lines compare as text: write snippets
+    as ``/export`` prints them (attribute order, quoting) or the second diff
+    is not empty. Firewall rule order is not modelled. A diff that would
+    have to undo a ``set`` by a command is refused (:class:`ConfigError`).
+
+Errors
+------
+A running config the diff cannot trust raises
+:class:`~sipelangi_net.errors.DeviceError` (it came from the device); a bad
+intended text or argument raises :class:`~sipelangi_net.errors.ConfigError`.
+Never another exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+from hier_config import HConfig, WorkflowRemediation, get_hconfig, get_hconfig_driver
+from hier_config.child import HConfigChild
+from hier_config.exceptions import DuplicateChildError
+from hier_config.models import (
+    IdempotentCommandsRule,
+    MatchRule,
+    NegationSubRule,
+    PerLineSubRule,
+    SectionalExitingRule,
+)
+from hier_config.models import Platform as HPlatform
+from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS
+from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
+from hier_config.platforms.generic.driver import HConfigDriverGeneric
+
+from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
+from sipelangi_net.errors import ConfigError, DeviceError
+from sipelangi_net.platforms import Platform
+from sipelangi_net.validate import printable, unsafe_character
+
+Scope = Literal["merge", "replace"]
+SCOPES: tuple[Scope, ...] = ("merge", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDiff:
+    """What the deploy stage would send to one device, and how to undo it."""
+
+    device: str
+    platform: str
+    commands: tuple[str, ...]
+    """Exactly what would be sent, in order: config-mode lines (FRR: vtysh lines with
+    section headers, indented children and ``exit``; OVS: one ``ovs-vsctl`` shell command each)."""
+    rollback: tuple[str, ...]
+    """Commands that undo ``commands`` (for devices without a snapshot restore)."""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.commands)
+
+
+# --- hier_config drivers ----------------------------------------------------------------------
+
+
+def _interface(child: str) -> tuple[MatchRule, MatchRule]:
+    return (MatchRule(startswith="interface "), MatchRule(startswith=child))
+
+
+class HConfigDriverFRR(HConfigDriverCiscoIOS):
+    """hier_config's Cisco IOS driver with the rules of FRR's vtysh (see the module docstring)."""
+
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        ios = HConfigDriverCiscoIOS._instantiate_rules()
+        per_line_sub = [rule for rule in ios.per_line_sub if rule.search != "^ no ip address"]
+        per_line_sub += [
+            PerLineSubRule(search=r"^frr (version|defaults)\b.*", replace=""),
+            PerLineSubRule(search=r"^\s*exit(-[a-z]+)*$", replace=""),
+            PerLineSubRule(search=r"^\s*end$", replace=""),
+        ]
+        return ios.model_copy(
+            update={
+                "indentation": 1,
+                "per_line_sub": per_line_sub,
+                "idempotent_commands": [
+                    IdempotentCommandsRule(match_rules=(MatchRule(startswith="hostname "),)),
+                    IdempotentCommandsRule(match_rules=_interface("description ")),
+                    IdempotentCommandsRule(match_rules=_interface("bandwidth ")),
+                    IdempotentCommandsRule(
+                        match_rules=(
+                            MatchRule(startswith="router bgp "),
+                            MatchRule(startswith="bgp router-id "),
+                        )
+                    ),
+                    IdempotentCommandsRule(
+                        match_rules=(
+                            MatchRule(startswith="router ospf"),
+                            MatchRule(startswith="ospf router-id "),
+                        )
+                    ),
+                ],
+                "negation_sub": [
+                    NegationSubRule(
+                        match_rules=_interface("description "),
+                        search=r"^no description .*$",
+                        replace="no description",
+                    ),
+                ],
+                "negate_with": [],
+                "sectional_exiting": [
+                    SectionalExitingRule(
+                        match_rules=(
+                            MatchRule(startswith="router bgp "),
+                            MatchRule(startswith="address-family "),
+                        ),
+                        exit_text="exit-address-family",
+                    ),
+                    SectionalExitingRule(match_rules=(MatchRule(startswith="vrf "),), exit_text="exit-vrf"),
+                ],
+                "post_load_callbacks": [],  # IOS ACL renumbering and VLAN list splitting do not apply
+            }
+        )
+
+
+ROUTEROS_VERBS = frozenset({"add", "set", "remove", "unset", "enable", "disable", "move", "reset"})
+
+
+def _routeros_line(line: str) -> tuple[str | None, str]:
+    """``/ip route add x=1`` → (``/ip route``, ``add x=1``); ``add x=1`` → (None, ``add x=1``)."""
+    words = line.split(" ")
+    if not words[0].startswith("/"):
+        return None, line
+    cut = next((i for i, w in enumerate(words[1:], 1) if w in ROUTEROS_VERBS or "=" in w), len(words))
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+class HConfigDriverRouterOS(HConfigDriverGeneric):
+    """hier_config's generic driver reading MikroTik ``/export`` text as menus and their lines."""
+
+    @staticmethod
+    def config_preprocessor(config_text: str) -> str:
+        out: list[str] = []
+        in_menu = False
+        for line in re.sub(r"\\\n\s*", "", config_text).splitlines():
+            menu, rest = _routeros_line(line.strip())
+            if menu is not None:
+                out.append(menu)
+                in_menu = True
+            if rest and not rest.startswith("#"):
+                out.append(f"    {rest}" if in_menu else rest)
+        return "\n".join(out)
+
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        in_menu = MatchRule(startswith="/")
+        return HConfigDriverRules(
+            idempotent_commands=[
+                IdempotentCommandsRule(
+                    match_rules=(in_menu, MatchRule(re_search=r"^set( \[ find [^]]* \])?"))
+                ),
+            ],
+            negation_sub=[
+                NegationSubRule(
+                    match_rules=(in_menu, MatchRule(startswith="add ")),
+                    search=r"^no add (.*)$",
+                    replace=r"remove [find \1]",
+                ),
+            ],
+        )
+
+
+def _with_idempotent(platform: HPlatform, *rules: IdempotentCommandsRule) -> Callable[[], HConfigDriverBase]:
+    def make() -> HConfigDriverBase:
+        driver = get_hconfig_driver(platform)
+        extra = [*driver.rules.idempotent_commands, *rules]
+        driver.rules = driver.rules.model_copy(update={"idempotent_commands": extra})
+        return driver
+
+    return make
+
+
+@dataclass(frozen=True, slots=True)
+class HierRules:
+    """How the text of one platform is diffed with hier_config: a row of data per platform."""
+
+    driver: Callable[[], HConfigDriverBase]
+    ends_with_end: bool = False
+    """The running config's last line is ``end``; without it the answer is taken as truncated."""
+    indented: bool = True
+    """Indentation gives the hierarchy: an indented line before any section header is refused."""
+    replace_sets: tuple[tuple[MatchRule, ...], ...] = ()
+    """merge: where the snippet gives lines of one of these kinds in a section, they replace
+    all the running lines of that kind in that section (not only one of them)."""
+    kept_sections: tuple[str, ...] = ()
+    """Sections that exist whatever the config says (FRR: kernel interfaces): an empty one is the
+    same as none, so they are emptied line by line, never negated, and their lines undone
+    one by one."""
+    hidden_defaults: tuple[tuple[MatchRule, ...], ...] = ()
+    """Lines the device never shows because they are its defaults (FRR ``ip forwarding``,
+    interface ``no shutdown``): left out of the target, so they are sent only to undo a
+    running line that says otherwise, and a device that already runs them shows no change."""
+    section_headers: str | None = None
+    """Regex of top-level lines that open a section: closed by ``exit`` even with no lines in it."""
+    refused_intended: tuple[tuple[str, str], ...] = ()
+    """(regex, why): intended lines the device cannot take."""
+    refused_commands: tuple[tuple[str, str], ...] = ()
+    """(regex on a command's text, why): a diff needing such a command is refused."""
+    exit_at_parent_level: bool = False
+    """Print a section's ``exit`` at the header's indentation (FRR), not at its children's."""
+    one_line: bool = False
+    """Print each changed line as one command: its section path joined by spaces (RouterOS)."""
+
+
+HIER_RULES: Mapping[Platform, HierRules] = MappingProxyType(
+    {
+        Platform.FRR: HierRules(
+            driver=HConfigDriverFRR,
+            ends_with_end=True,
+            replace_sets=(_interface("ip address "),),
+            hidden_defaults=(
+                (MatchRule(equals="ip forwarding"),),
+                (MatchRule(equals="ipv6 forwarding"),),
+                _interface("no shutdown"),
+            ),
+            kept_sections=("interface ",),
+            section_headers=r"^(interface|router|vrf|route-map|key chain|line|segment-routing|bfd)( |$)",
+            refused_intended=(
+                (
+                    r"^\s*ip address \S+ \d+\.\d+\.\d+\.\d+",
+                    "FRR takes 'ip address A.B.C.D/LEN', not a netmask",
+                ),
+                (
+                    r"^\s*ip address \S+/\d+ .*\bsecondary\b",
+                    "FRR has no 'secondary': give each address a line",
+                ),
+            ),
+            refused_commands=(
+                (
+                    r"^no interface ",
+                    "FRR cannot delete an interface that exists in the kernel; remove its lines",
+                ),
+            ),
+            exit_at_parent_level=True,
+        ),
+        Platform.CISCO_IOS: HierRules(
+            driver=lambda: get_hconfig_driver(HPlatform.CISCO_IOS),
+            ends_with_end=True,
+            hidden_defaults=(_interface("no shutdown"),),
+        ),
+        Platform.ARISTA_EOS: HierRules(
+            driver=_with_idempotent(
+                HPlatform.ARISTA_EOS, IdempotentCommandsRule(match_rules=_interface("description "))
+            ),
+            ends_with_end=True,
+            hidden_defaults=(_interface("no shutdown"),),
+        ),
+        Platform.JUNIPER_JUNOS: HierRules(
+            driver=_with_idempotent(
+                HPlatform.JUNIPER_JUNOS,
+                IdempotentCommandsRule(match_rules=(MatchRule(re_search=r"^set (.+) description "),)),
+                IdempotentCommandsRule(match_rules=(MatchRule(startswith="set system host-name "),)),
+            ),
+            indented=False,
+        ),
+        Platform.MIKROTIK_ROUTEROS: HierRules(
+            driver=HConfigDriverRouterOS,
+            indented=False,
+            kept_sections=("/",),
+            refused_commands=(
+                (r"^no ", "RouterOS cannot undo this line by a command; give its intended value instead"),
+            ),
+            one_line=True,
+        ),
+    }
+)
+"""Per hier_config platform: its driver and the rules hier_config has no field for."""
+
+
+# --- input checks -----------------------------------------------------------------------------
+
+Fail = Callable[[str], Exception]
+
+
+def _failures(device: str) -> tuple[Fail, Fail]:
+    """(running, intended): how to complain about each input of ``device``."""
+
+    def running(why: str) -> Exception:
+        return DeviceError(device, f"unexpected running config: {why}")
+
+    def intended(why: str) -> Exception:
+        return ConfigError(f"{device}: intended config: {why}; fix the template or the ticket data")
+
+    return running, intended
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    short = text if len(text) <= limit else text[:limit] + "..."
+    return repr(short)  # escapes control and format characters
+
+
+def _lines(text: object, fail: Fail) -> list[str]:
+    """The lines of ``text`` (CRLF accepted), each free of control and format characters."""
+    if not isinstance(text, str):
+        raise fail(f"not text but {type(text).__name__}")
+    if len(text) > MAX_ANSWER:
+        raise fail(f"{len(text)} characters, more than {MAX_ANSWER}")
+    lines = text.replace("\r\n", "\n").split("\n")
+    for lineno, line in enumerate(lines, 1):
+        bad = unsafe_character(line)
+        if bad:
+            raise fail(f"line {lineno}: forbidden character {bad} in {_excerpt(line)}")
+    return lines
+
+
+def _content(driver: HConfigDriverBase, lines: list[str]) -> Iterator[tuple[int, str]]:
+    """(line number, line) of the lines the driver keeps (its per-line rules applied)."""
+    for lineno, line in enumerate(lines, 1):
+        kept = " " * (len(line) - len(line.lstrip())) + " ".join(line.split())
+        for rule in driver.rules.per_line_sub:
+            kept = re.sub(rule.search, rule.replace, kept)
+        if kept.strip():
+            yield lineno, kept
+
+
+def _check(
+    rules: HierRules, driver: HConfigDriverBase, lines: list[str], fail: Fail, *, intended: bool
+) -> bool:
+    """Structural checks of one input; whether it has any content."""
+    content = list(_content(driver, lines))
+    if rules.indented and content and content[0][1][0].isspace():
+        lineno, line = content[0]
+        raise fail(f"line {lineno}: {_excerpt(line.strip())} is indented but follows no section header")
+    for lineno, line in enumerate(lines, 1):
+        if line.lstrip().startswith("% "):
+            raise fail(f"line {lineno}: the device said {_excerpt(line.strip())}")
+        for pattern, why in rules.refused_intended if intended else ():
+            if re.search(pattern, line):
+                raise fail(f"line {lineno}: {_excerpt(line.strip())}: {why}")
+    if (
+        not intended
+        and rules.ends_with_end
+        and next((ln.strip() for ln in reversed(lines) if ln.strip()), "") != "end"
+    ):
+        raise fail("no final 'end' line (truncated or not a running config)")
+    return bool(content)
+
+
+def _parse(driver: HConfigDriverBase, lines: list[str], fail: Fail) -> HConfig:
+    try:
+        return get_hconfig(driver, "\n".join(lines))
+    except DuplicateChildError as exc:
+        raise fail(f"a line is repeated in one section: {printable(str(exc))}") from None
+    except (ValueError, TypeError, IndexError) as exc:  # hier_config's complaints about odd text
+        raise fail(f"cannot be read: {printable(str(exc))}") from None
+
+
+# --- hier_config diff -------------------------------------------------------------------------
+
+
+def _node(config: HConfig, path: tuple[str, ...]) -> HConfig | HConfigChild | None:
+    node: HConfig | HConfigChild | None = config
+    for text in path:
+        node = node.children.get(text) if node is not None else None
+    return node
+
+
+def _is(child: HConfigChild, rule: MatchRule) -> bool:
+    return child.is_match(
+        equals=rule.equals,
+        startswith=rule.startswith,
+        endswith=rule.endswith,
+        contains=rule.contains,
+        re_search=rule.re_search,
+    )
+
+
+def _merge_target(rules: HierRules, base: HConfig, snippet: HConfig) -> HConfig:
+    """The running config ``base`` (a private copy, edited here) with ``snippet`` merged in."""
+    for kind in rules.replace_sets:
+        for given in tuple(snippet.get_children_deep(kind)):
+            section = _node(base, tuple(given.parent.path()))
+            for old in tuple(section.children if section is not None else ()):
+                if _is(old, kind[-1]):
+                    old.delete()
+    return base.future(snippet)
+
+
+def _add_kept(rules: HierRules, config: HConfig, other: HConfig) -> None:
+    """Give ``config`` an empty copy of each kept section only ``other`` has.
+
+    A kept section (an FRR interface) exists whether or not it has lines, so an
+    empty one is no change: the diff then empties it instead of deleting it, and
+    fills it instead of creating it (whose undo would be a delete).
+    """
+    for child in other.children:
+        if child.text.startswith(rules.kept_sections) and child.text not in config.children:
+            config.add_child(child.text)
+
+
+def _drop_hidden_defaults(rules: HierRules, config: HConfig) -> HConfig:
+    """``config`` without the device's defaults: neither side of the diff may state them."""
+    for lineage in rules.hidden_defaults:
+        for child in tuple(config.get_children_deep(lineage)):
+            child.delete()
+    return config
+
+
+def _emit(config: HConfig, rules: HierRules, fail: Fail) -> tuple[str, ...]:
+    out: list[str] = []
+    indent = " " * config.driver.rules.indentation
+
+    def walk(node: HConfig | HConfigChild) -> None:
+        for child in sorted(node.children):
+            for pattern, why in rules.refused_commands:
+                if re.search(pattern, child.text):
+                    raise fail(f"the diff needs {_excerpt(' '.join(child.path()))}: {why}")
+            if not rules.one_line:
+                out.append(child.cisco_style_text())
+            elif not child.children:
+                out.append(" ".join(child.path()))
+            walk(child)
+            opens = child.children or (
+                child.depth() == 1 and rules.section_headers and re.search(rules.section_headers, child.text)
+            )
+            exit_text = (child.sectional_exit or "exit") if opens and not rules.one_line else None
+            if exit_text:
+                parent_level = rules.exit_at_parent_level or child.sectional_exit_text_parent_level
+                out.append(indent * (child.depth() - 1 if parent_level else child.depth()) + exit_text)
+
+    walk(config)
+    return tuple(out)
+
+
+def diff_hier(device: str, platform: Platform, running: str, intended: str, *, scope: Scope) -> DeviceDiff:
+    """:func:`diff_device` for the platforms of :data:`HIER_RULES`."""
+    rules = HIER_RULES[platform]
+    driver = rules.driver()
+    bad_running, bad_intended = _failures(device)
+    running_lines = _lines(running, bad_running)
+    intended_lines = _lines(intended, bad_intended)
+    _check(rules, driver, running_lines, bad_running, intended=False)
+    if not _check(rules, driver, intended_lines, bad_intended, intended=True) and scope == "replace":
+        raise bad_intended("empty, and scope 'replace' would then remove the whole config")
+    current = _drop_hidden_defaults(rules, _parse(driver, running_lines, bad_running))
+    wanted = _parse(driver, intended_lines, bad_intended)
+    try:
+        if scope == "merge":
+            base = _drop_hidden_defaults(rules, _parse(driver, running_lines, bad_running))
+            target = _merge_target(rules, base, wanted)
+        else:
+            target = wanted
+        _drop_hidden_defaults(rules, target)
+        _add_kept(rules, target, current)
+        _add_kept(rules, current, target)
+        flow = WorkflowRemediation(current, target)
+        commands, rollback = flow.remediation_config, flow.rollback_config
+    except (ValueError, TypeError, DuplicateChildError) as exc:
+        raise bad_intended(f"cannot be compared with the running config: {printable(str(exc))}") from None
+    return DeviceDiff(
+        device=device,
+        platform=platform.value,
+        commands=_emit(commands, rules, bad_intended),
+        rollback=_emit(rollback, rules, bad_intended),
+    )
+
+
+# --- Open vSwitch -----------------------------------------------------------------------------
+
+OVS_LINE = re.compile(r"port (?P<port>\S+) (?P<key>[^\s=]+)=(?P<value>.*)")
+OVS_KEYS = ("tag", "description")
+
+
+@dataclass(frozen=True, slots=True)
+class OvsPort:
+    """The attributes of one switch port that the diff manages."""
+
+    tag: int | None
+    description: str | None
+
+
+def ovs_ports(device: str, ports_json: str) -> dict[str, OvsPort]:
+    """The port table of ``ovs-vsctl --format=json --columns=name,tag,external_ids list Port``.
+
+    Checked by :func:`~sipelangi_net.analysis.facts.parse_ovs` (:class:`DeviceError` on
+    anything odd); descriptions are kept verbatim, not escaped.
+    """
+    facts = parse_ovs(device, ports_json)
+    doc = json.loads(ports_json)
+    name_col, ids_col = doc["headings"].index("name"), doc["headings"].index("external_ids")
+    ports: dict[str, OvsPort] = {}
+    for row in doc["data"]:
+        name = row[name_col]
+        ports[name] = OvsPort(facts.port_vlans[name], dict(row[ids_col][1]).get("description"))
+    return ports
+
+
+def _ovs_value(lineno: int, key: str, value: str, fail: Fail) -> int | str:
+    if key == "tag":
+        if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= 4094:
+            raise fail(f"line {lineno}: tag {_excerpt(value)} is not a VLAN id 1-4094")
+        return int(value)
+    if not value.strip():
+        raise fail(f"line {lineno}: the description is empty")
+    return value.strip()
+
+
+def _ovs_intended(
+    lines: list[str], ports: Mapping[str, OvsPort], fail: Fail
+) -> list[tuple[str, str, int | str]]:
+    """(port, key, value) per line of the intended text, in order."""
+    seen: dict[tuple[str, str], int] = {}
+    wanted: list[tuple[str, str, int | str]] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = OVS_LINE.fullmatch(line.strip())
+        if match is None:
+            raise fail(f"line {lineno}: {_excerpt(line.strip())} is not 'port NAME KEY=VALUE'")
+        port, key = match["port"], match["key"]
+        if key not in OVS_KEYS:
+            raise fail(f"line {lineno}: unknown key {_excerpt(key)} (known: {', '.join(OVS_KEYS)})")
+        if port not in ports or port.startswith("-"):
+            raise fail(
+                f"line {lineno}: the switch has no port {_excerpt(port)} (it has {', '.join(sorted(ports))})"
+            )
+        if (port, key) in seen:
+            raise fail(f"line {lineno}: port {port} {key} was already given on line {seen[port, key]}")
+        seen[port, key] = lineno
+        wanted.append((port, key, _ovs_value(lineno, key, match["value"], fail)))
+    return wanted
+
+
+def _ovs_string(value: str) -> str:
+    """An ovsdb string as ovs-vsctl reads it: bare, or JSON-quoted when bare would misread."""
+    return json.dumps(value, ensure_ascii=False) if not value or value.startswith('"') else value
+
+
+def _ovs_set(port: str, key: str, value: int | str | None) -> str:
+    base = f"ovs-vsctl set port {shlex.quote(port)}"
+    if key == "tag":
+        return f"{base} {shlex.quote(f'tag={value}' if value is not None else 'tag=[]')}"
+    if value is None:
+        return f"ovs-vsctl remove port {shlex.quote(port)} external_ids description"
+    return f"{base} external_ids:description={shlex.quote(_ovs_string(str(value)))}"
+
+
+def diff_ovs(device: str, platform: Platform, running: str, intended: str, *, scope: Scope) -> DeviceDiff:
+    """:func:`diff_device` for Open vSwitch (``scope`` changes nothing: see the module docstring)."""
+    bad_running, bad_intended = _failures(device)
+    ports = ovs_ports(device, running)
+    commands: list[str] = []
+    rollback: list[str] = []
+    for port, key, value in _ovs_intended(_lines(intended, bad_intended), ports, bad_intended):
+        old = ports[port].tag if key == "tag" else ports[port].description
+        if old == value:
+            continue
+        if isinstance(old, str) and unsafe_character(old):
+            raise bad_running(f"port {port}'s description {_excerpt(old)} cannot be restored by a command")
+        commands.append(_ovs_set(port, key, value))
+        rollback.insert(0, _ovs_set(port, key, old))
+    return DeviceDiff(
+        device=device, platform=platform.value, commands=tuple(commands), rollback=tuple(rollback)
+    )
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+Differ = Callable[..., DeviceDiff]
+DIFFERS: Mapping[Platform, Differ] = MappingProxyType(
+    {Platform.OVS: diff_ovs, **dict.fromkeys(HIER_RULES, diff_hier)}
+)
+"""Per platform: the function that diffs its text."""
+
+
+def diff_device(
+    device: str, platform: Platform, running: str, intended: str, *, scope: Scope = "merge"
+) -> DeviceDiff:
+    """The commands that make ``device`` run ``intended`` (see the module docstring), and their undo.
+
+    Pure and deterministic. A bad running config raises :class:`DeviceError`; a bad
+    intended text, platform or scope raises :class:`ConfigError`.
+    """
+    try:
+        known = Platform(platform)
+    except ValueError:
+        raise ConfigError(f"{device}: no diff for platform {_excerpt(str(platform))}") from None
+    if scope not in SCOPES:
+        raise ConfigError(f"{device}: scope must be one of {', '.join(SCOPES)}, not {_excerpt(str(scope))}")
+    return DIFFERS[known](device, known, running, intended, scope=scope)

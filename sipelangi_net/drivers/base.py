@@ -1,0 +1,42 @@
+"""The one small protocol every device driver follows (NAPALM's lifecycle, without its stubs).
+
+``get_config`` → ``diff`` (pure, sipelangi_net.diff) → ``arm`` (device-side revert timer) →
+``push`` → post-checks → ``confirm`` or ``rollback``. Drivers connect explicitly (``open``)
+and never in their constructor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class DeviceDriver(Protocol):
+    name: str
+    platform: str
+
+    def open(self) -> None:
+        """Connect (SSH with verified host key)."""
+        ...
+
+    def get_config(self) -> str:
+        """The running configuration, in the form the diff stage reads for this platform."""
+        ...
+
+    def arm(self, seconds: int) -> None:
+        """Snapshot the running config and start the device's revert timer (commit-confirm)."""
+        ...
+
+    def push(self, commands: Sequence[str]) -> str:
+        """Send ``commands``; raise DeviceError when the device rejects one. Returns the session log."""
+        ...
+
+    def confirm(self) -> None:
+        """Keep the change: cancel the revert timer."""
+        ...
+
+    def rollback(self) -> None:
+        """Restore the snapshot now (and disarm)."""
+        ...
+
+    def close(self) -> None: ...
