@@ -164,7 +164,7 @@ def deploy(
             return _fail(run, report, "cannot reach every device", errors)
         errors = run.each(run.read_and_diff, list(drivers))
         if errors:
-            return _fail(run, report, "cannot read the running configs", errors)
+            return _fail(run, report, "cannot read or compare the running configs", errors)
         for name, running in run.running.items():
             digest, path = _backup(backups, name, drivers[name].platform, running)
             run.results[name].backup_sha256, run.results[name].backup_path = digest, path

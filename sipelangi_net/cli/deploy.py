@@ -140,22 +140,24 @@ def deploy_command(
         )  # refuse before touching devices
     finally:
         st.close()
-    report = _run(ticket_id, inventory, db, store, confirm_seconds=confirm_timeout)
-    outputs = {"deploy": report.to_json()}
-    st = _store(db, store)
+    from sipelangi_net.errors import SipelangiError
+    from sipelangi_net.validate import printable
+
     try:
-        st.apply(
-            ticket_id,
-            Move(
-                step=7,
-                actor=who,
-                outcome="done" if report.ok else "failed",
-                note="" if report.ok else report.error[:2000],
-                outputs=outputs,
-            ),
+        report = _run(ticket_id, inventory, db, store, confirm_seconds=confirm_timeout)
+    except SipelangiError as exc:  # e.g. a template refused the text: nothing was pushed; record why
+        _record(
+            db, store, ticket_id, Move(step=7, actor=who, outcome="failed", note=printable(str(exc))[:2000])
         )
-    finally:
-        st.close()
+        raise
+    outcome = "done" if report.ok else "failed"
+    note = "" if report.ok else printable(report.error)[:2000]
+    _record(
+        db,
+        store,
+        ticket_id,
+        Move(step=7, actor=who, outcome=outcome, note=note, outputs={"deploy": report.to_json()}),
+    )
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:

@@ -72,6 +72,9 @@ class LabDriver:
         try:
             output = str(self.conn.send_config_set(list(commands), error_pattern=r"% ", read_timeout=30))
         except Exception as exc:
+            # Netmiko stops at the rejected line and leaves the session in config mode.
+            with contextlib.suppress(Exception):
+                self.conn.exit_config_mode()
             raise DeviceError(self.name, f"rejected the change: {_first_line(exc)}") from None
         bad = FRR_ERROR.search(output)
         if bad:
