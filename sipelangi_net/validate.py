@@ -15,6 +15,8 @@ FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 def unsafe_character(text: str) -> str | None:
     """The first forbidden character of ``text`` described for an error message, or ``None``."""
+    if text.isascii() and text.isprintable():  # fast path: printable ASCII is always safe
+        return None
     for i, ch in enumerate(text):
         if unicodedata.category(ch) in FORBIDDEN_CATEGORIES:
             name = unicodedata.name(ch, f"U+{ord(ch):04X}")
