@@ -68,19 +68,7 @@ def main() -> None:
         available += plan.available
         if not plan.available:
             continue  # the store keeps failed analyses (step 4 failed) but they hold nothing
-        gateway = next(p for p in plan.ports if p.role == "gateway")
-        existing.append(
-            Allocation(
-                ticket_id=plan.ticket_id,
-                site=plan.site,
-                subnet=plan.addressing.subnet if plan.addressing else None,
-                vlan=plan.vlan,
-                down_mbit=plan.bandwidth.down_mbit,
-                up_mbit=plan.bandwidth.up_mbit,
-                distribution_device=gateway.device,
-                schedule=plan.schedule,
-            )
-        )
+        existing.append(Allocation.of(plan))
     total = time.perf_counter() - t0
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
     per_request.sort()

@@ -120,3 +120,18 @@ class Allocation(_Model):
     up_mbit: int
     distribution_device: str
     schedule: Schedule | None = None
+
+    @classmethod
+    def of(cls, plan: Plan, *, schedule: Schedule | None = None) -> Allocation:
+        """What ``plan`` holds; ``schedule`` overrides the plan's proposed slot (e.g. the agreed one)."""
+        gateway = next((p for p in plan.ports if p.role == "gateway"), None)
+        return cls(
+            ticket_id=plan.ticket_id,
+            site=plan.site,
+            subnet=plan.addressing.subnet if plan.addressing else None,
+            vlan=plan.vlan,
+            down_mbit=plan.bandwidth.down_mbit,
+            up_mbit=plan.bandwidth.up_mbit,
+            distribution_device=gateway.device if gateway else "",
+            schedule=schedule or plan.schedule,
+        )

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -25,6 +25,7 @@ from sipelangi_net.errors import ConfigError, InventoryError
 from sipelangi_net.inventory import Text, _parse, _read_yaml
 from sipelangi_net.tickets.messages import MONTHS, WIB
 
+_T = TypeVar("_T", datetime, int)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -194,15 +195,14 @@ def _intervals(
     return sorted(out)
 
 
-def _overload_end(
-    start: datetime, end: datetime, intervals: Sequence[tuple[datetime, datetime, str]], capacity: int
-) -> datetime | None:
+def _overload_end(start: _T, end: _T, intervals: Sequence[tuple[_T, _T]], capacity: int) -> _T | None:
     """Where the first overloaded stretch of [start, end) ends, or None if there is none.
 
     Overloaded: ``capacity`` or more of ``intervals`` run at once. Intervals are half-open.
+    Works on datetimes (check_slot) and on whole minutes (the search).
     """
-    events: list[tuple[datetime, int]] = []
-    for s, e, _ in intervals:
+    events: list[tuple[_T, int]] = []
+    for s, e in intervals:
         if s < end and start < e:
             events.extend(((max(s, start), 1), (e, -1)))
     events.sort(key=lambda ev: (ev[0], ev[1]))  # at equal times ends (-1) come before starts
@@ -215,12 +215,6 @@ def _overload_end(
         elif overloaded:
             return when
     return None
-
-
-def _align_up(value: datetime, step: timedelta) -> datetime:
-    midnight = value.replace(hour=0, minute=0, second=0, microsecond=0)
-    rest = (value - midnight) % step
-    return value if not rest else value + (step - rest)
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -244,21 +238,6 @@ def _check_duration(calendar: Calendar, duration: timedelta) -> None:
 
 def _minutes(value: timedelta) -> int:
     return int(value.total_seconds() // 60)
-
-
-def _first_candidate(
-    calendar: Calendar, start_from: datetime, duration: timedelta, horizon: date
-) -> datetime | None:
-    """The first aligned start >= ``start_from`` whose [start, start + duration) fits one block."""
-    step = timedelta(minutes=calendar.slot_step_min)
-    day = start_from.date()
-    while day <= horizon:
-        for block in sorted(calendar.blocks(day), key=lambda b: b.start):
-            start = _align_up(max(_at(day, block.start), start_from), step)
-            if start + duration <= _at(day, block.end):
-                return start
-        day += timedelta(days=1)
-    return None
 
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=WIB)  # a Monday, midnight WIB: minute 0 of the search clock
@@ -311,25 +290,10 @@ def _search(
             active.append(ivs[pending])
             pending += 1
         active = [iv for iv in active if iv[1] > start]
-        free_from = _overload_end_int(start, end, active, calendar.team_capacity)
+        free_from = _overload_end(start, end, active, calendar.team_capacity)
         if free_from is None:
             return _EPOCH + timedelta(minutes=start)
         t = max(free_from, start + step)
-    return None
-
-
-def _overload_end_int(
-    start: int, end: int, intervals: Sequence[tuple[int, int]], capacity: int
-) -> int | None:
-    """Like :func:`_overload_end`, on minutes."""
-    events = sorted(ev for s, e in intervals if s < end and start < e for ev in ((max(s, start), 1), (e, -1)))
-    load, overloaded = 0, False
-    for when, change in events:
-        load += change
-        if load >= capacity:
-            overloaded = True
-        elif overloaded:
-            return when
     return None
 
 
@@ -405,7 +369,7 @@ def check_slot(
     problems = _working_hours_problems(calendar, local, end)
     intervals = _intervals(calendar, busy)
     capacity = calendar.team_capacity
-    if _overload_end(local, end, intervals, capacity) is not None:
+    if _overload_end(local, end, [(s, e) for s, e, _ in intervals], capacity) is not None:
         problems.extend(
             f"overlaps {what} (team_capacity: {capacity} at a time)"
             for s, e, what in intervals

@@ -46,17 +46,5 @@ def allocations(tickets: Iterable[Ticket], *, exclude: str | None = None) -> lis
         plan = plan_of(ticket)
         if plan is None:
             continue
-        gateway = next((p for p in plan.ports if p.role == "gateway"), None)
-        out.append(
-            Allocation(
-                ticket_id=ticket.id,
-                site=plan.site,
-                subnet=plan.addressing.subnet if plan.addressing else None,
-                vlan=plan.vlan,
-                down_mbit=plan.bandwidth.down_mbit,
-                up_mbit=plan.bandwidth.up_mbit,
-                distribution_device=gateway.device if gateway else "",
-                schedule=schedule_of(ticket),
-            )
-        )
+        out.append(Allocation.of(plan, schedule=schedule_of(ticket)))
     return out

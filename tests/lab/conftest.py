@@ -58,3 +58,39 @@ def creds(lab: dict[str, Any]) -> Any:
 
 def lab_exec(node: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return cli("lab", "exec", node, "--", *command, check=check, timeout=60)
+
+
+REQUEST: dict[str, Any] = {
+    "opd": "Dinas Kesehatan (Dinkes)",
+    "site": "dinkes",
+    "pic": {
+        "name": "Budi Santoso",
+        "phone": "+62 812 7100 1234",
+        "email": "budi@dinkes.pangkalpinangkota.go.id",
+    },
+    "users": 40,
+    "applications": ["simpeg", "eoffice"],
+    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
+    """The environment of a CLI run with its own ticket database and reports folder."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
+    e.update(
+        SIPELANGI_DB=str(tmp_path / "tickets.db"),
+        SIPELANGI_ACTOR="tim-kerja",
+        SIPELANGI_REPORTS=str(tmp_path / "reports"),
+    )
+    return e
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=180, check=False)
+
+
+def ok_json(env: dict[str, str], *args: str) -> Any:
+    proc = run(env, *args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,37 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.lab.conftest import CLI, lab_exec
-
-REQUEST = {
-    "opd": "Dinas Kesehatan (Dinkes)",
-    "site": "dinkes",
-    "pic": {
-        "name": "Budi Santoso",
-        "phone": "+62 812 7100 1234",
-        "email": "budi@dinkes.pangkalpinangkota.go.id",
-    },
-    "users": 40,
-    "applications": ["simpeg", "eoffice"],
-    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
-}
-
-
-@pytest.fixture
-def env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
-    e.update(SIPELANGI_DB=str(tmp_path / "tickets.db"), SIPELANGI_ACTOR="tim-kerja")
-    return e
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
-
-
-def ok_json(env: dict[str, str], *args: str) -> Any:
-    proc = run(env, *args, "--json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+from tests.lab.conftest import REQUEST, lab_exec, ok_json, run
 
 
 def approved_ticket(env: dict[str, str], tmp_path: Path, **changes: Any) -> str:

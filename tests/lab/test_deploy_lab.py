@@ -29,43 +29,10 @@ from sipelangi_net.paths import lab_dir
 from sipelangi_net.platforms import Platform
 from sipelangi_net.render import render_plan
 from sipelangi_net.tickets.sqlite import SqliteStore
-from tests.lab.conftest import CLI, ROOT, lab_exec
+from tests.lab.conftest import REQUEST, ROOT, lab_exec, ok_json, run
 
-REQUEST = {
-    "opd": "Dinas Kesehatan (Dinkes)",
-    "site": "dinkes",
-    "pic": {
-        "name": "Budi Santoso",
-        "phone": "+62 812 7100 1234",
-        "email": "budi@dinkes.pangkalpinangkota.go.id",
-    },
-    "users": 40,
-    "applications": ["simpeg", "eoffice"],
-    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
-}
 DEVICES = ("core-diskominfo", "dist-gerunggang", "sw-dinkes")
 INVENTORY = load_inventory(ROOT / "inventory")
-
-
-@pytest.fixture
-def env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
-    e.update(
-        SIPELANGI_DB=str(tmp_path / "tickets.db"),
-        SIPELANGI_ACTOR="tim-kerja",
-        SIPELANGI_REPORTS=str(tmp_path / "reports"),
-    )
-    return e
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=180, check=False)
-
-
-def ok_json(env: dict[str, str], *args: str) -> Any:
-    proc = run(env, *args, "--json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def scheduled_ticket(env: dict[str, str], tmp_path: Path, **changes: Any) -> str:

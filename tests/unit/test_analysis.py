@@ -36,17 +36,7 @@ def plan_for(
 
 
 def allocation(plan: Plan) -> Allocation:
-    gateway = next(p for p in plan.ports if p.role == "gateway")
-    return Allocation(
-        ticket_id=plan.ticket_id,
-        site=plan.site,
-        subnet=plan.addressing.subnet if plan.addressing else None,
-        vlan=plan.vlan,
-        down_mbit=plan.bandwidth.down_mbit,
-        up_mbit=plan.bandwidth.up_mbit,
-        distribution_device=gateway.device,
-        schedule=plan.schedule,
-    )
+    return Allocation.of(plan)
 
 
 def test_dinkes_plan() -> None:
