@@ -105,6 +105,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
@@ -521,24 +522,37 @@ def _emit(config: HConfig, rules: HierRules, fail: Fail) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=128)
+def _running(platform: Platform, running: str) -> HConfig:
+    """The parsed running config without hidden defaults (cached: callers get deep copies).
+
+    One device's running config is compared with many snippets (a dry run over many
+    tickets, a benchmark); parsing it once saves hier_config's per-line rules.
+    """
+    rules = HIER_RULES[platform]
+    driver = rules.driver()
+    bad_running, _ = _failures("-")
+    lines = _lines(running, bad_running)
+    _check(rules, driver, lines, bad_running, intended=False)
+    return _drop_hidden_defaults(rules, _parse(driver, lines, bad_running))
+
+
 def diff_hier(device: str, platform: Platform, running: str, intended: str, *, scope: Scope) -> DeviceDiff:
     """:func:`diff_device` for the platforms of :data:`HIER_RULES`."""
     rules = HIER_RULES[platform]
     driver = rules.driver()
-    bad_running, bad_intended = _failures(device)
-    running_lines = _lines(running, bad_running)
+    _, bad_intended = _failures(device)
     intended_lines = _lines(intended, bad_intended)
-    _check(rules, driver, running_lines, bad_running, intended=False)
+    try:
+        parsed = _running(platform, running)
+    except DeviceError as exc:  # raised under a placeholder name by the cached parser
+        raise DeviceError(device, str(exc).removeprefix(f"{exc.host}: ")) from None
     if not _check(rules, driver, intended_lines, bad_intended, intended=True) and scope == "replace":
         raise bad_intended("empty, and scope 'replace' would then remove the whole config")
-    current = _drop_hidden_defaults(rules, _parse(driver, running_lines, bad_running))
+    current = parsed.deep_copy()
     wanted = _parse(driver, intended_lines, bad_intended)
     try:
-        if scope == "merge":
-            base = _drop_hidden_defaults(rules, _parse(driver, running_lines, bad_running))
-            target = _merge_target(rules, base, wanted)
-        else:
-            target = wanted
+        target = _merge_target(rules, parsed.deep_copy(), wanted) if scope == "merge" else wanted
         _drop_hidden_defaults(rules, target)
         _add_kept(rules, target, current)
         _add_kept(rules, current, target)
