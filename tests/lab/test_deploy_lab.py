@@ -278,3 +278,37 @@ def test_render_lists_the_intended_configs(env: dict[str, str], tmp_path: Path) 
     plan = the_plan(env, tid)
     for device, path in written.items():
         assert Path(path).read_text() == render_plan(plan, INVENTORY)[device].text
+
+
+def test_a_session_that_drops_after_the_push_is_undone_by_the_device(
+    env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str]
+) -> None:
+    """sw-dinkes stops answering after the push: the tool cannot roll it back, its own timer does."""
+    plan = the_plan(env, scheduled_ticket(env, tmp_path))
+    pid = read_pid(lab_dir() / "nodes" / "sw-dinkes" / "ssh" / "sshd.pid")
+    assert pid is not None
+
+    def drop() -> None:
+        os.kill(pid, signal.SIGSTOP)
+        raise DeviceError("sw-dinkes", "stopped answering after the push")
+
+    try:
+        report = deploy(
+            plan,
+            INVENTORY,
+            creds,
+            driver_factory=open_driver,
+            backups=tmp_path / "b",
+            confirm_seconds=15,
+            post_check=drop,
+        )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert not report.ok and "ROLLBACK NOT VERIFIED on sw-dinkes" in report.error
+    states = {d.device: (d.state, d.verified) for d in report.devices}
+    assert states["core-diskominfo"] == ("rolled_back", True)
+    assert states["dist-gerunggang"] == ("rolled_back", True)
+    deadline = time.monotonic() + 30
+    while running(creds) != day0:
+        assert time.monotonic() < deadline, "sw-dinkes did not restore itself"
+        time.sleep(1)
