@@ -69,16 +69,22 @@ def _run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | N
     from sipelangi_net.credentials import load_credentials
     from sipelangi_net.deploy import deploy
     from sipelangi_net.drivers.lab import open_driver
-    from sipelangi_net.paths import reports_dir
+    from sipelangi_net.lab.probe import lab_probe
+    from sipelangi_net.lab.runtime import LabPaths
+    from sipelangi_net.paths import lab_dir, reports_dir
 
     st = _store(db, store)
     try:
         _ticket, plan = _plan(st, ticket_id)
     finally:
         st.close()
+    inv = _inventory(inventory)
+    if not kwargs.get("dry_run"):
+        # On the lab, the OPD PC proves the subnet reaches its applications before confirming.
+        kwargs.setdefault("post_check", lab_probe(plan, inv, LabPaths(lab_dir())))
     return deploy(
         plan,
-        _inventory(inventory),
+        inv,
         load_credentials(),
         driver_factory=open_driver,
         backups=reports_dir() / ticket_id / "backups",

@@ -312,3 +312,31 @@ def test_a_session_that_drops_after_the_push_is_undone_by_the_device(
     while running(creds) != day0:
         assert time.monotonic() < deadline, "sw-dinkes did not restore itself"
         time.sleep(1)
+
+
+def test_the_lab_probe_rolls_back_when_an_application_does_not_answer(
+    env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str]
+) -> None:
+    from sipelangi_net.analysis.plan import AccessRule
+    from sipelangi_net.lab.probe import lab_probe
+    from sipelangi_net.lab.runtime import LabPaths
+
+    plan = the_plan(env, scheduled_ticket(env, tmp_path))
+    probe = lab_probe(plan, INVENTORY, LabPaths(lab_dir()))
+    assert probe is not None, "on the lab, deploy checks reachability from the OPD PC"
+    dead = AccessRule(
+        name="sipd", destination=ipaddress.IPv4Address("10.10.10.10"), protocol="tcp", port=9, qos="business"
+    )
+    broken = plan.model_copy(update={"access_rules": (*plan.access_rules, dead)})
+    report = deploy(
+        plan,
+        INVENTORY,
+        creds,
+        driver_factory=open_driver,
+        backups=tmp_path / "b",
+        confirm_seconds=60,
+        post_check=lab_probe(broken, INVENTORY, LabPaths(lab_dir())),
+    )
+    assert not report.ok and "sipd at 10.10.10.10:9 does not answer from 10.20.0.12/25" in report.error
+    assert all(d.verified for d in report.devices)
+    assert running(creds) == day0
