@@ -17,8 +17,8 @@ from sipelangi_net.cli.ticket import (
     StoreOpt,
     _actor,
     _deliver,
-    _store,
     _when,
+    opened,
 )
 
 
@@ -54,8 +54,7 @@ def analyze_command(
 
     cat = _catalogues(inventory)
     who = _actor(actor)
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         ticket = st.get(ticket_id)
         now = utcnow()
         workflow.plan(ticket, Move(step=4, actor=who), now=now)  # refuse before touching any device
@@ -82,8 +81,6 @@ def analyze_command(
                 outputs={"plan": plan.model_dump(mode="json")},
             ),
         )
-    finally:
-        st.close()
     if as_json:
         print(json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
@@ -110,8 +107,7 @@ def prepare_command(
     from sipelangi_net.tickets.sqlite import utcnow
 
     cat = _catalogues(inventory)
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         ticket = st.get(ticket_id)
         plan = plan_of(ticket)
         if plan is None:
@@ -132,8 +128,6 @@ def prepare_command(
             "schedule": slot.label_id(),
         }
         ticket = st.apply(ticket_id, Move(step=5, actor=_actor(actor), outputs=outputs))
-    finally:
-        st.close()
     if as_json:
         print(json.dumps(ticket.events[-1].to_json(), indent=2, ensure_ascii=False))
         return
@@ -163,8 +157,7 @@ def schedule_command(
 
     cat = _catalogues(inventory)
     duration = dt.timedelta(minutes=sum(step(n).standard_min for n in INSTALL_STEPS))
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         ticket = st.get(ticket_id)
         start = _when(agreed, "--agreed")
         if start is None:
@@ -191,8 +184,6 @@ def schedule_command(
         }
         ticket = st.apply(ticket_id, Move(step=6, actor=_actor(actor), outputs=outputs))
         _deliver(st)
-    finally:
-        st.close()
     if as_json:
         print(json.dumps(ticket.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, _store
+from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
 
 
 def _plan(st: Any, ticket_id: str) -> tuple[Any, Any]:
@@ -45,11 +45,8 @@ def render_command(
     from sipelangi_net.paths import reports_dir
     from sipelangi_net.render import render_plan
 
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         _ticket, plan = _plan(st, ticket_id)
-    finally:
-        st.close()
     rendered = render_plan(plan, _inventory(inventory))
     folder = out or reports_dir() / ticket_id / "intended"
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,11 +70,8 @@ def _run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | N
     from sipelangi_net.lab.runtime import LabPaths
     from sipelangi_net.paths import lab_dir, reports_dir
 
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         _ticket, plan = _plan(st, ticket_id)
-    finally:
-        st.close()
     inv = _inventory(inventory)
     if not kwargs.get("dry_run"):
         # On the lab, the OPD PC proves the subnet reaches its applications before confirming.
@@ -139,13 +133,10 @@ def deploy_command(
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
     who = _actor(actor)
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         workflow.plan(
             st.get(ticket_id), Move(step=7, actor=who), now=utcnow()
         )  # refuse before touching devices
-    finally:
-        st.close()
     from sipelangi_net.errors import SipelangiError
     from sipelangi_net.validate import printable
 
@@ -181,8 +172,5 @@ def deploy_command(
 
 
 def _record(db: Path | None, store: str | None, ticket_id: str, move: Any) -> None:
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         st.apply(ticket_id, move)
-    finally:
-        st.close()

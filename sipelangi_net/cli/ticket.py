@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,16 @@ def _store(db: Path | None, store: str | None) -> Any:
     from sipelangi_net.tickets.store import open_store
 
     return open_store(store or db)
+
+
+@contextlib.contextmanager
+def opened(db: Path | None, store: str | None) -> Iterator[Any]:
+    """The ticket store of the options, closed afterwards."""
+    st = _store(db, store)
+    try:
+        yield st
+    finally:
+        st.close()
 
 
 def _actor(actor: str | None) -> str:
@@ -103,12 +115,9 @@ def _duration(seconds: float) -> str:
 
 
 def _apply(db: Path | None, store: str | None, ticket_id: str, move: Any, as_json: bool) -> None:
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         ticket = st.apply(ticket_id, move)
         _deliver(st)
-    finally:
-        st.close()
     _print_ticket(ticket, as_json)
 
 
@@ -175,11 +184,8 @@ def new(
         raw["letter"] = {k: v for k, v in raw["letter"].items() if v is not None}
         source = "request"
     request = validate_request(raw, load_inventory(inventory or inventory_dir()), source=source)
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         ticket = st.create(request, helpdesk=_actor(helpdesk))
-    finally:
-        st.close()
     _print_ticket(ticket, as_json)
 
 
@@ -193,11 +199,8 @@ def list_(
     as_json: bool = JsonOpt,
 ) -> None:
     """List tickets."""
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         tickets = st.tickets(status=status, since=_when(since, "--since"), until=_when(until, "--until"))
-    finally:
-        st.close()
     if as_json:
         print(
             json.dumps(
@@ -225,11 +228,8 @@ def show(
     ticket_id: str, db: Path | None = DbOpt, store: str | None = StoreOpt, as_json: bool = JsonOpt
 ) -> None:
     """Show a ticket with every SOP step, its time and the standard (breaches marked)."""
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         ticket = st.get(ticket_id)
-    finally:
-        st.close()
     _print_ticket(ticket, as_json)
 
 
@@ -326,11 +326,8 @@ def verify(
     from sipelangi_net.errors import IntegrityError
     from sipelangi_net.tickets.chain import verify as verify_chain
 
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         ticket = st.get(ticket_id)
-    finally:
-        st.close()
     problems = verify_chain(ticket)
     if as_json:
         print(
@@ -357,11 +354,8 @@ def sla(
     """Time per SOP step against the standard: count, median, share within standard."""
     from sipelangi_net.tickets.sla import summarise
 
-    st = _store(db, store)
-    try:
+    with opened(db, store) as st:
         tickets = st.tickets()
-    finally:
-        st.close()
     rows = summarise(tickets, since=_when(since, "--since"), until=_when(until, "--until"))
     if as_json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
