@@ -39,6 +39,12 @@ from sipelangi_net.tickets.models import Request
 from sipelangi_net.tickets.sop import step
 
 INSTALL_STEPS = (7, 8, 9)  # installation, bandwidth test, handover: one visit
+INSTALL_DURATION = dt.timedelta(minutes=sum(step(n).standard_min for n in INSTALL_STEPS))
+
+
+def busy(existing: Iterable[Allocation]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The installation slots other tickets hold: the team is busy then."""
+    return [(a.schedule.start, a.schedule.end) for a in existing if a.schedule is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,10 +336,10 @@ def equipment(users: int, free_ports: int, cat: Catalogues) -> tuple[list[Equipm
 
 
 def _schedule(inp: Inputs, v: _Verdict) -> Schedule | None:
-    duration = dt.timedelta(minutes=sum(step(n).standard_min for n in INSTALL_STEPS))
-    busy = [(a.schedule.start, a.schedule.end) for a in inp.existing if a.schedule is not None]
     try:
-        slot = earliest_slot(inp.catalogues.calendar, duration=duration, now=inp.now, busy=busy)
+        slot = earliest_slot(
+            inp.catalogues.calendar, duration=INSTALL_DURATION, now=inp.now, busy=busy(inp.existing)
+        )
     except SchedulingError as exc:
         v.check("schedule", False, f"no installation slot: {exc}")
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -98,12 +97,11 @@ def prepare_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """Preparation (SOP step 5): the equipment list and the proposed installation slot."""
-    from sipelangi_net.analysis.analyze import INSTALL_STEPS
+    from sipelangi_net.analysis.analyze import INSTALL_DURATION, busy
     from sipelangi_net.analysis.schedule import earliest_slot
     from sipelangi_net.analysis.stored import allocations, plan_of
     from sipelangi_net.errors import WorkflowError
     from sipelangi_net.tickets.models import Move
-    from sipelangi_net.tickets.sop import step
     from sipelangi_net.tickets.sqlite import utcnow
 
     cat = _catalogues(inventory)
@@ -114,13 +112,8 @@ def prepare_command(
             raise WorkflowError(
                 f"ticket {ticket_id}: cannot prepare: step 4 (needs analysis) has no available plan"
             )
-        busy = [
-            (a.schedule.start, a.schedule.end)
-            for a in allocations(st.tickets(), exclude=ticket_id)
-            if a.schedule is not None
-        ]
-        duration = dt.timedelta(minutes=sum(step(n).standard_min for n in INSTALL_STEPS))
-        slot = earliest_slot(cat.calendar, duration=duration, now=utcnow(), busy=busy)
+        others = busy(allocations(st.tickets(), exclude=ticket_id))
+        slot = earliest_slot(cat.calendar, duration=INSTALL_DURATION, now=utcnow(), busy=others)
         outputs = {
             "equipment": [i.model_dump(mode="json") for i in plan.equipment],
             "start": slot.start.isoformat(),
@@ -148,15 +141,13 @@ def schedule_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """Tell the requester the installation schedule (SOP step 6); the PIC is notified."""
-    from sipelangi_net.analysis.analyze import INSTALL_STEPS
+    from sipelangi_net.analysis.analyze import INSTALL_DURATION, busy
     from sipelangi_net.analysis.schedule import Slot, check_slot
     from sipelangi_net.analysis.stored import allocations, schedule_of
     from sipelangi_net.errors import ConfigError, WorkflowError
     from sipelangi_net.tickets.models import Move
-    from sipelangi_net.tickets.sop import step
 
     cat = _catalogues(inventory)
-    duration = dt.timedelta(minutes=sum(step(n).standard_min for n in INSTALL_STEPS))
     with opened(db, store) as st:
         ticket = st.get(ticket_id)
         start = _when(agreed, "--agreed")
@@ -167,15 +158,11 @@ def schedule_command(
                     f"ticket {ticket_id}: no proposed slot; run 'prepare' first or give --agreed"
                 )
             start = proposed.start
-        busy = [
-            (a.schedule.start, a.schedule.end)
-            for a in allocations(st.tickets(), exclude=ticket_id)
-            if a.schedule is not None
-        ]
-        problems = check_slot(cat.calendar, start, duration=duration, busy=busy)
+        others = busy(allocations(st.tickets(), exclude=ticket_id))
+        problems = check_slot(cat.calendar, start, duration=INSTALL_DURATION, busy=others)
         if problems:
             raise ConfigError(f"--agreed {start.isoformat()}: " + "; ".join(problems))
-        slot = Slot(start=start, end=start + duration)
+        slot = Slot(start=start, end=start + INSTALL_DURATION)
         outputs = {
             "start": slot.start.isoformat(),
             "end": slot.end.isoformat(),
