@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -21,7 +22,7 @@ from sipelangi_net.analysis.stored import plan_of
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.deploy import deploy, normalise
 from sipelangi_net.diff import diff_device
-from sipelangi_net.drivers.lab import open_driver
+from sipelangi_net.drivers.lab import LabDriver, open_driver
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.lab.runtime import read_pid
@@ -56,42 +57,43 @@ def the_plan(env: dict[str, str], tid: str) -> Plan:
     return plan
 
 
-def running(creds: Credentials) -> dict[str, str]:
+@contextlib.contextmanager
+def connected(name: str, creds: Credentials) -> Iterator[LabDriver]:
+    drv = open_driver(INVENTORY.devices[name], creds)
+    drv.open()
+    try:
+        yield drv
+    finally:
+        drv.close()
+
+
+def raw_configs(creds: Credentials) -> dict[str, str]:
     out = {}
     for name in DEVICES:
-        drv = open_driver(INVENTORY.devices[name], creds)
-        drv.open()
-        try:
-            out[name] = normalise(drv.platform, drv.get_config())
-        finally:
-            drv.close()
+        with connected(name, creds) as drv:
+            out[name] = drv.get_config()
     return out
+
+
+def running(creds: Credentials) -> dict[str, str]:
+    return {
+        name: normalise(INVENTORY.devices[name].platform.value, cfg)
+        for name, cfg in raw_configs(creds).items()
+    }
 
 
 @pytest.fixture
 def day0(creds: Credentials) -> Iterator[dict[str, str]]:
     """The devices' configs before the test; afterwards the change is undone with the diff's rollback."""
-    before = {}
-    raw = {}
-    for name in DEVICES:
-        drv = open_driver(INVENTORY.devices[name], creds)
-        drv.open()
-        try:
-            raw[name] = drv.get_config()
-        finally:
-            drv.close()
-        before[name] = normalise(drv.platform, raw[name])
+    raw = raw_configs(creds)
+    before = {name: normalise(INVENTORY.devices[name].platform.value, cfg) for name, cfg in raw.items()}
     yield before
     _wait_disarmed(creds)
     for name in DEVICES:
-        drv = open_driver(INVENTORY.devices[name], creds)
-        drv.open()
-        try:
+        with connected(name, creds) as drv:
             now = drv.get_config()
             if normalise(drv.platform, now) != before[name]:
                 drv.push(_undo(name, drv.platform, now, raw[name]))
-        finally:
-            drv.close()
     assert running(creds) == before, "the test could not put the devices back"
 
 
@@ -209,7 +211,7 @@ from pathlib import Path
 from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.credentials import load_credentials
 from sipelangi_net.deploy import deploy
-from sipelangi_net.drivers.lab import open_driver
+from sipelangi_net.drivers.lab import LabDriver, open_driver
 from sipelangi_net.inventory import load_inventory
 plan = Plan.model_validate_json(Path(sys.argv[1]).read_text())
 def die() -> None:
