@@ -6,6 +6,7 @@ down at the end, even when tests fail.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -39,13 +40,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason="lab tests need root"))
 
 
+LAB_LOCK = Path("/run/sipelangi-net-lab-tests.lock")
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[dict[str, Any]]:
-    cli("lab", "up", timeout=180)
-    try:
-        yield lab_json("lab", "status", "--json")
-    finally:
-        cli("lab", "down", check=False)
+    """The lab, for this test session alone: a second session on the machine waits for the lock."""
+    with LAB_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cli("lab", "up", timeout=180)
+        try:
+            yield lab_json("lab", "status", "--json")
+        finally:
+            cli("lab", "down", check=False)
 
 
 @pytest.fixture(scope="session")
