@@ -1,0 +1,1 @@
+"""Bandwidth acceptance (SOP step 8): iperf3 for the intranet path, speedtest-cli for the breakout."""
