@@ -10,23 +10,26 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     ├── ConfigError                 bad input the user can fix
     │   ├── InventoryError          inventory/ (hosts, groups, catalogues)
     │   ├── SecretsError            credentials missing or unsafe
-    │   └── RequestError            a request (Surat Permohonan) with a bad field
+    │   ├── RequestError            a request (Surat Permohonan) with a bad field
+    │   └── DocumentInputError      bad input for a document (signer name/NIP, scan file, period)
     ├── TicketError                 the ticket record
     │   ├── TicketNotFound          (LookupError) no such ticket
     │   ├── WorkflowError           a move the SOP does not allow (names the missing step)
     │   ├── ConflictError           the ticket changed under the caller; retry
     │   ├── IntegrityError          the hash chain of events is broken
     │   ├── StoreError              the ticket store cannot be read or reached
+    │   ├── IncompleteTicketError   the ticket lacks what a document needs (names the missing item)
     │   └── DeliveryError           a notification could not be delivered (recorded, retried)
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
     │   └── MissingPackageError     a program the lab needs is not installed
     ├── LabError                    building, inspecting or tearing down the lab
     │   └── LabNotRunningError      a lab command needs a lab that is up
-    └── DeviceError                 talking to one device
-        ├── HostKeyError            SSH host key unknown or changed
-        ├── DeviceAuthError         (PermissionError) credentials refused
-        └── DeviceTimeout           (TimeoutError) no answer in time
+    ├── DeviceError                 talking to one device
+    │   ├── HostKeyError            SSH host key unknown or changed
+    │   ├── DeviceAuthError         (PermissionError) credentials refused
+    │   └── DeviceTimeout           (TimeoutError) no answer in time
+    └── MeasurementError            a bandwidth test could not be made or read (never a pass)
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ class RequestError(ConfigError):
     """A request (Surat Permohonan) has a missing or invalid field."""
 
 
+class DocumentInputError(ConfigError):
+    """Bad input for a document: a signer's name or NIP, the signed scan, the report period."""
+
+
 class TicketError(SipelangiError):
     """Something about the ticket record."""
 
@@ -80,6 +87,10 @@ class IntegrityError(TicketError):
 
 class StoreError(TicketError):
     """The ticket store cannot be read or reached."""
+
+
+class IncompleteTicketError(TicketError):
+    """The ticket lacks what a document needs (no plan, no test result, no signer); names the item."""
 
 
 class DeliveryError(TicketError):
@@ -130,3 +141,9 @@ class DeviceAuthError(DeviceError, PermissionError):
 
 class DeviceTimeout(DeviceError, TimeoutError):
     """The device did not answer in time."""
+
+
+class MeasurementError(SipelangiError):
+    """A bandwidth test could not be made or its result cannot be trusted (server, tool, output)."""
+
+    exit_code = 7

@@ -1,14 +1,18 @@
-"""Post-check on the lab: from an OPD user PC, the plan's applications answer.
+"""The OPD side of the lab: a user PC that takes the plan's address, for post-checks and tests.
 
-On the lab the OPD side is a real host in its own namespace: the probe gives it
-the first DHCP address of the plan, routes it through the planned gateway and
-opens a TCP connection to every application server the plan permits. The PC
-is left without an address again afterwards.
+On the lab the OPD side is a real host in its own namespace. :func:`opd_host` finds it for a
+plan; :meth:`OpdHost.attached` gives it the plan's first DHCP address and a default route
+through the planned gateway, and takes them away again afterwards. :func:`lab_probe` uses it
+to open a TCP connection to every application server the plan permits; the bandwidth test
+(sipelangi_net.bandwidth) runs iperf3 and speedtest from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sipelangi_net.errors import DeviceError
@@ -19,8 +23,40 @@ CONNECT = (
 )
 
 
-def lab_probe(plan: Any, inventory: Any, paths: LabPaths) -> Callable[[], None] | None:
-    """The probe for ``plan`` when ``inventory`` is the running lab's, else ``None``."""
+@dataclass(frozen=True, slots=True)
+class OpdHost:
+    """A lab user host standing in for the OPD's PCs."""
+
+    name: str
+    address: str
+    """``ADDR/PREFIX``: the plan's first DHCP address."""
+    gateway: str
+    paths: LabPaths
+
+    def command(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` run inside the host's namespaces."""
+        return [*nsenter(self.paths, self.name), *argv]
+
+    def execute(self, argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` in the host; 127: not installed there, 124: no answer in time."""
+        from sipelangi_net.bandwidth.run import local_execute
+
+        return local_execute(self.command(argv), timeout)
+
+    @contextmanager
+    def attached(self) -> Iterator[OpdHost]:
+        """The host with the plan's address and default route, removed again on leaving."""
+        enter = nsenter(self.paths, self.name)
+        run([*enter, "ip", "addr", "replace", self.address, "dev", "eth0"])
+        try:
+            run([*enter, "ip", "route", "replace", "default", "via", self.gateway])
+            yield self
+        finally:
+            run([*enter, "ip", "addr", "flush", "dev", "eth0"], check=False)
+
+
+def opd_host(plan: Any, inventory: Any, paths: LabPaths) -> OpdHost | None:
+    """The lab host of ``plan``'s site when ``inventory`` is the running lab's, else ``None``."""
     manifest = read_json(paths.manifest)
     if not manifest or manifest.get("inventory") != str(inventory.path.resolve()):
         return None
@@ -31,7 +67,19 @@ def lab_probe(plan: Any, inventory: Any, paths: LabPaths) -> Callable[[], None] 
     if not netns_path(host).exists():
         return None
     addressing = plan.addressing
-    address = f"{addressing.dhcp_first}/{addressing.subnet.prefixlen}"
+    return OpdHost(
+        name=host,
+        address=f"{addressing.dhcp_first}/{addressing.subnet.prefixlen}",
+        gateway=str(addressing.gateway.ip),
+        paths=paths,
+    )
+
+
+def lab_probe(plan: Any, inventory: Any, paths: LabPaths) -> Callable[[], None] | None:
+    """The application probe for ``plan`` when ``inventory`` is the running lab's, else ``None``."""
+    host = opd_host(plan, inventory, paths)
+    if host is None:
+        return None
     targets = sorted(
         {
             (str(r.destination), r.port, r.name)
@@ -41,15 +89,11 @@ def lab_probe(plan: Any, inventory: Any, paths: LabPaths) -> Callable[[], None] 
     )
 
     def check() -> None:
-        enter = nsenter(paths, host)
-        run([*enter, "ip", "addr", "replace", address, "dev", "eth0"])
-        try:
-            run([*enter, "ip", "route", "replace", "default", "via", str(addressing.gateway.ip)])
+        with host.attached():
             for dest, port, name in targets:
-                proc = run([*enter, "python3", "-c", CONNECT, dest, str(port)], check=False, timeout=10)
+                proc = host.execute(["python3", "-c", CONNECT, dest, str(port)], timeout=10)
                 if proc.returncode != 0:
-                    raise DeviceError(host, f"{name} at {dest}:{port} does not answer from {address}")
-        finally:
-            run([*enter, "ip", "addr", "flush", "dev", "eth0"], check=False)
+                    why = f"{name} at {dest}:{port} does not answer from {host.address}"
+                    raise DeviceError(host.name, why)
 
     return check
