@@ -30,6 +30,8 @@ class PlatformSpec:
     verified_on: Literal["lab", "fixtures"]
     """``lab``: real software in the project's lab; ``fixtures``: replayed sessions only."""
     running_config_command: str
+    deploy_driver: Literal["lab", "napalm", "ios", "routeros"] = "lab"
+    """Which deploy driver of sipelangi_net.drivers.registry drives it."""
 
 
 PLATFORMS: dict[Platform, PlatformSpec] = {
@@ -53,6 +55,7 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
         napalm_driver="ios",
         verified_on="fixtures",
         running_config_command="show running-config",
+        deploy_driver="ios",
     ),
     Platform.MIKROTIK_ROUTEROS: PlatformSpec(
         kind="router",
@@ -60,6 +63,7 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
         napalm_driver=None,
         verified_on="fixtures",
         running_config_command="/export",
+        deploy_driver="routeros",
     ),
     Platform.ARISTA_EOS: PlatformSpec(
         kind="switch",
@@ -67,6 +71,7 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
         napalm_driver="eos",
         verified_on="fixtures",
         running_config_command="show running-config",
+        deploy_driver="napalm",
     ),
     Platform.JUNIPER_JUNOS: PlatformSpec(
         kind="router",
@@ -74,6 +79,7 @@ PLATFORMS: dict[Platform, PlatformSpec] = {
         napalm_driver="junos",
         verified_on="fixtures",
         running_config_command="show configuration | display set",
+        deploy_driver="napalm",
     ),
 }
 

@@ -112,9 +112,13 @@ def _first_line(exc: object) -> str:
 
 
 def open_driver(device: Any, creds: Credentials) -> LabDriver:
-    """A driver for an inventory :class:`~sipelangi_net.inventory.Device` (lab platforms)."""
-    if device.platform not in (Platform.FRR, Platform.OVS):
-        raise DeviceError(device.name, f"no deploy driver for platform {device.platform} yet")
+    """A driver for an inventory :class:`~sipelangi_net.inventory.Device` of a lab platform.
+
+    Any platform: :func:`sipelangi_net.drivers.registry.open_driver`."""
+    if spec_for(device.platform).deploy_driver != "lab":
+        raise DeviceError(
+            device.name, f"{device.platform} is not a lab platform: use the driver registry's open_driver"
+        )
     return LabDriver(
         name=device.name, host=device.hostname, port=device.port, platform=device.platform, creds=creds
     )

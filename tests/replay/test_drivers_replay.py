@@ -1,0 +1,176 @@
+"""Deploy drivers of the platforms that cannot run here, against replayed devices.
+
+Each case is a folder ``tests/fixtures/<platform>/driver_<case>/`` with one cassette per device
+(see tests/replay/replay_ssh.py and replay_eapi.py): the real adapter code runs (Netmiko, napalm,
+PyEZ/ncclient, pyeapi) and talks over a real transport on 127.0.0.1 to a device that answers as
+recorded and refuses any command or RPC out of order. ``deploy()`` runs unchanged, with the
+registry's ``open_driver`` and the reachability post-check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paramiko
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import tests.replay.test_render_golden as golden
+from sipelangi_net.deploy import DeployReport, deploy
+from sipelangi_net.drivers.registry import open_driver, reachability
+from sipelangi_net.errors import HostKeyError
+from sipelangi_net.platforms import Platform
+from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ROUTED = ("core-diskominfo", "dist-gerunggang")
+
+
+def routed_plan() -> Any:
+    """The Dinkes plan without the access switch: the routed part (core route, gateway)."""
+    ports = tuple(p for p in golden.PLAN.ports if p.device != "sw-dinkes")
+    return golden.PLAN.model_copy(update={"ports": ports})
+
+
+def new_host_key(path: Path) -> paramiko.PKey:
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
+    )
+    return paramiko.Ed25519Key.from_private_key_file(str(path))
+
+
+@pytest.fixture(scope="module")
+def host_key(tmp_path_factory: pytest.TempPathFactory) -> paramiko.PKey:
+    return new_host_key(tmp_path_factory.mktemp("hostkey") / "key")
+
+
+@dataclasses.dataclass
+class Replay:
+    devices: dict[str, ReplayDevice]
+    inventory: Any
+    creds: Any
+
+    def played(self, name: str) -> list[str]:
+        return self.devices[name].played
+
+    def assert_played_whole(self) -> None:
+        # a client's last words (e.g. Netmiko's "exit" on disconnect) are sent without waiting
+        deadline = time.monotonic() + 3
+        while any(d.remaining for d in self.devices.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        errors = [e for d in self.devices.values() for e in d.errors]
+        assert errors == []
+        left = {n: [s.expect for s in d.remaining] for n, d in self.devices.items() if d.remaining}
+        assert left == {}, f"steps never played: {left}"
+
+
+@contextlib.contextmanager
+def replay(
+    tmp_path: Path, host_key: paramiko.PKey, platform: str, case: str, router: Platform, switch: Platform
+) -> Iterator[Replay]:
+    folder = FIXTURES / platform / f"driver_{case}"
+    devices = {
+        p.stem: ReplayDevice(p.stem, load_cassette(p), host_key) for p in sorted(folder.glob("*.yaml"))
+    }
+    for device in devices.values():
+        device.start()
+    try:
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text("".join(d.known_hosts_line() for d in devices.values()))
+        inv = golden.inventory_as(router, switch)
+        moved = {
+            name: dataclasses.replace(dev, hostname="127.0.0.1", port=devices[name].port)
+            for name, dev in inv.devices.items()
+            if name in devices
+        }
+        inventory = dataclasses.replace(inv, devices={**inv.devices, **moved})
+        yield Replay(devices, inventory, replay_credentials(known_hosts))
+    finally:
+        for device in devices.values():
+            device.stop()
+
+
+def run_deploy(rp: Replay, plan: Any, tmp_path: Path) -> DeployReport:
+    factory, check = reachability(plan, open_driver)
+    return deploy(
+        plan,
+        rp.inventory,
+        rp.creds,
+        driver_factory=factory,
+        backups=tmp_path / "backups",
+        confirm_seconds=120,
+        post_check=check,
+    )
+
+
+def assert_armed_before_push(played: list[str], timer: str, first_pushed: str) -> None:
+    assert timer in played and first_pushed in played
+    assert played.index(timer) < played.index(first_pushed), "the revert timer must be armed first"
+
+
+# --- Cisco IOS (Netmiko over SSH, IOS archive revert timer) -----------------------------------
+
+
+def test_ios_deploy_backs_up_arms_pushes_verifies_pings_and_confirms(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    with replay(tmp_path, host_key, "cisco_ios", "deploy", Platform.CISCO_IOS, Platform.CISCO_IOS) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert report.ok, report.error
+    assert report.changed
+    by_name = {d.device: d for d in report.devices}
+    assert {n: d.state for n, d in by_name.items()} == dict.fromkeys(ROUTED, "confirmed")
+    folder = FIXTURES / "cisco_ios" / "driver_deploy"
+    for name in ROUTED:
+        backup = Path(by_name[name].backup_path)
+        assert backup.read_text() == (folder / f"{name}.running.txt").read_text().rstrip("\n")
+        pushed = [ln.strip() for ln in (folder / f"{name}.commands.txt").read_text().splitlines()]
+        assert [c.strip() for c in by_name[name].commands] == pushed
+        played = rp.played(name)
+        assert_armed_before_push(played, "configure terminal revert timer 2", pushed[0])
+        assert played.index("configure confirm") > played.index(pushed[-1])
+    assert "ping 10.10.10.10 source 10.20.0.1" in rp.played("dist-gerunggang")
+
+
+def test_ios_wrong_host_key_is_refused(tmp_path: Path, host_key: paramiko.PKey) -> None:
+    with replay(tmp_path, host_key, "cisco_ios", "deploy", Platform.CISCO_IOS, Platform.CISCO_IOS) as rp:
+        other = new_host_key(tmp_path / "other")
+        (tmp_path / "known_hosts").write_text(
+            "".join(
+                f"[127.0.0.1]:{d.port} {other.get_name()} {other.get_base64()}\n" for d in rp.devices.values()
+            )
+        )
+        driver = open_driver(rp.inventory.devices["dist-gerunggang"], rp.creds)
+        with pytest.raises(HostKeyError, match=r"dist-gerunggang: .*host key"):
+            driver.open()
+        assert rp.devices["dist-gerunggang"].sessions == 0
+        assert rp.devices["dist-gerunggang"].played == []
+
+
+def test_ios_rejected_line_rolls_every_router_back_to_its_backup(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    with replay(tmp_path, host_key, "cisco_ios", "reject", Platform.CISCO_IOS, Platform.CISCO_IOS) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert not report.ok
+    assert (
+        "dist-gerunggang: rejected the change: 'ip address 10.20.0.1 255.255.255.128':"
+        " % 10.20.0.0 overlaps with Vlan20" in report.error
+    )
+    states = {d.device: (d.state, d.verified) for d in report.devices}
+    assert states == {"core-diskominfo": ("rolled_back", True), "dist-gerunggang": ("rolled_back", True)}
+    for name in ROUTED:
+        played = rp.played(name)
+        assert "configure confirm" not in played
+        assert played.index("configure terminal revert timer 2") < played.index("configure revert now")
