@@ -3,6 +3,8 @@
 Exit codes: 0 success; 1 a run failed; 2 bad input (files, fields, options);
 3 this machine cannot do it (not root, missing package); 4 lab problem;
 5 a device problem; 6 ticket problem (not found, move not allowed, chain broken);
+7 a bandwidth test could not be made (``bwtest``, ``deploy``);
+8 compliance drift found (``compliance``, see docs/compliance.md);
 70 internal error (a bug); 130 interrupted.
 """
 
@@ -13,6 +15,8 @@ import sys
 import typer
 
 from sipelangi_net.cli.analysis import analyze_command, prepare_command, schedule_command
+from sipelangi_net.cli.bwtest import bwtest_command
+from sipelangi_net.cli.compliance import compliance_app
 from sipelangi_net.cli.deploy import deploy_command, diff_command, render_command
 from sipelangi_net.cli.lab import lab_app
 from sipelangi_net.cli.serve import serve_command
@@ -27,12 +31,14 @@ app = typer.Typer(
 )
 app.add_typer(lab_app, name="lab")
 app.add_typer(ticket_app, name="ticket")
+app.add_typer(compliance_app, name="compliance")
 app.command("analyze")(analyze_command)
 app.command("prepare")(prepare_command)
 app.command("schedule")(schedule_command)
 app.command("render")(render_command)
 app.command("diff")(diff_command)
 app.command("deploy")(deploy_command)
+app.command("bwtest")(bwtest_command)
 app.command("serve", help="Serve the SiPelangi ticket API (OpenAPI: docs/openapi.yaml) on loopback.")(
     serve_command
 )

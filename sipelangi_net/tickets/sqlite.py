@@ -71,6 +71,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
     CREATE INDEX tickets_created ON tickets (created_at);
     """,
+    # 2: fault tickets (SOP Penanganan Gangguan Jaringan Intra Pemerintah): one open fault per
+    # device and finding, opened and closed by compliance runs (sipelangi_net/compliance/faults.py)
+    """
+    CREATE TABLE faults (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        device TEXT NOT NULL,
+        finding TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        summary TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        seen INTEGER NOT NULL DEFAULT 1,
+        closed_at TEXT
+    );
+    CREATE UNIQUE INDEX faults_one_open ON faults (device, finding) WHERE status = 'open';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8

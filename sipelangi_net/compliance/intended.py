@@ -1,0 +1,108 @@
+"""The intended config of every device (pure): its platform baseline plus what tickets installed.
+
+The baseline is rendered from ``templates/<platform>/`` for the device's node of the topology
+that the inventory describes (hostname, banner, logging, interfaces and addresses, routes;
+for FRR the very ``base.j2`` the lab boots from, so a fresh lab is compliant). Then every
+*provisioned* ticket (SOP step 7 done) is merged in, oldest first, exactly as deploy merged
+it: its snippet's lines are added and its single-valued lines replace the baseline's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from hier_config import get_hconfig
+
+from sipelangi_net.analysis.plan import Plan
+from sipelangi_net.analysis.stored import plan_of
+from sipelangi_net.diff import HIER_RULES, OVS_LINE, _merge_target
+from sipelangi_net.errors import ConfigError, WorkflowError
+from sipelangi_net.inventory import Inventory
+from sipelangi_net.platforms import Platform
+from sipelangi_net.render import Intended, render, render_plan
+from sipelangi_net.tickets.models import Ticket
+
+BASELINES: Mapping[Platform, str] = MappingProxyType(
+    {Platform.FRR: "frr/base.j2", Platform.OVS: "ovs/baseline.j2"}
+)
+"""Per platform: the template of the whole intended config of a device (its baseline)."""
+PROVISIONED_STEP = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Provisioned:
+    """A ticket whose change is on the devices: its id and its plan."""
+
+    ticket_id: str
+    plan: Plan
+
+
+def provisioned(tickets: Iterable[Ticket]) -> list[Provisioned]:
+    """Tickets whose latest installation (step 7) succeeded, in the order they were installed."""
+    found: list[tuple[Any, Provisioned]] = []
+    for ticket in tickets:
+        installs = [e for e in ticket.events if e.step == PROVISIONED_STEP]
+        if not installs or installs[-1].outcome != "done":
+            continue
+        plan = plan_of(ticket)
+        if plan is None:
+            raise WorkflowError(f"ticket {ticket.id}: installed (step 7) but holds no plan (step 4)")
+        found.append((installs[-1].ended_at, Provisioned(ticket.id, plan)))
+    return [p for _, p in sorted(found, key=lambda item: item[0])]
+
+
+def _merge_ovs(base: str, snippet: str) -> str:
+    """OVS ``port NAME KEY=VALUE`` lines: the snippet's value of a port attribute replaces the base's."""
+    values: dict[tuple[str, str], str] = {}
+    for text in (base, snippet):
+        for line in text.splitlines():
+            match = OVS_LINE.fullmatch(line.strip())
+            if match:
+                values[match["port"], match["key"]] = match["value"].strip()
+    return "".join(f"port {port} {key}={value}\n" for (port, key), value in values.items())
+
+
+def _merge_hier(platform: Platform, base: str, snippet: str) -> str:
+    rules = HIER_RULES[platform]
+    driver = rules.driver()
+    merged = _merge_target(rules, get_hconfig(driver, base), get_hconfig(driver, snippet))
+    return "".join(child.cisco_style_text() + "\n" for child in merged.all_children())
+
+
+def merge(platform: Platform, base: str, snippet: str) -> str:
+    """``base`` with ``snippet`` merged in, as a deploy of the snippet leaves it (pure)."""
+    if platform is Platform.OVS:
+        return _merge_ovs(base, snippet)
+    return _merge_hier(platform, base, snippet)
+
+
+def intended_configs(
+    inventory: Inventory,
+    tickets: Iterable[Provisioned] = (),
+    *,
+    devices: Iterable[str] | None = None,
+    root: Path | None = None,
+) -> dict[str, Intended]:
+    """The whole intended config of ``devices`` (default: all of the inventory)."""
+    from sipelangi_net.lab.topology import build_topology
+
+    topology = build_topology(inventory)
+    names = sorted(devices) if devices is not None else sorted(inventory.devices)
+    out: dict[str, Intended] = {}
+    for name in names:
+        dev = inventory.devices[name]
+        template = BASELINES.get(dev.platform)
+        if template is None:
+            raise ConfigError(f"{name}: no compliance baseline for platform {dev.platform} yet")
+        text = render(template, root=root, node=topology.nodes[name], data=inventory.defaults.data)
+        out[name] = Intended(device=name, platform=dev.platform.value, text=text)
+    for ticket in tickets:
+        for name, snippet in render_plan(ticket.plan, inventory, root=root).items():
+            if name in out:
+                platform = Platform(snippet.platform)
+                out[name] = Intended(name, snippet.platform, merge(platform, out[name].text, snippet.text))
+    return out

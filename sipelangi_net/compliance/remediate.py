@@ -1,0 +1,78 @@
+"""Remediation through the safe push of provisioning (:mod:`sipelangi_net.deploy`).
+
+Per chosen device: open, read the running config *now* and recompute the remediation (never
+a stale one from the report), back it up, arm the device-side revert timer (commit-confirm),
+push, check that every intended line is present, then the post-check: every device must be
+fully compliant (nothing missing, nothing extra). Then confirm — or every armed device is
+rolled back and verified to run its backup again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from sipelangi_net.compliance.compare import check_device
+from sipelangi_net.credentials import Credentials
+from sipelangi_net.deploy import DeployReport, DriverFactory, _backup, _fail, _push, _Run
+from sipelangi_net.diff import DeviceDiff
+from sipelangi_net.errors import DeviceError
+from sipelangi_net.inventory import Inventory
+from sipelangi_net.platforms import Platform
+from sipelangi_net.render import Intended
+
+RUN_ID = "compliance"
+
+
+class _RemediationRun(_Run):
+    def read_and_diff(self, name: str) -> None:
+        drv = self.drivers[name]
+        self.running[name] = drv.get_config()
+        result = check_device(name, Platform(drv.platform), self.running[name], self.intended[name].text)
+        if result.status == "error":
+            raise DeviceError(name, result.error.removeprefix(f"{name}: "))
+        self.diffs[name] = DeviceDiff(name, drv.platform, result.remediation, ())
+        self.results[name].commands = result.remediation
+
+    def still_drifting(self, names: list[str]) -> None:
+        for name in names:
+            drv = self.drivers[name]
+            now = check_device(name, Platform(drv.platform), drv.get_config(), self.intended[name].text)
+            if now.status != "compliant":
+                what = now.error or ", ".join(f.name for f in now.drifted)
+                raise DeviceError(name, f"still not compliant after the remediation: {what}")
+
+
+def remediate(
+    intended: Mapping[str, Intended],
+    inventory: Inventory,
+    creds: Credentials,
+    *,
+    driver_factory: DriverFactory,
+    backups: Path,
+    confirm_seconds: int = 120,
+    dry_run: bool = False,
+) -> DeployReport:
+    """Make every device of ``intended`` run exactly its intended config (see the module docstring)."""
+    drivers = {name: driver_factory(inventory.devices[name], creds) for name in intended}
+    run = _RemediationRun(RUN_ID, drivers, intended)
+    report = DeployReport(ticket_id=RUN_ID)
+    try:
+        errors = run.each(lambda n: drivers[n].open(), list(drivers))
+        if errors:
+            return _fail(run, report, "cannot reach every device", errors)
+        errors = run.each(run.read_and_diff, list(drivers))
+        if errors:
+            return _fail(run, report, "cannot read or compare the running configs", errors)
+        for name, running in run.running.items():
+            digest, path = _backup(backups, name, drivers[name].platform, running)
+            run.results[name].backup_sha256, run.results[name].backup_path = digest, path
+        changed = [n for n, d in run.diffs.items() if d.changed]
+        report.changed = bool(changed)
+        if dry_run or not changed:
+            report.devices = list(run.results.values())
+            return report
+        return _push(run, report, changed, confirm_seconds, lambda: run.still_drifting(changed))
+    finally:
+        for drv in drivers.values():
+            drv.close()

@@ -1,0 +1,80 @@
+"""Reports of a compliance run: terminal text, ``compliance.json`` and an HTML page (file writers).
+
+``reports/compliance/<date>/compliance.json`` keeps the shape other tools read (see
+docs/compliance.md); ``report.html`` is rendered from ``templates/compliance/report.html.j2``
+with autoescaping on (device text is never trusted as HTML).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import jinja2
+
+from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance
+from sipelangi_net.logs import scrub
+from sipelangi_net.paths import reports_dir, templates_dir
+
+
+def report_dir(started_at: dt.datetime, *, tz: dt.tzinfo | None = None, root: Path | None = None) -> Path:
+    """``reports/compliance/<date>``: the run's local date (``tz``, default UTC)."""
+    day = started_at.astimezone(tz or dt.UTC).date().isoformat()
+    return (root or reports_dir()) / "compliance" / day
+
+
+def _line(device: DeviceCompliance) -> str:
+    head = f"{device.device:<22} {device.platform:<5} {device.status:<11}"
+    if device.status in ("unreachable", "error"):
+        return f"{head} {device.error}"
+    drifted = ", ".join(
+        f"{f.name} (-{len(f.missing)} +{len(f.extra)})" for f in device.drifted
+    )  # missing / extra
+    return f"{head} {drifted}".rstrip()
+
+
+def summary_text(report: ComplianceReport, *, quiet: bool = False, details: bool = True) -> str:
+    """The terminal summary. ``quiet`` (mail from cron/systemd): nothing at all when every device is
+    compliant, otherwise only the devices that are not, with their lines."""
+    if quiet and report.compliant:
+        return ""
+    lines = []
+    for device in report.devices:
+        if quiet and device.status == "compliant":
+            continue
+        lines.append(_line(device))
+        for feature in device.drifted if details else ():
+            lines += [f"    [{feature.name}] missing: {ln}" for ln in feature.missing]
+            lines += [f"    [{feature.name}] extra:   {ln}" for ln in feature.extra]
+    counts = ", ".join(
+        f"{report.count(s)} {s}" for s in ("compliant", "drift", "unreachable", "error") if report.count(s)
+    )
+    lines.append(f"{len(report.devices)} devices: {counts or 'none'}")
+    return scrub("\n".join(lines))
+
+
+def write_json(report: ComplianceReport, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "compliance.json"
+    text = scrub(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(target)  # readers never see half a file
+    return target
+
+
+def write_html(report: ComplianceReport, folder: Path, *, root: Path | None = None) -> Path:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root or templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["scrub"] = scrub
+    html = env.get_template("compliance/report.html.j2").render(report=report)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "report.html"
+    target.write_text(html, encoding="utf-8")
+    return target
