@@ -23,8 +23,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import tests.replay.test_render_golden as golden
 from sipelangi_net.deploy import DeployReport, deploy
+from sipelangi_net.diff import diff_device
 from sipelangi_net.drivers.registry import open_driver, reachability
-from sipelangi_net.errors import HostKeyError
+from sipelangi_net.drivers.routeros import RouterOSDriver
+from sipelangi_net.errors import ConfigError, HostKeyError
 from sipelangi_net.platforms import Platform
 from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
 
@@ -77,6 +79,8 @@ class Replay:
 def replay(
     tmp_path: Path, host_key: paramiko.PKey, platform: str, case: str, router: Platform, switch: Platform
 ) -> Iterator[Replay]:
+    """The devices of ``tests/fixtures/<platform>/driver_<case>/``, on the golden inventory with
+    ``router`` for the routers and ``switch`` for the switches, moved to the replay ports."""
     folder = FIXTURES / platform / f"driver_{case}"
     devices = {
         p.stem: ReplayDevice(p.stem, load_cassette(p), host_key) for p in sorted(folder.glob("*.yaml"))
@@ -174,3 +178,88 @@ def test_ios_rejected_line_rolls_every_router_back_to_its_backup(
         played = rp.played(name)
         assert "configure confirm" not in played
         assert played.index("configure terminal revert timer 2") < played.index("configure revert now")
+
+
+# --- MikroTik RouterOS (Netmiko over SSH, scheduler + backup revert) ---------------------------
+
+ROS = FIXTURES / "mikrotik_routeros"
+ROS_ROUTE = '/ip route add dst-address=10.20.0.0/25 gateway=10.255.0.6 comment="SPL-2026-00001"'
+ROS_TIMER = "/system scheduler add name=sipelangi-revert start-date=2026-01-05 start-time=09:14:44"
+
+
+def core_only_plan() -> Any:
+    """The Dinkes plan's part on the core router: the route to the OPD subnet."""
+    return golden.PLAN.model_copy(update={"ports": ()})
+
+
+def test_routeros_arms_the_routers_timer_before_the_push_and_confirm_removes_it(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    ros = Platform.MIKROTIK_ROUTEROS
+    with replay(tmp_path, host_key, "mikrotik_routeros", "confirm", ros, Platform.ARISTA_EOS) as rp:
+        drv = open_driver(rp.inventory.devices["core-diskominfo"], rp.creds)
+        assert isinstance(drv, RouterOSDriver)
+        drv.open()
+        try:
+            running = drv.get_config()
+            intended = (ROS / "render_opd_mikrotik_routeros" / "core-diskominfo.txt").read_text()
+            commands = diff_device("core-diskominfo", ros, running, intended).commands
+            assert commands == (ROS_ROUTE,)
+            drv.arm(120)
+            drv.push(commands)
+            assert "add comment=SPL-2026-00001 dst-address=10.20.0.0/25" in drv.get_config()
+            drv.ping("10.10.10.10", source="10.255.0.5")
+            drv.confirm()
+        finally:
+            drv.close()
+        rp.assert_played_whole()
+    played = rp.played("core-diskominfo")
+    timer = next(i for i, c in enumerate(played) if c.startswith(ROS_TIMER))  # clock 09:12:44 + 120 s
+    assert played.index("/system backup save name=sipelangi-revert dont-encrypt=yes") < timer
+    assert (
+        timer
+        < played.index(ROS_ROUTE)
+        < played.index("/system scheduler remove [find name=sipelangi-revert]")
+    )
+
+
+def test_routeros_line_not_printed_as_sent_is_undone_by_command_and_verified(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    ros = Platform.MIKROTIK_ROUTEROS
+    with replay(tmp_path, host_key, "mikrotik_routeros", "rollback", ros, Platform.ARISTA_EOS) as rp:
+        report = run_deploy(rp, core_only_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert not report.ok
+    assert "post-check failed" in report.error and "still missing" in report.error
+    [result] = report.devices
+    assert (result.state, result.verified) == ("rolled_back", True)
+    played = rp.played("core-diskominfo")
+    undo = "/ip route remove [find comment=SPL-2026-00001 dst-address=10.20.0.0/25 gateway=10.255.0.6]"
+    assert played.index(ROS_ROUTE) < played.index(undo)
+
+
+def test_routeros_rejected_line_rolls_back_and_disarms(tmp_path: Path, host_key: paramiko.PKey) -> None:
+    ros = Platform.MIKROTIK_ROUTEROS
+    with replay(tmp_path, host_key, "mikrotik_routeros", "reject", ros, Platform.ARISTA_EOS) as rp:
+        report = run_deploy(rp, core_only_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert not report.ok
+    assert "expected end of command (line 1 column 58)" in report.error
+    [result] = report.devices
+    assert (result.state, result.verified) == ("rolled_back", True)
+    played = rp.played("core-diskominfo")
+    assert next(i for i, c in enumerate(played) if c.startswith(ROS_TIMER)) < played.index(ROS_ROUTE)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ConfigError,
+    reason="diff.HConfigDriverRouterOS reads each one-line '/ip firewall filter add ...' of the rendered"
+    " gateway config as a new '/ip firewall filter' section: duplicate section, so the RouterOS gateway"
+    " cannot be diffed (nor deployed) yet",
+)
+def test_routeros_gateway_config_can_be_diffed() -> None:
+    intended = (ROS / "render_opd_mikrotik_routeros" / "dist-gerunggang.txt").read_text()
+    running = (FIXTURES / "diff" / "mikrotik_routeros" / "export.txt").read_text()
+    assert diff_device("dist-gerunggang", Platform.MIKROTIK_ROUTEROS, running, intended).changed

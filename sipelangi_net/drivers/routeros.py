@@ -1,0 +1,150 @@
+"""MikroTik RouterOS deploy driver (Netmiko ``mikrotik_routeros``), with a revert timer on the router.
+
+RouterOS has no commit-confirm. Engineers use *safe mode* (Ctrl-X) interactively: changes are
+undone when the session ends abnormally, but only after the TCP timeout (9 minutes), never on a
+timer, with at most 100 actions, and a session that hangs keeps them. So this driver arms a timer
+the router owns, the way RouterOS engineers schedule a "revert unless cancelled":
+
+* ``arm(N)``: ``/system backup save name=sipelangi-revert dont-encrypt=yes``, read the router's
+  clock (``/system clock print``), then ``/system scheduler add name=sipelangi-revert`` at
+  clock + N seconds, ``interval=0``, whose ``on-event`` is ``/system backup load`` of that
+  backup. If this process dies or its session drops, the router restores the backup by itself
+  (a ``backup load`` reboots the router: about a minute without the site's routing).
+* ``push``: one command per line (``/ip route add ...``); any RouterOS error (``failure: ...``,
+  ``syntax error``, ``bad command name``, ``input does not match``, ``expected ...``) stops it.
+* ``confirm``: remove the scheduler entry and the backup file, then check the entry is gone.
+* ``rollback`` (this process alive): send the commands that undo the push, computed by the pure
+  diff of the current ``/export`` against the one read before arming (no reboot), then disarm;
+  if undoing fails the scheduler is left armed, so the router still restores the backup.
+
+Limits: the timer is the router's wall clock (set NTP); a ``backup load`` also restores
+users and certificates as they were; ``/export`` attribute order must match the templates for the
+post-push check to find the lines (see docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sipelangi_net.credentials import Credentials
+from sipelangi_net.drivers.cli import close_netmiko, first_line, open_netmiko
+from sipelangi_net.errors import DeviceError
+from sipelangi_net.platforms import Platform
+
+TAG = "sipelangi-revert"
+ROS_ERROR = re.compile(
+    r"^(failure: .*|.*\(line \d+ column \d+\).*|bad command name .*|input does not match .*|"
+    r"expected .*|no such item.*|invalid value .*|ambiguous value .*)$",
+    re.M,
+)
+CLOCK_TIME = re.compile(r"^\s*time: (\d\d:\d\d:\d\d)\s*$", re.M)
+CLOCK_DATE = re.compile(r"^\s*date: (\S+)\s*$", re.M)
+RECEIVED = re.compile(r"\breceived=(\d+)")
+
+
+def parse_clock(text: str) -> dt.datetime:
+    """The router's local time from ``/system clock print`` (v7.10+: 2026-01-05; older: jan/05/2026)."""
+    time_ = CLOCK_TIME.search(text)
+    date_ = CLOCK_DATE.search(text)
+    if not time_ or not date_:
+        raise ValueError("no time/date in /system clock print")
+    day = date_.group(1)
+    fmt = "%Y-%m-%d" if "-" in day else "%b/%d/%Y"
+    return dt.datetime.strptime(f"{day.capitalize()} {time_.group(1)}", f"{fmt} %H:%M:%S")
+
+
+def scheduler_command(at: dt.datetime) -> str:
+    """The scheduler entry that restores the backup at ``at`` (router time), once."""
+    return (
+        f"/system scheduler add name={TAG} start-date={at:%Y-%m-%d} start-time={at:%H:%M:%S} interval=0"
+        " policy=ftp,reboot,read,write,policy,test,password,sensitive"
+        ' comment="SiPelangi: revert unless confirmed"'
+        f' on-event="/system backup load name={TAG}.backup password=\\"\\""'
+    )
+
+
+class RouterOSDriver:
+    """:class:`~sipelangi_net.drivers.base.DeviceDriver` for ``mikrotik_routeros``."""
+
+    def __init__(self, *, name: str, host: str, port: int, platform: Platform, creds: Credentials) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.platform = platform.value
+        self._platform = platform
+        self._creds = creds
+        self._conn: Any = None
+        self._last_config: str | None = None
+        self._snapshot: str | None = None
+
+    def open(self) -> None:
+        self._conn = open_netmiko(self.name, "mikrotik_routeros", self.host, self.port, self._creds)
+
+    def _send(self, command: str) -> str:
+        if self._conn is None:
+            raise DeviceError(self.name, "not connected (call open first)")
+        try:
+            return str(self._conn.send_command(command, read_timeout=60))
+        except Exception as exc:
+            raise DeviceError(self.name, f"{command!r}: {first_line(exc)}") from None
+
+    def _run(self, command: str) -> str:
+        out = self._send(command)
+        bad = ROS_ERROR.search(out)
+        if bad:
+            raise DeviceError(self.name, f"rejected {command!r}: {bad.group(0).strip()}")
+        return out
+
+    def get_config(self) -> str:
+        self._last_config = self._send("/export")
+        return self._last_config
+
+    def arm(self, seconds: int) -> None:
+        self._snapshot = self._last_config if self._last_config is not None else self.get_config()
+        self._run(f"/system backup save name={TAG} dont-encrypt=yes")
+        try:
+            now = parse_clock(self._run("/system clock print"))
+        except ValueError as exc:
+            raise DeviceError(self.name, f"cannot read the router's clock: {exc}") from None
+        self._run(scheduler_command(now + dt.timedelta(seconds=seconds)))
+
+    def push(self, commands: Sequence[str]) -> str:
+        return "\n".join(self._run(command) for command in commands)
+
+    def _disarm(self) -> None:
+        self._run(f"/system scheduler remove [find name={TAG}]")
+        self._run(f"/file remove [find name={TAG}.backup]")
+        left = self._run(f"/system scheduler print count-only where name={TAG}").strip()
+        if left != "0":
+            raise DeviceError(self.name, f"the revert timer is still armed ({left!r} entries left)")
+
+    def confirm(self) -> None:
+        self._disarm()
+
+    def rollback(self) -> None:
+        from sipelangi_net.diff import diff_device
+
+        if self._snapshot is None:
+            raise DeviceError(self.name, "nothing armed: no snapshot to roll back to")
+        undo = diff_device(self.name, self._platform, self.get_config(), self._snapshot, scope="replace")
+        try:
+            self.push(undo.commands)
+        except DeviceError as exc:
+            raise DeviceError(
+                self.name, f"undo failed ({exc}); the router's scheduler restores the backup itself"
+            ) from None
+        self._disarm()
+
+    def ping(self, destination: str, *, source: str) -> None:
+        """Raise unless ``destination`` answers pings sent from the address ``source``."""
+        out = self._send(f"/ping {destination} src-address={source} count=3")
+        found = RECEIVED.search(out)
+        if not found or int(found.group(1)) == 0:
+            raise DeviceError(self.name, f"{destination} does not answer from {source}")
+
+    def close(self) -> None:
+        close_netmiko(self._conn)
+        self._conn = None
