@@ -70,7 +70,7 @@ def _remediate(ctx: dict[str, Any], report: Any, yes: bool, confirm_timeout: int
     """Push the remediation to the drifted devices of the run, then check them again."""
     from sipelangi_net.compliance.intended import intended_configs, provisioned
     from sipelangi_net.compliance.remediate import remediate
-    from sipelangi_net.drivers.lab import open_driver
+    from sipelangi_net.drivers.registry import open_driver
 
     names = [d.device for d in report.devices if d.status == "drift"]
     if not names:
@@ -113,13 +113,13 @@ def _check(ctx: dict[str, Any], devices: list[str] | None) -> Any:
 def _print(
     report: Any, files: dict[str, str], faults: Any, pushed: Any, *, as_json: bool, quiet: bool
 ) -> None:
-    from sipelangi_net.compliance.report import summary_text
+    from sipelangi_net.compliance.report import scrubbed, summary_text
 
     if as_json:
         doc = report.to_json() | {"files": files}
         doc["faults"] = faults.to_json() if faults is not None else None
         doc["remediation"] = pushed.to_json() if pushed is not None else None
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(json.dumps(scrubbed(doc), indent=2, ensure_ascii=False))
         return
     text = summary_text(report, quiet=quiet)
     if text:

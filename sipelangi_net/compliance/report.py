@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -54,10 +55,21 @@ def summary_text(report: ComplianceReport, *, quiet: bool = False, details: bool
     return scrub("\n".join(lines))
 
 
+def scrubbed(value: Any) -> Any:
+    """``value`` (JSON data) with every string scrubbed of secrets (never the JSON text itself)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrubbed(v) for v in value]
+    return value
+
+
 def write_json(report: ComplianceReport, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "compliance.json"
-    text = scrub(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    text = json.dumps(scrubbed(report.to_json()), indent=2, ensure_ascii=False)
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(target)  # readers never see half a file
