@@ -26,8 +26,9 @@ from sipelangi_net.deploy import DeployReport, deploy
 from sipelangi_net.diff import diff_device
 from sipelangi_net.drivers.registry import open_driver, reachability
 from sipelangi_net.drivers.routeros import RouterOSDriver
-from sipelangi_net.errors import ConfigError, HostKeyError
+from sipelangi_net.errors import ConfigError, DeviceError, HostKeyError
 from sipelangi_net.platforms import Platform
+from tests.replay.replay_eapi import ReplayEapi, load_eapi_cassette, make_certificate
 from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -57,7 +58,7 @@ def host_key(tmp_path_factory: pytest.TempPathFactory) -> paramiko.PKey:
 
 @dataclasses.dataclass
 class Replay:
-    devices: dict[str, ReplayDevice]
+    devices: dict[str, Any]
     inventory: Any
     creds: Any
 
@@ -71,7 +72,11 @@ class Replay:
             time.sleep(0.05)
         errors = [e for d in self.devices.values() for e in d.errors]
         assert errors == []
-        left = {n: [s.expect for s in d.remaining] for n, d in self.devices.items() if d.remaining}
+        left = {
+            n: [getattr(s, "expect", None) or getattr(s, "cmds", s) for s in d.remaining]
+            for n, d in self.devices.items()
+            if d.remaining
+        }
         assert left == {}, f"steps never played: {left}"
 
 
@@ -82,14 +87,21 @@ def replay(
     """The devices of ``tests/fixtures/<platform>/driver_<case>/``, on the golden inventory with
     ``router`` for the routers and ``switch`` for the switches, moved to the replay ports."""
     folder = FIXTURES / platform / f"driver_{case}"
-    devices = {
-        p.stem: ReplayDevice(p.stem, load_cassette(p), host_key) for p in sorted(folder.glob("*.yaml"))
-    }
+    devices: dict[str, Any] = {}
+    if platform == Platform.ARISTA_EOS.value:
+        _, cert, key = make_certificate(tmp_path)
+        for p in sorted(folder.glob("*.yaml")):
+            devices[p.stem] = ReplayEapi(p.stem, load_eapi_cassette(p), cert, key)
+    else:
+        for p in sorted(folder.glob("*.yaml")):
+            devices[p.stem] = ReplayDevice(p.stem, load_cassette(p), host_key)
     for device in devices.values():
         device.start()
     try:
         known_hosts = tmp_path / "known_hosts"
-        known_hosts.write_text("".join(d.known_hosts_line() for d in devices.values()))
+        known_hosts.write_text(
+            "".join(d.known_hosts_line() for d in devices.values() if isinstance(d, ReplayDevice))
+        )
         inv = golden.inventory_as(router, switch)
         moved = {
             name: dataclasses.replace(dev, hostname="127.0.0.1", port=devices[name].port)
@@ -263,3 +275,63 @@ def test_routeros_gateway_config_can_be_diffed() -> None:
     intended = (ROS / "render_opd_mikrotik_routeros" / "dist-gerunggang.txt").read_text()
     running = (FIXTURES / "diff" / "mikrotik_routeros" / "export.txt").read_text()
     assert diff_device("dist-gerunggang", Platform.MIKROTIK_ROUTEROS, running, intended).changed
+
+
+# --- Arista EOS (napalm over eAPI/HTTPS, configuration session commit timer) -------------------
+
+EOS_TIMER = "configure session <session> commit timer 00:02:00"
+
+
+@pytest.fixture
+def eos_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The replay's CA, trusted the way an operator trusts a device CA: SSL_CERT_FILE."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    return tmp_path / "ca.pem"
+
+
+def test_eos_deploy_loads_a_session_commits_with_timer_verifies_pings_and_confirms(
+    tmp_path: Path, host_key: paramiko.PKey, eos_ca: Path
+) -> None:
+    eos = Platform.ARISTA_EOS
+    with replay(tmp_path, host_key, "arista_eos", "deploy", eos, eos) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert report.ok, report.error
+    assert {d.device: d.state for d in report.devices} == dict.fromkeys(ROUTED, "confirmed")
+    for name in ROUTED:
+        played = rp.played(name)
+        first_line = next(c for c in played if c.startswith(("ip ", "interface ")))
+        assert played.index("configure session <session>") < played.index(first_line)
+        assert (
+            played.index(first_line)
+            < played.index(EOS_TIMER)
+            < played.index("configure session <session> commit")
+        )
+    assert "ping 10.10.10.10 timeout 2 size 100 repeat 5 source 10.20.0.1" in rp.played("dist-gerunggang")
+
+
+def test_eos_rejected_line_aborts_the_session_and_rolls_the_other_device_back(
+    tmp_path: Path, host_key: paramiko.PKey, eos_ca: Path
+) -> None:
+    eos = Platform.ARISTA_EOS
+    with replay(tmp_path, host_key, "arista_eos", "reject", eos, eos) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert not report.ok
+    assert "overlaps with existing subnet of interface Vlan20" in report.error
+    assert {d.device: (d.state, d.verified) for d in report.devices} == {
+        "core-diskominfo": ("rolled_back", True),
+        "dist-gerunggang": ("rolled_back", True),
+    }
+    assert EOS_TIMER not in rp.played("dist-gerunggang")
+    core = rp.played("core-diskominfo")
+    assert core.index(EOS_TIMER) < core.index("configure session <session> abort")
+
+
+def test_eos_certificate_from_another_ca_is_refused(tmp_path: Path, host_key: paramiko.PKey) -> None:
+    eos = Platform.ARISTA_EOS
+    with replay(tmp_path, host_key, "arista_eos", "deploy", eos, eos) as rp:
+        driver = open_driver(rp.inventory.devices["dist-gerunggang"], rp.creds)
+        with pytest.raises(DeviceError, match=r"dist-gerunggang: cannot connect .*CERTIFICATE_VERIFY_FAILED"):
+            driver.open()
+        assert rp.played("dist-gerunggang") == []
