@@ -239,9 +239,10 @@ def schedule_command(
     cron: str = typer.Option("0 2 * * *", help="The cron schedule (minute hour day month weekday)."),
     mail_to: str = typer.Option("root", help="Who cron mails the (quiet) output to."),
     workdir: Path = typer.Option(Path.cwd(), help="Working directory of the runs (the project)."),
+    exe: Path | None = typer.Option(None, help="The sipelangi-net program (default: this installation's)."),
 ) -> None:
     """Write a systemd service + timer and a cron entry for the nightly run (install one of them)."""
-    import shlex
+    import re
     import sys
 
     from sipelangi_net.errors import ConfigError
@@ -252,10 +253,13 @@ def schedule_command(
             raise ConfigError(
                 f"{name}: {value!r} is empty or holds a character a unit or crontab would misread"
             )
-    exe = Path(sys.executable).with_name("sipelangi-net")
+    program = exe or Path(sys.executable).with_name("sipelangi-net")
+    for name, path in (("--exe", program), ("--workdir", workdir.absolute())):
+        if not re.fullmatch(r"[A-Za-z0-9_./+-]+", str(path)):
+            raise ConfigError(f"{name}: {str(path)!r}: use a path of letters, digits and ._/+- only")
     context: dict[str, Any] = {
-        "exe": shlex.quote(str(exe)),
-        "workdir": str(workdir.resolve()),
+        "exe": str(program),
+        "workdir": str(workdir.absolute()),
         "on_calendar": on_calendar,
         "cron": cron,
         "mail_to": mail_to,
