@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 VENV=${SIPELANGI_VENV:-$ROOT/.venv}
 APT_PACKAGES=(frr frr-pythontools openvswitch-switch iperf3 openssh-server openssh-client
-              iproute2 ethtool procps util-linux python3 python3-venv python3-dev)
+              iproute2 ethtool procps util-linux python3 python3-venv python3-dev
+              libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 poppler-utils)
 
 need_root() {
     if [ "$(id -u)" != 0 ]; then

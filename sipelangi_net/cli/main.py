@@ -18,6 +18,7 @@ from sipelangi_net.cli.analysis import analyze_command, prepare_command, schedul
 from sipelangi_net.cli.bwtest import bwtest_command
 from sipelangi_net.cli.compliance import compliance_app
 from sipelangi_net.cli.deploy import deploy_command, diff_command, render_command
+from sipelangi_net.cli.document import document_app
 from sipelangi_net.cli.lab import lab_app
 from sipelangi_net.cli.serve import serve_command
 from sipelangi_net.cli.ticket import ticket_app
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(lab_app, name="lab")
 app.add_typer(ticket_app, name="ticket")
+app.add_typer(document_app, name="document")
 app.add_typer(compliance_app, name="compliance")
 app.command("analyze")(analyze_command)
 app.command("prepare")(prepare_command)

@@ -435,3 +435,59 @@ def notify(
             print(f"  {err}", file=sys.stderr)
     if report.failed:
         raise typer.Exit(1)
+
+
+@ticket_app.command("sign")
+def sign(
+    ticket_id: str,
+    tim_kerja_name: str = typer.Option(..., "--tim-kerja-name", help="Tim Kerja signer's name."),
+    tim_kerja_nip: str = typer.Option(..., "--tim-kerja-nip", help="Tim Kerja signer's NIP (18 digits)."),
+    pemohon_name: str = typer.Option(..., "--pemohon-name", help="Pemohon signer's name."),
+    pemohon_nip: str = typer.Option(..., "--pemohon-nip", help="Pemohon signer's NIP (18 digits)."),
+    scan: Path = typer.Option(..., "--scan", help="The signed berita acara, scanned (PDF, JPEG or PNG)."),
+    inventory: Path | None = InventoryOpt,
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Record the signed Berita Acara (SOP step 9): who signed (name, NIP) and the scan's SHA-256.
+
+    The scan is kept under reports/<ticket>/ and the final berita acara is written beside it.
+    """
+    from sipelangi_net.cli.document import _address, signers
+    from sipelangi_net.documents.service import record_handover
+    from sipelangi_net.tickets.sqlite import utcnow
+
+    people = signers({"tim_kerja": (tim_kerja_name, tim_kerja_nip), "pemohon": (pemohon_name, pemohon_nip)})
+    with opened(db, store) as st:
+        site = st.get(ticket_id).request.site
+        ticket, files = record_handover(
+            st,
+            ticket_id,
+            signers=people,
+            scan=scan,
+            actor=_actor(actor),
+            now=utcnow(),
+            address=_address(site, inventory),
+        )
+    handover = ticket.events[-1].outputs["handover"]
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "ticket": ticket.id,
+                    "status": ticket.status,
+                    "handover": handover,
+                    "document": files.to_json(),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    print(
+        f"{ticket.id}: berita acara {handover['number']} signed;"
+        f" scan {handover['scan']} sha256 {handover['scan_sha256']}"
+    )
+    print(f"  {files.pdf.path}  sha256 {files.pdf.sha256}")

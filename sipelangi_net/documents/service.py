@@ -1,0 +1,145 @@
+"""Entry points of the documents stage: build from the ticket, write under reports/, record on the ticket.
+
+These are what the CLI and the ``provision`` playbook call (docs/documents.md). Builders are pure;
+these functions add the file writing and the ticket store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sipelangi_net.documents import berita_acara, files
+from sipelangi_net.documents.compliance import latest_compliance
+from sipelangi_net.documents.indonesian import check_nip, local_date
+from sipelangi_net.documents.installation import Attachment, build_installation_report
+from sipelangi_net.documents.intranet import build_intranet_report, period
+from sipelangi_net.documents.records import Handover, Signer, SignerRole
+from sipelangi_net.documents.writer import DocumentFiles, write_document
+from sipelangi_net.errors import DocumentInputError
+from sipelangi_net.paths import reports_dir
+from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.tickets.store import TicketStore
+
+
+def make_signer(role: SignerRole, name: str, nip: str) -> Signer:
+    """A signer from user input; DocumentInputError names the option (--tim-kerja-nip, ...)."""
+    flag = f"--{role.replace('_', '-')}"
+    clean = check_nip(nip, field=f"{flag}-nip")
+    try:
+        return Signer(role=role, name=name, nip=clean)
+    except ValidationError as exc:
+        msg = exc.errors(include_url=False, include_input=False)[0]["msg"]
+        raise DocumentInputError(f"{flag}-name: {msg}") from None
+
+
+def write_berita_acara(
+    ticket: Ticket,
+    *,
+    signers: tuple[Signer, ...] = (),
+    on: dt.date | None = None,
+    address: str = "",
+    out: Path | None = None,
+) -> DocumentFiles:
+    """Write the berita acara (a draft with ``signers`` before step 9; the signed one after)."""
+    doc = berita_acara.build_berita_acara(ticket, signers=signers, on=on, address=address)
+    return write_document(doc, out=out)
+
+
+def record_handover(
+    store: TicketStore,
+    ticket_id: str,
+    *,
+    signers: tuple[Signer, ...],
+    scan: Path,
+    actor: str,
+    now: dt.datetime,
+    address: str = "",
+    out: Path | None = None,
+) -> tuple[Ticket, DocumentFiles]:
+    """SOP step 9: keep the signed scan, record who signed it, write the final berita acara.
+
+    Refuses (IncompleteTicketError) a ticket whose berita acara cannot be built: no plan, no
+    installation, no passed bandwidth test, a missing signer. The workflow refuses step 9 before 8.
+    """
+    ticket = store.get(ticket_id)
+    day = local_date(now)
+    draft = berita_acara.build_berita_acara(ticket, signers=signers, on=day, address=address)
+    reports = out or reports_dir()
+    existed = {p.name for p in (reports / ticket_id).glob("berita-acara-*-ttd-*")}
+    kept, digest = files.keep_scan(scan, reports, ticket_id)
+    handover = Handover(number=draft.number, signers=signers, scan_sha256=digest, scan=str(kept))
+    try:
+        ticket = store.apply(
+            ticket_id,
+            Move(step=9, actor=actor, outputs={"handover": handover.model_dump(mode="json")}, ended_at=now),
+        )
+    except Exception:
+        if kept.name not in existed:
+            kept.unlink(missing_ok=True)
+        raise
+    return ticket, write_berita_acara(ticket, address=address, out=out)
+
+
+def record_installation_report(
+    store: TicketStore,
+    ticket_id: str,
+    *,
+    actor: str,
+    photos: tuple[Path, ...] = (),
+    attachments: tuple[Attachment, ...] = (),
+    address: str = "",
+    out: Path | None = None,
+    record: bool = True,
+) -> tuple[Ticket, DocumentFiles]:
+    """SOP step 10: write the installation report and (``record``) record its paths and SHA-256."""
+    ticket = store.get(ticket_id)
+    reports = out or reports_dir()
+    build_installation_report(ticket, attachments=attachments, address=address)  # fail before copying photos
+    kept = files.keep_photos(photos, reports, ticket_id)
+    doc = build_installation_report(ticket, attachments=(*attachments, *kept), address=address)
+    written = write_document(doc, out=reports)
+    if record:
+        outputs: dict[str, Any] = {
+            "report": written.to_json() | {"attachments": [asdict(a) for a in (*attachments, *kept)]}
+        }
+        ticket = store.apply(ticket_id, Move(step=10, actor=actor, outputs=outputs))
+    return ticket, written
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    try:
+        day = dt.date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise DocumentInputError(f"--month: {text!r} is not a month (YYYY-MM, e.g. 2026-11)") from None
+    return day.year, day.month
+
+
+def write_intranet_report(
+    store: TicketStore,
+    *,
+    year: int,
+    month: int,
+    prepared_by: Signer,
+    opd_of: dict[str, str] | None = None,
+    out: Path | None = None,
+) -> DocumentFiles:
+    """The monthly Laporan Jaringan Intra Pemerintah over every ticket of the store."""
+    _, end = period(year, month)
+    reports = out or reports_dir()
+    found = latest_compliance(reports, before=end.date())
+    run, source = (found[1], str(found[0])) if found else (None, "")
+    doc = build_intranet_report(
+        store.tickets(),
+        year=year,
+        month=month,
+        prepared_by=prepared_by,
+        compliance=run,
+        compliance_source=source,
+        opd_of=opd_of,
+    )
+    return write_document(doc, out=reports)

@@ -1,0 +1,101 @@
+"""Write a document as HTML and PDF under reports/ (the I/O edge of the documents stage).
+
+HTML comes from the Jinja templates in ``templates/documents/`` (autoescaped); the PDF is the
+same HTML laid out by WeasyPrint (imported lazily: it is heavy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from sipelangi_net.documents.models import Document
+from sipelangi_net.paths import reports_dir, templates_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenFile:
+    path: Path
+    sha256: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": str(self.path), "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFiles:
+    """The files of one document, with their hashes (what step 10 records)."""
+
+    kind: str
+    number: str
+    html: WrittenFile
+    pdf: WrittenFile
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "number": self.number,
+            "html": self.html.to_json(),
+            "pdf": self.pdf.to_json(),
+        }
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _environment(folder: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["svg"] = Markup  # charts are built by documents.charts, which escapes every label
+    return env
+
+
+def render_html(doc: Document, *, templates: Path | None = None) -> str:
+    """The document as one self-contained HTML page (pure given the templates)."""
+    folder = (templates or templates_dir()) / "documents"
+    return _environment(folder).get_template(f"{doc.kind}.html.j2").render(doc=doc)
+
+
+def html_to_pdf(html: str, *, base: Path) -> bytes:
+    from weasyprint import HTML  # type: ignore[import-untyped]  # heavy: import only for a PDF
+
+    pdf = HTML(string=html, base_url=str(base)).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def _write(path: Path, data: bytes) -> WrittenFile:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return WrittenFile(path, hashlib.sha256(data).hexdigest())
+
+
+def write_document(doc: Document, *, out: Path | None = None, templates: Path | None = None) -> DocumentFiles:
+    """Write ``<reports>/<doc.folder>/<doc.slug>.html`` and ``.pdf``; return their paths and SHA-256."""
+    folder = (out or reports_dir()) / doc.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    html = render_html(doc, templates=templates)
+    html_file = _write(folder / f"{doc.slug}.html", html.encode("utf-8"))
+    pdf_file = _write(folder / f"{doc.slug}.pdf", html_to_pdf(html, base=folder))
+    log.info("%s: wrote %s and %s", doc.facts.get("ticket", doc.folder), html_file.path, pdf_file.path)
+    return DocumentFiles(kind=doc.kind, number=doc.number, html=html_file, pdf=pdf_file)
