@@ -57,6 +57,9 @@ class Settings:
     speedtest_seconds: int = 3
 
 
+DEFAULT_SETTINGS = Settings()
+
+
 @dataclass(frozen=True, slots=True)
 class BwRun:
     """The typed result and the raw outputs it was read from (both go on the ticket)."""
@@ -193,7 +196,7 @@ def bwtest(
     iperf_server: Endpoint,
     speedtest_server: Endpoint | None,
     execute: Execute,
-    settings: Settings = Settings(),
+    settings: Settings = DEFAULT_SETTINGS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BwRun:
     """Measure and judge; never raises for a failed measurement (the result says why)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
 from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
 
 
@@ -62,10 +63,18 @@ def render_command(
             print(f"{device}: {where}")
 
 
-def _run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | None, **kwargs: Any) -> Any:
+def _run(
+    ticket_id: str,
+    inventory: Path | None,
+    db: Path | None,
+    store: str | None,
+    bandwidth: Any = None,
+    **kwargs: Any,
+) -> tuple[Any, Any]:
+    """Deploy (or dry-run); ``bandwidth`` (run Settings) adds the bandwidth gate before confirming."""
     from sipelangi_net.credentials import load_credentials
     from sipelangi_net.deploy import deploy
-    from sipelangi_net.drivers.lab import open_driver
+    from sipelangi_net.drivers.registry import open_driver, reachability
     from sipelangi_net.lab.probe import lab_probe
     from sipelangi_net.lab.runtime import LabPaths
     from sipelangi_net.paths import lab_dir, reports_dir
@@ -73,17 +82,37 @@ def _run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | N
     with opened(db, store) as st:
         _ticket, plan = _plan(st, ticket_id)
     inv = _inventory(inventory)
+    gate = None
+    factory: Any = open_driver
     if not kwargs.get("dry_run"):
-        # On the lab, the OPD PC proves the subnet reaches its applications before confirming.
-        kwargs.setdefault("post_check", lab_probe(plan, inv, LabPaths(lab_dir())))
-    return deploy(
+        # On the lab, the OPD PC proves the subnet reaches its applications; then the bandwidth gate.
+        probe = lab_probe(plan, inv, LabPaths(lab_dir()))
+        if probe is None:  # not the lab: the gateway device pings the application servers
+            factory, probe = reachability(plan)
+        checks = [probe]
+        if bandwidth is not None:
+            from sipelangi_net.bandwidth.gate import BandwidthGate
+
+            gate = BandwidthGate(plan, inv, bandwidth)
+            checks.append(gate)
+        kwargs.setdefault("post_check", _all([c for c in checks if c is not None]))
+    report = deploy(
         plan,
         inv,
         load_credentials(),
-        driver_factory=open_driver,
+        driver_factory=factory,
         backups=reports_dir() / ticket_id / "backups",
         **kwargs,
     )
+    return report, gate
+
+
+def _all(checks: list[Any]) -> Any:
+    def run_all() -> None:
+        for check in checks:
+            check()
+
+    return run_all if checks else None
 
 
 def diff_command(
@@ -94,7 +123,7 @@ def diff_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """Dry run: print per device the exact commands a deploy would send. Changes nothing."""
-    report = _run(ticket_id, inventory, db, store, dry_run=True)
+    report, _gate = _run(ticket_id, inventory, db, store, dry_run=True)
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -115,13 +144,22 @@ def deploy_command(
     confirm_timeout: int = typer.Option(
         120, help="Seconds before the devices revert on their own if not confirmed."
     ),
+    bandwidth_gate: bool = typer.Option(
+        True,
+        "--bandwidth-gate/--no-bandwidth-gate",
+        help="Confirm only when the bandwidth test (step 8) passes; record it on the ticket.",
+    ),
+    seconds: int = SecondsOpt,
+    streams: int = StreamsOpt,
+    tolerance: float = ToleranceOpt,
+    speedtest: bool = SpeedtestOpt,
     inventory: Path | None = InventoryOpt,
     actor: str | None = ActorOpt,
     db: Path | None = DbOpt,
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Installation (SOP step 7): backup, push with commit-confirm, post-check, confirm or roll back.
+    """Installation (SOP step 7): backup, push with commit-confirm, post-check, bandwidth gate, confirm.
 
     Exit 0 when every device is confirmed (or nothing had to change), 1 when the change was rolled back.
     """
@@ -140,35 +178,63 @@ def deploy_command(
     from sipelangi_net.errors import SipelangiError
     from sipelangi_net.validate import printable
 
+    bandwidth = settings_of(seconds, streams, tolerance, speedtest) if bandwidth_gate else None
     try:
-        report = _run(ticket_id, inventory, db, store, confirm_seconds=confirm_timeout)
+        report, gate = _run(
+            ticket_id, inventory, db, store, bandwidth=bandwidth, confirm_seconds=confirm_timeout
+        )
     except SipelangiError as exc:  # e.g. a template refused the text: nothing was pushed; record why
         _record(
             db, store, ticket_id, Move(step=7, actor=who, outcome="failed", note=printable(str(exc))[:2000])
         )
         raise
-    outcome = "done" if report.ok else "failed"
-    note = "" if report.ok else printable(report.error)[:2000]
-    _record(
-        db,
-        store,
-        ticket_id,
-        Move(step=7, actor=who, outcome=outcome, note=note, outputs={"deploy": report.to_json()}),
-    )
+    tested = gate.run if gate is not None else None
+    _record_deploy(db, store, ticket_id, who, report, tested)
+    data = report.to_json()
+    if tested is not None:
+        data["bwtest"] = tested.result.model_dump(mode="json")
     if as_json:
-        print(json.dumps(report.to_json(), indent=2))
+        print(json.dumps(data, indent=2))
     else:
-        for d in report.devices:
-            print(
-                f"{d.device:<20} {d.state:<12} {len(d.commands)} commands  backup {d.backup_sha256[:12]}"
-                + (f"  verified={d.verified}" if d.verified is not None else "")
-                + (f"  {d.error}" if d.error else "")
-            )
-        print(
-            "no changes" if not report.changed else ("deployed and confirmed" if report.ok else report.error)
-        )
+        _print_report(report, tested)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _record_deploy(
+    db: Path | None, store: str | None, ticket_id: str, who: str, report: Any, tested: Any
+) -> None:
+    """Step 7 done or failed; after a gated push, step 8 with the test (its start ends step 7)."""
+    from sipelangi_net.bandwidth.gate import outputs, step8
+    from sipelangi_net.tickets.models import Move
+    from sipelangi_net.validate import printable
+
+    out: dict[str, Any] = {"deploy": report.to_json()}
+    ended = None
+    if tested is not None and report.ok:
+        ended = tested.result.started_at
+    elif tested is not None:  # the gate failed: step 8 cannot follow a failed step 7, so keep it here
+        out.update(outputs(tested))
+    note = "" if report.ok else printable(report.error)[:2000]
+    move = Move(step=7, actor=who, outcome="done" if report.ok else "failed", note=note, outputs=out)
+    with opened(db, store) as st:
+        st.apply(ticket_id, move.model_copy(update={"ended_at": ended}) if ended else move)
+        if tested is not None and report.ok:
+            st.apply(ticket_id, step8(tested, who))
+
+
+def _print_report(report: Any, tested: Any) -> None:
+    for d in report.devices:
+        print(
+            f"{d.device:<20} {d.state:<12} {len(d.commands)} commands  backup {d.backup_sha256[:12]}"
+            + (f"  verified={d.verified}" if d.verified is not None else "")
+            + (f"  {d.error}" if d.error else "")
+        )
+    if tested is not None:
+        from sipelangi_net.bandwidth.gate import summary_lines
+
+        print("\n".join(summary_lines(tested)))
+    print("no changes" if not report.changed else ("deployed and confirmed" if report.ok else report.error))
 
 
 def _record(db: Path | None, store: str | None, ticket_id: str, move: Any) -> None:

@@ -2,130 +2,33 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-import yaml
-
-from sipelangi_net.analysis.plan import Plan
-from sipelangi_net.analysis.stored import plan_of
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.deploy import deploy, normalise
-from sipelangi_net.diff import diff_device
-from sipelangi_net.drivers.lab import LabDriver, open_driver
+from sipelangi_net.deploy import deploy
+from sipelangi_net.drivers.lab import open_driver
 from sipelangi_net.errors import DeviceError
-from sipelangi_net.inventory import load_inventory
 from sipelangi_net.lab.runtime import read_pid
 from sipelangi_net.paths import lab_dir
-from sipelangi_net.platforms import Platform
 from sipelangi_net.render import render_plan
-from sipelangi_net.tickets.sqlite import SqliteStore
-from tests.lab.conftest import REQUEST, ROOT, lab_exec, ok_json, run
+from tests.lab.conftest import ROOT, lab_exec, ok_json, run
+from tests.lab.deploy_helpers import (
+    DEVICES,
+    INVENTORY,
+    day0,
+    running,
+    scheduled_ticket,
+    the_plan,
+    wait_disarmed,
+)
 
-DEVICES = ("core-diskominfo", "dist-gerunggang", "sw-dinkes")
-INVENTORY = load_inventory(ROOT / "inventory")
-
-
-def scheduled_ticket(env: dict[str, str], tmp_path: Path, **changes: Any) -> str:
-    path = tmp_path / "permohonan.yaml"
-    path.write_text(yaml.safe_dump({**REQUEST, **changes}))
-    tid = str(ok_json(env, "ticket", "new", "--file", str(path))["id"])
-    ok_json(env, "ticket", "approve", tid)
-    assert ok_json(env, "analyze", tid)["available"]
-    ok_json(env, "prepare", tid)
-    ok_json(env, "schedule", tid)
-    return tid
-
-
-def the_plan(env: dict[str, str], tid: str) -> Plan:
-    st = SqliteStore(Path(env["SIPELANGI_DB"]))
-    try:
-        plan = plan_of(st.get(tid))
-    finally:
-        st.close()
-    assert plan is not None
-    return plan
-
-
-@contextlib.contextmanager
-def connected(name: str, creds: Credentials) -> Iterator[LabDriver]:
-    drv = open_driver(INVENTORY.devices[name], creds)
-    drv.open()
-    try:
-        yield drv
-    finally:
-        drv.close()
-
-
-def raw_configs(creds: Credentials) -> dict[str, str]:
-    out = {}
-    for name in DEVICES:
-        with connected(name, creds) as drv:
-            out[name] = drv.get_config()
-    return out
-
-
-def running(creds: Credentials) -> dict[str, str]:
-    return {
-        name: normalise(INVENTORY.devices[name].platform.value, cfg)
-        for name, cfg in raw_configs(creds).items()
-    }
-
-
-@pytest.fixture
-def day0(creds: Credentials) -> Iterator[dict[str, str]]:
-    """The devices' configs before the test; afterwards the change is undone with the diff's rollback."""
-    raw = raw_configs(creds)
-    before = {name: normalise(INVENTORY.devices[name].platform.value, cfg) for name, cfg in raw.items()}
-    yield before
-    _wait_disarmed(creds)
-    for name in DEVICES:
-        with connected(name, creds) as drv:
-            now = drv.get_config()
-            if normalise(drv.platform, now) != before[name]:
-                drv.push(_undo(name, drv.platform, now, raw[name]))
-    assert running(creds) == before, "the test could not put the devices back"
-
-
-def _undo(name: str, platform: str, now: str, before: str) -> tuple[str, ...]:
-    """Commands that put a device back to ``before``: the diff's replace scope (FRR), the port table (OVS)."""
-    if platform != "ovs":
-        return diff_device(name, Platform(platform), now, before, scope="replace").commands
-    commands = []
-    for port, tag, ext in json.loads(before)["data"]:
-        desc = dict(ext[1]).get("description")
-        commands.append(
-            f"ovs-vsctl set port {port} tag={tag}"
-            if isinstance(tag, int)
-            else f"ovs-vsctl clear port {port} tag"
-        )
-        commands.append(
-            f"ovs-vsctl set port {port} external_ids:description={json.dumps(desc)!r}"
-            if desc
-            else f"ovs-vsctl remove port {port} external_ids description"
-        )
-    return tuple(commands)
-
-
-def _wait_disarmed(creds: Credentials, timeout: float = 30) -> None:
-    from sipelangi_net.drivers import confirm
-
-    deadline = time.monotonic() + timeout
-    for name in DEVICES:
-        dev = INVENTORY.devices[name]
-        while confirm.status(name, dev.hostname, dev.port, creds).get("armed"):
-            assert time.monotonic() < deadline, f"{name} stayed armed"
-            time.sleep(0.5)
+__all__ = ["day0"]  # the fixture, imported for the tests below
 
 
 def pc_reaches_apps() -> bool:
@@ -149,7 +52,7 @@ def test_dry_run_is_read_only_and_deploy_is_confirmed_and_idempotent(
     assert by_device["core-diskominfo"] == ["ip route 10.20.0.0/25 10.255.0.6"]
     assert not pc_reaches_apps()
 
-    report = ok_json(env, "deploy", tid, "--confirm-timeout", "20")
+    report = ok_json(env, "deploy", tid, "--confirm-timeout", "20", "--no-bandwidth-gate")
     assert report["ok"] and {d["state"] for d in report["devices"]} == {"confirmed"}
     event = ok_json(env, "ticket", "show", tid)["events"][-1]
     assert (event["step"], event["outcome"]) == (7, "done")
@@ -179,7 +82,7 @@ def test_a_rejected_line_rolls_back_every_device(
     assert "NOT VERIFIED" not in report.error
     states = {d.device: (d.state, d.verified) for d in report.devices}
     assert states == {name: ("rolled_back", True) for name in DEVICES}
-    _wait_disarmed(creds)
+    wait_disarmed(creds)
     assert running(creds) == day0
 
 
