@@ -22,7 +22,8 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   └── DeliveryError           a notification could not be delivered (recorded, retried)
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
-    │   └── MissingPackageError     a program the lab needs is not installed
+    │   ├── MissingPackageError     a program the lab needs is not installed
+    │   └── RunLocked               another run of the same job holds its lock (compliance)
     ├── LabError                    building, inspecting or tearing down the lab
     │   └── LabNotRunningError      a lab command needs a lab that is up
     ├── DeviceError                 talking to one device
@@ -109,6 +110,10 @@ class NotRootError(EnvironmentProblem, PermissionError):
 
 class MissingPackageError(EnvironmentProblem):
     """A program the lab needs is not installed."""
+
+
+class RunLocked(EnvironmentProblem):
+    """Another run of the same job (a compliance check) holds its lock; this one did nothing."""
 
 
 class LabError(SipelangiError):

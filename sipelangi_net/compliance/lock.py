@@ -8,11 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sipelangi_net.errors import EnvironmentProblem
+from sipelangi_net.errors import RunLocked
 
-
-class RunLocked(EnvironmentProblem):
-    """Another run of the same job holds its lock; this one does nothing."""
+__all__ = ["RunLocked", "run_lock"]
 
 
 @contextmanager
