@@ -18,7 +18,8 @@ class ComplianceDevice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     device: str
-    site: str = ""
+    site: str | None = None
+    """None for devices outside any OPD site (the core)."""
     platform: str = ""
     status: Status
     features: list[Any] = []

@@ -23,6 +23,8 @@ from sipelangi_net.tickets.sla import summarise
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER
 
 KIND_CODE = "LJIP"
+MAX_BARS = 12
+"""Above this many tests, the trend chart shows weekly medians."""
 STATUS = {
     "submitted": "diajukan",
     "forwarded": "diteruskan ke Kepala Dinas",
@@ -159,7 +161,7 @@ def _compliance_section(run: ComplianceRun | None, source: str, opd_of: Mapping[
         )
     per: dict[str, Counter[str]] = defaultdict(Counter)
     for d in run.devices:
-        per[opd_of.get(d.site, d.site or "Jaringan inti (tanpa lokasi OPD)")][d.status] += 1
+        per[opd_of.get(d.site or "", d.site or "Jaringan inti (tanpa lokasi OPD)")][d.status] += 1
     rows = []
     for opd in sorted(per):
         c = per[opd]
@@ -196,6 +198,25 @@ def _bw_results(
     return sorted(out, key=lambda x: x[1].started_at)
 
 
+def _trend(
+    tests: list[tuple[str, BwResult]], down_pct: list[float], up_pct: list[float]
+) -> tuple[list[str], tuple[float, ...], tuple[float, ...], str]:
+    """One bar pair per test; over MAX_BARS tests, the median per week (labelled by its Monday)."""
+    if len(tests) <= MAX_BARS:
+        return [site for site, _ in tests], tuple(down_pct), tuple(up_pct), "urut waktu uji"
+    weeks: dict[dt.date, list[int]] = defaultdict(list)
+    for i, (_, r) in enumerate(tests):
+        day = r.started_at.astimezone(WIB).date()
+        weeks[day - dt.timedelta(days=day.weekday())].append(i)
+    mondays = sorted(weeks)
+    return (
+        [f"mg. {m:%d/%m}" for m in mondays],
+        tuple(statistics.median(down_pct[i] for i in weeks[m]) for m in mondays),
+        tuple(statistics.median(up_pct[i] for i in weeks[m]) for m in mondays),
+        "median per minggu (tanggal Senin)",
+    )
+
+
 def _bw_section(results: list[tuple[Ticket, BwResult]]) -> Section:
     title = "Hasil Uji Bandwidth dan Tren"
     measured = [(t, r) for t, r in results if r.iperf is not None]
@@ -214,15 +235,14 @@ def _bw_section(results: list[tuple[Ticket, BwResult]]) -> Section:
                 f"{t.request.opd} ({t.id})",
                 f"{parts.angka(r.target_down_mbps)} / {parts.angka(r.target_up_mbps)}",
                 f"{parts.angka(r.iperf.download_mbps)} / {parts.angka(r.iperf.upload_mbps)}",
-                f"{parts.angka(d, 0)} % / {parts.angka(u, 0)} %",
+                f"{parts.angka(d, 0)} / {parts.angka(u, 0)}",
                 "lulus" if r.passed else "tidak lulus",
             )
         )
     passed = sum(1 for _, r in measured if r.passed)
+    labels, down, up, per = _trend([(t.request.site, r) for t, r in measured], down_pct, up_pct)
     svg = bar_chart(
-        [t.request.site for t, _ in measured],
-        [Series("Unduh (% target)", tuple(down_pct)), Series("Unggah (% target)", tuple(up_pct))],
-        unit="% target",
+        labels, [Series("Unduh (% target)", down), Series("Unggah (% target)", up)], unit="% target"
     )
     return Section(
         title,
@@ -231,10 +251,10 @@ def _bw_section(results: list[tuple[Ticket, BwResult]]) -> Section:
             f" {parts.angka(statistics.median(down_pct), 0)} %,"
             f" unggah {parts.angka(statistics.median(up_pct), 0)} %.",
         ),
-        charts=(Chart("Grafik hasil uji terhadap target, urut waktu uji", svg),),
+        charts=(Chart(f"Grafik hasil uji terhadap target, {per}", svg),),
         tables=(
             Table(
-                header=("Tanggal", "Perangkat Daerah", "Target Mbit/s", "Hasil Mbit/s", "Capaian", "Hasil"),
+                header=("Tanggal", "Perangkat Daerah", "Target Mbit/s", "Hasil Mbit/s", "Capaian %", "Hasil"),
                 rows=tuple(rows),
                 marks=tuple(r[-1] != "lulus" for r in rows),
                 caption="Target dan hasil: unduh / unggah",

@@ -25,7 +25,15 @@ AUTHOR = Signer.model_validate(TIM)
 RUN = {
     "started_at": "2026-11-27T02:00:00+00:00",
     "finished_at": "2026-11-27T02:01:10+00:00",
+    "summary": {"compliant": 2, "drift": 1, "unreachable": 1, "error": 0},
     "devices": [
+        {
+            "device": "core-diskominfo",
+            "site": None,
+            "platform": "frr",
+            "status": "compliant",
+            "backup": "x.cfg",
+        },
         {
             "device": "dist-gerunggang",
             "site": "dinkes",
@@ -161,6 +169,7 @@ def test_intranet_report_pdf_text(written: dict[str, DocumentFiles]) -> None:
         "SPL-2026-00003",
         "gagal pada uji kualitas",
         "Badan Perencanaan Pembangunan Daerah (Bappeda)",
+        "Jaringan inti (tanpa lokasi OPD) 1 0 0 0 sesuai",
         "perlu tindak lanjut",
         "2 uji, 1 lulus",
     ):
@@ -206,3 +215,24 @@ def test_latest_compliance_before_the_period_end(tmp_path: Path) -> None:
         DocumentInputError, match=r"2026-11-27/compliance\.json: not a readable compliance result"
     ):
         latest_compliance(tmp_path, before=dt.date(2026, 12, 1))
+
+
+def test_bandwidth_trend_turns_weekly_past_twelve_tests() -> None:
+    tickets = []
+    for i in range(14):  # one test a day from Monday 2 November: the weeks of 2 and 9 November
+        tid = f"SPL-2026-{i + 10:05d}"
+        when = dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC) + dt.timedelta(days=i)
+        bw = bw_json(tid, down=47.0 + 0.2 * i, started_at=when.isoformat())  # 94 % .. 99.2 % of 50
+        tickets.append(
+            ticket_upto(8, ticket_id=tid, t0=T0 + dt.timedelta(hours=i), outputs={8: {"bwtest": bw}})
+        )
+    doc = build_intranet_report(tickets, year=2026, month=11, prepared_by=AUTHOR)
+    section = next(s for s in doc.sections if s.title.startswith("Hasil Uji Bandwidth"))
+    assert section.charts[0].title.endswith("median per minggu (tanggal Senin)")
+    root = ET.fromstring(section.charts[0].svg)
+    labels = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "mg. 02/11" in labels and "mg. 09/11" in labels
+    # weekly medians of the download share: days 0..6 -> 94 + 0.4 * 3 = 95.2; days 7..13 -> 97.999.. = 98
+    assert "95,2" in labels and "98" in labels
+    assert len(section.tables[0].rows) == 14
+    assert "14 uji, 14 lulus" in section.paragraphs[0]
