@@ -48,7 +48,7 @@ def deploy_json(ticket_id: str = "SPL-2026-00001") -> dict[str, Any]:
                 platform="frr",
                 backup_sha256="8ee3c7ec15ab" + "0" * 52,
                 backup_path=f"reports/{ticket_id}/backups/dist-gerunggang.8ee3c7ec15ab.cfg",
-                commands=("interface eth1", " ip address 10.20.0.1/26", "exit"),
+                commands=("interface eth1", " ip address 10.20.0.1/25", "exit"),
                 state="confirmed",
                 verified=True,
             ),
@@ -67,14 +67,14 @@ def deploy_json(ticket_id: str = "SPL-2026-00001") -> dict[str, Any]:
 
 
 def bw_json(
-    ticket_id: str = "SPL-2026-00001", *, down: float = 47.8, up: float = 19.2, **kw: Any
+    ticket_id: str = "SPL-2026-00001", *, down: float = 17.3, up: float = 7.7, **kw: Any
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "ticket_id": ticket_id,
         "verdict": "pass",
-        "reason": f"unduh {down} ≥ 47,0 Mbit/s dan unggah {up} ≥ 18,8 Mbit/s",
-        "target_down_mbps": 50.0,
-        "target_up_mbps": 20.0,
+        "reason": f"download {down} >= 16.92 Mbit/s and upload {up} >= 7.52 Mbit/s",
+        "target_down_mbps": 18.0,
+        "target_up_mbps": 8.0,
         "tolerance": 0.06,
         "client": "pc-dinkes",
         "server": "srv-iperf 10.0.0.10:5201",
@@ -87,7 +87,7 @@ def bw_json(
             retransmits_up=0,
             jitter_ms=0.042,
             loss_pct=0.0,
-            udp_mbps=50.0,
+            udp_mbps=18.0,
             streams=4,
             seconds=5,
         ).model_dump(mode="json"),

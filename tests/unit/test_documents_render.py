@@ -72,7 +72,7 @@ def month_tickets() -> list:  # type: ignore[type-arg]
         8,
         ticket_id="SPL-2026-00003",
         t0=T0 + dt.timedelta(days=3),
-        outputs={8: {"bwtest": bw_json("SPL-2026-00003", down=30.0, verdict="fail", reason="short")}},
+        outputs={8: {"bwtest": bw_json("SPL-2026-00003", down=10.0, verdict="fail", reason="short")}},
         outcomes={8: "failed"},
     )
     october = ticket_upto(3, ticket_id="SPL-2026-00004", t0=T0 - dt.timedelta(days=40))
@@ -125,7 +125,7 @@ def test_berita_acara_pdf_text(written: dict[str, DocumentFiles]) -> None:
         "Dinas <Kesehatan> & Keluarga Berencana",
         "Budi Santoso",
         "10.20.0.0/25",
-        "47,8 Mbit/s",
+        "17,3 Mbit/s",
         "PIHAK PERTAMA",
         "PIHAK KEDUA",
         TIM["name"],
@@ -222,7 +222,7 @@ def test_bandwidth_trend_turns_weekly_past_twelve_tests() -> None:
     for i in range(14):  # one test a day from Monday 2 November: the weeks of 2 and 9 November
         tid = f"SPL-2026-{i + 10:05d}"
         when = dt.datetime(2026, 11, 2, 2, tzinfo=dt.UTC) + dt.timedelta(days=i)
-        bw = bw_json(tid, down=47.0 + 0.2 * i, started_at=when.isoformat())  # 94 % .. 99.2 % of 50
+        bw = bw_json(tid, down=47.0 + 0.2 * i, target_down_mbps=50.0, started_at=when.isoformat())
         tickets.append(
             ticket_upto(8, ticket_id=tid, t0=T0 + dt.timedelta(hours=i), outputs={8: {"bwtest": bw}})
         )
