@@ -45,8 +45,10 @@ def apply(platform: Platform, running: str, commands: tuple[str, ...]) -> str:
             where.children.get(text.removeprefix("no ")).delete()  # type: ignore[union-attr]
         elif not command[:1].isspace() and i + 1 < len(commands) and commands[i + 1][:1].isspace():
             section = cfg.children.get(text) or cfg.add_child(text)
-        else:
-            where.add_child(text)  # type: ignore[union-attr]
+        else:  # a single-valued line (hostname, description) replaces its old value, as in vtysh
+            old = cfg.driver.idempotent_for(where.add_child(text), list(where.children))  # type: ignore[union-attr]
+            if old is not None and old.text != text:
+                old.delete()
     return as_running("".join(c.cisco_style_text() + "\n" for c in cfg.all_children()))
 
 
@@ -178,3 +180,32 @@ def test_an_unreachable_device_is_reported_and_the_others_are_checked() -> None:
     results = evaluate(collected, INTENDED, sites={"sw-bappeda": "bappeda"})
     assert [(r.device, r.status) for r in results] == [(DIST, "compliant"), ("sw-bappeda", "unreachable")]
     assert results[1].error == "no answer (timeout)" and results[1].site == "bappeda"
+
+
+def test_a_provisioned_ticket_is_part_of_the_intended_config() -> None:
+    from analysis_data import NOW, catalogues, day0_facts
+    from ticket_data import request
+
+    from sipelangi_net.analysis.analyze import Inputs, analyze
+    from sipelangi_net.compliance.intended import Provisioned
+    from sipelangi_net.render import render_plan
+
+    cat = catalogues()
+    plan = analyze(Inputs("SPL-2026-00001", request(), cat, day0_facts(cat), (), NOW))
+    snippets = render_plan(plan, cat.inventory)
+    intended = intended_configs(cat.inventory, [Provisioned("SPL-2026-00001", plan)])
+    base = intended_configs(cat.inventory)
+    for device, snippet in snippets.items():
+        platform = Platform(snippet.platform)
+        # the device after the ticket's deploy (day 0 + the snippet) is compliant ...
+        day0 = base[device].text
+        if platform is Platform.FRR:
+            running = apply(
+                platform,
+                as_running(day0),
+                diff_device(device, platform, as_running(day0), snippet.text).commands,
+            )
+            assert check_device(device, platform, running, intended[device].text).status == "compliant"
+            # ... and a device without the ticket's lines has drifted
+            assert check_device(device, platform, as_running(day0), intended[device].text).status == "drift"
+    assert intended["core-diskominfo"].text != base["core-diskominfo"].text
