@@ -19,6 +19,7 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── IntegrityError          the hash chain of events is broken
     │   ├── StoreError              the ticket store cannot be read or reached
     │   ├── IncompleteTicketError   the ticket lacks what a document needs (names the missing item)
+    │   ├── Busy                    another run holds the ticket's or a device's lock
     │   └── DeliveryError           a notification could not be delivered (recorded, retried)
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
@@ -92,6 +93,10 @@ class StoreError(TicketError):
 
 class IncompleteTicketError(TicketError):
     """The ticket lacks what a document needs (no plan, no test result, no signer); names the item."""
+
+
+class Busy(TicketError):
+    """Another run is changing the same ticket or device; this one changed nothing."""
 
 
 class DeliveryError(TicketError):

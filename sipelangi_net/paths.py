@@ -27,3 +27,17 @@ def lab_dir() -> Path:
 
 def reports_dir() -> Path:
     return Path(os.environ.get("SIPELANGI_REPORTS", PROJECT_ROOT / "reports"))
+
+
+def playbooks_dir() -> Path:
+    return Path(os.environ.get("SIPELANGI_PLAYBOOKS", PROJECT_ROOT / "playbooks"))
+
+
+def lock_dir() -> Path:
+    """Where runs take their locks (tickets, devices): one place per machine."""
+    if "SIPELANGI_LOCKS" in os.environ:
+        return Path(os.environ["SIPELANGI_LOCKS"])
+    if os.geteuid() == 0:
+        return Path("/run/sipelangi-net/locks")
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return Path(runtime) / "sipelangi-net" / "locks" if runtime else config_dir() / "locks"

@@ -1,0 +1,107 @@
+"""SOP steps 4, 5 and 6 on a ticket: analyse, prepare, schedule — each recorded on the ticket.
+
+The CLI commands (``analyze``, ``prepare``, ``schedule``) and the provisioning playbook call
+these; the pure work is in :mod:`sipelangi_net.analysis.analyze` and
+:mod:`sipelangi_net.analysis.schedule`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sipelangi_net.analysis.analyze import INSTALL_DURATION, Inputs, analyze, busy
+from sipelangi_net.analysis.catalogues import Catalogues
+from sipelangi_net.analysis.plan import Plan
+from sipelangi_net.analysis.schedule import Slot, check_slot, earliest_slot
+from sipelangi_net.analysis.stored import allocations, plan_of, schedule_of
+from sipelangi_net.errors import ConfigError, InventoryError, WorkflowError
+from sipelangi_net.platforms import spec_for
+from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.validate import printable
+
+
+def facts_devices(cat: Catalogues, ticket: Ticket) -> list[str]:
+    """The devices whose live state the analysis of ``ticket`` reads: every router, the site's switch."""
+    site = cat.inventory.sites.get(ticket.request.site)
+    if site is None:
+        raise InventoryError(f"ticket {ticket.id}: site {ticket.request.site!r} is not in the inventory")
+    return sorted(
+        {d.name for d in cat.inventory.devices.values() if spec_for(d.platform).kind == "router"}
+        | {site.distribution.device, site.access_switch.device}
+    )
+
+
+def analyze_ticket(
+    st: Any, ticket_id: str, cat: Catalogues, *, actor: str, creds: Any, now: dt.datetime, record: bool = True
+) -> Plan:
+    """Step 4: gather live facts, analyse, and (``record``) store the plan as step 4 done or failed."""
+    from sipelangi_net.analysis.facts import gather
+
+    ticket = st.get(ticket_id)
+    workflow.plan(ticket, Move(step=4, actor=actor), now=now)  # refuse before touching any device
+    facts = gather(cat.inventory.path, creds, facts_devices(cat, ticket))
+    existing = allocations(st.tickets(), exclude=ticket_id)
+    plan = analyze(Inputs(ticket_id, ticket.request, cat, facts, existing, now))
+    if record:
+        note = "" if plan.available else printable("; ".join(plan.problems))[:2000]
+        outcome = "done" if plan.available else "failed"
+        outputs = {"plan": plan.model_dump(mode="json")}
+        st.apply(ticket_id, Move(step=4, actor=actor, outcome=outcome, note=note, outputs=outputs))
+    return plan
+
+
+def stored_plan(ticket: Ticket, doing: str) -> Plan:
+    plan = plan_of(ticket)
+    if plan is None:
+        raise WorkflowError(
+            f"ticket {ticket.id}: cannot {doing}: step 4 (needs analysis) has no available plan"
+        )
+    return plan
+
+
+def proposed_slot(st: Any, ticket_id: str, cat: Catalogues, *, now: dt.datetime) -> Slot:
+    """The earliest installation slot free of holidays and of other tickets' installations."""
+    others = busy(allocations(st.tickets(), exclude=ticket_id))
+    return earliest_slot(cat.calendar, duration=INSTALL_DURATION, now=now, busy=others)
+
+
+def prepare_ticket(st: Any, ticket_id: str, cat: Catalogues, *, actor: str, now: dt.datetime) -> Ticket:
+    """Step 5: the equipment list and the proposed installation slot."""
+    plan = stored_plan(st.get(ticket_id), "prepare")
+    slot = proposed_slot(st, ticket_id, cat, now=now)
+    outputs = {
+        "equipment": [i.model_dump(mode="json") for i in plan.equipment],
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "schedule": slot.label_id(),
+    }
+    ticket: Ticket = st.apply(ticket_id, Move(step=5, actor=actor, outputs=outputs))
+    return ticket
+
+
+def schedule_ticket(
+    st: Any, ticket_id: str, cat: Catalogues, *, actor: str, agreed: dt.datetime | None = None
+) -> Ticket:
+    """Step 6: the slot agreed with the requester (default: the proposed one); the PIC is notified."""
+    ticket = st.get(ticket_id)
+    start = agreed
+    if start is None:
+        proposed = schedule_of(ticket)
+        if proposed is None:
+            raise WorkflowError(f"ticket {ticket_id}: no proposed slot; run 'prepare' first or give --agreed")
+        start = proposed.start
+    others = busy(allocations(st.tickets(), exclude=ticket_id))
+    problems = check_slot(cat.calendar, start, duration=INSTALL_DURATION, busy=others)
+    if problems:
+        raise ConfigError(f"--agreed {start.isoformat()}: " + "; ".join(problems))
+    slot = Slot(start=start, end=start + INSTALL_DURATION)
+    outputs = {
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "schedule": slot.label_id(),
+        "agreed_with": ticket.request.pic.name,
+    }
+    updated: Ticket = st.apply(ticket_id, Move(step=6, actor=actor, outputs=outputs))
+    return updated
