@@ -177,6 +177,8 @@ def compliance_command(
 
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
+    if remediate and as_json and not yes:
+        raise ConfigError("--remediate --json needs --yes: the question would break the JSON on stdout")
     with run_lock(lock or reports_dir() / "compliance" / "compliance.lock"):
         folder, inv = _inventory(inventory)
         chosen = select_devices(inv, hosts=host, groups=group, sites=site) if host or group or site else None
