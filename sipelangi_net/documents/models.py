@@ -20,6 +20,8 @@ class Kop:
     dinas: str = "DINAS KOMUNIKASI DAN INFORMATIKA"
     alamat: str = "Jl. Rasakunda No. 1, Kompleks Perkantoran Walikota, Kota Pangkalpinang 33129"
     kontak: str = "Laman: diskominfo.pangkalpinangkota.go.id  •  Pos-el: diskominfo@pangkalpinangkota.go.id"
+    author: str = "Dinas Komunikasi dan Informatika Kota Pangkalpinang"
+    """The PDF's author."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,6 +117,9 @@ def test_files_hashes_and_wellformed_html(written: dict[str, DocumentFiles], key
 
 def test_berita_acara_pdf_text(written: dict[str, DocumentFiles]) -> None:
     text = pdf_text(written["ba"].pdf.path)
+    meta = PdfReader(written["ba"].pdf.path).metadata
+    assert meta is not None and meta.title is not None and written["ba"].number in meta.title
+    assert meta.author == "Dinas Komunikasi dan Informatika Kota Pangkalpinang"
     for expected in (
         "PEMERINTAH KOTA PANGKALPINANG",
         "BERITA ACARA SERAH TERIMA DAN PENGGUNAAN LAYANAN",
