@@ -27,6 +27,7 @@ Cassette (YAML, under ``tests/fixtures/<platform>/driver_<case>/<device>.yaml``)
                                       # then end (prompts follow the section, as on the device)
       - rpc: get-configuration        # netconf: the RPC element
         contains: ["<confirmed/>"]    # fragments the request must contain
+        excludes: ["<confirmed/>"]    # fragments it must not contain
         reply_file: reply.xml         # or reply: "<ok/>"
 """
 
@@ -78,6 +79,7 @@ class Step:
     out: str = ""
     prompt: str | None = None
     contains: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -99,7 +101,8 @@ def load_cassette(path: Path) -> Cassette:
         out = _text(path.parent, raw, "out")
         if "rpc" in raw:
             reply = _text(path.parent, raw, "reply")
-            steps.append(Step("rpc", raw["rpc"], reply, contains=tuple(raw.get("contains", ()))))
+            contains, excludes = tuple(raw.get("contains", ())), tuple(raw.get("excludes", ()))
+            steps.append(Step("rpc", raw["rpc"], reply, contains=contains, excludes=excludes))
         else:
             steps.append(Step("cmd", str(raw["cmd"]), out, raw.get("prompt")))
     return Cassette(prompt, steps)
@@ -319,8 +322,8 @@ class ReplayDevice:
             while EOM in buf:
                 message, buf = buf.split(EOM, 1)
                 text = message.decode(errors="replace")
-                if not hello_seen:
-                    hello_seen = "<hello" in text
+                if not hello_seen:  # the client's <hello> (possibly <nc:hello>)
+                    hello_seen = True
                     continue
                 if not self._rpc(chan, text):
                     return
@@ -337,6 +340,7 @@ class ReplayDevice:
         with self._lock:
             step = self.remaining[0] if self.remaining else None
         missing = [c for c in step.contains if c not in inner] if step else []
+        missing += [f"no {c}" for c in step.excludes if c in inner] if step else []
         if step is not None and step.kind == "rpc" and step.expect == name and missing:
             self._fail(f"rpc {name} lacks {missing}: {inner[:300]}")
             chan.sendall(_reply(message_id, _rpc_error("replay: request differs from the cassette")))

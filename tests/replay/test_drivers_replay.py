@@ -335,3 +335,54 @@ def test_eos_certificate_from_another_ca_is_refused(tmp_path: Path, host_key: pa
         with pytest.raises(DeviceError, match=r"dist-gerunggang: cannot connect .*CERTIFICATE_VERIFY_FAILED"):
             driver.open()
         assert rp.played("dist-gerunggang") == []
+
+
+# --- Juniper Junos (napalm → PyEZ → ncclient, NETCONF over SSH, commit confirmed) --------------
+
+
+def test_junos_deploy_loads_commits_confirmed_verifies_pings_and_confirms(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    junos = Platform.JUNIPER_JUNOS
+    with replay(tmp_path, host_key, "juniper_junos", "deploy", junos, Platform.ARISTA_EOS) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert report.ok, report.error
+    assert {d.device: d.state for d in report.devices} == dict.fromkeys(ROUTED, "confirmed")
+    for name in ROUTED:
+        played = rp.played(name)
+        # the change becomes active only through "commit confirmed 2"; the plain commit confirms it
+        assert played.count("commit-configuration") == 2
+        assert played.index("load-configuration") < played.index("commit-configuration")
+    assert "command" in rp.played("dist-gerunggang")  # ping from the OPD gateway address
+
+
+def test_junos_refused_commit_activates_nothing_and_rolls_the_other_router_back(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    junos = Platform.JUNIPER_JUNOS
+    with replay(tmp_path, host_key, "juniper_junos", "reject", junos, Platform.ARISTA_EOS) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert not report.ok
+    assert (
+        "dist-gerunggang: commit with revert timer: Overlapping subnet is configured under eth2.0"
+        in report.error
+    )
+    assert {d.device: (d.state, d.verified) for d in report.devices} == {
+        "core-diskominfo": ("rolled_back", True),
+        "dist-gerunggang": ("rolled_back", True),
+    }
+
+
+def test_junos_wrong_host_key_is_refused(tmp_path: Path, host_key: paramiko.PKey) -> None:
+    junos = Platform.JUNIPER_JUNOS
+    with replay(tmp_path, host_key, "juniper_junos", "deploy", junos, Platform.ARISTA_EOS) as rp:
+        other = new_host_key(tmp_path / "other")
+        port = rp.devices["dist-gerunggang"].port
+        (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{port} {other.get_name()} {other.get_base64()}\n")
+        driver = open_driver(rp.inventory.devices["dist-gerunggang"], rp.creds)
+        with pytest.raises(HostKeyError, match=r"dist-gerunggang: .*host key"):
+            driver.open()
+        driver.close()
+        assert rp.played("dist-gerunggang") == []
