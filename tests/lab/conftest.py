@@ -32,27 +32,32 @@ def lab_json(*args: str) -> Any:
     return json.loads(cli(*args).stdout)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/lab/" in str(item.fspath):
-            item.add_marker(pytest.mark.lab)
-            if os.geteuid() != 0:
-                item.add_marker(pytest.mark.skip(reason="lab tests need root"))
-
-
 LAB_LOCK = Path("/run/sipelangi-net-lab-tests.lock")
+_held: list[Any] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    lab_items = [item for item in items if "tests/lab/" in str(item.fspath)]
+    for item in lab_items:
+        item.add_marker(pytest.mark.lab)
+        if os.geteuid() != 0:
+            item.add_marker(pytest.mark.skip(reason="lab tests need root"))
+    if lab_items and os.geteuid() == 0 and not _held:
+        # One lab test session at a time on a machine: a second one waits here, before any
+        # test's timeout starts; the kernel releases the lock when this process ends.
+        lock = LAB_LOCK.open("a")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _held.append(lock)
 
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[dict[str, Any]]:
-    """The lab, for this test session alone: a second session on the machine waits for the lock."""
-    with LAB_LOCK.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        cli("lab", "up", timeout=180)
-        try:
-            yield lab_json("lab", "status", "--json")
-        finally:
-            cli("lab", "down", check=False)
+    """The lab, for this test session alone (the session holds the machine's lab-test lock)."""
+    cli("lab", "up", timeout=180)
+    try:
+        yield lab_json("lab", "status", "--json")
+    finally:
+        cli("lab", "down", check=False)
 
 
 @pytest.fixture(scope="session")
