@@ -11,9 +11,9 @@ one cassette:
   it expects the cassette's RPCs in order (matched by the first element under ``<rpc>`` and
   the fragments each step names) and answers with the recorded ``<rpc-reply>`` body.
 
-Anything unexpected (another command, another RPC, an extra one) is recorded in ``errors``, answered
-with a ``% REPLAY`` error and the session is closed, so the test fails loudly; ``remaining`` lists
-the steps that were never played.
+Anything unexpected (another command, another RPC, an extra one) is recorded in ``errors`` and
+answered with a ``% REPLAY`` error (a CLI session then refuses every further command; a NETCONF
+session is closed), so the test fails loudly; ``remaining`` lists the steps that were never played.
 
 Cassette (YAML, under ``tests/fixtures/<platform>/driver_<case>/<device>.yaml``)::
 
@@ -299,10 +299,12 @@ class ReplayDevice:
                 if line in LOGOUT and not any(s.expect == line for s in self.remaining[:1]):
                     self.played.append(line)  # the client logs out (not waiting for an answer)
                     return
-                step = self._next("cmd", line)
+                step = None if self.errors else self._next("cmd", line)
                 if step is None:
-                    chan.sendall(f"\r\n% REPLAY: unexpected command {line!r}\r\n".encode())
-                    return
+                    # answer at once (the client fails fast instead of waiting for a timeout);
+                    # once off the cassette, every further command is refused too
+                    chan.sendall(f"\r\n% REPLAY: unexpected command {line!r}\r\n{prompt}".encode())
+                    continue
                 prompt = step.prompt or prompt
                 out = step.out.replace("\r\n", "\n").rstrip("\n")
                 body = "\r\n".join(out.split("\n")) + "\r\n" if out else ""
