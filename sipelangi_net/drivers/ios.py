@@ -69,8 +69,10 @@ class IosDriver:
     def arm(self, seconds: int) -> None:
         command = f"configure terminal revert timer {revert_minutes(seconds)}"
         try:
-            out = str(self.conn.config_mode(config_command=command))
-            out += str(self.conn.exit_config_mode())
+            # read up to any prompt: IOS stays in exec mode when it refuses (no archive)
+            out = str(self.conn.send_command(command, expect_string=r"[>#]\s*$", read_timeout=60))
+            if self.conn.check_config_mode():
+                self.conn.exit_config_mode()
         except Exception as exc:
             raise DeviceError(self.name, f"{command!r} refused: {first_line(exc)}") from None
         if any(marker in out for marker in NO_ARCHIVE):

@@ -191,6 +191,18 @@ def test_ios_deploy_backs_up_arms_pushes_verifies_pings_and_confirms(
     assert "ping 10.10.10.10 source 10.20.0.1" in rp.played("dist-gerunggang")
 
 
+def test_ios_without_archive_cannot_be_armed(tmp_path: Path, host_key: paramiko.PKey) -> None:
+    with replay(tmp_path, host_key, "cisco_ios", "noarchive", Platform.CISCO_IOS, Platform.CISCO_IOS) as rp:
+        driver = open_driver(rp.inventory.devices["dist-gerunggang"], rp.creds)
+        driver.open()
+        try:
+            with pytest.raises(DeviceError, match="revert timer needs the archive feature"):
+                driver.arm(120)
+        finally:
+            driver.close()
+        rp.assert_played_whole()
+
+
 def test_a_changed_command_sequence_fails_the_replay_loudly(tmp_path: Path, host_key: paramiko.PKey) -> None:
     """The cassette arms a 2-minute timer; a deploy asking for 3 minutes is caught, and stops."""
     with replay(tmp_path, host_key, "cisco_ios", "deploy", Platform.CISCO_IOS, Platform.CISCO_IOS) as rp:
