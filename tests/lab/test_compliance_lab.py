@@ -121,7 +121,7 @@ def test_drift_is_found_with_its_lines_and_remediation_fixes_it(env: dict[str, s
     assert f["static_routes"]["missing"] == ["ip route 0.0.0.0/0 10.255.0.9"]
     assert f["static_routes"]["extra"] == []
     assert f["logging"]["extra"] == ["log record-priority"] and f["logging"]["missing"] == []
-    assert f["aaa"]["compliant"] and f["services"]["compliant"]
+    assert f["hostname"]["compliant"] and f["services"]["compliant"]
     assert features(doc, SWITCH)["vlans"]["extra"] == ["port eth2 tag=55"]
     opened = {(x["device"], x["finding"]) for x in doc["faults"]["opened"]}
     assert opened == {

@@ -68,7 +68,7 @@ def test_features_match_top_level_lines_and_their_negations() -> None:
 def test_intended_frr_is_the_lab_day0_config_with_the_city_baseline() -> None:
     text = INTENDED[DIST].text
     assert "hostname dist-bukitintan\n" in text
-    assert "log syslog informational\n" in text and " exec-timeout 15 0\n" in text
+    assert "log syslog informational\n" in text and "log facility local7\n" in text
     assert " ip address 10.255.0.10/30\n" in text
     assert "ip route 0.0.0.0/0 10.255.0.9\n" in text
 
@@ -77,7 +77,13 @@ def test_a_device_running_its_intended_config_is_compliant() -> None:
     result = check_device(DIST, Platform.FRR, as_running(INTENDED[DIST].text), INTENDED[DIST].text)
     assert result.status == "compliant", result.to_json()
     assert result.remediation == ()
-    assert {f.name for f in result.features} >= {"hostname", "logging", "aaa", "interfaces", "static_routes"}
+    assert {f.name for f in result.features} >= {
+        "hostname",
+        "logging",
+        "services",
+        "interfaces",
+        "static_routes",
+    }
 
 
 def drifted() -> str:
@@ -107,7 +113,7 @@ def test_drift_is_found_with_the_exact_lines_per_feature() -> None:
     }
     assert by["logging"].extra == ("log record-priority",)
     assert by["logging"].remediation == ("no log record-priority",)
-    assert by["hostname"].compliant and by["aaa"].compliant
+    assert by["hostname"].compliant and by["services"].compliant
     assert [f.name for f in result.drifted] == ["logging", "interfaces", "static_routes"]
 
 
