@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 State = Literal["unchanged", "confirmed", "rolled_back", "failed"]
 DriverFactory = Callable[[Any, Credentials], DeviceDriver]
 PostCheck = Callable[[], None]
+Progress = Callable[[str, str], None]
+"""``progress(device, what)``: called as each device is read, armed, pushed, confirmed or restored."""
+
+
+def _quiet(_device: str, _what: str) -> None:
+    return None
+
+
 HEADER = ("Building configuration", "Current configuration")
 
 
@@ -87,6 +95,7 @@ class _Run:
         self.diffs: dict[str, DeviceDiff] = {}
         self.results = {d: DeviceResult(device=d, platform=drv.platform) for d, drv in drivers.items()}
         self.armed: list[str] = []
+        self.progress: Progress = _quiet
 
     def each(self, fn: Callable[[str], None], names: list[str]) -> list[tuple[str, SipelangiError]]:
         """Run ``fn`` for every device in parallel; collect the devices' errors."""
@@ -108,10 +117,13 @@ class _Run:
         intended = self.intended[name]
         self.diffs[name] = diff_device(name, Platform(drv.platform), self.running[name], intended.text)
         self.results[name].commands = self.diffs[name].commands
+        n = len(self.diffs[name].commands)
+        self.progress(name, f"read; {n} commands to send" if n else "read; no changes")
 
     def arm(self, name: str, seconds: int) -> None:
         self.drivers[name].arm(seconds)
         self.armed.append(name)
+        self.progress(name, f"armed: reverts in {seconds} s unless confirmed")
 
     def restore(self, name: str) -> None:
         drv = self.drivers[name]
@@ -120,6 +132,7 @@ class _Run:
         result = self.results[name]
         result.state = "rolled_back"
         result.verified = normalise(drv.platform, now) == normalise(drv.platform, self.running[name])
+        self.progress(name, "rolled back" + ("; identical to the backup" if result.verified else "; DIFFERS"))
         if not result.verified:
             raise DeviceError(name, "rolled back, but the running config differs from the backup")
 
@@ -152,11 +165,14 @@ def deploy(
     confirm_seconds: int = 120,
     dry_run: bool = False,
     post_check: PostCheck | None = None,
+    progress: Progress | None = None,
 ) -> DeployReport:
     """Deploy ``plan``'s intended configs; see the module docstring for the guarantees."""
     intended = render_plan(plan, inventory)
     drivers = {name: driver_factory(inventory.devices[name], creds) for name in intended}
     run = _Run(plan.ticket_id, drivers, intended)
+    if progress is not None:
+        run.progress = progress
     report = DeployReport(ticket_id=plan.ticket_id)
     try:
         errors = run.each(lambda n: drivers[n].open(), list(drivers))
@@ -207,6 +223,7 @@ def _confirm(run: _Run, report: DeployReport, changed: list[str]) -> DeployRepor
             result.state, result.error = "failed", str(errors[name])
         else:
             result.state = "confirmed"
+            run.progress(name, "confirmed")
     if errors:
         report.ok = False
         report.error = "confirm failed (the device's timer restores it): " + "; ".join(
@@ -218,6 +235,7 @@ def _confirm(run: _Run, report: DeployReport, changed: list[str]) -> DeployRepor
 
 def _push_one(run: _Run, name: str) -> None:
     run.drivers[name].push(run.diffs[name].commands)
+    run.progress(name, f"pushed {len(run.diffs[name].commands)} commands")
 
 
 def _verify_present(run: _Run, name: str) -> None:

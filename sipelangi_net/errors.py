@@ -11,6 +11,7 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── InventoryError          inventory/ (hosts, groups, catalogues)
     │   ├── SecretsError            credentials missing or unsafe
     │   ├── RequestError            a request (Surat Permohonan) with a bad field
+    │   ├── PlaybookError           a playbook file (playbooks/*.yaml) with a bad step or option
     │   └── DocumentInputError      bad input for a document (signer name/NIP, scan file, period)
     ├── TicketError                 the ticket record
     │   ├── TicketNotFound          (LookupError) no such ticket
@@ -51,6 +52,10 @@ class ConfigError(SipelangiError):
 
 class InventoryError(ConfigError):
     """The inventory (Nornir hosts/groups/defaults or a catalogue) is invalid."""
+
+
+class PlaybookError(ConfigError):
+    """A playbook file has an unknown action, a bad option or a malformed step."""
 
 
 class SecretsError(ConfigError):

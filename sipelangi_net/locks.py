@@ -54,6 +54,29 @@ def _take(path: Path, label: str, deadline: float, purpose: str) -> IO[str]:
     return handle
 
 
+_HELD: dict[Path, int] = {}
+"""Locks this process holds (a run holding a ticket's lock may call a stage that asks for it again)."""
+
+
+@contextlib.contextmanager
+def _once(path: Path, label: str, deadline: float, purpose: str) -> Iterator[None]:
+    if path in _HELD:
+        _HELD[path] += 1
+        try:
+            yield
+        finally:
+            _HELD[path] -= 1
+        return
+    handle = _take(path, label, deadline, purpose)
+    _HELD[path] = 1
+    try:
+        yield
+    finally:
+        del _HELD[path]
+        handle.truncate(0)
+        handle.close()
+
+
 @contextlib.contextmanager
 def holding(
     names: Iterable[tuple[str, str]], *, purpose: str, wait: float = 0.0, folder: Path | None = None
@@ -62,7 +85,5 @@ def holding(
     deadline = time.monotonic() + wait
     with contextlib.ExitStack() as stack:
         for kind, name in sorted(set(names)):
-            handle = _take(lock_path(kind, name, folder), f"{kind} {name}", deadline, purpose)
-            stack.callback(handle.close)
-            stack.callback(handle.truncate, 0)
+            stack.enter_context(_once(lock_path(kind, name, folder), f"{kind} {name}", deadline, purpose))
         yield

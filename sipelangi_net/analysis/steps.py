@@ -8,6 +8,7 @@ these; the pure work is in :mod:`sipelangi_net.analysis.analyze` and
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from sipelangi_net.analysis.analyze import INSTALL_DURATION, Inputs, analyze, busy
@@ -34,21 +35,38 @@ def facts_devices(cat: Catalogues, ticket: Ticket) -> list[str]:
 
 
 def analyze_ticket(
-    st: Any, ticket_id: str, cat: Catalogues, *, actor: str, creds: Any, now: dt.datetime, record: bool = True
+    st: Any,
+    ticket_id: str,
+    cat: Catalogues,
+    *,
+    actor: str,
+    creds: Any,
+    now: dt.datetime,
+    record: bool = True,
+    started: dt.datetime | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Plan:
-    """Step 4: gather live facts, analyse, and (``record``) store the plan as step 4 done or failed."""
+    """Step 4: gather live facts, analyse, and (``record``) store the plan as step 4 done or failed.
+
+    ``started``: when the step began (default: when the previous step ended); ``timings`` gets
+    the seconds spent reading the devices added under ``device_io``.
+    """
     from sipelangi_net.analysis.facts import gather
 
     ticket = st.get(ticket_id)
     workflow.plan(ticket, Move(step=4, actor=actor), now=now)  # refuse before touching any device
+    t0 = time.monotonic()
     facts = gather(cat.inventory.path, creds, facts_devices(cat, ticket))
+    if timings is not None:
+        timings["device_io"] = timings.get("device_io", 0.0) + time.monotonic() - t0
     existing = allocations(st.tickets(), exclude=ticket_id)
     plan = analyze(Inputs(ticket_id, ticket.request, cat, facts, existing, now))
     if record:
         note = "" if plan.available else printable("; ".join(plan.problems))[:2000]
         outcome = "done" if plan.available else "failed"
         outputs = {"plan": plan.model_dump(mode="json")}
-        st.apply(ticket_id, Move(step=4, actor=actor, outcome=outcome, note=note, outputs=outputs))
+        move = Move(step=4, actor=actor, outcome=outcome, note=note, outputs=outputs, started_at=started)
+        st.apply(ticket_id, move)
     return plan
 
 
@@ -67,7 +85,15 @@ def proposed_slot(st: Any, ticket_id: str, cat: Catalogues, *, now: dt.datetime)
     return earliest_slot(cat.calendar, duration=INSTALL_DURATION, now=now, busy=others)
 
 
-def prepare_ticket(st: Any, ticket_id: str, cat: Catalogues, *, actor: str, now: dt.datetime) -> Ticket:
+def prepare_ticket(
+    st: Any,
+    ticket_id: str,
+    cat: Catalogues,
+    *,
+    actor: str,
+    now: dt.datetime,
+    started: dt.datetime | None = None,
+) -> Ticket:
     """Step 5: the equipment list and the proposed installation slot."""
     plan = stored_plan(st.get(ticket_id), "prepare")
     slot = proposed_slot(st, ticket_id, cat, now=now)
@@ -77,12 +103,18 @@ def prepare_ticket(st: Any, ticket_id: str, cat: Catalogues, *, actor: str, now:
         "end": slot.end.isoformat(),
         "schedule": slot.label_id(),
     }
-    ticket: Ticket = st.apply(ticket_id, Move(step=5, actor=actor, outputs=outputs))
+    ticket: Ticket = st.apply(ticket_id, Move(step=5, actor=actor, outputs=outputs, started_at=started))
     return ticket
 
 
 def schedule_ticket(
-    st: Any, ticket_id: str, cat: Catalogues, *, actor: str, agreed: dt.datetime | None = None
+    st: Any,
+    ticket_id: str,
+    cat: Catalogues,
+    *,
+    actor: str,
+    agreed: dt.datetime | None = None,
+    started: dt.datetime | None = None,
 ) -> Ticket:
     """Step 6: the slot agreed with the requester (default: the proposed one); the PIC is notified."""
     ticket = st.get(ticket_id)
@@ -103,5 +135,5 @@ def schedule_ticket(
         "schedule": slot.label_id(),
         "agreed_with": ticket.request.pic.name,
     }
-    updated: Ticket = st.apply(ticket_id, Move(step=6, actor=actor, outputs=outputs))
+    updated: Ticket = st.apply(ticket_id, Move(step=6, actor=actor, outputs=outputs, started_at=started))
     return updated

@@ -105,7 +105,8 @@ def summary_lines(run: BwRun) -> Iterator[str]:
             f"  iperf3   download {i.download_mbps:g} Mbit/s  upload {i.upload_mbps:g} Mbit/s"
             f"  retransmits {i.retransmits_down}/{i.retransmits_up}  ({i.streams} streams, {i.seconds} s)"
         )
-        yield f"  UDP      {i.udp_mbps:g} Mbit/s  jitter {i.jitter_ms:g} ms  loss {i.loss_pct:g} %"
+        if i.jitter_ms is not None and i.loss_pct is not None:
+            yield f"  UDP      {i.udp_mbps:g} Mbit/s  jitter {i.jitter_ms:g} ms  loss {i.loss_pct:g} %"
     if r.speedtest:
         s = r.speedtest
         yield (

@@ -31,8 +31,9 @@ class IperfFigures(_Frozen):
     """OPD → server, received goodput."""
     retransmits_down: int
     retransmits_up: int
-    jitter_ms: float
-    loss_pct: float
+    jitter_ms: float | None
+    """``None`` when the UDP test could not be made (its error is in the result)."""
+    loss_pct: float | None
     udp_mbps: float
     """The UDP test's offered rate (the plan's download target)."""
     streams: int

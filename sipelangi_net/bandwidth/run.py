@@ -149,15 +149,15 @@ def _iperf_figures(s: _Session, server: Endpoint, down_mbps: float) -> IperfFigu
     up = s.step(lambda: tcp(False)) if down else None
     argv = iperf.udp_argv(server.address, server.port, seconds=st.udp_seconds, mbps=down_mbps)
     udp = s.step(lambda: s.iperf("UDP", argv, iperf.parse_udp)) if up else None
-    if not (down and up and udp):
+    if not (down and up):
         return None
     return IperfFigures(
         download_mbps=down.mbps,
         upload_mbps=up.mbps,
         retransmits_down=down.retransmits,
         retransmits_up=up.retransmits,
-        jitter_ms=udp.jitter_ms,
-        loss_pct=udp.loss_pct,
+        jitter_ms=udp.jitter_ms if udp else None,
+        loss_pct=udp.loss_pct if udp else None,
         udp_mbps=down_mbps,
         streams=st.streams,
         seconds=st.seconds,

@@ -13,16 +13,10 @@ from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, Sto
 
 
 def _plan(st: Any, ticket_id: str) -> tuple[Any, Any]:
-    from sipelangi_net.analysis.stored import plan_of
-    from sipelangi_net.errors import WorkflowError
+    from sipelangi_net.analysis.steps import stored_plan
 
     ticket = st.get(ticket_id)
-    plan = plan_of(ticket)
-    if plan is None:
-        raise WorkflowError(
-            f"ticket {ticket_id}: no available plan (step 4, needs analysis, must succeed first)"
-        )
-    return ticket, plan
+    return ticket, stored_plan(ticket, "render, diff or deploy")
 
 
 def _inventory(inventory: Path | None) -> Any:
@@ -63,56 +57,21 @@ def render_command(
             print(f"{device}: {where}")
 
 
-def _run(
-    ticket_id: str,
-    inventory: Path | None,
-    db: Path | None,
-    store: str | None,
-    bandwidth: Any = None,
-    **kwargs: Any,
-) -> tuple[Any, Any]:
-    """Deploy (or dry-run); ``bandwidth`` (run Settings) adds the bandwidth gate before confirming."""
+def _dry_run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | None) -> Any:
     from sipelangi_net.credentials import load_credentials
-    from sipelangi_net.deploy import deploy
-    from sipelangi_net.drivers.registry import open_driver, reachability
-    from sipelangi_net.lab.probe import lab_probe
-    from sipelangi_net.lab.runtime import LabPaths
-    from sipelangi_net.paths import lab_dir, reports_dir
+    from sipelangi_net.install import run_deploy
+    from sipelangi_net.paths import reports_dir
 
     with opened(db, store) as st:
         _ticket, plan = _plan(st, ticket_id)
-    inv = _inventory(inventory)
-    gate = None
-    factory: Any = open_driver
-    if not kwargs.get("dry_run"):
-        # On the lab, the OPD PC proves the subnet reaches its applications; then the bandwidth gate.
-        probe = lab_probe(plan, inv, LabPaths(lab_dir()))
-        if probe is None:  # not the lab: the gateway device pings the application servers
-            factory, probe = reachability(plan)
-        checks = [probe]
-        if bandwidth is not None:
-            from sipelangi_net.bandwidth.gate import BandwidthGate
-
-            gate = BandwidthGate(plan, inv, bandwidth)
-            checks.append(gate)
-        kwargs.setdefault("post_check", _all([c for c in checks if c is not None]))
-    report = deploy(
+    report, _gate = run_deploy(
         plan,
-        inv,
-        load_credentials(),
-        driver_factory=factory,
+        _inventory(inventory),
+        creds=load_credentials(),
         backups=reports_dir() / ticket_id / "backups",
-        **kwargs,
+        dry_run=True,
     )
-    return report, gate
-
-
-def _all(checks: list[Any]) -> Any:
-    def run_all() -> None:
-        for check in checks:
-            check()
-
-    return run_all if checks else None
+    return report
 
 
 def diff_command(
@@ -123,7 +82,7 @@ def diff_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """Dry run: print per device the exact commands a deploy would send. Changes nothing."""
-    report, _gate = _run(ticket_id, inventory, db, store, dry_run=True)
+    report = _dry_run(ticket_id, inventory, db, store)
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -163,33 +122,26 @@ def deploy_command(
 
     Exit 0 when every device is confirmed (or nothing had to change), 1 when the change was rolled back.
     """
+    from sipelangi_net.credentials import load_credentials
     from sipelangi_net.errors import ConfigError
-    from sipelangi_net.tickets import workflow
-    from sipelangi_net.tickets.models import Move
-    from sipelangi_net.tickets.sqlite import utcnow
+    from sipelangi_net.install import install_ticket
+    from sipelangi_net.paths import reports_dir
 
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
-    who = _actor(actor)
-    with opened(db, store) as st:
-        workflow.plan(
-            st.get(ticket_id), Move(step=7, actor=who), now=utcnow()
-        )  # refuse before touching devices
-    from sipelangi_net.errors import SipelangiError
-    from sipelangi_net.validate import printable
-
     bandwidth = settings_of(seconds, streams, tolerance, speedtest) if bandwidth_gate else None
-    try:
-        report, gate = _run(
-            ticket_id, inventory, db, store, bandwidth=bandwidth, confirm_seconds=confirm_timeout
+    with opened(db, store) as st:
+        done = install_ticket(
+            st,
+            ticket_id,
+            _inventory(inventory),
+            actor=_actor(actor),
+            creds=load_credentials(),
+            reports=reports_dir(),
+            bandwidth=bandwidth,
+            confirm_seconds=confirm_timeout,
         )
-    except SipelangiError as exc:  # e.g. a template refused the text: nothing was pushed; record why
-        _record(
-            db, store, ticket_id, Move(step=7, actor=who, outcome="failed", note=printable(str(exc))[:2000])
-        )
-        raise
-    tested = gate.run if gate is not None else None
-    _record_deploy(db, store, ticket_id, who, report, tested)
+    report, tested = done.report, done.tested
     data = report.to_json()
     if tested is not None:
         data["bwtest"] = tested.result.model_dump(mode="json")
@@ -199,28 +151,6 @@ def deploy_command(
         _print_report(report, tested)
     if not report.ok:
         raise typer.Exit(1)
-
-
-def _record_deploy(
-    db: Path | None, store: str | None, ticket_id: str, who: str, report: Any, tested: Any
-) -> None:
-    """Step 7 done or failed; after a gated push, step 8 with the test (its start ends step 7)."""
-    from sipelangi_net.bandwidth.gate import outputs, step8
-    from sipelangi_net.tickets.models import Move
-    from sipelangi_net.validate import printable
-
-    out: dict[str, Any] = {"deploy": report.to_json()}
-    ended = None
-    if tested is not None and report.ok:
-        ended = tested.result.started_at
-    elif tested is not None:  # the gate failed: step 8 cannot follow a failed step 7, so keep it here
-        out.update(outputs(tested))
-    note = "" if report.ok else printable(report.error)[:2000]
-    move = Move(step=7, actor=who, outcome="done" if report.ok else "failed", note=note, outputs=out)
-    with opened(db, store) as st:
-        st.apply(ticket_id, move.model_copy(update={"ended_at": ended}) if ended else move)
-        if tested is not None and report.ok:
-            st.apply(ticket_id, step8(tested, who))
 
 
 def _print_report(report: Any, tested: Any) -> None:
@@ -235,8 +165,3 @@ def _print_report(report: Any, tested: Any) -> None:
 
         print("\n".join(summary_lines(tested)))
     print("no changes" if not report.changed else ("deployed and confirmed" if report.ok else report.error))
-
-
-def _record(db: Path | None, store: str | None, ticket_id: str, move: Any) -> None:
-    with opened(db, store) as st:
-        st.apply(ticket_id, move)

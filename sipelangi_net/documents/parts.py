@@ -150,11 +150,15 @@ def bw_table(result: BwResult) -> Table:
             ok = got >= target * floor
             rows.append((label, f"{angka(target)} Mbit/s", f"{angka(got)} Mbit/s", _verdict(ok)))
             marks.append(not ok)
-        rows.append(("Jitter UDP", DASH, f"{angka(ip.jitter_ms, 2)} ms", "Dicatat"))
-        marks.append(False)
-        loss_ok = ip.loss_pct <= 1.0
-        rows.append(("Paket hilang UDP", "≤ 1,0 %", f"{angka(ip.loss_pct, 2)} %", _verdict(loss_ok)))
-        marks.append(not loss_ok)
+        if ip.jitter_ms is None or ip.loss_pct is None:
+            rows.append(("Uji UDP (jitter, paket hilang)", "≤ 1,0 %", "Tidak terukur", _verdict(False)))
+            marks.append(True)
+        else:
+            rows.append(("Jitter UDP", DASH, f"{angka(ip.jitter_ms, 2)} ms", "Dicatat"))
+            marks.append(False)
+            loss_ok = ip.loss_pct <= 1.0
+            rows.append(("Paket hilang UDP", "≤ 1,0 %", f"{angka(ip.loss_pct, 2)} %", _verdict(loss_ok)))
+            marks.append(not loss_ok)
     if result.speedtest is not None:
         sp = result.speedtest
         rows.append(("Speedtest unduh", DASH, f"{angka(sp.download_mbps)} Mbit/s", "Dicatat"))

@@ -39,6 +39,11 @@ def _done(events: tuple[Event, ...], step: int) -> Event | None:
     return None
 
 
+def completed(ticket: Ticket, step: int) -> Event | None:
+    """The event that completed ``step`` when the step's latest outcome is done (or approved)."""
+    return _done(ticket.events, step)
+
+
 def _check_order(ticket: Ticket, move: Move) -> None:
     events = ticket.events
     last = events[-1]

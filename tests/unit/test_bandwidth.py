@@ -237,3 +237,13 @@ def test_the_test_servers_come_from_the_inventory(tmp_path: Path) -> None:
 
 def test_a_missing_program_on_this_machine_is_status_127() -> None:
     assert local_execute(["sipelangi-no-such-program"], 5).returncode == 127
+
+
+def test_a_failed_udp_test_fails_but_keeps_the_tcp_figures_and_names_a_shortfall_first() -> None:
+    reset = (1, '{"start": {}, "end": {}, "error": "unable to receive control message: Connection reset"}')
+    got, _ = run(ok_side(udp=[reset]))
+    r = got.result
+    assert r.verdict == "fail" and r.reason.startswith("not measured: iperf3 UDP: unable to receive")
+    assert r.iperf is not None and r.iperf.loss_pct is None and r.iperf.download_mbps > 0
+    slow, _ = run(ok_side(udp=[reset]), down=2000)
+    assert slow.result.reason.startswith("download") and "also not measured: iperf3 UDP" in slow.result.reason

@@ -1,0 +1,207 @@
+"""SOP steps 7 and 8 on a ticket: the safe push, gated by the bandwidth test, recorded on the ticket.
+
+:func:`install_ticket` is what ``deploy`` and the provisioning playbook run. Around
+:func:`sipelangi_net.deploy.deploy` it adds what a ticket needs:
+
+- the post-checks: on the lab, the OPD host reaches its applications; elsewhere the gateway
+  device pings them; then the bandwidth gate (confirm only when the test passes);
+- one change at a time: the ticket's and every touched device's lock (sipelangi_net.locks);
+- a journal (``reports/<ticket>/deploy.journal.json``) written before anything is armed: a run
+  killed mid-deploy leaves it behind, and the next run waits until the devices' own revert
+  timers have restored them before it deploys again — so a change is never pushed on top of
+  one that is about to be reverted;
+- the record: step 7 done (and step 8 with the test) or step 7 failed with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sipelangi_net.analysis.steps import stored_plan
+from sipelangi_net.errors import SipelangiError
+from sipelangi_net.locks import holding
+from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.validate import printable
+
+log = logging.getLogger(__name__)
+JOURNAL = "deploy.journal.json"
+SETTLE_MARGIN_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What one deploy of a ticket did: the report, the bandwidth test (when gated), the timings."""
+
+    report: Any
+    tested: Any = None
+    deploy_s: float = 0.0
+    """Wall time of the deploy including its post-checks and the bandwidth test."""
+    waited_s: float = 0.0
+    """Time spent waiting for an interrupted run's devices to restore themselves."""
+
+
+def touched_devices(plan: Any, inventory: Any) -> list[str]:
+    from sipelangi_net.render import render_plan
+
+    return sorted(render_plan(plan, inventory))
+
+
+def run_deploy(
+    plan: Any,
+    inventory: Any,
+    *,
+    creds: Any,
+    backups: Path,
+    bandwidth: Any = None,
+    dry_run: bool = False,
+    confirm_seconds: int = 120,
+    progress: Callable[[str, str], None] | None = None,
+) -> tuple[Any, Any]:
+    """Deploy (or dry-run) ``plan``; returns the report and the bandwidth gate (None when not gated)."""
+    from sipelangi_net.deploy import deploy
+    from sipelangi_net.drivers.registry import open_driver, reachability
+    from sipelangi_net.lab.probe import lab_probe
+    from sipelangi_net.lab.runtime import LabPaths
+    from sipelangi_net.paths import lab_dir
+
+    gate = None
+    factory: Any = open_driver
+    post_check = None
+    if not dry_run:
+        # On the lab, the OPD PC proves the subnet reaches its applications; then the bandwidth gate.
+        probe = lab_probe(plan, inventory, LabPaths(lab_dir()))
+        if probe is None:  # not the lab: the gateway device pings the application servers
+            factory, probe = reachability(plan)
+        checks = [probe]
+        if bandwidth is not None:
+            from sipelangi_net.bandwidth.gate import BandwidthGate
+
+            gate = BandwidthGate(plan, inventory, bandwidth)
+            checks.append(gate)
+        post_check = _all([c for c in checks if c is not None])
+    report = deploy(
+        plan,
+        inventory,
+        creds,
+        driver_factory=factory,
+        backups=backups,
+        confirm_seconds=confirm_seconds,
+        dry_run=dry_run,
+        post_check=post_check,
+        progress=progress,
+    )
+    return report, gate
+
+
+def _all(checks: list[Callable[[], None]]) -> Callable[[], None] | None:
+    def run_all() -> None:
+        for check in checks:
+            check()
+
+    return run_all if checks else None
+
+
+def settle_interrupted(journal: Path, *, sleep: Callable[[float], None] = time.sleep) -> float:
+    """Wait until a killed run's armed devices have restored themselves; returns the seconds waited."""
+    try:
+        data = json.loads(journal.read_text(encoding="utf-8"))
+        until = float(data["started"]) + float(data["confirm_seconds"]) + SETTLE_MARGIN_S
+    except (OSError, ValueError, KeyError, TypeError):
+        until = time.time() + 0.0  # unreadable journal: nothing known to wait for
+        data = {}
+    wait = max(0.0, until - time.time())
+    if wait:
+        log.warning(
+            "%s: a deploy (pid %s) was interrupted; waiting %.0f s for the devices' revert timers",
+            journal.parent.name,
+            data.get("pid", "?"),
+            wait,
+        )
+        sleep(wait)
+    journal.unlink(missing_ok=True)
+    return wait
+
+
+def install_ticket(
+    st: Any,
+    ticket_id: str,
+    inventory: Any,
+    *,
+    actor: str,
+    creds: Any,
+    reports: Path,
+    bandwidth: Any = None,
+    confirm_seconds: int = 120,
+    lock_wait: float = 0.0,
+    started: dt.datetime | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> Installed:
+    """Steps 7 (and 8 when gated) of ``ticket_id``; records the outcome. Raises only before any push."""
+    from sipelangi_net.tickets.sqlite import utcnow
+
+    ticket = st.get(ticket_id)
+    workflow.plan(ticket, Move(step=7, actor=actor), now=utcnow())  # refuse before touching devices
+    plan = stored_plan(ticket, "deploy")
+    folder = reports / ticket_id
+    try:
+        names = [("ticket", ticket_id)] + [("device", d) for d in touched_devices(plan, inventory)]
+    except SipelangiError as exc:  # e.g. a template refused the text: nothing was pushed; record why
+        st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=printable(str(exc))[:2000]))
+        raise
+    with holding(names, purpose=f"deploy {ticket_id}", wait=lock_wait):
+        waited = settle_interrupted(folder / JOURNAL) if (folder / JOURNAL).exists() else 0.0
+        folder.mkdir(parents=True, exist_ok=True)
+        journal = folder / JOURNAL
+        journal.write_text(
+            json.dumps({"pid": os.getpid(), "started": time.time(), "confirm_seconds": confirm_seconds})
+        )
+        t0 = time.monotonic()
+        try:
+            report, gate = run_deploy(
+                plan,
+                inventory,
+                creds=creds,
+                backups=folder / "backups",
+                bandwidth=bandwidth,
+                confirm_seconds=confirm_seconds,
+                progress=progress,
+            )
+        except SipelangiError as exc:
+            note = printable(str(exc))[:2000]
+            st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=note, started_at=started))
+            journal.unlink(missing_ok=True)
+            raise
+        tested = gate.run if gate is not None else None
+        record_installation(st, ticket_id, actor, report, tested, started=started)
+        journal.unlink(missing_ok=True)
+    return Installed(report, tested, deploy_s=time.monotonic() - t0, waited_s=waited)
+
+
+def record_installation(
+    st: Any, ticket_id: str, actor: str, report: Any, tested: Any, *, started: dt.datetime | None = None
+) -> Ticket:
+    """Step 7 done or failed; after a gated push, step 8 with the test (its start ends step 7)."""
+    from sipelangi_net.bandwidth.gate import outputs, step8
+
+    out: dict[str, Any] = {"deploy": report.to_json()}
+    ended = None
+    if tested is not None and report.ok:
+        ended = tested.result.started_at
+    elif tested is not None:  # the gate failed: step 8 cannot follow a failed step 7, so keep it here
+        out.update(outputs(tested))
+    note = "" if report.ok else printable(report.error)[:2000]
+    outcome = "done" if report.ok else "failed"
+    move = Move(step=7, actor=actor, outcome=outcome, note=note, outputs=out, started_at=started)
+    ticket: Ticket = st.apply(ticket_id, move.model_copy(update={"ended_at": ended}) if ended else move)
+    if tested is not None and report.ok:
+        ticket = st.apply(ticket_id, step8(tested, actor))
+    return ticket
