@@ -19,23 +19,25 @@ from sipelangi_net.lab.runtime import read_pid
 from sipelangi_net.paths import lab_dir
 from tests.lab.conftest import CLI, lab_exec
 
-ROUTER, SWITCH, HUNG = "dist-bukitintan", "sw-bappeda", "sw-dinkes"
+# dist-tamansari and sw-bappeda are armed and confirmed by the commit-confirm tests too; the
+# devices those tests require never armed (dist-bukitintan, sw-dinkes) are never remediated here.
+ROUTER, SWITCH, HUNG = "dist-tamansari", "sw-bappeda", "sw-dinkes"
 DRIFT = (
     "configure terminal",
     "interface eth0",
-    "no ip address 10.255.0.10/30",
-    "ip address 10.255.0.14/30",  # a changed address
+    "no ip address 10.255.0.2/30",
+    "ip address 10.255.0.22/30",  # a changed address
     "exit",
-    "no ip route 0.0.0.0/0 10.255.0.9",  # a removed route
+    "no ip route 0.0.0.0/0 10.255.0.1",  # a removed route
     "log record-priority",  # an extra line
 )
 UNDO = (
     "configure terminal",
     "interface eth0",
-    "no ip address 10.255.0.14/30",
-    "ip address 10.255.0.10/30",
+    "no ip address 10.255.0.22/30",
+    "ip address 10.255.0.2/30",
     "exit",
-    "ip route 0.0.0.0/0 10.255.0.9",
+    "ip route 0.0.0.0/0 10.255.0.1",
     "no log record-priority",
 )
 
@@ -91,7 +93,7 @@ def drifted(lab: dict[str, Any]) -> Iterator[None]:
         yield
     finally:
         running = vtysh(ROUTER, "show running-config")
-        if "10.255.0.14/30" in running or "log record-priority" in running:
+        if "10.255.0.22/30" in running or "log record-priority" in running:
             vtysh(ROUTER, *UNDO)
         lab_exec(SWITCH, "ovs-vsctl", "set", "port", "eth2", "tag=999")
 
@@ -116,9 +118,9 @@ def test_drift_is_found_with_its_lines_and_remediation_fixes_it(env: dict[str, s
     code, doc = compliance(env, "--host", ROUTER, "--host", SWITCH)
     assert code == 8
     f = features(doc, ROUTER)
-    assert f["interfaces"]["missing"] == ["interface eth0", " ip address 10.255.0.10/30"]
-    assert f["interfaces"]["extra"] == ["interface eth0", " ip address 10.255.0.14/30"]
-    assert f["static_routes"]["missing"] == ["ip route 0.0.0.0/0 10.255.0.9"]
+    assert f["interfaces"]["missing"] == ["interface eth0", " ip address 10.255.0.2/30"]
+    assert f["interfaces"]["extra"] == ["interface eth0", " ip address 10.255.0.22/30"]
+    assert f["static_routes"]["missing"] == ["ip route 0.0.0.0/0 10.255.0.1"]
     assert f["static_routes"]["extra"] == []
     assert f["logging"]["extra"] == ["log record-priority"] and f["logging"]["missing"] == []
     assert f["hostname"]["compliant"] and f["services"]["compliant"]
@@ -143,7 +145,7 @@ def test_drift_is_found_with_its_lines_and_remediation_fixes_it(env: dict[str, s
     assert {d["status"] for d in doc["devices"]} == {"compliant"}
     assert len(doc["faults"]["closed"]) == 4
     running = vtysh(ROUTER, "show running-config")
-    assert " ip address 10.255.0.10/30" in running and "ip route 0.0.0.0/0 10.255.0.9" in running
+    assert " ip address 10.255.0.2/30" in running and "ip route 0.0.0.0/0 10.255.0.1" in running
     assert "log record-priority" not in running
 
 
