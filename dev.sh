@@ -51,9 +51,7 @@ case "${1:-}" in
     demo)
         setup
         export PATH="$VENV/bin:$PATH"
-        sipelangi-net lab up
-        sipelangi-net lab status
-        sipelangi-net lab show
+        scripts/demo.sh
         ;;
     test)
         setup

@@ -4,6 +4,7 @@ Exit codes: 0 success; 1 a run failed; 2 bad input (files, fields, options);
 3 this machine cannot do it (not root, missing package); 4 lab problem;
 5 a device problem; 6 ticket problem (not found, move not allowed, chain broken);
 7 a bandwidth test could not be made (``bwtest``, ``deploy``);
+75 a run waits for people or a channel (``provision``: signatures, notification); run it again;
 8 compliance drift found (``compliance``, see docs/compliance.md);
 70 internal error (a bug); 130 interrupted.
 """
@@ -20,6 +21,7 @@ from sipelangi_net.cli.compliance import compliance_app
 from sipelangi_net.cli.deploy import deploy_command, diff_command, render_command
 from sipelangi_net.cli.document import document_app
 from sipelangi_net.cli.lab import lab_app
+from sipelangi_net.cli.provision import playbook_app, provision_command
 from sipelangi_net.cli.serve import serve_command
 from sipelangi_net.cli.ticket import ticket_app
 
@@ -41,6 +43,8 @@ app.command("render")(render_command)
 app.command("diff")(diff_command)
 app.command("deploy")(deploy_command)
 app.command("bwtest")(bwtest_command)
+app.command("provision")(provision_command)
+app.add_typer(playbook_app, name="playbook")
 app.command("serve", help="Serve the SiPelangi ticket API (OpenAPI: docs/openapi.yaml) on loopback.")(
     serve_command
 )

@@ -50,6 +50,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         _held.append(lock)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _held:
+        _held.pop().close()
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[dict[str, Any]]:
     """The lab, for this test session alone (the session holds the machine's lab-test lock)."""

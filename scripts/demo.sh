@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The main job on the embedded lab: an approved request provisioned to a closed ticket.
+#
+# Brings the lab up, starts a local SMTP server (the requester's mailbox, on 127.0.0.1),
+# opens and approves a ticket for the Dinkes sample request, runs `provision` — which stops
+# at the berita acara until it is signed —, records the signature (the draft PDF stands in
+# for the signed scan), and runs `provision` again to finish: report, close, notification.
+# The lab stays up for exploring; `sipelangi-net lab down` removes it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${SIPELANGI_DEMO_DIR:-reports/demo/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+export SIPELANGI_DB=$OUT/tickets.db SIPELANGI_REPORTS=$OUT SIPELANGI_ACTOR=tim-kerja
+export SIPELANGI_SMTP_HOST=127.0.0.1 SIPELANGI_SMTP_PORT=${SIPELANGI_DEMO_SMTP_PORT:-8025}
+
+sipelangi-net lab up
+python -m aiosmtpd -n -l "127.0.0.1:$SIPELANGI_SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$OUT/mailbox" &
+SMTP_PID=$!
+trap 'kill "$SMTP_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do  # until the SMTP server answers
+    python -c "import socket; socket.create_connection(('127.0.0.1', $SIPELANGI_SMTP_PORT), 0.2)" 2>/dev/null && break
+    sleep 0.1
+done
+
+TICKET=$(sipelangi-net ticket new --file scripts/demo/permohonan-dinkes.yaml --json | python -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+sipelangi-net ticket approve "$TICKET" --actor "Kepala Dinas Kominfo" --note "Disetujui" >/dev/null
+cat >"$OUT/handover.yaml" <<YAML
+# who signs the berita acara (the Tim Kerja engineer and the requester's official)
+tim_kerja: {name: "Andi Pratama, S.Kom.", nip: "198503152010011002"}
+pemohon: {name: "dr. Siti Rahmawati", nip: "197908212005012003"}
+YAML
+echo "== $TICKET opened and approved; provisioning"
+status=0
+sipelangi-net provision "$TICKET" --yes --handover "$OUT/handover.yaml" || status=$?
+if [ "$status" != 75 ]; then echo "demo: provision should wait for the signatures (exit 75), got $status" >&2; exit 1; fi
+
+echo "== the berita acara is signed (the draft stands in for the scan); provisioning again"
+sipelangi-net ticket sign "$TICKET" \
+    --tim-kerja-name "Andi Pratama, S.Kom." --tim-kerja-nip 198503152010011002 \
+    --pemohon-name "dr. Siti Rahmawati" --pemohon-nip 197908212005012003 \
+    --scan "$(ls "$OUT/$TICKET"/berita-acara-*.pdf | head -1)" >/dev/null
+sipelangi-net provision "$TICKET" --yes --handover "$OUT/handover.yaml"
+
+sipelangi-net ticket show "$TICKET"
+echo "== the requester's mailbox ($OUT/mailbox):"
+for f in "$OUT"/mailbox/new/*; do grep -m1 '^Subject:' "$f"; done
+echo "== documents:"
+ls "$OUT/$TICKET"/*.pdf
+echo "The lab is still up: try 'sipelangi-net lab exec pc-dinkes -- ping -c1 10.10.10.10'; 'sipelangi-net lab down' removes it."

@@ -1,0 +1,1 @@
+"""Playbooks: a run declared as data (``playbooks/*.yaml``), executed step by step by one runner."""

@@ -1,0 +1,280 @@
+"""The actions a ticket playbook can name: each one SOP stage, resumable and safe to run twice.
+
+Every action first asks the ticket whether its step is already complete and then skips it,
+so a run that was killed continues from the last finished step and never pushes twice.
+Actions call the stages where they live (analysis.steps, install, bandwidth, documents,
+tickets.notify); they add only the resumption rule and the one-line outcome.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sipelangi_net.playbook.context import Outcome, RunContext, done, failed, paused, skipped, stopped
+from sipelangi_net.tickets.workflow import completed
+
+ActionFn = Callable[[RunContext, dict[str, Any]], Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    fn: ActionFn
+    options: frozenset[str]
+    doc: str
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str, *options: str) -> Callable[[ActionFn], ActionFn]:
+    def register(fn: ActionFn) -> ActionFn:
+        ACTIONS[name] = Action(fn, frozenset(options), (fn.__doc__ or "").strip().splitlines()[0])
+        return fn
+
+    return register
+
+
+def _address(ctx: RunContext) -> str:
+    site = ctx.inventory.sites.get(ctx.ticket().request.site)
+    return site.address if site is not None else ""
+
+
+def _plan(ctx: RunContext) -> Any:
+    from sipelangi_net.analysis.steps import stored_plan
+
+    return ctx.plan if ctx.plan is not None else stored_plan(ctx.ticket(), "continue")
+
+
+@action("analyze")
+def analyze(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """SOP step 4: live facts from the devices, the plan and its availability."""
+    from sipelangi_net.analysis.steps import analyze_ticket
+
+    if completed(ctx.ticket(), 4):
+        return skipped("already analysed (step 4 done)")
+    start = ctx.now()
+    plan = analyze_ticket(
+        ctx.store, ctx.ticket_id, ctx.catalogues, actor=ctx.actor, creds=ctx.creds, now=start,
+        record=not ctx.options.dry_run, started=start, timings=ctx.timings,
+    )  # fmt: skip
+    if not plan.available:
+        return failed("not available: " + "; ".join(plan.problems))
+    ctx.plan = plan
+    a = plan.addressing
+    return done(
+        f"VLAN {plan.vlan}, {a.subnet if a else '-'}, target {plan.bandwidth.down_mbit}/"
+        f"{plan.bandwidth.up_mbit} Mbit/s" + (" (dry run: not recorded)" if ctx.options.dry_run else "")
+    )
+
+
+@action("prepare")
+def prepare(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """SOP step 5: the equipment list and the proposed installation slot."""
+    from sipelangi_net.analysis.steps import prepare_ticket, proposed_slot
+
+    if completed(ctx.ticket(), 5):
+        return skipped("already prepared (step 5 done)")
+    if ctx.options.dry_run:
+        slot = proposed_slot(ctx.store, ctx.ticket_id, ctx.catalogues, now=ctx.now())
+        return done(f"proposed slot {slot.label_id()} (dry run: not recorded)")
+    now = ctx.now()
+    ticket = prepare_ticket(ctx.store, ctx.ticket_id, ctx.catalogues, actor=ctx.actor, now=now, started=now)
+    return done(f"proposed slot {ticket.events[-1].outputs['schedule']}")
+
+
+@action("schedule")
+def schedule(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """SOP step 6: the agreed slot; the requester's PIC is notified."""
+    from sipelangi_net.analysis.steps import schedule_ticket
+
+    if completed(ctx.ticket(), 6):
+        return skipped("requester already told (step 6 done)")
+    if ctx.options.dry_run:
+        return skipped("dry run: the requester is not told")
+    ticket = schedule_ticket(ctx.store, ctx.ticket_id, ctx.catalogues, actor=ctx.actor, started=ctx.now())
+    sent = _deliver(ctx)
+    out = ticket.events[-1].outputs
+    return done(f"installation on {out['schedule']}, {out['agreed_with']} {sent}")
+
+
+def _deliver(ctx: RunContext) -> str:
+    from sipelangi_net.tickets.notify import deliver_due, transports_from_env
+
+    transports = transports_from_env()
+    if not transports or not hasattr(ctx.store, "retry_failed"):
+        return "(notification queued)"
+    with ctx.timed("notify"):
+        report = deliver_due(ctx.store, transports)
+    if report.errors:
+        return f"(notification not delivered yet: {report.errors[0]})"
+    return "notified"
+
+
+@action("diff")
+def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """Dry-run diff: the exact commands per device; reads the devices, changes nothing."""
+    from sipelangi_net.install import run_deploy
+
+    if completed(ctx.ticket(), 7):
+        return skipped("already installed (step 7 done)")
+    with ctx.timed("device_io"):
+        report, _gate = run_deploy(
+            _plan(ctx), ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.ticket_id / "backups",
+            dry_run=True, progress=lambda device, what: ctx.reporter.device("diff", device, what),
+        )  # fmt: skip
+    if not report.ok:
+        return failed(report.error)
+    ctx.diff = report
+    commands = {d.device: list(d.commands) for d in report.devices}
+    n = sum(map(len, commands.values()))
+    return done(f"{n} commands on {sum(1 for c in commands.values() if c)} devices" if n else "no changes",
+                commands=commands)  # fmt: skip
+
+
+@action("confirm")
+def confirm(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """The engineer confirms the diff (``--yes`` for automation)."""
+    if completed(ctx.ticket(), 7):
+        return skipped("already installed (step 7 done)")
+    if ctx.diff is not None and not ctx.diff.changed:
+        return skipped("nothing to change")
+    if ctx.options.yes:
+        return done("confirmed by --yes")
+    if not sys.stdin.isatty():
+        return failed("the change needs a confirmation: run interactively, or with --yes")
+    import typer
+
+    for d in ctx.diff.devices if ctx.diff is not None else ():
+        for line in d.commands:
+            print(f"  {d.device}: {line}", file=sys.stderr)
+    if typer.confirm(f"Push this change to the devices of {ctx.ticket_id}?", err=True):
+        return done("confirmed")
+    return stopped("not confirmed: nothing was changed")
+
+
+@action("deploy", "confirm_timeout", "bandwidth_gate")
+def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
+    """SOP steps 7 and 8: push with commit-confirm, post-checks, bandwidth gate, confirm or roll back."""
+    from sipelangi_net.bandwidth.run import Settings
+    from sipelangi_net.install import install_ticket
+
+    ticket = ctx.ticket()
+    if completed(ticket, 8):
+        return skipped("installed and tested (steps 7 and 8 done)")
+    gated = bool(opts.get("bandwidth_gate", True))
+    settings = ctx.options.bandwidth or Settings()
+    if completed(ticket, 7):  # a run stopped between the two records, or deployed without the gate
+        return _bwtest(ctx, settings)
+    installed = install_ticket(
+        ctx.store, ctx.ticket_id, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
+        bandwidth=settings if gated else None, started=ctx.now(), lock_wait=ctx.options.lock_wait,
+        confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),
+        progress=lambda device, what: ctx.reporter.device("deploy", device, what),
+    )  # fmt: skip
+    tested = installed.tested
+    bw_s = tested.result.duration_s if tested is not None else 0.0
+    ctx.timings["bwtest"] += bw_s
+    ctx.timings["waiting"] += installed.waited_s
+    ctx.timings["device_io"] += max(0.0, installed.deploy_s - bw_s)
+    report = installed.report
+    data = {"deploy": report.to_json(), "bwtest": tested.result.model_dump(mode="json") if tested else None}
+    if not report.ok:
+        return failed(report.error, **data)
+    confirmed = sum(d.state == "confirmed" for d in report.devices)
+    what = f"{confirmed} devices confirmed" if report.changed else "no changes"
+    if tested is not None:
+        what += f"; {tested.result.reason}"
+    return done(what, **data)
+
+
+def _bwtest(ctx: RunContext, settings: Any) -> Outcome:
+    from sipelangi_net.bandwidth.gate import measure, step8
+
+    run = measure(_plan(ctx), ctx.inventory, settings)
+    ctx.timings["bwtest"] += run.result.duration_s
+    ctx.store.apply(ctx.ticket_id, step8(run, ctx.actor))
+    data = {"bwtest": run.result.model_dump(mode="json")}
+    if not run.result.passed:
+        return failed(f"bandwidth test failed: {run.result.reason}", **data)
+    return done(f"bandwidth test: {run.result.reason}", **data)
+
+
+@action("handover")
+def handover(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """SOP step 9: the berita acara draft for its signers; recorded when the signed scan is given."""
+    from sipelangi_net.documents.service import record_handover, write_berita_acara
+
+    ticket = ctx.ticket()
+    if completed(ticket, 9):
+        return skipped("berita acara already signed (step 9 done)")
+    signing = ctx.options.handover
+    if signing is None:
+        return failed(
+            "the berita acara needs its signers: give --handover FILE with tim_kerja and pemohon"
+            " (name, nip), and the scan once it is signed"
+        )
+    with ctx.timed("documents"):
+        draft = write_berita_acara(ticket, signers=signing.signers, address=_address(ctx), out=ctx.reports)
+    ctx.documents["berita_acara_draft"] = str(draft.pdf.path)
+    if signing.scan is None:
+        return paused(
+            f"berita acara {draft.number} to sign: {draft.pdf.path}; then add 'scan: FILE' to the --handover"
+            f" file (or run 'sipelangi-net ticket sign {ctx.ticket_id} ...') and run provision again"
+        )
+    with ctx.timed("documents"):
+        _ticket, files = record_handover(
+            ctx.store, ctx.ticket_id, signers=signing.signers, scan=signing.scan, actor=ctx.actor,
+            now=ctx.now(), address=_address(ctx), out=ctx.reports,
+        )  # fmt: skip
+    ctx.documents["berita_acara"] = str(files.pdf.path)
+    return done(f"berita acara {files.number} signed by {', '.join(s.name for s in signing.signers)}")
+
+
+@action("installation_report")
+def installation_report(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """SOP step 10: the installation report (PDF + HTML), recorded with its hashes."""
+    from sipelangi_net.documents.service import record_installation_report
+
+    if completed(ctx.ticket(), 10):
+        return skipped("installation report already recorded (step 10 done)")
+    with ctx.timed("documents"):
+        _ticket, files = record_installation_report(
+            ctx.store, ctx.ticket_id, actor=ctx.actor, photos=ctx.options.photos, address=_address(ctx),
+            out=ctx.reports,
+        )  # fmt: skip
+    ctx.documents["laporan_pemasangan"] = str(files.pdf.path)
+    return done(f"{files.number}: {files.pdf.path}")
+
+
+@action("close")
+def close(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """SOP step 11: the helpdesk closes the ticket; the closing notification is queued."""
+    from sipelangi_net.tickets.models import Move
+
+    if completed(ctx.ticket(), 11):
+        return skipped("already closed (step 11 done)")
+    ctx.store.apply(ctx.ticket_id, Move(step=11, actor=ctx.actor, started_at=ctx.now()))
+    return done("ticket closed; closing notification queued")
+
+
+@action("notify")
+def notify(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """SOP step 12: deliver the closing notification to the requester's PIC."""
+    from sipelangi_net.tickets.notify import transports_from_env
+
+    if completed(ctx.ticket(), 12):
+        return skipped("requester already notified (step 12 done)")
+    if not transports_from_env():
+        return paused(
+            "no notification channel configured (SIPELANGI_SMTP_HOST or SIPELANGI_WEBHOOK_URL):"
+            " the closing notification stays queued; deliver it with 'sipelangi-net ticket notify'"
+        )
+    sent = _deliver(ctx)
+    event = completed(ctx.ticket(), 12)
+    if event is None:
+        return paused(f"closing notification {sent}; it is retried by 'sipelangi-net ticket notify'")
+    out = event.outputs
+    return done(f"requester notified ({out.get('channel', 'sent')} to {out.get('recipient', '?')})")

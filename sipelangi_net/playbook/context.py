@@ -1,0 +1,125 @@
+"""What a playbook run carries from step to step: the ticket, its store, options, timings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+State = Literal["done", "skipped", "failed", "paused", "stopped"]
+IO_KINDS = ("device_io", "bwtest", "documents", "notify", "waiting")
+"""Where a run's time goes besides the tool's own work (its overhead is the rest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one step did, in one line for people (``detail``) and in ``data`` for scripts."""
+
+    state: State
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def done(detail: str, **data: Any) -> Outcome:
+    return Outcome("done", detail, data)
+
+
+def skipped(detail: str, **data: Any) -> Outcome:
+    return Outcome("skipped", detail, data)
+
+
+def failed(detail: str, **data: Any) -> Outcome:
+    return Outcome("failed", detail, data)
+
+
+def paused(detail: str, **data: Any) -> Outcome:
+    return Outcome("paused", detail, data)
+
+
+def stopped(detail: str, **data: Any) -> Outcome:
+    return Outcome("stopped", detail, data)
+
+
+class Reporter(Protocol):
+    def step_started(self, name: str) -> None: ...
+
+    def step_finished(self, name: str, outcome: Outcome, seconds: float) -> None: ...
+
+    def device(self, step: str, device: str, state: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """The berita acara's signers given to the run (``--handover FILE``), and its scan once signed."""
+
+    signers: tuple[Any, ...]
+    scan: Path | None = None
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    yes: bool = False
+    confirm_timeout: int = 120
+    bandwidth: Any = None
+    """bandwidth.run.Settings for the confirm gate; ``None``: the run's default settings."""
+    handover: Signing | None = None
+    photos: tuple[Path, ...] = ()
+    lock_wait: float = 0.0
+
+
+@dataclass
+class RunContext:
+    ticket_id: str
+    store: Any
+    inventory_path: Path
+    actor: str
+    options: RunOptions
+    reporter: Reporter
+    reports: Path
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(IO_KINDS, 0.0))
+    documents: dict[str, str] = field(default_factory=dict)
+    plan: Any = None
+    diff: Any = None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def ticket(self) -> Any:
+        return self.store.get(self.ticket_id)
+
+    @property
+    def creds(self) -> Any:
+        if "creds" not in self._cache:
+            from sipelangi_net.credentials import load_credentials
+
+            self._cache["creds"] = load_credentials()
+        return self._cache["creds"]
+
+    @property
+    def catalogues(self) -> Any:
+        if "catalogues" not in self._cache:
+            from sipelangi_net.analysis.catalogues import load_catalogues
+
+            self._cache["catalogues"] = load_catalogues(self.inventory_path)
+        return self._cache["catalogues"]
+
+    @property
+    def inventory(self) -> Any:
+        return self.catalogues.inventory
+
+    def now(self) -> dt.datetime:
+        from sipelangi_net.tickets.sqlite import utcnow
+
+        return utcnow()
+
+    @contextmanager
+    def timed(self, kind: str) -> Iterator[None]:
+        """Count the block's wall time under ``kind`` (one of :data:`IO_KINDS`)."""
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[kind] += time.monotonic() - t0

@@ -1,0 +1,206 @@
+"""``provision`` on the lab: the whole SOP run, killed at every step boundary, resumed, never twice.
+
+A real SMTP server (aiosmtpd on 127.0.0.1) receives the requester's notifications.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sipelangi_net.credentials import Credentials
+from sipelangi_net.locks import holding
+from tests.lab.conftest import CLI, REQUEST, ok_json, run
+from tests.lab.deploy_helpers import day0, running
+
+__all__ = ["day0"]  # the fixture, imported for the tests below
+NIP_TIM = "198503152010011002"
+NIP_PEMOHON = "197908212005012003"
+FAST = ("--yes", "--confirm-timeout", "15", "--seconds", "1", "--no-speedtest")
+SOP_STEPS = range(4, 13)
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox(env: dict[str, str]) -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    env.update(SIPELANGI_SMTP_HOST="127.0.0.1", SIPELANGI_SMTP_PORT=str(port))
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def approved(env: dict[str, str], tmp_path: Path) -> str:
+    env["SIPELANGI_LOCKS"] = str(tmp_path / "locks")
+    path = tmp_path / "permohonan.yaml"
+    path.write_text(yaml.safe_dump(REQUEST))
+    tid = str(ok_json(env, "ticket", "new", "--file", str(path))["id"])
+    ok_json(env, "ticket", "approve", tid)
+    return tid
+
+
+def handover_file(tmp_path: Path) -> Path:
+    scan = tmp_path / "berita-acara-ttd.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% scanned, signed berita acara\n%%EOF\n")
+    path = tmp_path / "handover.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "tim_kerja": {"name": "Andi Pratama, S.Kom.", "nip": NIP_TIM},
+                "pemohon": {"name": "dr. Siti Rahmawati", "nip": NIP_PEMOHON},
+                "scan": scan.name,
+            }
+        )
+    )
+    return path
+
+
+Killed = tuple[str | None, dict[str, Any] | None]
+
+
+def provision_killed_after_one_step(env: dict[str, str], killed: list[str], *args: str) -> Killed:
+    """Run provision; SIGKILL it as soon as a step not killed after before is done.
+
+    Returns that step — or, when the run ends by itself, its summary.
+    """
+    argv = [CLI, "provision", *args, "--json"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        got: Killed = (None, None)
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "step_finished" and event["state"] == "done" and event["step"] not in killed:
+                os.kill(proc.pid, signal.SIGKILL)
+                got = (event["step"], None)
+                break
+            if event["event"] == "summary":
+                got = (None, event)
+        proc.wait(timeout=120)
+        assert "Traceback" not in proc.stderr.read()
+    return got
+
+
+def events(env: dict[str, str], tid: str) -> list[dict[str, Any]]:
+    return list(ok_json(env, "ticket", "show", tid)["events"])
+
+
+def test_provision_killed_at_every_step_boundary_resumes_and_pushes_once(
+    env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str], approved: str,
+    mailbox: Mailbox,
+) -> None:  # fmt: skip
+    tid, handover = approved, handover_file(tmp_path)
+    killed: list[str] = []
+    summary = None
+    for _ in range(15):
+        step, summary = provision_killed_after_one_step(env, killed, tid, "--handover", str(handover), *FAST)
+        if summary is not None:
+            break
+        assert step is not None
+        killed.append(step)
+    assert summary is not None, killed
+    assert summary["state"] == "done" and summary["exit_code"] == 0, summary["steps"][-1]
+    assert summary["status"] == "notified"
+    assert killed == [s["name"] for s in summary["steps"]], killed  # a kill after every step
+    assert {s["state"] for s in summary["steps"]} == {"skipped"}
+
+    history = events(env, tid)
+    for n in SOP_STEPS:
+        outcomes = [e["outcome"] for e in history if e["step"] == n]
+        assert outcomes == ["done"], f"SOP step {n}: {outcomes}"
+    assert ok_json(env, "ticket", "verify", tid)["ok"] is True
+    deployed = next(e for e in history if e["step"] == 7)["outputs"]["deploy"]
+    assert deployed["changed"] and {d["state"] for d in deployed["devices"]} == {"confirmed"}
+    subjects = [m["Subject"] for m in mailbox.messages]
+    assert len(subjects) == 2 and all(tid in s for s in subjects), subjects
+
+    time.sleep(17)  # past the revert timer: the confirmed change stays
+    assert running(creds) != day0
+
+
+def test_provision_killed_after_the_push_waits_out_the_revert_and_deploys_once(
+    env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str], approved: str,
+    mailbox: Mailbox,
+) -> None:  # fmt: skip
+    argv = [CLI, "provision", approved, "--handover", str(handover_file(tmp_path)), *FAST, "--json"]
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "device" and event["state"].startswith("pushed"):
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert running(creds) != day0, "killed right after a push: the change is on the device, armed"
+    assert 7 not in [e["step"] for e in events(env, approved)]
+
+    t0 = time.monotonic()
+    proc2 = run(env, "provision", approved, "--handover", str(handover_file(tmp_path)), *FAST, "--json")
+    assert proc2.returncode == 0, proc2.stderr
+    assert time.monotonic() - t0 >= 10, "the second run must wait for the devices' revert timers"
+    steps = [e["step"] for e in events(env, approved)]
+    assert steps.count(7) == 1 and steps.count(8) == 1
+    deployed = next(e for e in events(env, approved) if e["step"] == 7)["outputs"]["deploy"]
+    assert deployed["changed"], "the second run pushed the change again, after the devices reverted"
+
+
+def test_dry_run_changes_nothing_on_devices_or_ticket(
+    env: dict[str, str], creds: Credentials, day0: dict[str, str], approved: str
+) -> None:
+    before = events(env, approved)
+    proc = run(env, "provision", approved, "--dry-run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert summary["state"] == "stopped" and summary["steps"][-1]["name"] == "dry-run diff"
+    commands = summary["steps"][-1]["data"]["commands"]
+    assert commands["core-diskominfo"] == ["ip route 10.20.0.0/25 10.255.0.6"]
+    assert events(env, approved) == before
+    assert running(creds) == day0
+
+
+def test_a_second_run_on_the_same_ticket_or_device_refuses(
+    env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str], approved: str
+) -> None:
+    locks = Path(env["SIPELANGI_LOCKS"])
+    with holding([("ticket", approved)], purpose="another provision", folder=locks):
+        proc = run(env, "provision", approved, *FAST)
+    assert proc.returncode == 6 and f"ticket {approved} is locked by pid {os.getpid()}" in proc.stderr
+    assert [e["step"] for e in events(env, approved)] == [1, 2, 3]
+
+    with holding([("device", "dist-gerunggang")], purpose="deploy SPL-2026-09999", folder=locks):
+        proc = run(env, "provision", approved, *FAST)
+    assert proc.returncode == 6, proc.stderr
+    assert "device dist-gerunggang is locked by pid" in proc.stderr and "SPL-2026-09999" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert 7 not in [e["step"] for e in events(env, approved)]
+    assert running(creds) == day0
