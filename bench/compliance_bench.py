@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lab_bench import print_rows  # noqa: E402
+
 from sipelangi_net.lab.generate import generate_inventory  # noqa: E402
 
 CLI = str(Path(sys.executable).with_name("sipelangi-net"))
@@ -141,11 +143,7 @@ def main() -> None:
         "compliance_peak_mib",
         "compliant",
     ]
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
-    for row in rows:
-        print("| " + " | ".join(str(row[c]) for c in cols) + " |")
-    print(json.dumps(rows))
+    print_rows(cols, rows)
 
 
 if __name__ == "__main__":

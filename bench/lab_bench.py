@@ -108,6 +108,11 @@ def main() -> None:
         "pss_mib",
         "mem_available_drop_mib",
     ]
+    print_rows(cols, rows)
+
+
+def print_rows(cols: list[str], rows: list[dict[str, object]]) -> None:
+    """The rows as a Markdown table (for the docs), then as JSON."""
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for row in rows:

@@ -173,7 +173,26 @@ def deploy(
     run = _Run(plan.ticket_id, drivers, intended)
     if progress is not None:
         run.progress = progress
-    report = DeployReport(ticket_id=plan.ticket_id)
+    return execute(
+        run, backups=backups, confirm_seconds=confirm_seconds, dry_run=dry_run, post_check=post_check
+    )
+
+
+def execute(
+    run: _Run,
+    *,
+    backups: Path,
+    confirm_seconds: int,
+    dry_run: bool = False,
+    post_check: PostCheck | None = None,
+) -> DeployReport:
+    """The safe push of ``run``'s devices: open, read and diff, back up, arm, push, check, confirm.
+
+    :func:`deploy` (a ticket's plan) and compliance remediation (a device's whole intended
+    config, with its own diff) share it; the drivers are closed at the end in every case.
+    """
+    drivers = run.drivers
+    report = DeployReport(ticket_id=run.ticket_id)
     try:
         errors = run.each(lambda n: drivers[n].open(), list(drivers))
         if errors:

@@ -70,12 +70,10 @@ def provision_command(
     """
     started = time.monotonic()
     from sipelangi_net.errors import ConfigError
-    from sipelangi_net.paths import inventory_dir, playbooks_dir, reports_dir
+    from sipelangi_net.paths import playbooks_dir
     from sipelangi_net.playbook.actions import ACTIONS
-    from sipelangi_net.playbook.context import RunContext, RunOptions
+    from sipelangi_net.playbook.context import RunOptions
     from sipelangi_net.playbook.model import load_playbook
-    from sipelangi_net.playbook.progress import JsonLinesReporter, RichReporter
-    from sipelangi_net.playbook.runner import run_playbook
 
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
@@ -84,9 +82,31 @@ def provision_command(
         dry_run=dry_run, yes=yes, confirm_timeout=confirm_timeout, handover=_signing(handover),
         bandwidth=settings_of(seconds, streams, tolerance, speedtest), photos=tuple(photo), lock_wait=wait,
     )  # fmt: skip
+    _execute(book, ticket_id, options, inventory, actor, db, store, as_json=as_json, started=started)
+
+
+def _execute(
+    book: Any,
+    ticket_id: str | None,
+    options: Any,
+    inventory: Path | None,
+    actor: str | None,
+    db: Path | None,
+    store: str | None,
+    *,
+    as_json: bool,
+    started: float,
+) -> None:
+    """Run ``book`` (for ``ticket_id``, or the fleet), print its progress and summary, exit with its code."""
+    from sipelangi_net.paths import inventory_dir, reports_dir
+    from sipelangi_net.playbook.context import RunContext
+    from sipelangi_net.playbook.progress import JsonLinesReporter, RichReporter
+    from sipelangi_net.playbook.runner import run_playbook
+
     reporter: Any = JsonLinesReporter() if as_json else RichReporter()
     with opened(db, store) as st:
-        st.get(ticket_id)  # an unknown ticket is an error before anything runs
+        if ticket_id is not None:
+            st.get(ticket_id)  # an unknown ticket is an error before anything runs
         ctx = RunContext(
             ticket_id=ticket_id, store=st, inventory_path=inventory or inventory_dir(), actor=_actor(actor),
             options=options, reporter=reporter, reports=reports_dir(),
@@ -106,7 +126,8 @@ def _print_summary(summary: Any) -> None:
 
     from sipelangi_net.cli.ticket import _duration
 
-    table = Table(title=f"{summary.playbook} {summary.ticket_id}: {summary.state} (ticket {summary.status})")
+    status = f" (ticket {summary.status})" if summary.status else ""
+    table = Table(title=f"{summary.playbook} {summary.ticket_id}: {summary.state}{status}")
     for col in ("step", "result", "took", "SOP standard", "detail"):
         table.add_column(col)
     for s in summary.steps:
@@ -124,6 +145,33 @@ def _print_summary(summary: Any) -> None:
         console.print(f"{name}: {path}")
     if summary.error is not None:
         console.print(f"[red]error:[/] {summary.error}")
+
+
+@playbook_app.command("run")
+def run_command(
+    path: Path,
+    ticket_id: str | None = typer.Option(None, "--ticket", help="The ticket of a ticket playbook."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Stop at the step marked stop_on_dry_run."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before pushing (automation)."),
+    wait: float = typer.Option(0.0, "--wait", min=0, help="Seconds to wait for a lock held by another run."),
+    inventory: Path | None = InventoryOpt,
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run a playbook: a ticket's (``--ticket``) or the fleet's (compliance.yaml, backup.yaml).
+
+    Exit codes as for ``provision``; a fleet run holds the playbook's lock, so two never overlap.
+    """
+    started = time.monotonic()
+    from sipelangi_net.playbook.actions import ACTIONS
+    from sipelangi_net.playbook.context import RunOptions
+    from sipelangi_net.playbook.model import load_playbook
+
+    book = load_playbook(path, ACTIONS)
+    options = RunOptions(dry_run=dry_run, yes=yes, lock_wait=wait)
+    _execute(book, ticket_id, options, inventory, actor, db, store, as_json=as_json, started=started)
 
 
 @playbook_app.command("actions")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.deploy import DeployReport, DriverFactory, _backup, _fail, _push, _Run
+from sipelangi_net.deploy import DeployReport, DriverFactory, _Run, execute
 from sipelangi_net.diff import DeviceDiff
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.inventory import Inventory
@@ -56,23 +56,10 @@ def remediate(
     """Make every device of ``intended`` run exactly its intended config (see the module docstring)."""
     drivers = {name: driver_factory(inventory.devices[name], creds) for name in intended}
     run = _RemediationRun(RUN_ID, drivers, intended)
-    report = DeployReport(ticket_id=RUN_ID)
-    try:
-        errors = run.each(lambda n: drivers[n].open(), list(drivers))
-        if errors:
-            return _fail(run, report, "cannot reach every device", errors)
-        errors = run.each(run.read_and_diff, list(drivers))
-        if errors:
-            return _fail(run, report, "cannot read or compare the running configs", errors)
-        for name, running in run.running.items():
-            digest, path = _backup(backups, name, drivers[name].platform, running)
-            run.results[name].backup_sha256, run.results[name].backup_path = digest, path
-        changed = [n for n, d in run.diffs.items() if d.changed]
-        report.changed = bool(changed)
-        if dry_run or not changed:
-            report.devices = list(run.results.values())
-            return report
-        return _push(run, report, changed, confirm_seconds, lambda: run.still_drifting(changed))
-    finally:
-        for drv in drivers.values():
-            drv.close()
+
+    def compliant() -> None:
+        run.still_drifting([n for n, d in run.diffs.items() if d.changed])
+
+    return execute(
+        run, backups=backups, confirm_seconds=confirm_seconds, dry_run=dry_run, post_check=compliant
+    )

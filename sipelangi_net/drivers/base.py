@@ -8,7 +8,11 @@ and never in their constructor.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sipelangi_net.credentials import Credentials
+    from sipelangi_net.platforms import Platform
 
 
 class DeviceDriver(Protocol):
@@ -40,3 +44,15 @@ class DeviceDriver(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class DriverBase:
+    """What every driver keeps from the registry's keyword-only constructor; it connects in ``open``."""
+
+    def __init__(self, *, name: str, host: str, port: int, platform: Platform, creds: Credentials) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.platform = platform.value
+        self._platform = platform
+        self._creds = creds

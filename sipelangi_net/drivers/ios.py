@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sipelangi_net.credentials import Credentials
+from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.cli import close_netmiko, first_line, open_netmiko
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.platforms import Platform
@@ -37,15 +38,11 @@ def revert_minutes(seconds: int) -> int:
     return min(120, max(1, math.ceil(seconds / 60)))
 
 
-class IosDriver:
+class IosDriver(DriverBase):
     """:class:`~sipelangi_net.drivers.base.DeviceDriver` for ``cisco_ios``."""
 
     def __init__(self, *, name: str, host: str, port: int, platform: Platform, creds: Credentials) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.platform = platform.value
-        self._creds = creds
+        super().__init__(name=name, host=host, port=port, platform=platform, creds=creds)
         self._conn: Any = None
 
     def open(self) -> None:

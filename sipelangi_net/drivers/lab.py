@@ -13,6 +13,7 @@ from typing import Any
 
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers import confirm as device_confirm
+from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.nornir import netmiko_extras
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.logs import scrub
@@ -23,16 +24,11 @@ FRR_ERROR = re.compile(r"^% .*$", re.M)
 OVS_OK = "SPL-RC=0"
 
 
-class LabDriver:
+class LabDriver(DriverBase):
     """:class:`~sipelangi_net.drivers.base.DeviceDriver` for ``frr`` and ``ovs``."""
 
     def __init__(self, *, name: str, host: str, port: int, platform: Platform, creds: Credentials) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.platform = platform.value
-        self._platform = platform
-        self._creds = creds
+        super().__init__(name=name, host=host, port=port, platform=platform, creds=creds)
         self._conn: Any = None
 
     def open(self) -> None:

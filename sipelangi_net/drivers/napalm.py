@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from sipelangi_net.credentials import Credentials
+from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.cli import connect_error, first_line
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.logs import register_secret
@@ -48,16 +49,11 @@ def revert_seconds(platform: Platform, seconds: int) -> int:
     return seconds
 
 
-class NapalmDriver:
+class NapalmDriver(DriverBase):
     """:class:`~sipelangi_net.drivers.base.DeviceDriver` for ``arista_eos`` and ``juniper_junos``."""
 
     def __init__(self, *, name: str, host: str, port: int, platform: Platform, creds: Credentials) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.platform = platform.value
-        self._platform = platform
-        self._creds = creds
+        super().__init__(name=name, host=host, port=port, platform=platform, creds=creds)
         self._dev: Any = None
         self._seconds: int | None = None
         self._committed = False

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sipelangi_net.credentials import Credentials
+from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.cli import close_netmiko, first_line, open_netmiko
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.platforms import Platform
@@ -66,16 +67,11 @@ def scheduler_command(at: dt.datetime) -> str:
     )
 
 
-class RouterOSDriver:
+class RouterOSDriver(DriverBase):
     """:class:`~sipelangi_net.drivers.base.DeviceDriver` for ``mikrotik_routeros``."""
 
     def __init__(self, *, name: str, host: str, port: int, platform: Platform, creds: Credentials) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.platform = platform.value
-        self._platform = platform
-        self._creds = creds
+        super().__init__(name=name, host=host, port=port, platform=platform, creds=creds)
         self._conn: Any = None
         self._last_config: str | None = None
         self._snapshot: str | None = None

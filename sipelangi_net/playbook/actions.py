@@ -57,7 +57,7 @@ def analyze(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return skipped("already analysed (step 4 done)")
     start = ctx.now()
     plan = analyze_ticket(
-        ctx.store, ctx.ticket_id, ctx.catalogues, actor=ctx.actor, creds=ctx.creds, now=start,
+        ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, creds=ctx.creds, now=start,
         record=not ctx.options.dry_run, started=start, timings=ctx.timings,
     )  # fmt: skip
     if not plan.available:
@@ -78,10 +78,10 @@ def prepare(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     if completed(ctx.ticket(), 5):
         return skipped("already prepared (step 5 done)")
     if ctx.options.dry_run:
-        slot = proposed_slot(ctx.store, ctx.ticket_id, ctx.catalogues, now=ctx.now())
+        slot = proposed_slot(ctx.store, ctx.tid, ctx.catalogues, now=ctx.now())
         return done(f"proposed slot {slot.label_id()} (dry run: not recorded)")
     now = ctx.now()
-    ticket = prepare_ticket(ctx.store, ctx.ticket_id, ctx.catalogues, actor=ctx.actor, now=now, started=now)
+    ticket = prepare_ticket(ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, now=now, started=now)
     return done(f"proposed slot {ticket.events[-1].outputs['schedule']}")
 
 
@@ -94,7 +94,7 @@ def schedule(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return skipped("requester already told (step 6 done)")
     if ctx.options.dry_run:
         return skipped("dry run: the requester is not told")
-    ticket = schedule_ticket(ctx.store, ctx.ticket_id, ctx.catalogues, actor=ctx.actor, started=ctx.now())
+    ticket = schedule_ticket(ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, started=ctx.now())
     sent = _deliver(ctx)
     out = ticket.events[-1].outputs
     return done(f"installation on {out['schedule']}, {out['agreed_with']} {sent}")
@@ -122,7 +122,7 @@ def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return skipped("already installed (step 7 done)")
     with ctx.timed("device_io"):
         report, _gate = run_deploy(
-            _plan(ctx), ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.ticket_id / "backups",
+            _plan(ctx), ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.tid / "backups",
             dry_run=True, progress=lambda device, what: ctx.reporter.device("diff", device, what),
         )  # fmt: skip
     if not report.ok:
@@ -150,7 +150,7 @@ def confirm(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     for d in ctx.diff.devices if ctx.diff is not None else ():
         for line in d.commands:
             print(f"  {d.device}: {line}", file=sys.stderr)
-    if typer.confirm(f"Push this change to the devices of {ctx.ticket_id}?", err=True):
+    if typer.confirm(f"Push this change to the devices of {ctx.tid}?", err=True):
         return done("confirmed")
     return stopped("not confirmed: nothing was changed")
 
@@ -169,7 +169,7 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
     if completed(ticket, 7):  # a run stopped between the two records, or deployed without the gate
         return _bwtest(ctx, settings)
     installed = install_ticket(
-        ctx.store, ctx.ticket_id, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
+        ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
         bandwidth=settings if gated else None, started=ctx.now(), lock_wait=ctx.options.lock_wait,
         confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),
         progress=lambda device, what: ctx.reporter.device("deploy", device, what),
@@ -195,7 +195,7 @@ def _bwtest(ctx: RunContext, settings: Any) -> Outcome:
 
     run = measure(_plan(ctx), ctx.inventory, settings)
     ctx.timings["bwtest"] += run.result.duration_s
-    ctx.store.apply(ctx.ticket_id, step8(run, ctx.actor))
+    ctx.store.apply(ctx.tid, step8(run, ctx.actor))
     data = {"bwtest": run.result.model_dump(mode="json")}
     if not run.result.passed:
         return failed(f"bandwidth test failed: {run.result.reason}", **data)
@@ -222,11 +222,11 @@ def handover(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     if signing.scan is None:
         return paused(
             f"berita acara {draft.number} to sign: {draft.pdf.path}; then add 'scan: FILE' to the --handover"
-            f" file (or run 'sipelangi-net ticket sign {ctx.ticket_id} ...') and run provision again"
+            f" file (or run 'sipelangi-net ticket sign {ctx.tid} ...') and run provision again"
         )
     with ctx.timed("documents"):
         _ticket, files = record_handover(
-            ctx.store, ctx.ticket_id, signers=signing.signers, scan=signing.scan, actor=ctx.actor,
+            ctx.store, ctx.tid, signers=signing.signers, scan=signing.scan, actor=ctx.actor,
             now=ctx.now(), address=_address(ctx), out=ctx.reports,
         )  # fmt: skip
     ctx.documents["berita_acara"] = str(files.pdf.path)
@@ -242,7 +242,7 @@ def installation_report(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return skipped("installation report already recorded (step 10 done)")
     with ctx.timed("documents"):
         _ticket, files = record_installation_report(
-            ctx.store, ctx.ticket_id, actor=ctx.actor, photos=ctx.options.photos, address=_address(ctx),
+            ctx.store, ctx.tid, actor=ctx.actor, photos=ctx.options.photos, address=_address(ctx),
             out=ctx.reports,
         )  # fmt: skip
     ctx.documents["laporan_pemasangan"] = str(files.pdf.path)
@@ -256,7 +256,7 @@ def close(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
 
     if completed(ctx.ticket(), 11):
         return skipped("already closed (step 11 done)")
-    ctx.store.apply(ctx.ticket_id, Move(step=11, actor=ctx.actor, started_at=ctx.now()))
+    ctx.store.apply(ctx.tid, Move(step=11, actor=ctx.actor, started_at=ctx.now()))
     return done("ticket closed; closing notification queued")
 
 
@@ -278,3 +278,10 @@ def notify(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return paused(f"closing notification {sent}; it is retried by 'sipelangi-net ticket notify'")
     out = event.outputs
     return done(f"requester notified ({out.get('channel', 'sent')} to {out.get('recipient', '?')})")
+
+
+def _register_fleet() -> None:
+    from sipelangi_net.playbook import fleet  # noqa: F401 - registers the fleet actions
+
+
+_register_fleet()

@@ -74,7 +74,8 @@ class RunOptions:
 
 @dataclass
 class RunContext:
-    ticket_id: str
+    ticket_id: str | None
+    """The ticket of a ticket playbook (provision); ``None`` for a fleet playbook (compliance, backup)."""
     store: Any
     inventory_path: Path
     actor: str
@@ -85,10 +86,21 @@ class RunContext:
     documents: dict[str, str] = field(default_factory=dict)
     plan: Any = None
     diff: Any = None
+    results: dict[str, Any] = field(default_factory=dict)
+    """What a step leaves for the next ones (e.g. the compliance report)."""
     _cache: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def tid(self) -> str:
+        """The ticket's id; a step of a ticket playbook run without one is an error."""
+        if self.ticket_id is None:
+            from sipelangi_net.errors import PlaybookError
+
+            raise PlaybookError("this step needs a ticket: run the playbook with --ticket ID")
+        return self.ticket_id
+
     def ticket(self) -> Any:
-        return self.store.get(self.ticket_id)
+        return self.store.get(self.tid)
 
     @property
     def creds(self) -> Any:

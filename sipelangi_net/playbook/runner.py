@@ -108,16 +108,17 @@ def run_playbook(
 ) -> RunSummary:
     """Run ``book`` for ``ctx.ticket_id``; ``started``: when the process began (for the overhead)."""
     t_start = started if started is not None else time.monotonic()
-    summary = RunSummary(book.name, ctx.ticket_id)
-    lock = [("ticket", ctx.ticket_id)]
-    with holding(lock, purpose=f"{book.name} {ctx.ticket_id}", wait=ctx.options.lock_wait):
+    summary = RunSummary(book.name, ctx.ticket_id or "")
+    lock = [("ticket", ctx.ticket_id) if ctx.ticket_id else ("playbook", book.name)]
+    purpose = f"{book.name} {ctx.ticket_id or ''}".strip()
+    with holding(lock, purpose=purpose, wait=ctx.options.lock_wait):
         for index in range(len(book.steps)):
             run, error = _step(ctx, book, index, actions)
             summary.steps.append(run)
             if run.state in ("failed", "paused", "stopped"):
                 summary.state, summary.error = run.state, error
                 break
-        summary.status = ctx.ticket().status
+        summary.status = ctx.ticket().status if ctx.ticket_id else ""
     summary.seconds = time.monotonic() - t_start
     summary.timings = dict(ctx.timings)
     summary.documents = dict(ctx.documents)

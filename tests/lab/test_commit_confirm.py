@@ -28,7 +28,9 @@ from tests.lab.conftest import ROOT, lab_exec
 
 FRR = ("dist-tamansari", "127.2.0.2", 2022)
 OVS = ("sw-bappeda", "127.2.1.2", 2022)
-NEVER_ARMED = (("dist-bukitintan", "127.2.0.4", 2022), ("sw-dinkes", "127.2.1.4", 2022))
+# No lab test arms these two (deploy tests use the Dinkes site, compliance and the tests here
+# dist-tamansari and sw-bappeda).
+NEVER_ARMED = (("dist-bukitintan", "127.2.0.4", 2022), ("sw-kec-gerunggang", "127.2.1.5", 2022))
 ADDRESS = "ip address 10.20.99.1/24"
 FRR_CHANGE = ("configure terminal", "interface eth1", ADDRESS)
 FRR_UNDO = ("configure terminal", "interface eth1", f"no {ADDRESS}")

@@ -20,7 +20,7 @@ from sipelangi_net.paths import lab_dir
 from tests.lab.conftest import CLI, lab_exec
 
 # dist-tamansari and sw-bappeda are armed and confirmed by the commit-confirm tests too; the
-# devices those tests require never armed (dist-bukitintan, sw-dinkes) are never remediated here.
+# devices those tests require never armed (dist-bukitintan, sw-kec-gerunggang) are never remediated here.
 ROUTER, SWITCH, HUNG = "dist-tamansari", "sw-bappeda", "sw-dinkes"
 DRIFT = (
     "configure terminal",

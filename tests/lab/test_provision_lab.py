@@ -204,3 +204,23 @@ def test_a_second_run_on_the_same_ticket_or_device_refuses(
     assert "Traceback" not in proc.stderr
     assert 7 not in [e["step"] for e in events(env, approved)]
     assert running(creds) == day0
+
+
+def test_the_fleet_playbooks_run_on_the_same_runner(env: dict[str, str], tmp_path: Path) -> None:
+    env["SIPELANGI_LOCKS"] = str(tmp_path / "locks")
+    proc = run(env, "playbook", "run", "playbooks/compliance.yaml", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert [s["state"] for s in summary["steps"]] == ["done", "done", "done"], summary["steps"]
+    assert summary["steps"][0]["data"]["counts"] == {"compliant": 10}
+    report = json.loads(Path(summary["documents"]["compliance_json"]).read_text())
+    assert {d["status"] for d in report["devices"]} == {"compliant"}
+
+    locks = Path(env["SIPELANGI_LOCKS"])
+    with holding([("playbook", "compliance")], purpose="the nightly run", folder=locks):
+        busy = run(env, "playbook", "run", "playbooks/compliance.yaml")
+    assert busy.returncode == 6 and "playbook compliance is locked by" in busy.stderr
+
+    backup = run(env, "playbook", "run", "playbooks/backup.yaml", "--json")
+    assert backup.returncode == 0, backup.stderr
+    assert "10 configs kept" in json.loads(backup.stdout.splitlines()[-1])["steps"][0]["detail"]
