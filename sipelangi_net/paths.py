@@ -38,6 +38,6 @@ def lock_dir() -> Path:
     if "SIPELANGI_LOCKS" in os.environ:
         return Path(os.environ["SIPELANGI_LOCKS"])
     if os.geteuid() == 0:
-        return Path("/run/sipelangi-net/locks")
+        return Path("/run/lock/sipelangi-net")
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     return Path(runtime) / "sipelangi-net" / "locks" if runtime else config_dir() / "locks"

@@ -99,6 +99,7 @@ def env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
         SIPELANGI_DB=str(tmp_path / "tickets.db"),
         SIPELANGI_ACTOR="tim-kerja",
         SIPELANGI_REPORTS=str(tmp_path / "reports"),
+        SIPELANGI_LOCKS=str(tmp_path / "locks"),
     )
     return e
 

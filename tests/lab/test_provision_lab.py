@@ -59,7 +59,6 @@ def mailbox(env: dict[str, str]) -> Iterator[Mailbox]:
 
 @pytest.fixture
 def approved(env: dict[str, str], tmp_path: Path) -> str:
-    env["SIPELANGI_LOCKS"] = str(tmp_path / "locks")
     path = tmp_path / "permohonan.yaml"
     path.write_text(yaml.safe_dump(REQUEST))
     tid = str(ok_json(env, "ticket", "new", "--file", str(path))["id"])
@@ -207,7 +206,6 @@ def test_a_second_run_on_the_same_ticket_or_device_refuses(
 
 
 def test_the_fleet_playbooks_run_on_the_same_runner(env: dict[str, str], tmp_path: Path) -> None:
-    env["SIPELANGI_LOCKS"] = str(tmp_path / "locks")
     proc = run(env, "playbook", "run", "playbooks/compliance.yaml", "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout.splitlines()[-1])
