@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark the bandwidth test (SOP step 8) on the lab: how long a complete check takes.
 
-Usage (root, no lab running): flock /run/sipelangi-net-lab-tests.lock .venv/bin/python bench/bwtest_bench.py
+Usage (root, no lab running):
+    flock /run/lock/sipelangi-net-lab-tests.lock .venv/bin/python bench/bwtest_bench.py
 
 Brings the lab up, deploys a plan for the Dinkes site (100 Mbit/s uplink shaped by tc),
 then times the test from the site's OPD host with the default settings (iperf3 TCP 3 s

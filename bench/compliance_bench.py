@@ -42,7 +42,7 @@ from lab_bench import print_rows  # noqa: E402
 from sipelangi_net.lab.generate import generate_inventory  # noqa: E402
 
 CLI = str(Path(sys.executable).with_name("sipelangi-net"))
-LAB_LOCK = Path("/run/sipelangi-net-lab-tests.lock")
+LAB_LOCK = Path("/run/lock/sipelangi-net-lab-tests.lock")
 
 FLOOR = r"""
 import sys

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark a dry-run diff over every device of the running lab (root, lab up first).
 
-Usage: flock /run/sipelangi-net-lab-tests.lock .venv/bin/python bench/lab_diff_bench.py [--runs 3]
+Usage: flock /run/lock/sipelangi-net-lab-tests.lock .venv/bin/python bench/lab_diff_bench.py [--runs 3]
 
 For every lab device, in parallel (as ``deploy`` does): connect over SSH with the verified
 host key, read the running config, and diff it with (a) the device's day-0 intended config

@@ -2,7 +2,7 @@
 """Benchmark a full provisioning run on the lab, and the tool's own overhead in it.
 
 Usage (root, no lab running):
-    flock /run/sipelangi-net-lab-tests.lock .venv/bin/python bench/provision_bench.py
+    flock /run/lock/sipelangi-net-lab-tests.lock .venv/bin/python bench/provision_bench.py
 
 Brings the lab up, then for three sites (one ticket each, approved) runs
 ``sipelangi-net provision ID --yes --handover FILE --json`` from approval to the requester's

@@ -32,7 +32,7 @@ def lab_json(*args: str) -> Any:
     return json.loads(cli(*args).stdout)
 
 
-LAB_LOCK = Path("/run/sipelangi-net-lab-tests.lock")
+LAB_LOCK = Path("/run/lock/sipelangi-net-lab-tests.lock")
 _held: list[Any] = []
 
 
