@@ -61,6 +61,13 @@ class DeviceResult:
     state: State = "unchanged"
     verified: bool | None = None
     error: str = ""
+    after_sha256: str = ""
+    """SHA-256 of the normalised running config right after the push (a later rollback checks it)."""
+
+
+def config_digest(platform: str, config: str) -> str:
+    """The SHA-256 of ``config`` without its volatile lines (see :func:`normalise`)."""
+    return hashlib.sha256(normalise(platform, config).encode()).hexdigest()
 
 
 @dataclass
@@ -260,6 +267,7 @@ def _push_one(run: _Run, name: str) -> None:
 def _verify_present(run: _Run, name: str) -> None:
     drv = run.drivers[name]
     now = drv.get_config()
+    run.results[name].after_sha256 = config_digest(drv.platform, now)
     left = diff_device(name, Platform(drv.platform), now, run.intended[name].text)
     if left.changed:
         raise DeviceError(

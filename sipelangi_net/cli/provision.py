@@ -154,6 +154,7 @@ def run_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Stop at the step marked stop_on_dry_run."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before pushing (automation)."),
     wait: float = typer.Option(0.0, "--wait", min=0, help="Seconds to wait for a lock held by another run."),
+    note: str = typer.Option("", "--note", help="Why (e.g. the reason a handover was refused)."),
     inventory: Path | None = InventoryOpt,
     actor: str | None = ActorOpt,
     db: Path | None = DbOpt,
@@ -170,7 +171,13 @@ def run_command(
     from sipelangi_net.playbook.model import load_playbook
 
     book = load_playbook(path, ACTIONS)
-    options = RunOptions(dry_run=dry_run, yes=yes, lock_wait=wait)
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.validate import unsafe_character
+
+    bad = unsafe_character(note)
+    if bad:
+        raise ConfigError(f"--note: {bad}")
+    options = RunOptions(dry_run=dry_run, yes=yes, lock_wait=wait, note=note[:1000])
     _execute(book, ticket_id, options, inventory, actor, db, store, as_json=as_json, started=started)
 
 

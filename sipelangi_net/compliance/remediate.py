@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.deploy import DeployReport, DriverFactory, _Run, execute
+from sipelangi_net.deploy import DeployReport, DriverFactory, _Run, config_digest, execute
 from sipelangi_net.diff import DeviceDiff
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.inventory import Inventory
@@ -25,9 +25,15 @@ RUN_ID = "compliance"
 
 
 class _RemediationRun(_Run):
+    expect: Mapping[str, str] = {}
+    """Per device, the digest its running config must have (else: changed since, refuse)."""
+
     def read_and_diff(self, name: str) -> None:
         drv = self.drivers[name]
         self.running[name] = drv.get_config()
+        want = self.expect.get(name)
+        if want is not None and config_digest(drv.platform, self.running[name]) != want:
+            raise DeviceError(name, "its config changed since the change being undone; nothing was sent")
         result = check_device(name, Platform(drv.platform), self.running[name], self.intended[name].text)
         if result.status == "error":
             raise DeviceError(name, result.error.removeprefix(f"{name}: "))
@@ -52,10 +58,17 @@ def remediate(
     backups: Path,
     confirm_seconds: int = 120,
     dry_run: bool = False,
+    run_id: str = RUN_ID,
+    expect: Mapping[str, str] | None = None,
 ) -> DeployReport:
-    """Make every device of ``intended`` run exactly its intended config (see the module docstring)."""
+    """Make every device of ``intended`` run exactly its intended config (see the module docstring).
+
+    ``expect``: per device, the digest (:func:`~sipelangi_net.deploy.config_digest`) its running
+    config must have now; a device whose config differs is refused before anything is sent.
+    """
     drivers = {name: driver_factory(inventory.devices[name], creds) for name in intended}
-    run = _RemediationRun(RUN_ID, drivers, intended)
+    run = _RemediationRun(run_id, drivers, intended)
+    run.expect = expect or {}
 
     def compliant() -> None:
         run.still_drifting([n for n, d in run.diffs.items() if d.changed])

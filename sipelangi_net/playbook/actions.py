@@ -280,6 +280,33 @@ def notify(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     return done(f"requester notified ({out.get('channel', 'sent')} to {out.get('recipient', '?')})")
 
 
+@action("rollback", "confirm_timeout")
+def rollback(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
+    """Handover refused: every device the ticket changed back to its pre-deploy backup (step 9 failed)."""
+    from sipelangi_net.uninstall import uninstall_ticket
+
+    ticket = ctx.ticket()
+    if completed(ticket, 9):
+        return failed("the berita acara is signed (step 9 done): the installation is handed over")
+    last = ticket.events[-1]
+    if last.step == 9 and last.outcome == "failed" and "rollback" in last.outputs:
+        return skipped("already rolled back (step 9 failed)")
+    if not ctx.options.note:
+        return failed("a rollback needs the reason: give --note (why the handover was refused)")
+    with ctx.timed("device_io"):
+        report = uninstall_ticket(
+            ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
+            reason=ctx.options.note, lock_wait=ctx.options.lock_wait,
+            confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),
+        )  # fmt: skip
+    for d in report.devices:
+        ctx.reporter.device("rollback", d.device, d.state + (f" ({d.error})" if d.error else ""))
+    if not report.ok:
+        return failed(f"not rolled back: {report.error}", rollback=report.to_json())
+    return done(f"{len(report.devices)} devices back to their backups; step 9 recorded as failed",
+                rollback=report.to_json())  # fmt: skip
+
+
 def _register_fleet() -> None:
     from sipelangi_net.playbook import fleet  # noqa: F401 - registers the fleet actions
 

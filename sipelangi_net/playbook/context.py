@@ -70,6 +70,8 @@ class RunOptions:
     handover: Signing | None = None
     photos: tuple[Path, ...] = ()
     lock_wait: float = 0.0
+    note: str = ""
+    """Why (``--note``): e.g. the reason a handover was refused and the installation rolled back."""
 
 
 @dataclass

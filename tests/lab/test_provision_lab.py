@@ -21,7 +21,7 @@ import yaml
 
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.locks import holding
-from tests.lab.conftest import CLI, REQUEST, ok_json, run
+from tests.lab.conftest import CLI, REQUEST, lab_exec, ok_json, run
 from tests.lab.deploy_helpers import day0, running
 
 __all__ = ["day0"]  # the fixture, imported for the tests below
@@ -222,3 +222,39 @@ def test_the_fleet_playbooks_run_on_the_same_runner(env: dict[str, str], tmp_pat
     backup = run(env, "playbook", "run", "playbooks/backup.yaml", "--json")
     assert backup.returncode == 0, backup.stderr
     assert "10 configs kept" in json.loads(backup.stdout.splitlines()[-1])["steps"][0]["detail"]
+
+
+def test_a_refused_handover_rolls_the_installation_back_exactly(
+    env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str], approved: str,
+    mailbox: Mailbox,
+) -> None:  # fmt: skip
+    signers = tmp_path / "signers.yaml"
+    people = yaml.safe_load(handover_file(tmp_path).read_text())
+    signers.write_text(yaml.safe_dump({k: v for k, v in people.items() if k != "scan"}))
+    paused = run(env, "provision", approved, "--handover", str(signers), *FAST)
+    assert paused.returncode == 75, paused.stderr
+    installed = running(creds)
+    assert installed != day0
+
+    rollback = ("playbook", "run", "playbooks/rollback.yaml", "--ticket", approved, "--yes")
+    proc = run(env, *rollback)
+    assert proc.returncode == 1 and "needs the reason" in proc.stdout + proc.stderr
+
+    # someone changed a device after the deploy: restoring its old backup would undo that too
+    route = "ip route 10.99.0.0/24 10.255.0.5"
+    lab_exec("dist-gerunggang", "vtysh", "-c", "configure terminal", "-c", route)
+    try:
+        proc = run(env, *rollback, "--note", "Layanan belum sesuai", "--json")
+        assert proc.returncode == 1, proc.stderr
+        assert "dist-gerunggang: its config changed since the change being undone" in proc.stdout
+    finally:
+        lab_exec("dist-gerunggang", "vtysh", "-c", "configure terminal", "-c", f"no {route}")
+    assert running(creds) == installed, "a refused rollback must send nothing"
+
+    proc = run(env, *rollback, "--note", "Layanan belum sesuai", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert running(creds) == day0, "every device runs its pre-deploy backup again"
+    last = events(env, approved)[-1]
+    assert (last["step"], last["outcome"]) == (9, "failed") and "Layanan belum sesuai" in last["note"]
+    assert {d["state"] for d in last["outputs"]["rollback"]["devices"]} == {"confirmed"}
+    assert ok_json(env, "ticket", "verify", approved)["ok"] is True

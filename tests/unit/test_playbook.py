@@ -40,7 +40,7 @@ def test_the_shipped_playbooks_load() -> None:
         "close", "notify",
     ]  # fmt: skip
     assert [s.sop_step for s in book.steps if s.sop_step] == [4, 5, 6, 7, 9, 10, 11, 12]
-    for other in ("compliance", "backup"):
+    for other in ("compliance", "backup", "rollback"):
         assert load_playbook(ROOT / "playbooks" / f"{other}.yaml", ACTIONS).name == other
 
 

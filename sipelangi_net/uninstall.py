@@ -1,0 +1,93 @@
+"""Undo a ticket's installation when the requester refuses the handover (SOP step 9 not signed).
+
+Every device the ticket's deploy confirmed is put back to the backup taken just before that
+deploy — through the same safe push (backup, device-side commit-confirm, a post-check that the
+device runs exactly that backup again, confirm or roll back). A device whose config changed
+after the ticket's deploy (another ticket, a hand edit) is refused before anything is sent:
+restoring its old backup would undo someone else's change. The ticket then records step 9 as
+failed, with the reason and the devices' results; the request is closed without a connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sipelangi_net.diff import ovs_ports
+from sipelangi_net.errors import ConfigError, WorkflowError
+from sipelangi_net.locks import holding
+from sipelangi_net.render import Intended
+from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets.models import Move
+from sipelangi_net.validate import printable
+
+
+def backup_intended(device: str, platform: str, backup: str) -> Intended:
+    """A device's pre-deploy backup as the intended config the diff reads (OVS: port lines)."""
+    if platform != "ovs":
+        return Intended(device, platform, backup)
+    lines = []
+    for name, port in sorted(ovs_ports(device, backup).items()):
+        if port.tag is not None:
+            lines.append(f"port {name} tag={port.tag}")
+        if port.description is not None:
+            lines.append(f"port {name} description={port.description}")
+    return Intended(device, platform, "\n".join(lines) + "\n")
+
+
+def _targets(ticket: Any) -> tuple[dict[str, Intended], dict[str, str]]:
+    event = workflow.completed(ticket, 7)
+    if event is None:
+        raise WorkflowError(f"ticket {ticket.id}: nothing to roll back: step 7 (installation) is not done")
+    intended: dict[str, Intended] = {}
+    expect: dict[str, str] = {}
+    for d in event.outputs.get("deploy", {}).get("devices", []):
+        if d.get("state") != "confirmed":
+            continue
+        name = d["device"]
+        if not d.get("after_sha256"):
+            raise ConfigError(f"ticket {ticket.id}: {name}: no record of its config after the deploy")
+        path = Path(d.get("backup_path", ""))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            why = f"backup {path} cannot be read ({exc.strerror})"
+            raise ConfigError(f"ticket {ticket.id}: {name}: {why}") from None
+        intended[name] = backup_intended(name, d["platform"], text)
+        expect[name] = d["after_sha256"]
+    if not intended:
+        raise WorkflowError(f"ticket {ticket.id}: its deploy changed no device: nothing to roll back")
+    return intended, expect
+
+
+def uninstall_ticket(
+    st: Any,
+    ticket_id: str,
+    inventory: Any,
+    *,
+    actor: str,
+    creds: Any,
+    reports: Path,
+    reason: str,
+    confirm_seconds: int = 120,
+    lock_wait: float = 0.0,
+) -> Any:
+    """Put the ticket's devices back to their pre-deploy backups; record step 9 failed when done."""
+    from sipelangi_net.compliance.remediate import remediate
+    from sipelangi_net.drivers.registry import open_driver
+    from sipelangi_net.tickets.sqlite import utcnow
+
+    ticket = st.get(ticket_id)
+    note = f"berita acara not signed; installation rolled back: {printable(reason)}"[:2000]
+    refused = Move(step=9, actor=actor, outcome="failed", note=note)
+    workflow.plan(ticket, refused, now=utcnow())  # the SOP must allow it before any device is touched
+    intended, expect = _targets(ticket)
+    names = [("ticket", ticket_id)] + [("device", d) for d in intended]
+    with holding(names, purpose=f"rollback {ticket_id}", wait=lock_wait):
+        report = remediate(
+            intended, inventory, creds, driver_factory=open_driver, backups=reports / ticket_id / "rollback",
+            confirm_seconds=confirm_seconds, run_id=ticket_id, expect=expect,
+        )  # fmt: skip
+        if report.ok:
+            st.apply(ticket_id, refused.model_copy(update={"outputs": {"rollback": report.to_json()}}))
+    return report
