@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance
-from sipelangi_net.errors import StoreError
+from sipelangi_net.tickets.sqlite import immediate
 
 FaultStatus = Literal["open", "closed"]
 UNCHECKED = ("unreachable", "error")
@@ -102,20 +101,6 @@ def _fault(row: tuple[Any, ...]) -> Fault:
     )
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise StoreError(f"the ticket database is busy or locked: {exc}") from None
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
 def _get(conn: sqlite3.Connection, fault_id: int) -> Fault:
     row = conn.execute(f"SELECT {_COLUMNS} FROM faults WHERE id = ?", (fault_id,)).fetchone()  # noqa: S608
     return _fault(row)
@@ -156,7 +141,7 @@ def sync_faults(conn: sqlite3.Connection, report: ComplianceReport, *, now: dt.d
     """Open, count and close the fault tickets of the devices in ``report`` (one transaction)."""
     stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
     ids: tuple[list[int], list[int], list[int]] = ([], [], [])
-    with _transaction(conn):
+    with immediate(conn):
         for device in report.devices:
             for bucket, more in zip(ids, _sync_device(conn, device, stamp), strict=True):
                 bucket.extend(more)

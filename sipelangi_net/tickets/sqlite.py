@@ -106,6 +106,21 @@ def _parse_ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection, *, where: str = "") -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on any error."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise StoreError(f"{where}the ticket database is busy or locked: {exc}") from None
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class SqliteStore:
     """The default :class:`~sipelangi_net.tickets.store.TicketStore`."""
 
@@ -161,17 +176,8 @@ class SqliteStore:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: the ticket database is busy or locked: {exc}") from None
-        try:
+        with immediate(self.conn, where=f"{self.path}: ") as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def close(self) -> None:
         if self._conn is not None:
