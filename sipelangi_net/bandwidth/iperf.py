@@ -16,7 +16,13 @@ from sipelangi_net.errors import MeasurementError
 
 BUSY = "busy"
 """iperf3 serves one test at a time: 'the server is busy running a test. try again later'."""
-RETRYABLE = (BUSY, "unable to connect", "connection refused", "control socket has closed")
+RETRYABLE = (
+    BUSY,
+    "unable to connect",
+    "connection refused",
+    "control socket has closed",
+    "unable to receive control message",  # the server still tearing down the previous test
+)
 
 
 @dataclass(frozen=True, slots=True)
