@@ -42,6 +42,14 @@ def _address(ctx: RunContext) -> str:
     return site.address if site is not None else ""
 
 
+def _allowed(ctx: RunContext, step: int) -> None:
+    """Refuse (WorkflowError naming the missing step) before credentials or devices are touched."""
+    from sipelangi_net.tickets import workflow
+    from sipelangi_net.tickets.models import Move
+
+    workflow.plan(ctx.ticket(), Move(step=step, actor=ctx.actor), now=ctx.now())
+
+
 def _plan(ctx: RunContext) -> Any:
     from sipelangi_net.analysis.steps import stored_plan
 
@@ -55,6 +63,7 @@ def analyze(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
 
     if completed(ctx.ticket(), 4):
         return skipped("already analysed (step 4 done)")
+    _allowed(ctx, 4)
     start = ctx.now()
     plan = analyze_ticket(
         ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, creds=ctx.creds, now=start,
@@ -168,6 +177,7 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
     settings = ctx.options.bandwidth or Settings()
     if completed(ticket, 7):  # a run stopped between the two records, or deployed without the gate
         return _bwtest(ctx, settings)
+    _allowed(ctx, 7)
     installed = install_ticket(
         ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
         bandwidth=settings if gated else None, started=ctx.now(), lock_wait=ctx.options.lock_wait,
