@@ -24,14 +24,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
 
 from analysis_data import NOW, day0_facts  # noqa: E402
-from render_diff_bench import day0_running  # noqa: E402
 
 from sipelangi_net.analysis.analyze import Inputs, analyze  # noqa: E402
 from sipelangi_net.analysis.catalogues import load_catalogues  # noqa: E402
+from sipelangi_net.compliance.intended import intended_configs  # noqa: E402
 from sipelangi_net.credentials import load_credentials  # noqa: E402
 from sipelangi_net.diff import diff_device  # noqa: E402
 from sipelangi_net.drivers.lab import open_driver  # noqa: E402
-from sipelangi_net.lab.topology import build_topology  # noqa: E402
 from sipelangi_net.paths import lab_dir  # noqa: E402
 from sipelangi_net.platforms import Platform  # noqa: E402
 from sipelangi_net.render import render_plan  # noqa: E402
@@ -39,14 +38,8 @@ from sipelangi_net.tickets.models import Request  # noqa: E402
 
 
 def day0_intended(cat):  # type: ignore[no-untyped-def]
-    """Per device, its day-0 intended config: FRR's base config, OVS's port lines."""
-    out = day0_running(cat)
-    for node in build_topology(cat.inventory).devices:
-        if node.platform is Platform.OVS:
-            out[node.name] = "".join(
-                f"port {i.name} tag={i.vlan}\n" if i.vlan else "" for i in node.interfaces
-            ) + "".join(f"port {i.name} description={i.description}\n" for i in node.interfaces)
-    return out
+    """Per device, its day-0 intended config: the compliance baseline, no ticket provisioned."""
+    return {name: i.text for name, i in intended_configs(cat.inventory).items()}
 
 
 def site_snippets(cat):  # type: ignore[no-untyped-def]

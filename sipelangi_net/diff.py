@@ -598,6 +598,17 @@ def ovs_ports(device: str, ports_json: str) -> dict[str, OvsPort]:
     return ports
 
 
+def ovs_port_lines(device: str, ports_json: str) -> list[str]:
+    """The port table as the diff's intended lines (``port NAME tag=N`` / ``port NAME description=TEXT``)."""
+    lines = []
+    for port, attrs in sorted(ovs_ports(device, ports_json).items()):
+        if attrs.tag is not None:
+            lines.append(f"port {port} tag={attrs.tag}")
+        if attrs.description is not None:
+            lines.append(f"port {port} description={attrs.description}")
+    return lines
+
+
 def _ovs_value(lineno: int, key: str, value: str, fail: Fail) -> int | str:
     if key == "tag":
         if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= 4094:

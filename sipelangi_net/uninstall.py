@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sipelangi_net.diff import ovs_ports
+from sipelangi_net.diff import ovs_port_lines
 from sipelangi_net.errors import ConfigError, WorkflowError
 from sipelangi_net.locks import holding
 from sipelangi_net.render import Intended
@@ -26,13 +26,7 @@ def backup_intended(device: str, platform: str, backup: str) -> Intended:
     """A device's pre-deploy backup as the intended config the diff reads (OVS: port lines)."""
     if platform != "ovs":
         return Intended(device, platform, backup)
-    lines = []
-    for name, port in sorted(ovs_ports(device, backup).items()):
-        if port.tag is not None:
-            lines.append(f"port {name} tag={port.tag}")
-        if port.description is not None:
-            lines.append(f"port {name} description={port.description}")
-    return Intended(device, platform, "\n".join(lines) + "\n")
+    return Intended(device, platform, "\n".join(ovs_port_lines(device, backup)) + "\n")
 
 
 def _targets(ticket: Any) -> tuple[dict[str, Intended], dict[str, str]]:

@@ -17,7 +17,14 @@ from hier_config import HConfig, get_hconfig
 
 from sipelangi_net.compliance.features import feature_names, feature_of
 from sipelangi_net.compliance.models import DeviceCompliance, FeatureResult
-from sipelangi_net.diff import HIER_RULES, OVS_LINE, _drop_hidden_defaults, _running, diff_device, ovs_ports
+from sipelangi_net.diff import (
+    HIER_RULES,
+    OVS_LINE,
+    _drop_hidden_defaults,
+    _running,
+    diff_device,
+    ovs_port_lines,
+)
 from sipelangi_net.errors import ConfigError, DeviceError, SipelangiError
 from sipelangi_net.platforms import Platform
 
@@ -60,19 +67,10 @@ def _sides(
 ) -> tuple[list[Path_], list[Path_], str]:
     """(running, intended, indentation): every line of each side as its section path, in config order."""
     if platform is Platform.OVS:
-        return [(ln,) for ln in _ovs_running(device, running)], [(ln,) for ln in _ovs_intended(intended)], ""
+        have_lines, want_lines = ovs_port_lines(device, running), _ovs_intended(intended)
+        return [(ln,) for ln in have_lines], [(ln,) for ln in want_lines], ""
     have, want = _hier_sides(device, platform, running, intended)
     return _paths(have), _paths(want), " " * have.driver.rules.indentation
-
-
-def _ovs_running(device: str, running: str) -> list[str]:
-    lines = []
-    for port, attrs in sorted(ovs_ports(device, running).items()):
-        if attrs.tag is not None:
-            lines.append(f"port {port} tag={attrs.tag}")
-        if attrs.description is not None:
-            lines.append(f"port {port} description={attrs.description}")
-    return lines
 
 
 def _ovs_intended(intended: str) -> list[str]:

@@ -14,20 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ticket_data import raw_request
 
 SCRIPT = Path(sys.executable).parent / "sipelangi-net"
-REQUEST = {
-    "opd": "Dinas Kesehatan (Dinkes)",
-    "site": "dinkes",
-    "pic": {
-        "name": "Budi Santoso",
-        "phone": "+62 812 7100 1234",
-        "email": "budi@dinkes.pangkalpinangkota.go.id",
-    },
-    "users": 40,
-    "applications": ["simpeg"],
-    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
-}
+REQUEST = raw_request(applications=["simpeg"])
 
 
 @pytest.fixture
