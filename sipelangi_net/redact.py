@@ -229,7 +229,7 @@ _SECRET_PARENTS = frozenset({"hooks", "hook", "webhooks", "webhook", "services",
 
 
 def _secret_segments(path: str) -> list[bool]:
-    """For each path segment: does it look like a secret (not a plain lowercase word, or after
+    """For each path segment: does it look like a secret (not a plain word, or after
     ``hooks``/``services``/...)?"""
     flags: list[bool] = []
     after_secret_parent = False
