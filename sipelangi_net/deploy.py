@@ -22,6 +22,7 @@ from sipelangi_net.drivers.base import DeviceDriver
 from sipelangi_net.errors import DeviceError, SipelangiError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
+from sipelangi_net.private import private_dir, write_private
 from sipelangi_net.render import Intended, render_plan
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,8 @@ class DeployReport:
 
 def _backup(path: Path, device: str, platform: str, running: str) -> tuple[str, str]:
     digest = hashlib.sha256(running.encode()).hexdigest()
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = path / f"{device}.{digest[:12]}.{'json' if platform == 'ovs' else 'cfg'}"
-    target.write_text(running, encoding="utf-8")
-    target.chmod(0o600)
+    private_dir(path)
+    target = write_private(path / f"{device}.{digest[:12]}.{'json' if platform == 'ovs' else 'cfg'}", running)
     return digest, str(target)
 
 

@@ -1,17 +1,21 @@
-"""Logging set-up and the one secret scrubber used by logs, reports and tests."""
+"""Logging set-up and the one secret scrubber used by logs, reports, error lines and backups.
+
+:func:`scrub` hides the registered secrets (credentials, tokens) by value and, with
+``patterns``, every secret the per-platform config rules of :mod:`sipelangi_net.redact` know
+(NAPALM's tables plus our own, run by netutils' ``sanitize_config``), so a config line echoed
+in a log, an error or a report is hidden like it is in a backup.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 
-_PATTERNS = [
-    re.compile(r"(?i)\b(password|passwd|secret|token|community)(\s*[:=]\s*|\s+)(\S+)"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-]
+from sipelangi_net.redact import REDACTED, sanitize_any
+
+__all__ = ["REDACTED", "ScrubFilter", "configure", "register_secret", "scrub"]
+
 _known: set[str] = set()
-REDACTED = "********"
 
 
 def register_secret(*values: str | None) -> None:
@@ -30,8 +34,7 @@ def scrub(text: str, extra: Iterable[str] = (), *, patterns: bool = True) -> str
         text = text.replace(value, REDACTED)
     if not patterns:
         return text
-    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    return _PATTERNS[1].sub(REDACTED, text)
+    return sanitize_any(text)
 
 
 class ScrubFilter(logging.Filter):

@@ -38,17 +38,16 @@ def render_command(
 ) -> None:
     """Render the intended configuration of every device the ticket's plan touches."""
     from sipelangi_net.paths import reports_dir
+    from sipelangi_net.private import private_dir, write_private
     from sipelangi_net.render import render_plan
 
     with opened(db, store) as st:
         _ticket, plan = _plan(st, ticket_id)
     rendered = render_plan(plan, _inventory(inventory))
-    folder = out or reports_dir() / ticket_id / "intended"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(out or reports_dir() / ticket_id / "intended")
     written: dict[str, str] = {}
     for device, intended in rendered.items():
-        target = folder / f"{device}.{intended.platform}.txt"
-        target.write_text(intended.text, encoding="utf-8")
+        target = write_private(folder / f"{device}.{intended.platform}.txt", intended.text)
         written[device] = str(target)
     if as_json:
         print(json.dumps(written, indent=2))

@@ -2,9 +2,11 @@
 
 One file per device (``<device>.cfg``, ``<device>.json`` for Open vSwitch), overwritten by every
 run and committed once per run, so ``git log -p <device>.cfg`` is the device's history. Secrets
-(passwords, communities, keys, the registered credentials) are replaced by ``********`` before
-the file is written: a backup is evidence, not a restore image (restores use the device-side
-snapshot of the safe push).
+are replaced by ``********`` before the file is written, so none ever enters the git history:
+the platform's config rules (:func:`sipelangi_net.redact.sanitize_config`: NAPALM's per-platform
+tables and ours, run by netutils), then the scrubber (registered credentials, generic rules).
+A backup is evidence, not a restore image (restores use the device-side snapshot of the safe
+push).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 from sipelangi_net.errors import EnvironmentProblem
 from sipelangi_net.logs import scrub
 from sipelangi_net.paths import reports_dir
+from sipelangi_net.private import write_private
+from sipelangi_net.redact import sanitize_config
 
 GIT_IDENTITY = ("-c", "user.name=sipelangi-net", "-c", "user.email=sipelangi-net@localhost")
 
@@ -67,8 +71,7 @@ def backup_configs(repo: Path, configs: Mapping[str, tuple[str, str]], *, when: 
     for device, (platform, running) in sorted(configs.items()):
         name = file_name(device, platform)
         target = repo / name
-        target.write_text(scrub(running).rstrip("\n") + "\n", encoding="utf-8")
-        target.chmod(0o600)
+        write_private(target, scrub(sanitize_config(running, platform)).rstrip("\n") + "\n")
         files[device] = name
     if files:
         _git(repo, "add", "--", *files.values())

@@ -17,6 +17,7 @@ import jinja2
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance
 from sipelangi_net.logs import scrub
 from sipelangi_net.paths import reports_dir, templates_dir
+from sipelangi_net.private import private_dir, write_private
 
 
 def report_dir(started_at: dt.datetime, *, tz: dt.tzinfo | None = None, root: Path | None = None) -> Path:
@@ -67,13 +68,9 @@ def scrubbed(value: Any) -> Any:
 
 
 def write_json(report: ComplianceReport, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "compliance.json"
+    private_dir(folder)  # device configs and findings: 0600 files in a 0700 folder
     text = json.dumps(scrubbed(report.to_json()), indent=2, ensure_ascii=False)
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(target)  # readers never see half a file
-    return target
+    return write_private(folder / "compliance.json", text + "\n")  # atomic: never half a file
 
 
 def write_html(report: ComplianceReport, folder: Path, *, root: Path | None = None) -> Path:
@@ -86,7 +83,5 @@ def write_html(report: ComplianceReport, folder: Path, *, root: Path | None = No
     )
     env.filters["scrub"] = scrub
     html = env.get_template("compliance/report.html.j2").render(report=report)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "report.html"
-    target.write_text(html, encoding="utf-8")
-    return target
+    private_dir(folder)
+    return write_private(folder / "report.html", html)

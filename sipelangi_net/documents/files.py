@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from pathlib import Path
 
 from sipelangi_net.documents.installation import Attachment
 from sipelangi_net.errors import DocumentInputError
+from sipelangi_net.private import private_dir, write_private
 from sipelangi_net.validate import printable
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -37,15 +36,15 @@ def _kind(path: Path, option: str, allowed: tuple[str, ...]) -> str:
 
 
 def keep(path: Path, folder: Path, stem: str, *, option: str, allowed: tuple[str, ...]) -> tuple[Path, str]:
-    """Copy ``path`` to ``folder/<stem>-<sha12><ext>`` (atomically); return the copy and its SHA-256."""
+    """Copy ``path`` to ``folder/<stem>-<sha12><ext>`` (atomically, 0600 in a 0700 folder: scans
+    carry signatures and NIP); return the copy and its SHA-256."""
     ext = _kind(path, option, allowed)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    folder.mkdir(parents=True, exist_ok=True)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    private_dir(folder)
     target = folder / f"{stem}-{digest[:12]}{ext}"
     if not target.exists():
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, target)
+        write_private(target, data)
     return target, digest
 
 
@@ -53,7 +52,7 @@ def keep_scan(scan: Path, reports: Path, ticket_id: str) -> tuple[Path, str]:
     """The signed berita acara scan (PDF, JPEG or PNG), kept as reports/<ticket>/...-ttd-<sha12>.<ext>."""
     return keep(
         scan,
-        reports / ticket_id,
+        private_dir(reports / ticket_id),
         f"berita-acara-{ticket_id}-ttd",
         option="--scan",
         allowed=(".pdf", ".jpg", ".png"),
@@ -63,6 +62,7 @@ def keep_scan(scan: Path, reports: Path, ticket_id: str) -> tuple[Path, str]:
 def keep_photos(photos: tuple[Path, ...], reports: Path, ticket_id: str) -> tuple[Attachment, ...]:
     """Photos of the work (JPEG or PNG), kept under reports/<ticket>/dokumentasi/."""
     out = []
+    private_dir(reports / ticket_id)
     for i, photo in enumerate(photos, start=1):
         target, digest = keep(
             photo,

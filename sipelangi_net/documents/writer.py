@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from markupsafe import Markup
 
 from sipelangi_net.documents.models import Document
 from sipelangi_net.paths import reports_dir, templates_dir
+from sipelangi_net.private import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +84,13 @@ def html_to_pdf(html: str, *, base: Path) -> bytes:
 
 
 def _write(path: Path, data: bytes) -> WrittenFile:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_private(path, data)  # names and NIP: 0600 in a 0700 folder, like the ticket database
     return WrittenFile(path, hashlib.sha256(data).hexdigest())
 
 
 def write_document(doc: Document, *, out: Path | None = None, templates: Path | None = None) -> DocumentFiles:
     """Write ``<reports>/<doc.folder>/<doc.slug>.html`` and ``.pdf``; return their paths and SHA-256."""
-    folder = (out or reports_dir()) / doc.folder
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir((out or reports_dir()) / doc.folder)
     html = render_html(doc, templates=templates)
     html_file = _write(folder / f"{doc.slug}.html", html.encode("utf-8"))
     pdf_file = _write(folder / f"{doc.slug}.pdf", html_to_pdf(html, base=folder))

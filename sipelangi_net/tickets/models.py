@@ -5,8 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_serializer,
+)
 
+from sipelangi_net.redact import redact_url
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER
 from sipelangi_net.validate import safe_text
 
@@ -146,3 +155,9 @@ class Notification(_Frozen):
     created_at: dt.datetime
     next_attempt_at: dt.datetime
     sent_at: dt.datetime | None = None
+
+    @field_serializer("recipient")
+    def _shown_recipient(self, recipient: str) -> str:
+        """A webhook URL may carry credentials or a token: it is never serialised in clear (API,
+        ``--json``, the HTTP store). The outbox keeps it; delivery posts to the configured URL."""
+        return redact_url(recipient) if self.channel == "webhook" else recipient

@@ -28,6 +28,7 @@ import httpx
 
 from sipelangi_net.errors import ConfigError, DeliveryError, WorkflowError
 from sipelangi_net.logs import register_secret, scrub
+from sipelangi_net.redact import redact_url, url_secrets
 from sipelangi_net.tickets.messages import WIB
 from sipelangi_net.tickets.models import Move, Notification
 from sipelangi_net.tickets.store import TicketStore
@@ -122,13 +123,6 @@ class SmtpTransport:
             smtp.send_message(msg, from_addr=self.sender, to_addrs=[n.recipient])
 
 
-def _display_url(url: str) -> str:
-    """The URL without credentials or query (it may carry a token)."""
-    u = httpx.URL(url)
-    port = f":{u.port}" if u.port else ""
-    return f"{u.scheme}://{u.host}{port}{u.path}"
-
-
 class WebhookTransport:
     """POST each notification as JSON to one URL (no I/O until :meth:`send`)."""
 
@@ -145,8 +139,8 @@ class WebhookTransport:
         except httpx.InvalidURL as exc:
             raise ConfigError(f"webhook URL is invalid: {exc}") from None
         if scheme not in ("http", "https") or not httpx.URL(url).host:
-            raise ConfigError(f"webhook URL {_display_url(url)!r} must be http(s)://host/...")
-        register_secret(token)
+            raise ConfigError(f"webhook URL {redact_url(url)!r} must be http(s)://host/...")
+        register_secret(token, *url_secrets(url))  # user info, query values, /hooks/<secret> ...
         self.url = url
         self._token = token
         self.timeout = timeout
@@ -158,14 +152,14 @@ class WebhookTransport:
             "kind": n.kind,
             "subject": n.subject,
             "body": n.body,
-            "recipient": n.recipient,
+            "recipient": redact_url(n.recipient) if n.channel == "webhook" else n.recipient,
         }
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         with httpx.Client(timeout=self.timeout, transport=self._transport) as client:
             response = client.post(self.url, json=payload, headers=headers)
         if not response.is_success:
             raise DeliveryError(
-                f"webhook {_display_url(self.url)} answered HTTP {response.status_code}"
+                f"webhook {redact_url(self.url)} answered HTTP {response.status_code}"
                 f" {response.reason_phrase}".rstrip()
             )
 
@@ -245,7 +239,7 @@ def _record_closing_notice(store: TicketStore, n: Notification) -> str:
     """Record SOP step 12 once the closing notice is out; return "" or why it could not be recorded."""
     if store.get(n.ticket_id).status == "notified":
         return ""
-    recipient = _display_url(n.recipient) if n.channel == "webhook" else n.recipient
+    recipient = redact_url(n.recipient) if n.channel == "webhook" else n.recipient
     move = Move(step=12, actor=ACTOR, outputs={"channel": n.channel, "recipient": recipient})
     try:
         store.apply(n.ticket_id, move)
