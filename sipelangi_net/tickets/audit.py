@@ -114,11 +114,16 @@ def _runs(numbers: Iterable[int]) -> str:
     return ", ".join(out)
 
 
+def _events(numbers: list[int], verb: str, plural: str) -> str:
+    """'event 4 is' / 'events 1-3 are'."""
+    return f"event {numbers[0]} {verb}" if len(numbers) == 1 else f"events {_runs(numbers)} {plural}"
+
+
 def _unsealed(sealed: SealedTicket) -> list[str]:
     t = sealed.ticket
     unsealed = [e.seq for e, mac in zip(t.events, sealed.macs, strict=True) if mac is None]
     if unsealed:
-        return [f"{t.id}: events {_runs(unsealed)} are not sealed with the audit key; {ADOPT_HINT}"]
+        return [f"{t.id}: {_events(unsealed, 'is', 'are')} not sealed with the audit key; {ADOPT_HINT}"]
     return []
 
 
@@ -156,7 +161,8 @@ def _check_head(sealed: SealedTicket, key: AuditKey, store_id: str) -> list[str]
             f"{t.id}: the MAC of its head (event {sealed.head_seq}) does not match (edited without the key)"
         ]
     if sealed.head_seq < count:
-        return [f"{t.id}: events {_runs(range(sealed.head_seq + 1, count + 1))} lie beyond its sealed head"]
+        beyond = list(range(sealed.head_seq + 1, count + 1))
+        return [f"{t.id}: {_events(beyond, 'lies', 'lie')} beyond its sealed head"]
     return []
 
 

@@ -429,3 +429,27 @@ def test_over_http_the_client_checks_chain_and_status_and_the_server_host_the_se
         tamper(srv.db, "UPDATE tickets SET status = 'closed' WHERE id = ?", args=(t.id,))
         status = cli(srv.db, "ticket", "verify", t.id, *over_http, extra=token)
         assert status.returncode == 6 and "status is 'closed' but its events give 'approved'" in status.stderr
+
+
+def test_appending_a_forged_event_is_found(db: Path, store: SqliteStore) -> None:
+    t = approved(store)
+    last = t.events[-1]
+    fields = last.model_dump(exclude={"hash", "prev_hash", "ticket_id"}) | {
+        "seq": 4,
+        "step": 4,
+        "actor": "Pemalsu",
+    }
+    forged = event_hash(prev_hash=last.hash, ticket_id=t.id, **fields)
+    tamper(
+        db,
+        "INSERT INTO events SELECT ticket_id, 4, 4, outcome, 'Pemalsu', role, started_at, ended_at, note,"
+        " outputs, hash, ? FROM events WHERE ticket_id = ? AND seq = 3",
+        args=(forged, t.id),
+    )
+    tamper(db, "UPDATE tickets SET status = 'analysed' WHERE id = ?", args=(t.id,))
+    assert verify(store.get(t.id)) == []
+    assert problems_of(store, t.id) == [
+        f"{t.id}: event 4 is not sealed with the audit key; run 'sipelangi-net ticket verify --all --adopt'"
+        " where the database and the audit key are",
+        f"{t.id}: event 4 lies beyond its sealed head",
+    ]
