@@ -167,8 +167,8 @@ def _check_head(sealed: SealedTicket, key: AuditKey, store_id: str) -> list[str]
 
 
 def blocking_adoption(sealed: SealedTicket, key: AuditKey, store_id: str) -> list[str]:
-    """Why a ticket's unsealed events must not be sealed now: its chain, status or sealed MACs fail."""
-    return check_plain(sealed.ticket) + _bad_macs(sealed, key, store_id)
+    """Why a ticket's unsealed events must not be sealed now: its chain, status, seals or head fail."""
+    return check_plain(sealed.ticket) + _bad_macs(sealed, key, store_id) + _check_head(sealed, key, store_id)
 
 
 def check_ticket(sealed: SealedTicket, key: AuditKey | None, store_id: str) -> list[str]:

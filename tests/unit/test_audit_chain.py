@@ -453,3 +453,25 @@ def test_appending_a_forged_event_is_found(db: Path, store: SqliteStore) -> None
         " where the database and the audit key are",
         f"{t.id}: event 4 lies beyond its sealed head",
     ]
+
+
+def test_adoption_never_hides_a_deleted_sealed_event(db: Path) -> None:
+    good, _ = _legacy_store(db)
+    store = SqliteStore(db)
+    try:
+        store.apply(good, Move(step=4, actor="Andi"))  # sealed: the head is now event 4
+        tamper(
+            db,
+            "DELETE FROM event_seals WHERE ticket_id = ?",
+            "DELETE FROM events WHERE ticket_id = ? AND seq = 4",
+            "UPDATE tickets SET status = 'approved' WHERE id = ?",
+            args=(good,),
+        )
+        adoption, after = store.adopt()
+        assert good not in adoption.adopted
+        assert f"{good}: truncated: its sealed head is event 4 but the store holds 3 (events deleted)" in (
+            adoption.refused
+        )
+        assert good in {t.ticket_id for t in after.broken}
+    finally:
+        store.close()
