@@ -320,27 +320,108 @@ def close(
 
 @ticket_app.command("verify")
 def verify(
-    ticket_id: str, db: Path | None = DbOpt, store: str | None = StoreOpt, as_json: bool = JsonOpt
+    ticket_id: str | None = typer.Argument(None, help="The ticket to check (or --all)."),
+    all_: bool = typer.Option(False, "--all", help="Check the whole store and its checkpoints."),
+    adopt: bool = typer.Option(
+        False,
+        "--adopt",
+        help="Seal events recorded before sealing, checkpoint every verified ticket (--all).",
+    ),
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
-    """Check the ticket's hash chain: any edit to an earlier event is found (exit 6)."""
-    from sipelangi_net.errors import IntegrityError
-    from sipelangi_net.tickets.chain import verify as verify_chain
+    """Check the audit record: hash chain, status, MACs, checkpoints; anything wrong → exit 6.
 
+    Against a server (--store URL) only the hash chain and the status are checked here: the
+    audit key and the checkpoints are on the server, run the check there.
+    """
+    from sipelangi_net.errors import ConfigError
+
+    if (ticket_id is not None) == (all_ or adopt):
+        raise ConfigError("ticket verify: give a ticket id, or --all (with --adopt to adopt an older store)")
     with opened(db, store) as st:
-        ticket = st.get(ticket_id)
-    problems = verify_chain(ticket)
+        if not hasattr(st, "audit"):
+            if adopt:
+                raise ConfigError(
+                    "--adopt: run it where the database and the audit key are, not over --store"
+                )
+            result = _verify_remote(st, ticket_id)
+        elif adopt:
+            adoption, result = st.adopt()
+            _print_adoption(adoption, as_json)
+        else:
+            result = st.audit(ticket_id)
+    _report_audit(result, ticket_id, as_json)
+
+
+def _verify_remote(st: Any, ticket_id: str | None) -> Any:
+    from sipelangi_net.tickets.audit import StoreAudit, TicketAudit, check_plain, number_gaps
+
+    tickets = [st.get(ticket_id)] if ticket_id else st.tickets()
+    results = [TicketAudit(t.id, len(t.events), tuple(check_plain(t))) for t in tickets]
+    if ticket_id is None:
+        results += [
+            TicketAudit(i, 0, (f"{i}: missing from the store: {why}",))
+            for i, why in number_gaps(t.id for t in tickets).items()
+        ]
+    return StoreAudit(
+        store=st.url,
+        store_id="",
+        key_id=None,
+        checkpoints="",
+        tickets=tuple(sorted(results, key=lambda r: r.ticket_id)),
+        notes=("the audit key and checkpoints are on the server: run 'ticket verify --all' there",),
+    )
+
+
+def _print_adoption(adoption: Any, as_json: bool) -> None:
     if as_json:
-        print(
-            json.dumps(
-                {"id": ticket.id, "ok": not problems, "events": len(ticket.events), "problems": problems}
-            )
-        )
+        return
+    print(f"adopted {len(adoption.adopted)} tickets: {', '.join(adoption.adopted) or '-'}")
+    for why in adoption.refused:
+        print(f"  not adopted: {why}")
+
+
+def _report_one(result: Any, ticket_id: str, as_json: bool) -> None:
+    from sipelangi_net.errors import IntegrityError
+
+    one = next(t for t in result.tickets if t.ticket_id == ticket_id)
+    problems = [*one.problems, *result.problems]
+    if as_json:
+        print(json.dumps({**one.to_json(), "ok": not problems, "problems": problems}, ensure_ascii=False))
         if problems:
             raise typer.Exit(IntegrityError.exit_code)
         return
     if problems:
         raise IntegrityError("; ".join(problems))
-    print(f"{ticket.id}: {len(ticket.events)} events, hash chain verified")
+    what = "hash chain and status" if not result.key_id else "hash chain, status, seals and checkpoints"
+    print(f"{one.ticket_id}: {one.events} events, {what} verified")
+
+
+def _report_audit(result: Any, ticket_id: str | None, as_json: bool) -> None:
+    from sipelangi_net.errors import IntegrityError
+
+    if ticket_id is not None:
+        _report_one(result, ticket_id, as_json)
+        return
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        if not result.ok:
+            raise typer.Exit(IntegrityError.exit_code)
+        return
+    for t in result.broken:
+        print(f"{t.ticket_id}: BROKEN ({t.events} events)")
+        for problem in t.problems:
+            print(f"  - {problem}")
+    for problem in result.problems:
+        print(f"store: {problem}")
+    for note in result.notes:
+        print(f"note: {note}")
+    summary = f"{result.store}: {len(result.tickets)} tickets, {len(result.broken)} broken"
+    if not result.ok:
+        raise IntegrityError(summary)
+    print(f"{summary}; every chain, status, seal and checkpoint verified" if result.key_id else summary)
 
 
 @ticket_app.command("sla")

@@ -3,14 +3,18 @@
 Every write runs in one ``BEGIN IMMEDIATE`` transaction that reads the ticket,
 checks the move against the SOP and appends the event: two processes updating
 the same ticket are serialised by SQLite's write lock, so no update is lost.
-Events are append-only (triggers refuse UPDATE and DELETE) and hash-chained.
+Events are append-only (triggers refuse UPDATE and DELETE) and hash-chained; every event
+and each ticket's head are sealed with a MAC under the audit key (kept outside the database)
+and each write appends a checkpoint of the ticket's head (:mod:`sipelangi_net.tickets.anchor`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -18,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from sipelangi_net.errors import StoreError, TicketNotFound
-from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets import anchor, seals, workflow
+from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
 from sipelangi_net.tickets.messages import closing_message, schedule_message
 from sipelangi_net.tickets.models import Event, Move, Notification, Request, Ticket
 
@@ -88,10 +93,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX faults_one_open ON faults (device, finding) WHERE status = 'open';
     """,
+    # 3: the seals: event MACs, sealed heads and the store's id (sipelangi_net/tickets/seals.py)
+    seals.MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8
 BACKOFF_S = 30
+
+logger = logging.getLogger(__name__)
 
 
 def utcnow() -> dt.datetime:
@@ -124,10 +133,20 @@ def immediate(conn: sqlite3.Connection, *, where: str = "") -> Iterator[sqlite3.
 class SqliteStore:
     """The default :class:`~sipelangi_net.tickets.store.TicketStore`."""
 
-    def __init__(self, path: Path, *, webhook_url: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        webhook_url: str | None = None,
+        audit_key: Path | None = None,
+        checkpoints: Path | None = None,
+    ) -> None:
         self.path = path
         self.webhook_url = webhook_url if webhook_url is not None else os.environ.get("SIPELANGI_WEBHOOK_URL")
+        self.audit_key = audit_key or anchor.key_path()
+        self.checkpoints = checkpoints or anchor.checkpoints_path()
         self._conn: sqlite3.Connection | None = None
+        self._key: anchor.AuditKey | None = None
 
     # --- connection ---------------------------------------------------------
     @property
@@ -241,9 +260,16 @@ class SqliteStore:
         return [self._load(self.conn, i) for i in ids]
 
     # --- writing ------------------------------------------------------------
+    def _sealing_key(self, conn: sqlite3.Connection) -> anchor.AuditKey:
+        """The audit key for a write (inside its transaction): made on a store's first sealed write."""
+        if self._key is None:
+            self._key = anchor.load_key(self.audit_key, create=seals.key_id(conn) is None)
+        return seals.bind(conn, self._key, where=str(self.path))
+
     def create(self, request: Request, *, helpdesk: str) -> Ticket:
         now = utcnow()
         with self._write() as conn:
+            key = self._sealing_key(conn)
             year = now.astimezone(dt.timezone(dt.timedelta(hours=7))).year
             number = conn.execute(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE year = ?", (year,)
@@ -257,17 +283,96 @@ class SqliteStore:
             )
             for event in events:
                 self._insert_event(conn, event)
-            return self._load(conn, ticket_id)
+            point = seals.seal(conn, key, ticket_id, events)
+            created_ticket = self._load(conn, ticket_id)
+        anchor.append_checkpoints(self.checkpoints, [point])
+        return created_ticket
 
     def apply(self, ticket_id: str, move: Move) -> Ticket:
         with self._write() as conn:
             ticket = self._load(conn, ticket_id)
             transition = workflow.plan(ticket, move, now=utcnow())
+            key = self._sealing_key(conn)
             self._insert_event(conn, transition.event)
             conn.execute("UPDATE tickets SET status = ? WHERE id = ?", (transition.status, ticket_id))
+            point = seals.seal(conn, key, ticket_id, [transition.event])
             updated = self._load(conn, ticket_id)
             self._enqueue(conn, updated, transition.event)
-            return updated
+        anchor.append_checkpoints(self.checkpoints, [point])
+        return updated
+
+    # --- audit --------------------------------------------------------------
+    def audit(self, ticket_id: str | None = None) -> StoreAudit:
+        """Check the store (or one ticket) against the audit key and the checkpoints; never writes."""
+        cpfile = anchor.read_checkpoints(self.checkpoints)  # first: a checkpoint read was committed before
+        key = anchor.load_key(self.audit_key, create=False)
+        with self._snapshot() as conn:
+            seals.check_key(conn, key, where=str(self.path))
+            if ticket_id is None:
+                ids = [r[0] for r in conn.execute("SELECT id FROM tickets ORDER BY id")]
+            else:
+                ids = [r[0] for r in conn.execute("SELECT id FROM tickets WHERE id = ?", (ticket_id,))]
+                cpfile = dataclasses.replace(
+                    cpfile, points=tuple(p for p in cpfile.points if p.ticket == ticket_id)
+                )
+                if not ids and not cpfile.points:
+                    raise TicketNotFound(
+                        f"ticket {ticket_id}: not found in {self.path} nor in {self.checkpoints}"
+                    )
+            sealed = seals.sealed(conn, [self._load(conn, i) for i in ids])
+            sid = seals.store_id(conn)
+        return check_store(
+            store=str(self.path), store_id=sid, key=key, sealed=sealed, cpfile=cpfile, whole=ticket_id is None
+        )
+
+    def adopt(self) -> tuple[Adoption, StoreAudit]:
+        """Seal the events recorded before sealing, and checkpoint every ticket that verifies.
+
+        A ticket is adopted only when its chain and status verify and its sealed events' MACs
+        match; its history up to now is then trusted as found (logged).
+        """
+        adopted: list[str] = []
+        refused: list[str] = []
+        with self._write() as conn:
+            key = self._sealing_key(conn)
+            sid = seals.store_id(conn)
+            ids = [r[0] for r in conn.execute("SELECT id FROM tickets ORDER BY id")]
+            for s in seals.sealed(conn, [self._load(conn, i) for i in ids]):
+                unsealed = [e for e, mac in zip(s.ticket.events, s.macs, strict=True) if mac is None]
+                if not unsealed:
+                    continue
+                problems = blocking_adoption(s, key, sid)
+                if problems:
+                    refused.extend(problems)
+                    continue
+                seals.seal(conn, key, s.ticket.id, unsealed, head=s.ticket.events[-1])
+                adopted.append(s.ticket.id)
+        if adopted:
+            logger.warning(
+                "%s: adopted %d tickets under audit key %s; their history up to now is trusted as found",
+                self.path,
+                len(adopted),
+                key.key_id,
+            )
+        verified = {t.ticket_id for t in self.audit().tickets if t.ok}
+        with self._snapshot() as conn:
+            heads = conn.execute(
+                "SELECT e.ticket_id, e.seq, e.hash FROM events e JOIN tickets t"
+                " ON t.id = e.ticket_id AND t.head_seq = e.seq ORDER BY e.ticket_id"
+            ).fetchall()
+        points = [anchor.checkpoint(key, sid, tid, seq, head) for tid, seq, head in heads if tid in verified]
+        anchor.append_checkpoints(self.checkpoints, points)
+        return Adoption(tuple(adopted), tuple(refused)), self.audit()
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every table as of one moment."""
+        conn = self.conn
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
 
     @staticmethod
     def _insert_event(conn: sqlite3.Connection, e: Event) -> None:

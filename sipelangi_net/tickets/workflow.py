@@ -31,6 +31,11 @@ def status_after(step: int, outcome: str) -> str:
     return s.status
 
 
+def derived_status(events: tuple[Event, ...]) -> str:
+    """The status a ticket's events give it: the status after its last event ("" without events)."""
+    return status_after(events[-1].step, events[-1].outcome) if events else ""
+
+
 def _done(events: tuple[Event, ...], step: int) -> Event | None:
     """The latest event of ``step`` if it completed the step (done or approved)."""
     for event in reversed(events):

@@ -100,6 +100,7 @@ def env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
         SIPELANGI_ACTOR="tim-kerja",
         SIPELANGI_REPORTS=str(tmp_path / "reports"),
         SIPELANGI_LOCKS=str(tmp_path / "locks"),
+        SIPELANGI_AUDIT_KEY=str(tmp_path / "audit.key"),
     )
     return e
 

@@ -53,6 +53,7 @@ def env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
         SIPELANGI_DB=str(tmp_path / "tickets.db"),
         SIPELANGI_REPORTS=str(tmp_path / "reports"),
         SIPELANGI_BACKUPS=str(tmp_path / "backups"),
+        SIPELANGI_AUDIT_KEY=str(tmp_path / "audit.key"),
     )
     return e
 

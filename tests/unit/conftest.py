@@ -12,3 +12,12 @@ from inventory_edit import copy_inventory
 def inv_dir(tmp_path: Path) -> Path:
     """A private, writable copy of the shipped inventory."""
     return copy_inventory(tmp_path / "inventory")
+
+
+@pytest.fixture(autouse=True)
+def audit_anchors(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own audit key and checkpoint file (never the user's or the repository's)."""
+    base = tmp_path_factory.mktemp("audit")
+    monkeypatch.setenv("SIPELANGI_AUDIT_KEY", str(base / "audit.key"))
+    monkeypatch.setenv("SIPELANGI_CHECKPOINTS", str(base / "checkpoints.jsonl"))
+    return base

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from test_documents_data import PEMOHON, TIM, outputs_for
-from ticket_data import request
+from ticket_data import AUDIT_ANCHORS, request
 
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.sqlite import SqliteStore
@@ -29,7 +29,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
+    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
     e.update(
         SIPELANGI_DB=str(tmp_path / "tickets.db"),
         SIPELANGI_REPORTS=str(tmp_path / "reports"),

@@ -78,8 +78,20 @@ def _free_port() -> int:
 
 
 def _env(base: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ")}
-    return {**keep, "HOME": str(base / "home"), "XDG_DATA_HOME": str(base / "data")}
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "TZ")}
+    return {**keep, "HOME": str(base / "home"), "XDG_DATA_HOME": str(base / "data"), **anchors(base)}
+
+
+def anchors(base: Path) -> dict[str, str]:
+    """The server's audit key and checkpoint file, shared by the tests that open its database."""
+    return {
+        "SIPELANGI_AUDIT_KEY": str(base / "audit.key"),
+        "SIPELANGI_CHECKPOINTS": str(base / "checkpoints.jsonl"),
+    }
+
+
+def open_local(db: Path) -> SqliteStore:
+    return SqliteStore(db, audit_key=db.parent / "audit.key", checkpoints=db.parent / "checkpoints.jsonl")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -138,7 +150,7 @@ def store(server: Server) -> Iterator[HttpStore]:
 @pytest.fixture
 def local(server: Server) -> Iterator[SqliteStore]:
     """The same database, opened directly (the reference implementation)."""
-    s = SqliteStore(server.db)
+    s = open_local(server.db)
     try:
         yield s
     finally:
@@ -328,7 +340,7 @@ def test_a_stopped_server_is_a_store_error_naming_the_url(tmp_path: Path) -> Non
         _stop(srv.proc)
         with pytest.raises(StoreError, match=rf"cannot reach SiPelangi at {srv.url}/api/v1"):
             store.get(ticket.id)
-    with closing(SqliteStore(srv.db)) as local:
+    with closing(open_local(srv.db)) as local:
         assert local.get(ticket.id) == ticket
 
 

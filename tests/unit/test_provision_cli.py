@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ticket_data import raw_request
+from ticket_data import AUDIT_ANCHORS, raw_request
 
 SCRIPT = Path(sys.executable).parent / "sipelangi-net"
 REQUEST = raw_request(applications=["simpeg"])
@@ -22,7 +22,7 @@ REQUEST = raw_request(applications=["simpeg"])
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
+    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
     e.update(SIPELANGI_DB=str(tmp_path / "t.db"), SIPELANGI_REPORTS=str(tmp_path / "r"),
              SIPELANGI_LOCKS=str(tmp_path / "locks"), SIPELANGI_ACTOR="tim-kerja")  # fmt: skip
     return e

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import yaml
 from test_notify import Mailbox, free_port, smtp, start_smtp  # noqa: F401 - fixtures
-from ticket_data import raw_request
+from ticket_data import AUDIT_ANCHORS, raw_request
 
 CLI = str(Path(sys.executable).with_name("sipelangi-net"))
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
+    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
     e.update(SIPELANGI_DB=str(tmp_path / "tickets.db"), SIPELANGI_ACTOR="tester", HOME=str(tmp_path))
     return e
 

@@ -30,3 +30,7 @@ def raw_request(**changes: Any) -> dict[str, Any]:
 
 def request(**changes: Any) -> Request:
     return Request.model_validate(raw_request(**changes))
+
+
+AUDIT_ANCHORS = ("SIPELANGI_AUDIT_KEY", "SIPELANGI_CHECKPOINTS")
+"""Kept in the environment of a CLI run by a test: its own audit key and checkpoint file (conftest)."""
