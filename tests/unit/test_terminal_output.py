@@ -11,7 +11,11 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
+import os
 import re
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -285,3 +289,26 @@ def test_device_and_run_results_are_shown_as_text(value: str, capsys: pytest.Cap
     JsonLinesReporter().step_finished(value, Outcome("failed", value), 1.0)
     captured = capsys.readouterr()
     _assert_text(captured.out + captured.err, value)
+
+
+def test_control_characters_edited_into_the_store_never_reach_the_terminal(
+    hostile_store: tuple[Path, str],
+) -> None:
+    """A store edited behind the program's back (or an old one): its values are shown escaped."""
+    db, tid = hostile_store
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DROP TRIGGER events_append_only_update")
+        conn.execute("UPDATE events SET actor = ?, note = ? WHERE seq = 2", (CONTROL[1], CONTROL[0]))
+    conn.close()
+    cli = str(Path(sys.executable).with_name("sipelangi-net"))
+    for args in (["ticket", "show", tid], ["ticket", "show", tid, "--json"], ["ticket", "verify", tid]):
+        proc = subprocess.run(
+            [cli, *args, "--db", str(db)], capture_output=True, text=True, timeout=60, check=False,
+            env={k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
+            | {"HOME": str(db.parent), "FORCE_COLOR": "1", "COLUMNS": "300"},
+        )  # fmt: skip
+        assert proc.returncode != 70, proc.stderr
+        assert OSC8 not in proc.stdout + proc.stderr and "\x1b[31mmerah" not in proc.stdout + proc.stderr
+        if args[1] == "show" and proc.returncode == 0:
+            assert ("\\x1b]8;;http://evil" in proc.stdout) or ("\\u001b]8;;http://evil" in proc.stdout)
