@@ -29,6 +29,7 @@ from sipelangi_net.bandwidth.gate import summary_lines
 from sipelangi_net.bandwidth.models import BwResult
 from sipelangi_net.bandwidth.run import BwRun
 from sipelangi_net.cli import output
+from sipelangi_net.cli.analysis import _print_plan
 from sipelangi_net.cli.compliance import print_run
 from sipelangi_net.cli.deploy import _print_report, print_diff
 from sipelangi_net.cli.lab import print_status, print_summaries
@@ -312,3 +313,13 @@ def test_control_characters_edited_into_the_store_never_reach_the_terminal(
         assert OSC8 not in proc.stdout + proc.stderr and "\x1b[31mmerah" not in proc.stdout + proc.stderr
         if args[1] == "show" and proc.returncode == 0:
             assert ("\\x1b]8;;http://evil" in proc.stdout) or ("\\u001b]8;;http://evil" in proc.stdout)
+
+
+@pytest.mark.usefixtures("terminal")
+def test_analysis_plan_is_shown_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    cat = catalogues()
+    req = request(opd=HOSTILE[:150])
+    plan = analyze(Inputs("SPL-2026-00001", req, cat, day0_facts(cat), (), NOW))
+    _print_plan(plan)
+    out = capsys.readouterr().out
+    assert OSC8 not in out and f"SPL-2026-00001\x1b[0m {HOSTILE[:150]} (dinkes), 40 users" in out
