@@ -9,8 +9,8 @@ writes every value as text:
   (``validate.printable``); nothing in it is interpreted.
 - :func:`styled` is a piece of the CLI's own styling (bold, red) around a value;
   :func:`line` prints plain parts and styled parts as one line.
-- :func:`table` builds a Rich table whose cells and title are data (``Text``,
-  never markup); :func:`show` prints it.
+- :func:`table` builds a Rich table whose title is data, :func:`add_row` adds
+  cells as data (``Text``, never markup); :func:`show_table` prints it.
 - :func:`json_text` / :func:`say_json` is the ``--json`` output: unsafe characters
   are ``\\uXXXX`` escapes, so even a raw ``cat`` of it cannot drive the terminal.
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_row",
-    "console",
     "joined",
     "json_text",
     "line",
@@ -65,7 +64,7 @@ def styled(value: object, style: str) -> Text:
     return text(value, style)
 
 
-def console(*, err: bool = False) -> Console:
+def _console(*, err: bool = False) -> Console:
     """A console that never reads markup, emoji codes or highlights in what it is given."""
     from rich.console import Console
 
@@ -96,7 +95,7 @@ def joined(*parts: object) -> Text:
 
 def line(*parts: object, err: bool = False) -> None:
     """Print one line of plain and :func:`styled` parts through Rich (styles only where the CLI put them)."""
-    console(err=err).print(joined(*parts), soft_wrap=True)
+    _console(err=err).print(joined(*parts), soft_wrap=True)
 
 
 def table(title: object = "", columns: Iterable[str] = ()) -> Table:
@@ -116,9 +115,9 @@ def add_row(tbl: Table, *cells: object) -> None:
     tbl.add_row(*(c if isinstance(c, Text) else text(c) for c in cells))
 
 
-def show_table(renderable: Any, *, err: bool = False) -> None:
-    """Print a table (or another renderable built with this module)."""
-    console(err=err).print(renderable)
+def show_table(tbl: Table, *, err: bool = False) -> None:
+    """Print a table built with :func:`table` and :func:`add_row`."""
+    _console(err=err).print(tbl)
 
 
 def _escape(match: re.Match[str]) -> str:
