@@ -19,17 +19,27 @@ def unsafe_character(text: str) -> str | None:
         return None
     for i, ch in enumerate(text):
         if unicodedata.category(ch) in FORBIDDEN_CATEGORIES:
-            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
-            return f"{name} (U+{ord(ch):04X}) at position {i + 1}"
+            name = unicodedata.name(ch, "a control character")
+            return f"U+{ord(ch):04X} ({name}) at position {i + 1}"
     return None
+
+
+def refuse_unsafe(text: str, *, where: str = "") -> str:
+    """The one entry check: ``text`` unchanged, or ``ValueError`` naming ``where`` and the character.
+
+    Used for request fields (through :func:`safe_text`), command-line arguments, environment
+    variables (``SIPELANGI_ACTOR``) and the actor of every step, whichever way it comes in.
+    """
+    bad = unsafe_character(text)
+    if bad:
+        raise ValueError(f"{where}: contains a forbidden character: {bad}" if where else
+                         f"contains a forbidden character: {bad}")  # fmt: skip
+    return text
 
 
 def safe_text(text: str) -> str:
     """Pydantic ``AfterValidator``: refuse unsafe characters, strip surrounding blanks."""
-    bad = unsafe_character(text)
-    if bad:
-        raise ValueError(f"contains a forbidden character: {bad}")
-    return text.strip()
+    return refuse_unsafe(text).strip()
 
 
 def printable(text: str) -> str:

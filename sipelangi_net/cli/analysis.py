@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from sipelangi_net.cli.output import add_row, line, say, say_json, show_table, styled, table
 from sipelangi_net.cli.ticket import (
     ActorOpt,
     DbOpt,
@@ -17,6 +17,7 @@ from sipelangi_net.cli.ticket import (
     _actor,
     _deliver,
     _when,
+    already_stored,
     opened,
 )
 
@@ -48,10 +49,11 @@ def analyze_command(
     cat = _catalogues(inventory)
     with opened(db, store) as st:
         plan = analyze_ticket(st, ticket_id, cat, actor=_actor(actor), creds=load_credentials(), now=utcnow())
-    if as_json:
-        print(json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False))
-    else:
-        _print_plan(plan)
+    with already_stored(ticket_id, f"step 4 of ticket {ticket_id}"):
+        if as_json:
+            say_json(plan.model_dump(mode="json"))
+        else:
+            _print_plan(plan)
     if not plan.available:
         raise typer.Exit(1)
 
@@ -71,12 +73,13 @@ def prepare_command(
     cat = _catalogues(inventory)
     with opened(db, store) as st:
         ticket = prepare_ticket(st, ticket_id, cat, actor=_actor(actor), now=utcnow())
-    if as_json:
-        print(json.dumps(ticket.events[-1].to_json(), indent=2, ensure_ascii=False))
-        return
-    print(f"{ticket_id}: proposed installation slot {ticket.events[-1].outputs['schedule']}")
-    for item in stored_plan(ticket, "prepare").equipment:
-        print(f"  {item.count:>5} {item.unit:<6} {item.item}: {item.model}")
+    with already_stored(ticket_id, f"step 5 of ticket {ticket_id}"):
+        if as_json:
+            say_json(ticket.events[-1].to_json())
+            return
+        say(f"{ticket_id}: proposed installation slot {ticket.events[-1].outputs['schedule']}")
+        for item in stored_plan(ticket, "prepare").equipment:
+            say(f"  {item.count:>5} {item.unit:<6} {item.item}: {item.model}")
 
 
 def schedule_command(
@@ -96,50 +99,46 @@ def schedule_command(
     cat = _catalogues(inventory)
     with opened(db, store) as st:
         ticket = schedule_ticket(st, ticket_id, cat, actor=_actor(actor), agreed=_when(agreed, "--agreed"))
-        _deliver(st)
-    if as_json:
-        print(json.dumps(ticket.to_json(), indent=2, ensure_ascii=False))
-    else:
-        out = ticket.events[-1].outputs
-        print(f"{ticket_id}: installation on {out['schedule']} (agreed with {out['agreed_with']})")
+        with already_stored(ticket_id, f"step 6 of ticket {ticket_id}"):
+            _deliver(st)
+    with already_stored(ticket_id, f"step 6 of ticket {ticket_id}"):
+        if as_json:
+            say_json(ticket.to_json())
+        else:
+            out = ticket.events[-1].outputs
+            say(f"{ticket_id}: installation on {out['schedule']} (agreed with {out['agreed_with']})")
 
 
 def _print_plan(plan: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    c = Console()
-    verdict = "[green]TERSEDIA (available)[/]" if plan.available else "[red]TIDAK TERSEDIA (not available)[/]"
-    c.print(f"[bold]{plan.ticket_id}[/] {plan.opd} ({plan.site}), {plan.users} users: {verdict}")
+    verdict = (
+        styled("TERSEDIA (available)", "green")
+        if plan.available
+        else styled("TIDAK TERSEDIA (not available)", "red")
+    )
+    line(styled(plan.ticket_id, "bold"), f" {plan.opd} ({plan.site}), {plan.users} users: ", verdict)
     bw = plan.bandwidth
-    c.print(
+    say(
         f"bandwidth target {bw.down_mbit} Mbit/s down / {bw.up_mbit} Mbit/s up"
         f" (demand {bw.demand_down_kbit:.0f}/{bw.demand_up_kbit:.0f} kbit/s x {bw.headroom})"
     )
     if plan.addressing:
         a = plan.addressing
-        c.print(
-            f"VLAN {plan.vlan}, subnet {a.subnet}, gateway {a.gateway.ip}, DHCP {a.dhcp_first}-{a.dhcp_last}"
-        )
-    checks = Table(title="Ketersediaan (availability)")
-    for col in ("check", "", "detail"):
-        checks.add_column(col)
+        say(f"VLAN {plan.vlan}, subnet {a.subnet}, gateway {a.gateway.ip}, DHCP {a.dhcp_first}-{a.dhcp_last}")
+    checks = table("Ketersediaan (availability)", ("check", "", "detail"))
     for ch in plan.checks:
-        checks.add_row(ch.name, "[green]ok[/]" if ch.ok else "[red]NO[/]", ch.detail)
-    c.print(checks)
-    eq = Table(title="Daftar Perangkat (equipment)")
-    for col in ("item", "model", "count", "unit"):
-        eq.add_column(col)
+        add_row(checks, ch.name, styled("ok", "green") if ch.ok else styled("NO", "red"), ch.detail)
+    show_table(checks)
+    eq = table("Daftar Perangkat (equipment)", ("item", "model", "count", "unit"))
     for item in plan.equipment:
-        eq.add_row(item.item, item.model, str(item.count), item.unit)
-    c.print(eq)
+        add_row(eq, item.item, item.model, str(item.count), item.unit)
+    show_table(eq)
     for p in plan.ports:
-        c.print(f"  {p.role:<8} {p.device} {p.port} vlan {p.vlan}")
+        say(f"  {p.role:<8} {p.device} {p.port} vlan {p.vlan}")
     for r in plan.routes:
-        c.print(f"  route    {r.device}: {r.prefix} via {r.nexthop}")
-    c.print(
+        say(f"  route    {r.device}: {r.prefix} via {r.nexthop}")
+    say(
         f"  access   {len(plan.access_rules)} rules: "
         + ", ".join(sorted({r.name for r in plan.access_rules}))
     )
     if plan.schedule:
-        c.print(f"Jadwal pemasangan (proposed): {plan.schedule.label}")
+        say(f"Jadwal pemasangan (proposed): {plan.schedule.label}")

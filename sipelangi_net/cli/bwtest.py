@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
+from sipelangi_net.cli.output import say_json, say_lines
+from sipelangi_net.cli.ticket import (
+    ActorOpt,
+    DbOpt,
+    InventoryOpt,
+    JsonOpt,
+    StoreOpt,
+    _actor,
+    already_stored,
+    opened,
+)
 
 SecondsOpt = typer.Option(3, "--seconds", min=1, max=60, help="Measured seconds per TCP direction.")
 StreamsOpt = typer.Option(4, "--streams", min=1, max=32, help="Parallel TCP streams.")
@@ -57,10 +67,11 @@ def bwtest_command(
     if record:
         with opened(db, store) as st:
             st.apply(ticket_id, step8(run, who))
-    if as_json:
-        print(json.dumps(run.result.model_dump(mode="json"), indent=2))
-    else:
-        print("\n".join(summary_lines(run)))
+    with already_stored(ticket_id, f"step 8 of ticket {ticket_id}") if record else contextlib.nullcontext():
+        if as_json:
+            say_json(run.result.model_dump(mode="json"))
+        else:
+            say_lines(summary_lines(run))
     if run.result.errors:
         raise MeasurementError(f"ticket {ticket_id}: bandwidth test not made: {run.result.errors[0]}")
     if not run.result.passed:

@@ -8,13 +8,13 @@ others); 3 another compliance run holds the lock; 2 bad input (filters, inventor
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from sipelangi_net.cli.output import say, say_json, say_lines
 from sipelangi_net.cli.ticket import DbOpt, InventoryOpt, JsonOpt, StoreOpt, opened
 
 EXIT_DRIFT = 8
@@ -61,9 +61,9 @@ def _show_remediation(report: Any, names: list[str], *, err: bool) -> None:
     """The commands about to be pushed (on stderr under --json, so stdout stays one document)."""
     for d in report.devices:
         if d.device in names:
-            typer.echo(f"--- {d.device} ({d.platform}): {len(d.remediation)} commands", err=err)
+            say(f"--- {d.device} ({d.platform}): {len(d.remediation)} commands", err=err)
             for line in d.remediation:
-                typer.echo(f"    {line}", err=err)
+                say(f"    {line}", err=err)
 
 
 def _remediate(ctx: dict[str, Any], report: Any, yes: bool, confirm_timeout: int) -> Any:
@@ -77,7 +77,7 @@ def _remediate(ctx: dict[str, Any], report: Any, yes: bool, confirm_timeout: int
         return report, None
     _show_remediation(report, names, err=ctx["as_json"])
     if not yes and not typer.confirm(f"Apply these commands to {len(names)} device(s)?", default=False):
-        print("remediation skipped")
+        say("remediation skipped")
         return report, None
     inv = ctx["inventory"]
     intended = intended_configs(inv, provisioned(ctx["tickets"]), devices=names)
@@ -110,23 +110,24 @@ def _check(ctx: dict[str, Any], devices: list[str] | None) -> Any:
     )
 
 
-def _print(
+def print_run(
     report: Any, files: dict[str, str], faults: Any, pushed: Any, *, as_json: bool, quiet: bool
 ) -> None:
+    """The run's summary (``--json``: one document); every device, fault and error value shown as text."""
     from sipelangi_net.compliance.report import scrubbed, summary_text
 
     if as_json:
         doc = report.to_json() | {"files": files}
         doc["faults"] = faults.to_json() if faults is not None else None
         doc["remediation"] = pushed.to_json() if pushed is not None else None
-        print(json.dumps(scrubbed(doc), indent=2, ensure_ascii=False))
+        say_json(scrubbed(doc))
         return
     text = summary_text(report, quiet=quiet)
     if text:
-        print(text)
+        say_lines(text.splitlines())
     if pushed is not None:
         for d in pushed.devices:
-            print(f"remediation {d.device}: {d.state}" + (f" ({d.error})" if d.error else ""))
+            say(f"remediation {d.device}: {d.state}" + (f" ({d.error})" if d.error else ""))
     if faults is not None and (faults.opened or faults.closed or (faults.still_open and not quiet)):
         for verb, items in (
             ("opened", faults.opened),
@@ -134,9 +135,9 @@ def _print(
             ("closed", faults.closed),
         ):
             for f in items:
-                print(f"fault {f.label} {verb}: {f.summary}")
+                say(f"fault {f.label} {verb}: {f.summary}")
     if text or not quiet:
-        print(f"report: {files['html']}")
+        say(f"report: {files['html']}")
 
 
 def _exit_code(report: Any) -> int:
@@ -201,7 +202,7 @@ def compliance_command(
             report, pushed = _remediate(state, report, yes, confirm_timeout)
         files = {"json": str(write_json(report, out)), "html": str(write_html(report, out))}
         faults = None if no_faults else _sync_faults(db, store, report)
-    _print(report, files, faults, pushed, as_json=as_json, quiet=quiet)
+    print_run(report, files, faults, pushed, as_json=as_json, quiet=quiet)
     code = _exit_code(report)
     if pushed is not None and not pushed.ok:
         code = code or 1
@@ -226,12 +227,12 @@ def faults_command(
             raise ConfigError("fault tickets are kept in the SQLite ticket store only; use --db")
         found = list_faults(st.conn, status=None if all_ else "open")
     if as_json:
-        print(json.dumps([f.to_json() for f in found], indent=2, ensure_ascii=False))
+        say_json([f.to_json() for f in found])
         return
     for f in found:
-        print(f"{f.label} {f.status:<6} seen {f.seen}x since {f.opened_at}  {f.summary}")
+        say(f"{f.label} {f.status:<6} seen {f.seen}x since {f.opened_at}  {f.summary}")
     if not found:
-        print("no fault tickets" if all_ else "no open fault tickets")
+        say("no fault tickets" if all_ else "no open fault tickets")
 
 
 @compliance_app.command("schedule")
@@ -273,4 +274,4 @@ def schedule_command(
         ("compliance/sipelangi-net-compliance.cron.j2", "sipelangi-net-compliance.cron"),
     ):
         (out / name).write_text(render(template, **context), encoding="utf-8")
-        print(out / name)
+        say(out / name)

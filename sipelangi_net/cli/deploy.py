@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
-from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
+from sipelangi_net.cli.output import say, say_json, say_lines
+from sipelangi_net.cli.ticket import (
+    ActorOpt,
+    DbOpt,
+    InventoryOpt,
+    JsonOpt,
+    StoreOpt,
+    _actor,
+    already_stored,
+    opened,
+)
 
 
 def _plan(st: Any, ticket_id: str) -> tuple[Any, Any]:
@@ -50,10 +59,10 @@ def render_command(
         target = write_private(folder / f"{device}.{intended.platform}.txt", intended.text)
         written[device] = str(target)
     if as_json:
-        print(json.dumps(written, indent=2))
+        say_json(written)
     else:
         for device, where in written.items():
-            print(f"{device}: {where}")
+            say(f"{device}: {where}")
 
 
 def _dry_run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | None) -> Any:
@@ -83,14 +92,9 @@ def diff_command(
     """Dry run: print per device the exact commands a deploy would send. Changes nothing."""
     report = _dry_run(ticket_id, inventory, db, store)
     if as_json:
-        print(json.dumps(report.to_json(), indent=2))
+        say_json(report.to_json())
     else:
-        for d in report.devices:
-            print(f"--- {d.device} ({d.platform})" + ("" if d.commands else ": no changes"))
-            for line in d.commands:
-                print(f"    {line}")
-        if not report.changed:
-            print("no changes")
+        print_diff(report)
     if not report.ok:
         from sipelangi_net.errors import DeviceError
 
@@ -144,17 +148,28 @@ def deploy_command(
     data = report.to_json()
     if tested is not None:
         data["bwtest"] = tested.result.model_dump(mode="json")
-    if as_json:
-        print(json.dumps(data, indent=2))
-    else:
-        _print_report(report, tested)
+    with already_stored(ticket_id, f"the installation (step 7) of ticket {ticket_id}"):
+        if as_json:
+            say_json(data)
+        else:
+            _print_report(report, tested)
     if not report.ok:
         raise typer.Exit(1)
 
 
+def print_diff(report: Any) -> None:
+    """Per device the commands a deploy would send (``diff``)."""
+    for d in report.devices:
+        say(f"--- {d.device} ({d.platform})" + ("" if d.commands else ": no changes"))
+        for command in d.commands:
+            say(f"    {command}")
+    if not report.changed:
+        say("no changes")
+
+
 def _print_report(report: Any, tested: Any) -> None:
     for d in report.devices:
-        print(
+        say(
             f"{d.device:<20} {d.state:<12} {len(d.commands)} commands  backup {d.backup_sha256[:12]}"
             + (f"  verified={d.verified}" if d.verified is not None else "")
             + (f"  {d.error}" if d.error else "")
@@ -162,5 +177,5 @@ def _print_report(report: Any, tested: Any) -> None:
     if tested is not None:
         from sipelangi_net.bandwidth.gate import summary_lines
 
-        print("\n".join(summary_lines(tested)))
-    print("no changes" if not report.changed else ("deployed and confirmed" if report.ok else report.error))
+        say_lines(summary_lines(tested))
+    say("no changes" if not report.changed else ("deployed and confirmed" if report.ok else report.error))

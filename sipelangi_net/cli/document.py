@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
+from sipelangi_net.cli.output import say, say_json
+from sipelangi_net.cli.ticket import (
+    ActorOpt,
+    DbOpt,
+    InventoryOpt,
+    JsonOpt,
+    StoreOpt,
+    _actor,
+    already_stored,
+    opened,
+)
 
 document_app = typer.Typer(
     help="Documents for officials in Bahasa Indonesia (PDF and HTML under reports/).", no_args_is_help=True
@@ -52,11 +62,11 @@ def signers(role_values: dict[str, tuple[str | None, str | None]]) -> tuple[Any,
 
 def _print(files: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     if as_json:
-        print(json.dumps(files.to_json() | (extra or {}), indent=2, ensure_ascii=False))
+        say_json(files.to_json() | (extra or {}))
         return
-    print(f"{files.kind} {files.number}")
-    print(f"  {files.pdf.path}  sha256 {files.pdf.sha256}")
-    print(f"  {files.html.path}  sha256 {files.html.sha256}")
+    say(f"{files.kind} {files.number}")
+    say(f"  {files.pdf.path}  sha256 {files.pdf.sha256}")
+    say(f"  {files.html.path}  sha256 {files.html.sha256}")
 
 
 @document_app.command("berita-acara")
@@ -117,7 +127,8 @@ def laporan_pemasangan_command(
             out=out,
             record=record,
         )
-    _print(files, as_json, {"ticket": ticket.id, "status": ticket.status})
+    with already_stored(ticket.id, f"step 10 of ticket {ticket.id}") if record else contextlib.nullcontext():
+        _print(files, as_json, {"ticket": ticket.id, "status": ticket.status})
 
 
 @document_app.command("laporan-intra")

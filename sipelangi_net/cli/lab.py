@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from sipelangi_net.cli.output import add_row, joined, line, say, say_json, show_table, styled, table
 
 lab_app = typer.Typer(
     help="Build, inspect and remove the lab (FRR routers, Open vSwitch switches, servers).",
@@ -38,7 +38,7 @@ def _inventory_path(inventory: Path | None) -> Path:
 
 
 def _say(message: str) -> None:
-    print(f"lab: {message}", file=sys.stderr)
+    say(f"lab: {message}", err=True)
 
 
 @lab_app.command("up")
@@ -50,16 +50,15 @@ def up(inventory: Path | None = InventoryOpt, as_json: bool = JsonOpt) -> None:
     inv = load_inventory(_inventory_path(inventory))
     report = lab_up(inv, _paths(), progress=None if as_json else _say)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "already_up": report.already_up,
-                    "seconds": round(report.seconds, 3),
-                    "devices": report.devices,
-                    "hosts": report.hosts,
-                    "steps": {k: round(v, 3) for k, v in report.steps},
-                }
-            )
+        say_json(
+            {
+                "already_up": report.already_up,
+                "seconds": round(report.seconds, 3),
+                "devices": report.devices,
+                "hosts": report.hosts,
+                "steps": {k: round(v, 3) for k, v in report.steps},
+            },
+            indent=None,
         )
     elif report.already_up:
         _say(f"already up and healthy ({report.devices} devices, {report.hosts} hosts)")
@@ -74,15 +73,14 @@ def down(as_json: bool = JsonOpt) -> None:
 
     report = lab_down(_paths())
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "processes": report.processes,
-                    "namespaces": report.namespaces,
-                    "removed_user": report.removed_user,
-                    "survivors": list(report.survivors),
-                }
-            )
+        say_json(
+            {
+                "processes": report.processes,
+                "namespaces": report.namespaces,
+                "removed_user": report.removed_user,
+                "survivors": list(report.survivors),
+            },
+            indent=None,
         )
     else:
         _say(f"down: stopped {report.processes} processes, removed {report.namespaces} namespaces")
@@ -100,30 +98,50 @@ def status(as_json: bool = JsonOpt) -> None:
 
     st = lab_status(_paths())
     if as_json:
-        print(json.dumps(st.to_json(), indent=2))
+        say_json(st.to_json())
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console()
-        table = Table(title=f"sipelangi-net lab: {st.state}")
-        for col in ("device", "platform", "management", "answers", "identity / problem"):
-            table.add_column(col)
-        for d in st.devices:
-            table.add_row(
-                d.name,
-                d.platform,
-                f"{d.host}:{d.port}",
-                "yes" if d.answers else "[red]no[/]",
-                d.identity if d.answers else d.error,
-            )
-        console.print(table)
-        if st.hosts:
-            console.print("hosts: " + ", ".join(h.name + ("" if h.netns else " (missing)") for h in st.hosts))
-        for p in st.problems:
-            console.print(f"[red]problem:[/] {p}")
+        print_status(st)
     if st.state != "up":
         raise typer.Exit(3 if st.state == "down" else 4)
+
+
+def print_status(st: Any) -> None:
+    """The lab's devices, hosts and problems as a table and lines (values shown as text)."""
+    columns = ("device", "platform", "management", "answers", "identity / problem")
+    devices = table(f"sipelangi-net lab: {st.state}", columns)
+    for d in st.devices:
+        add_row(
+            devices,
+            d.name,
+            d.platform,
+            f"{d.host}:{d.port}",
+            "yes" if d.answers else styled("no", "red"),
+            d.identity if d.answers else d.error,
+        )
+    show_table(devices)
+    if st.hosts:
+        say("hosts: " + ", ".join(h.name + ("" if h.netns else " (missing)") for h in st.hosts))
+    for p in st.problems:
+        line(styled("problem:", "red"), f" {p}")
+
+
+def print_summaries(summaries: Any) -> None:
+    """``lab show``: one row per device's running config (values shown as text)."""
+    devices = table(
+        "Perangkat Jaringan Intra Pemerintah (running config)",
+        ("device", "platform", "identity", "lines", "ifaces", "addresses / vlans", "routes"),
+    )
+    for s in summaries:
+        if not s.ok:
+            add_row(devices, s.name, s.platform, styled(s.error, "red"), "", "", "", "")
+            continue
+        identity = joined(s.identity, "" if s.identity == s.name else styled(" (mismatch)", "red"))
+        detail = ", ".join(s.addresses) if s.platform == "frr" else "vlan " + ",".join(map(str, s.vlans))
+        add_row(
+            devices, s.name, s.platform, identity, str(s.config_lines), str(s.interfaces), detail,
+            "; ".join(s.routes),
+        )  # fmt: skip
+    show_table(devices)
 
 
 @lab_app.command("exec", context_settings={"allow_interspersed_args": False})
@@ -158,12 +176,12 @@ def exec_(
 def show(inventory: Path | None = InventoryOpt, as_json: bool = JsonOpt) -> None:
     """Log in to every device (Nornir + Netmiko) and summarise its running config."""
     from sipelangi_net.credentials import load_credentials
-    from sipelangi_net.lab.show import collect, render_table
+    from sipelangi_net.lab.show import collect
 
     summaries = collect(_inventory_path(inventory), load_credentials())
     if as_json:
-        print(json.dumps([s.to_json() for s in summaries], indent=2))
+        say_json([s.to_json() for s in summaries])
     else:
-        render_table(summaries)
+        print_summaries(summaries)
     if any(not s.ok for s in summaries):
         raise typer.Exit(1)

@@ -11,7 +11,9 @@ Exit codes: 0 success; 1 a run failed; 2 bad input (files, fields, options);
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping, Sequence
 
 import typer
 
@@ -59,18 +61,59 @@ def _root(
     configure(verbose)
 
 
+def refuse_unsafe_input(argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """Refuse control characters in every argument and every ``SIPELANGI_*`` variable (exit 2).
+
+    One check at the entry, before any command runs, with the same validator as request
+    fields and API bodies (``validate.refuse_unsafe``). Only the command that ``lab exec``
+    runs in a lab node (after ``--``) is passed through: it is never stored or printed.
+    """
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.validate import refuse_unsafe
+
+    words = [a for a in argv if not a.startswith("-")][:2]
+    checked = argv[: argv.index("--")] if words == ["lab", "exec"] and "--" in argv else argv
+    try:
+        for i, arg in enumerate(checked):
+            refuse_unsafe(arg, where=_argument_name(checked, i))
+        for name in sorted(env):
+            if name.startswith("SIPELANGI_"):
+                refuse_unsafe(env[name], where=f"environment variable {name}")
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; give one line of printable text") from None
+
+
+def _argument_name(argv: Sequence[str], i: int) -> str:
+    """``--opd`` for ``--opd=X``; ``argument N (after --opd)`` for ``--opd X``; else ``argument N``."""
+    arg = argv[i]
+    if arg.startswith("--") and "=" in arg:
+        return arg.partition("=")[0]
+    if i > 0 and argv[i - 1].startswith("-") and "=" not in argv[i - 1]:
+        return f"argument {i + 1} (after {argv[i - 1]})"
+    return f"argument {i + 1}"
+
+
+def _error(message: str) -> None:
+    """An error message on stderr, each line printable (a stored value cannot drive the terminal)."""
+    from sipelangi_net.cli.output import say
+
+    for part in message.splitlines() or [""]:
+        say(part, err=True)
+
+
 def main() -> None:
     from sipelangi_net.errors import SipelangiError
 
     try:
+        refuse_unsafe_input(sys.argv[1:], os.environ)
         app()
     except SipelangiError as exc:
         from sipelangi_net.logs import scrub
 
-        print(f"error: {scrub(str(exc), patterns=False)}", file=sys.stderr)
+        _error(f"error: {scrub(str(exc), patterns=False)}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        _error("interrupted")
         sys.exit(130)
     except Exception as exc:
         import logging
@@ -79,10 +122,9 @@ def main() -> None:
 
         if logging.getLogger("sipelangi_net").isEnabledFor(logging.DEBUG):
             raise
-        print(
+        _error(
             f"error: internal error: {type(exc).__name__}: {scrub(str(exc))}"
-            " (this is a bug in sipelangi-net; rerun with -vv for the traceback and report it)",
-            file=sys.stderr,
+            " (this is a bug in sipelangi-net; rerun with -vv for the traceback and report it)"
         )
         sys.exit(70)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import typer
 
 from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
+from sipelangi_net.cli.output import add_row, line, say, say_json, show_table, styled, table
 from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
 
 playbook_app = typer.Typer(help="Playbooks: runs declared as data under playbooks/.", no_args_is_help=True)
@@ -115,36 +115,34 @@ def _execute(
     if as_json:
         reporter.emit("summary", **summary.to_json())
     else:
-        _print_summary(summary)
+        print_summary(summary)
     if summary.exit_code:
         raise typer.Exit(summary.exit_code)
 
 
-def _print_summary(summary: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def print_summary(summary: Any) -> None:
+    """The run's steps as a table, its timings, documents and error (values shown as text)."""
     from sipelangi_net.cli.ticket import _duration
 
     status = f" (ticket {summary.status})" if summary.status else ""
-    table = Table(title=f"{summary.playbook} {summary.ticket_id}: {summary.state}{status}")
-    for col in ("step", "result", "took", "SOP standard", "detail"):
-        table.add_column(col)
+    steps = table(
+        f"{summary.playbook} {summary.ticket_id}: {summary.state}{status}",
+        ("step", "result", "took", "SOP standard", "detail"),
+    )
     for s in summary.steps:
         standard = _duration(s.standard_s) if s.standard_s else ""
-        table.add_row(s.name, s.state, f"{s.seconds:.1f} s", standard, s.detail[:120])
-    console = Console()
-    console.print(table)
+        add_row(steps, s.name, s.state, f"{s.seconds:.1f} s", standard, s.detail[:120])
+    show_table(steps)
     t = summary.timings
-    console.print(
+    say(
         f"total {summary.seconds:.1f} s: devices {t['device_io']:.1f} s, bandwidth test {t['bwtest']:.1f} s,"
         f" documents {t['documents']:.1f} s, notification {t['notify']:.1f} s, waiting {t['waiting']:.1f} s,"
         f" the tool itself {summary.overhead_s:.2f} s"
     )
     for name, path in summary.documents.items():
-        console.print(f"{name}: {path}")
+        say(f"{name}: {path}")
     if summary.error is not None:
-        console.print(f"[red]error:[/] {summary.error}")
+        line(styled("error:", "red"), f" {summary.error}")
 
 
 @playbook_app.command("run")
@@ -188,7 +186,7 @@ def actions_command() -> None:
 
     for name, act in sorted(ACTIONS.items()):
         opts = f" (with: {', '.join(sorted(act.options))})" if act.options else ""
-        print(f"{name:<20} {act.doc}{opts}")
+        say(f"{name:<20} {act.doc}{opts}")
 
 
 @playbook_app.command("check")
@@ -199,6 +197,6 @@ def check_command(path: Path, as_json: bool = JsonOpt) -> None:
 
     book = load_playbook(path, ACTIONS)
     if as_json:
-        print(json.dumps(book.model_dump(mode="json", by_alias=True), indent=2))
+        say_json(book.model_dump(mode="json", by_alias=True))
     else:
-        print(f"{path}: {book.name}, {len(book.steps)} steps: ok")
+        say(f"{path}: {book.name}, {len(book.steps)} steps: ok")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 from pathlib import Path
 
 import typer
@@ -63,6 +62,8 @@ def serve_command(
     path = db or default_db_path()
 
     def announce(url: str) -> None:
-        print(f"serve: {path} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        from sipelangi_net.cli.output import say
+
+        say(f"serve: {path} at {url} (Ctrl-C to stop)", err=True)
 
     serve(path, host, port, token, allow_remote=allow_remote, announce=announce)

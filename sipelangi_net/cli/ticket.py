@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
-import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from sipelangi_net.cli.output import add_row, line, say, say_json, show_table, styled, table
 
 ticket_app = typer.Typer(
     help="Tickets of the SOP (SiPelangi): open, approve, defer, record steps, close.", no_args_is_help=True
@@ -49,8 +49,34 @@ def opened(db: Path | None, store: str | None) -> Iterator[Any]:
         st.close()
 
 
-def _actor(actor: str | None) -> str:
-    return actor or os.environ.get("SIPELANGI_ACTOR") or getpass.getuser()
+def _actor(actor: str | None, option: str = "--actor") -> str:
+    """Who does the step: the option, else SIPELANGI_ACTOR, else the login name; one line of text."""
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.validate import refuse_unsafe
+
+    who, where = actor, option
+    if not who:
+        who, where = os.environ.get("SIPELANGI_ACTOR"), "SIPELANGI_ACTOR"
+    if not who:
+        who, where = getpass.getuser(), "the login name"
+    try:
+        return refuse_unsafe(who, where=where)
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; give the name as one line of printable text") from None
+
+
+@contextlib.contextmanager
+def already_stored(ticket_id: str, what: str) -> Iterator[None]:
+    """Around the work after a store write: if it fails, say what is stored, so a retry does not repeat it."""
+    try:
+        yield
+    except BaseException:
+        say(
+            f"note: {what} is stored (see 'sipelangi-net ticket show {ticket_id}');"
+            " do not run the command again",
+            err=True,
+        )
+        raise
 
 
 def _when(value: str | None, option: str) -> dt.datetime | None:
@@ -71,27 +97,22 @@ def _when(value: str | None, option: str) -> dt.datetime | None:
 
 def _print_ticket(ticket: Any, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(ticket.to_json(), indent=2, ensure_ascii=False))
+        say_json(ticket.to_json())
         return
-    from rich.console import Console
-    from rich.table import Table
-
     from sipelangi_net.tickets.messages import WIB
 
     req = ticket.request
-    console = Console()
-    console.print(f"[bold]{ticket.id}[/]  {req.opd}  site {req.site}  status [bold]{ticket.status}[/]")
-    console.print(
+    line(styled(ticket.id, "bold"), f"  {req.opd}  site {req.site}  status ", styled(ticket.status, "bold"))
+    say(
         f"PIC {req.pic.name} <{req.pic.email}> {req.pic.phone}; {req.users} users; "
         f"applications {', '.join(req.applications)}; letter {req.letter.number} ({req.letter.date})"
     )
-    table = Table()
-    for col in ("#", "step", "outcome", "actor", "role", "ended (WIB)", "took", "standard", ""):
-        table.add_column(col)
+    events = table("", ("#", "step", "outcome", "actor", "role", "ended (WIB)", "took", "standard", ""))
     for e in ticket.events:
         took = _duration(e.duration_s)
-        mark = "[red]over standard[/]" if e.breach else "ok"
-        table.add_row(
+        mark = styled("over standard", "red") if e.breach else "ok"
+        add_row(
+            events,
             str(e.seq),
             f"{e.step} {e.to_json()['title']}",
             e.outcome,
@@ -102,7 +123,7 @@ def _print_ticket(ticket: Any, as_json: bool) -> None:
             _duration(e.standard_s),
             mark,
         )
-    console.print(table)
+    show_table(events)
 
 
 def _duration(seconds: float) -> str:
@@ -117,8 +138,10 @@ def _duration(seconds: float) -> str:
 def _apply(db: Path | None, store: str | None, ticket_id: str, move: Any, as_json: bool) -> None:
     with opened(db, store) as st:
         ticket = st.apply(ticket_id, move)
-        _deliver(st)
-    _print_ticket(ticket, as_json)
+        with already_stored(ticket_id, f"step {move.step} of ticket {ticket_id}"):
+            _deliver(st)
+    with already_stored(ticket_id, f"step {move.step} of ticket {ticket_id}"):
+        _print_ticket(ticket, as_json)
 
 
 def _deliver(st: Any) -> None:
@@ -129,7 +152,7 @@ def _deliver(st: Any) -> None:
     if transports and hasattr(st, "retry_failed"):  # the local store delivers; a server delivers its own
         report = deliver_due(st, transports)
         for err in report.errors:
-            print(f"notification not delivered (will retry): {err}", file=sys.stderr)
+            say(f"notification not delivered (will retry): {err}", err=True)
 
 
 @ticket_app.command("new")
@@ -185,8 +208,9 @@ def new(
         source = "request"
     request = validate_request(raw, load_inventory(inventory or inventory_dir()), source=source)
     with opened(db, store) as st:
-        ticket = st.create(request, helpdesk=_actor(helpdesk))
-    _print_ticket(ticket, as_json)
+        ticket = st.create(request, helpdesk=_actor(helpdesk, "--helpdesk"))
+    with already_stored(ticket.id, f"ticket {ticket.id}"):
+        _print_ticket(ticket, as_json)
 
 
 @ticket_app.command("list")
@@ -202,25 +226,21 @@ def list_(
     with opened(db, store) as st:
         tickets = st.tickets(status=status, since=_when(since, "--since"), until=_when(until, "--until"))
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": t.id,
-                        "status": t.status,
-                        "opd": t.request.opd,
-                        "site": t.request.site,
-                        "created_at": t.created_at.isoformat(),
-                    }
-                    for t in tickets
-                ],
-                indent=2,
-                ensure_ascii=False,
-            )
+        say_json(
+            [
+                {
+                    "id": t.id,
+                    "status": t.status,
+                    "opd": t.request.opd,
+                    "site": t.request.site,
+                    "created_at": t.created_at.isoformat(),
+                }
+                for t in tickets
+            ]
         )
         return
     for t in tickets:
-        print(f"{t.id}  {t.status:<14} {t.request.site:<16} {t.request.opd}")
+        say(f"{t.id}  {t.status:<14} {t.request.site:<16} {t.request.opd}")
 
 
 @ticket_app.command("show")
@@ -378,9 +398,9 @@ def _verify_remote(st: Any, ticket_id: str | None) -> Any:
 def _print_adoption(adoption: Any, as_json: bool) -> None:
     if as_json:
         return
-    print(f"adopted {len(adoption.adopted)} tickets: {', '.join(adoption.adopted) or '-'}")
+    say(f"adopted {len(adoption.adopted)} tickets: {', '.join(adoption.adopted) or '-'}")
     for why in adoption.refused:
-        print(f"  not adopted: {why}")
+        say(f"  not adopted: {why}")
 
 
 def _report_one(result: Any, ticket_id: str, as_json: bool) -> None:
@@ -389,14 +409,14 @@ def _report_one(result: Any, ticket_id: str, as_json: bool) -> None:
     one = next(t for t in result.tickets if t.ticket_id == ticket_id)
     problems = [*one.problems, *result.problems]
     if as_json:
-        print(json.dumps({**one.to_json(), "ok": not problems, "problems": problems}, ensure_ascii=False))
+        say_json({**one.to_json(), "ok": not problems, "problems": problems}, indent=None)
         if problems:
             raise typer.Exit(IntegrityError.exit_code)
         return
     if problems:
         raise IntegrityError("; ".join(problems))
     what = "hash chain and status" if not result.key_id else "hash chain, status, seals and checkpoints"
-    print(f"{one.ticket_id}: {one.events} events, {what} verified")
+    say(f"{one.ticket_id}: {one.events} events, {what} verified")
 
 
 def _report_audit(result: Any, ticket_id: str | None, as_json: bool) -> None:
@@ -406,22 +426,22 @@ def _report_audit(result: Any, ticket_id: str | None, as_json: bool) -> None:
         _report_one(result, ticket_id, as_json)
         return
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        say_json(result.to_json())
         if not result.ok:
             raise typer.Exit(IntegrityError.exit_code)
         return
     for t in result.broken:
-        print(f"{t.ticket_id}: BROKEN ({t.events} events)")
+        say(f"{t.ticket_id}: BROKEN ({t.events} events)")
         for problem in t.problems:
-            print(f"  - {problem}")
+            say(f"  - {problem}")
     for problem in result.problems:
-        print(f"store: {problem}")
+        say(f"store: {problem}")
     for note in result.notes:
-        print(f"note: {note}")
+        say(f"note: {note}")
     summary = f"{result.store}: {len(result.tickets)} tickets, {len(result.broken)} broken"
     if not result.ok:
         raise IntegrityError(summary)
-    print(f"{summary}; every chain, status, seal and checkpoint verified" if result.key_id else summary)
+    say(f"{summary}; every chain, status, seal and checkpoint verified" if result.key_id else summary)
 
 
 @ticket_app.command("sla")
@@ -439,16 +459,15 @@ def sla(
         tickets = st.tickets()
     rows = summarise(tickets, since=_when(since, "--since"), until=_when(until, "--until"))
     if as_json:
-        print(json.dumps([r.to_json() for r in rows], indent=2))
+        say_json([r.to_json() for r in rows])
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Waktu per langkah SOP terhadap standar")
-    for col in ("step", "standard", "count", "median", "within standard", "breaches"):
-        table.add_column(col)
+    steps = table(
+        "Waktu per langkah SOP terhadap standar",
+        ("step", "standard", "count", "median", "within standard", "breaches"),
+    )
     for r in rows:
-        table.add_row(
+        add_row(
+            steps,
             f"{r.step} {r.title}",
             _duration(r.standard_s),
             str(r.count),
@@ -456,7 +475,7 @@ def sla(
             f"{r.within_standard:.0%}" if r.within_standard is not None else "-",
             str(r.breaches),
         )
-    Console().print(table)
+    show_table(steps)
 
 
 def _move(model: Any, **fields: Any) -> Any:
@@ -506,14 +525,14 @@ def notify(
         "channels": sorted(transports),
     }
     if as_json:
-        print(json.dumps(result, indent=2))
+        say_json(result)
     else:
-        print(
+        say(
             f"sent {report.sent}, failed {report.failed}, skipped {report.skipped} (no channel configured),"
             f" still queued {waiting}; channels: {', '.join(sorted(transports)) or 'none'}"
         )
         for err in report.errors:
-            print(f"  {err}", file=sys.stderr)
+            say(f"  {err}", err=True)
     if report.failed:
         raise typer.Exit(1)
 
@@ -552,23 +571,19 @@ def sign(
             now=utcnow(),
             address=_address(site, inventory),
         )
+    with already_stored(ticket.id, f"step 9 of ticket {ticket.id}"):
+        _print_signed(ticket, files, as_json)
+
+
+def _print_signed(ticket: Any, files: Any, as_json: bool) -> None:
     handover = ticket.events[-1].outputs["handover"]
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "ticket": ticket.id,
-                    "status": ticket.status,
-                    "handover": handover,
-                    "document": files.to_json(),
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
+        say_json(
+            {"ticket": ticket.id, "status": ticket.status, "handover": handover, "document": files.to_json()}
         )
         return
-    print(
+    say(
         f"{ticket.id}: berita acara {handover['number']} signed;"
         f" scan {handover['scan']} sha256 {handover['scan_sha256']}"
     )
-    print(f"  {files.pdf.path}  sha256 {files.pdf.sha256}")
+    say(f"  {files.pdf.path}  sha256 {files.pdf.sha256}")

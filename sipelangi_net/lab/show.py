@@ -89,28 +89,3 @@ def collect(inventory: Path, creds: Credentials) -> list[DeviceSummary]:
         else:
             out.append(multi[0].result)
     return out
-
-
-def render_table(summaries: list[DeviceSummary]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Perangkat Jaringan Intra Pemerintah (running config)")
-    for col in ("device", "platform", "identity", "lines", "ifaces", "addresses / vlans", "routes"):
-        table.add_column(col)
-    for s in summaries:
-        if not s.ok:
-            table.add_row(s.name, s.platform, f"[red]{s.error}[/]", "", "", "", "")
-            continue
-        mark = "" if s.identity == s.name else " [red](mismatch)[/]"
-        detail = ", ".join(s.addresses) if s.platform == "frr" else "vlan " + ",".join(map(str, s.vlans))
-        table.add_row(
-            s.name,
-            s.platform,
-            s.identity + mark,
-            str(s.config_lines),
-            str(s.interfaces),
-            detail,
-            "; ".join(s.routes),
-        )
-    Console().print(table)

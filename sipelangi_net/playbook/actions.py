@@ -156,9 +156,11 @@ def confirm(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return failed("the change needs a confirmation: run interactively, or with --yes")
     import typer
 
+    from sipelangi_net.cli.output import say
+
     for d in ctx.diff.devices if ctx.diff is not None else ():
         for line in d.commands:
-            print(f"  {d.device}: {line}", file=sys.stderr)
+            say(f"  {d.device}: {line}", err=True)
     if typer.confirm(f"Push this change to the devices of {ctx.tid}?", err=True):
         return done("confirmed")
     return stopped("not confirmed: nothing was changed")

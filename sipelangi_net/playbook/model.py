@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from sipelangi_net.errors import InventoryError, PlaybookError
+from sipelangi_net.validate import safe_text
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9 -]{0,39}$")]
 
@@ -29,7 +30,7 @@ class Playbook(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: Name
-    description: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(safe_text)]
     steps: Annotated[list[PlayStep], Field(min_length=1, max_length=40)]
     path: Path | None = None
 

@@ -3,37 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from typing import IO, Any
 
+from sipelangi_net.cli.output import json_text, line, styled
 from sipelangi_net.playbook.context import Outcome
 
-MARKS = {"done": "[green]✓[/]", "skipped": "[dim]-[/]", "failed": "[red]✗[/]", "paused": "[yellow]‖[/]",
-         "stopped": "[yellow]■[/]"}  # fmt: skip
+MARKS = {"done": ("✓", "green"), "skipped": ("-", "dim"), "failed": ("✗", "red"), "paused": ("‖", "yellow"),
+         "stopped": ("■", "yellow")}  # fmt: skip
 
 
 class RichReporter:
-    """One line per step as it starts and ends, and one per device the step touched."""
+    """One line per step as it starts and ends, and one per device the step touched (on stderr).
 
-    def __init__(self) -> None:
-        from rich.console import Console
-
-        self.console = Console(stderr=True, highlight=False)
+    Step names come from the playbook file, details and devices from the run: all shown as text.
+    """
 
     def step_started(self, name: str) -> None:
-        self.console.print(f"[dim]… {name}[/]")
+        line(styled(f"… {name}", "dim"), err=True)
 
     def step_finished(self, name: str, outcome: Outcome, seconds: float) -> None:
-        from rich.markup import escape
-
-        head = f"{MARKS[outcome.state]} [bold]{name}[/] [dim]{seconds:.1f} s[/]"
-        self.console.print(f"{head}  {escape(outcome.detail)}")
+        mark, colour = MARKS[outcome.state]
+        line(
+            styled(mark, colour), " ", styled(name, "bold"), " ", styled(f"{seconds:.1f} s", "dim"),
+            f"  {outcome.detail}", err=True,
+        )  # fmt: skip
 
     def device(self, step: str, device: str, state: str) -> None:
-        from rich.markup import escape
-
-        self.console.print(f"    {escape(device)}: {escape(state)}")
+        line(f"    {device}: {state}", err=True)
 
 
 class JsonLinesReporter:
@@ -45,7 +42,7 @@ class JsonLinesReporter:
     def emit(self, event: str, **fields: Any) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         record = {"event": event, "time": now, **fields}
-        self.stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self.stream.write(json_text(record, indent=None, default=str) + "\n")
         self.stream.flush()
 
     def step_started(self, name: str) -> None:

@@ -1,4 +1,9 @@
-"""Notification texts for the requester's PIC (Bahasa Indonesia), built from the ticket (pure)."""
+"""Notification texts for the requester's PIC (Bahasa Indonesia), built from the ticket (pure).
+
+Every value put into a subject or a body goes through :func:`field`: one line, each
+control character (CR, LF, ESC, ...) shown escaped, so a stored value can add neither a
+header nor a line to the mail. ``notify`` checks the finished mail again before sending.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from sipelangi_net.tickets.models import Ticket
+from sipelangi_net.validate import printable
 
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 MONTHS = (
@@ -32,13 +38,19 @@ def tanggal(value: dt.datetime | dt.date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def field(value: object) -> str:
+    """``value`` as one line of a mail: no CR, LF or other control character can pass."""
+    return printable(str(value))
+
+
 def schedule_message(ticket: Ticket, outputs: dict[str, Any]) -> tuple[str, str]:
     req = ticket.request
-    when = outputs.get("schedule") or outputs.get("jadwal") or "akan dikonfirmasi oleh Tim Kerja"
-    subject = f"[SiPelangi {ticket.id}] Jadwal pemasangan jaringan intra {req.opd}"
+    when = field(outputs.get("schedule") or outputs.get("jadwal") or "akan dikonfirmasi oleh Tim Kerja")
+    opd, name = field(req.opd), field(req.pic.name)
+    subject = f"[SiPelangi {ticket.id}] Jadwal pemasangan jaringan intra {opd}"
     body = (
-        f"Yth. {req.pic.name},\n\n"
-        f"Permohonan akses Jaringan Intra Pemerintah untuk {req.opd} (surat nomor {req.letter.number}"
+        f"Yth. {name},\n\n"
+        f"Permohonan akses Jaringan Intra Pemerintah untuk {opd} (surat nomor {field(req.letter.number)}"
         f" tanggal {tanggal(req.letter.date)}) telah disetujui dan dijadwalkan.\n\n"
         f"Jadwal pemasangan: {when}\n"
         f"Nomor tiket: {ticket.id}\n\n"
@@ -50,10 +62,11 @@ def schedule_message(ticket: Ticket, outputs: dict[str, Any]) -> tuple[str, str]
 
 def closing_message(ticket: Ticket) -> tuple[str, str]:
     req = ticket.request
-    subject = f"[SiPelangi {ticket.id}] Tiket ditutup: jaringan intra {req.opd} telah terpasang"
+    opd, name = field(req.opd), field(req.pic.name)
+    subject = f"[SiPelangi {ticket.id}] Tiket ditutup: jaringan intra {opd} telah terpasang"
     body = (
-        f"Yth. {req.pic.name},\n\n"
-        f"Pemasangan Jaringan Intra Pemerintah untuk {req.opd} telah selesai, diuji, dan diserahterimakan."
+        f"Yth. {name},\n\n"
+        f"Pemasangan Jaringan Intra Pemerintah untuk {opd} telah selesai, diuji, dan diserahterimakan."
         f" Tiket {ticket.id} telah ditutup.\n\n"
         "Apabila terdapat gangguan, silakan menghubungi Helpdesk Diskominfo melalui SiPelangi.\n\n"
         "Hormat kami,\nHelpdesk Diskominfo Kota Pangkalpinang\n"

@@ -32,6 +32,7 @@ from sipelangi_net.redact import redact_url, url_secrets
 from sipelangi_net.tickets.messages import WIB
 from sipelangi_net.tickets.models import Move, Notification
 from sipelangi_net.tickets.store import TicketStore
+from sipelangi_net.validate import unsafe_character
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,26 @@ class Transport(Protocol):
 
 
 def _single_line(what: str, value: str, n: Notification) -> str:
-    if "\r" in value or "\n" in value:
+    """``value`` for a header: refused with a line break or any other control character."""
+    bad = unsafe_character(value)
+    if bad:
+        kind = "a line break" if "\r" in value or "\n" in value else "a control character"
         raise DeliveryError(
-            f"ticket {n.ticket_id}: notification {n.id}: the {what} contains a line break"
+            f"ticket {n.ticket_id}: notification {n.id}: the {what} contains {kind}, {bad}"
             " (header injection?); not sent"
         )
     return value
+
+
+def _checked_body(n: Notification) -> str:
+    """The body, refused when a line holds CR or another control character (only LF ends a line)."""
+    for number, text in enumerate(n.body.split("\n"), start=1):
+        bad = unsafe_character(text)
+        if bad:
+            raise DeliveryError(
+                f"ticket {n.ticket_id}: notification {n.id}: line {number} of the body holds {bad}; not sent"
+            )
+    return n.body
 
 
 class SmtpTransport:
@@ -102,14 +117,16 @@ class SmtpTransport:
         msg = EmailMessage(policy=SMTP)
         msg["From"] = self._from
         msg["To"] = to
-        msg["Subject"] = subject
+        # "=?...?=" in the text would be decoded by the reader as an RFC 2047 encoded word (the email
+        # package does not encode it), and could carry CR/LF into what the mail client shows: break it.
+        msg["Subject"] = subject.replace("=?", "= ?")
         msg["Date"] = format_datetime(dt.datetime.now(WIB))
         # Stable per notification, so a resend after a lost acknowledgement is recognisably the same mail.
         stamp = n.created_at.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S%f")
         msg["Message-ID"] = f"<{n.ticket_id}.{n.kind}.{n.id}.{stamp}@{self._from.domain}>"
         msg["X-SiPelangi-Ticket"] = n.ticket_id
         msg["Auto-Submitted"] = "auto-generated"
-        msg.set_content(n.body, charset="utf-8")
+        msg.set_content(_checked_body(n), charset="utf-8")
         return msg
 
     def send(self, n: Notification) -> None:
@@ -150,8 +167,8 @@ class WebhookTransport:
         payload = {
             "ticket_id": n.ticket_id,
             "kind": n.kind,
-            "subject": n.subject,
-            "body": n.body,
+            "subject": _single_line("subject", n.subject, n),
+            "body": _checked_body(n),
             "recipient": redact_url(n.recipient) if n.channel == "webhook" else n.recipient,
         }
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
