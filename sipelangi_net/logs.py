@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 
 from sipelangi_net.redact import REDACTED, sanitize_any
+from sipelangi_net.validate import printable
 
 __all__ = ["REDACTED", "ScrubFilter", "configure", "register_secret", "scrub"]
 
@@ -38,8 +39,10 @@ def scrub(text: str, extra: Iterable[str] = (), *, patterns: bool = True) -> str
 
 
 class ScrubFilter(logging.Filter):
+    """Hide secrets and show control characters escaped: a log line is one line of plain text."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
+        record.msg = printable(scrub(record.getMessage()))
         record.args = None
         return True
 

@@ -118,3 +118,18 @@ def test_filter_on_a_handler_scrubs_output(caplog: pytest.LogCaptureFixture) -> 
         f"config:\n{REDACTED}",
     ]
     assert "Kominfo#2024" not in caplog.text
+
+
+def test_log_lines_show_control_characters_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    """A value holding an escape sequence or a line break is logged as one line of plain text."""
+    logger = logging.getLogger("sipelangi_net.test_logs")
+    scrubber = ScrubFilter()
+    logger.addFilter(scrubber)
+    try:
+        with caplog.at_level(logging.WARNING, logger="sipelangi_net.test_logs"):
+            logger.warning("actor %s", "tim\x1b]8;;http://x\x07kerja\nFORGED line")
+    finally:
+        logger.removeFilter(scrubber)
+    (record,) = caplog.records
+    assert "\x1b" not in record.getMessage() and "\n" not in record.getMessage()
+    assert "\\x1b" in record.getMessage() and "\\n" in record.getMessage()
