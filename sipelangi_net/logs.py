@@ -39,10 +39,15 @@ def scrub(text: str, extra: Iterable[str] = (), *, patterns: bool = True) -> str
 
 
 class ScrubFilter(logging.Filter):
-    """Hide secrets and show control characters escaped: a log line is one line of plain text."""
+    """Hide secrets and show control characters escaped.
+
+    A multi-line message (a config at debug level) keeps its lines, each continuation
+    indented, so no value can forge a record of its own.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = printable(scrub(record.getMessage()))
+        lines = scrub(record.getMessage()).split("\n")
+        record.msg = "\n    ".join(printable(line) for line in lines)
         record.args = None
         return True
 
