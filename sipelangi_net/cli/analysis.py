@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from sipelangi_net.cli.skipped import report_skipped
 from sipelangi_net.cli.ticket import (
     ActorOpt,
     DbOpt,
@@ -19,6 +20,12 @@ from sipelangi_net.cli.ticket import (
     _when,
     opened,
 )
+
+
+def _with_skipped(data: dict[str, Any], skipped: list[Any]) -> dict[str, Any]:
+    """``data`` with the ``skipped`` tickets listed (only when there are any)."""
+    listed = report_skipped(skipped)
+    return {**data, "skipped": listed} if listed else data
 
 
 def _catalogues(inventory: Path | None) -> Any:
@@ -46,10 +53,14 @@ def analyze_command(
     from sipelangi_net.tickets.sqlite import utcnow
 
     cat = _catalogues(inventory)
+    skipped: list[Any] = []
     with opened(db, store) as st:
-        plan = analyze_ticket(st, ticket_id, cat, actor=_actor(actor), creds=load_credentials(), now=utcnow())
+        plan = analyze_ticket(
+            st, ticket_id, cat, actor=_actor(actor), creds=load_credentials(), now=utcnow(), skipped=skipped
+        )
+    data = _with_skipped(plan.model_dump(mode="json"), skipped)
     if as_json:
-        print(json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         _print_plan(plan)
     if not plan.available:
@@ -66,15 +77,19 @@ def prepare_command(
 ) -> None:
     """Preparation (SOP step 5): the equipment list and the proposed installation slot."""
     from sipelangi_net.analysis.steps import prepare_ticket, stored_plan
+    from sipelangi_net.tickets.outputs import Prepared, outputs_of
     from sipelangi_net.tickets.sqlite import utcnow
 
     cat = _catalogues(inventory)
+    skipped: list[Any] = []
     with opened(db, store) as st:
-        ticket = prepare_ticket(st, ticket_id, cat, actor=_actor(actor), now=utcnow())
+        ticket = prepare_ticket(st, ticket_id, cat, actor=_actor(actor), now=utcnow(), skipped=skipped)
+    data = _with_skipped(ticket.events[-1].to_json(), skipped)
     if as_json:
-        print(json.dumps(ticket.events[-1].to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    print(f"{ticket_id}: proposed installation slot {ticket.events[-1].outputs['schedule']}")
+    out = outputs_of(ticket, ticket.events[-1], Prepared)
+    print(f"{ticket_id}: proposed installation slot {out.schedule}")
     for item in stored_plan(ticket, "prepare").equipment:
         print(f"  {item.count:>5} {item.unit:<6} {item.item}: {item.model}")
 
@@ -92,16 +107,21 @@ def schedule_command(
 ) -> None:
     """Tell the requester the installation schedule (SOP step 6); the PIC is notified."""
     from sipelangi_net.analysis.steps import schedule_ticket
+    from sipelangi_net.tickets.outputs import Agreed, outputs_of
 
     cat = _catalogues(inventory)
+    skipped: list[Any] = []
     with opened(db, store) as st:
-        ticket = schedule_ticket(st, ticket_id, cat, actor=_actor(actor), agreed=_when(agreed, "--agreed"))
+        ticket = schedule_ticket(
+            st, ticket_id, cat, actor=_actor(actor), agreed=_when(agreed, "--agreed"), skipped=skipped
+        )
         _deliver(st)
+    data = _with_skipped(ticket.to_json(), skipped)
     if as_json:
-        print(json.dumps(ticket.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        out = ticket.events[-1].outputs
-        print(f"{ticket_id}: installation on {out['schedule']} (agreed with {out['agreed_with']})")
+        out = outputs_of(ticket, ticket.events[-1], Agreed)
+        print(f"{ticket_id}: installation on {out.schedule} (agreed with {out.agreed_with})")
 
 
 def _print_plan(plan: Any) -> None:

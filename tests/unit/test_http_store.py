@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from ticket_data import valid
 
 from sipelangi_net.cli.serve import read_token
 from sipelangi_net.errors import (
@@ -78,7 +79,7 @@ def _free_port() -> int:
 
 
 def _env(base: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ")}
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "TZ")}
     return {**keep, "HOME": str(base / "home"), "XDG_DATA_HOME": str(base / "data")}
 
 
@@ -151,7 +152,8 @@ def advance(store: HttpStore | SqliteStore, ticket_id: str, last: int) -> Ticket
     assert verify(ticket) == []
     for step in range(4, last + 1):
         outputs = SCHEDULE if step == 6 else {}
-        ticket = store.apply(ticket_id, Move(step=step, actor=ACTOR.get(step, "Helpdesk"), outputs=outputs))
+        move = valid(Move(step=step, actor=ACTOR.get(step, "Helpdesk"), outputs=outputs), ticket_id)
+        ticket = store.apply(ticket_id, move)
         assert verify(ticket) == [], step
     return ticket
 
@@ -279,9 +281,9 @@ def test_outbox_and_deliveries_over_http(store: HttpStore) -> None:
     assert sent.sent_at is not None
     assert store.outbox(ticket_id=ticket.id) == []
 
-    store.apply(ticket.id, Move(step=7, actor="Tim Kerja"))
+    store.apply(ticket.id, valid(Move(step=7, actor="Tim Kerja"), ticket.id))
     for step in (8, 9, 10):
-        store.apply(ticket.id, Move(step=step, actor="Tim Kerja"))
+        store.apply(ticket.id, valid(Move(step=step, actor="Tim Kerja"), ticket.id))
     store.apply(ticket.id, Move(step=11, actor="Helpdesk"))
     [closing] = store.outbox(ticket_id=ticket.id)
     assert (closing.kind, closing.status) == ("closing", "pending")
