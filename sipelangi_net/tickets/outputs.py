@@ -154,7 +154,22 @@ class DeployRecord(StepOutputs):
     devices: tuple[DeviceRecord, ...] = ()
 
 
-RawOutputs = dict[str, Any]
+MAX_RAW_DEPTH = 32
+
+
+def _shallow(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse raw outputs nested deeper than MAX_RAW_DEPTH (iperf3's JSON is about 6 deep)."""
+    level: list[Any] = [value]
+    for _ in range(MAX_RAW_DEPTH):
+        level = [
+            c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, dict | list)
+        ]
+        if not level:
+            return value
+    raise ValueError(f"nested deeper than {MAX_RAW_DEPTH} levels")
+
+
+RawOutputs = Annotated[dict[str, Any], AfterValidator(_shallow)]
 """The bandwidth tools' raw outputs (iperf3 JSON, speedtest text): kept, never interpreted."""
 
 
@@ -226,7 +241,7 @@ class ReportRecord(StepOutputs):
 class Reported(StepOutputs):
     """Step 10: the installation report's files and their SHA-256."""
 
-    how: ClassVar[str] = "sipelangi-net document installation-report"
+    how: ClassVar[str] = "sipelangi-net document laporan-pemasangan"
     report: ReportRecord | None = None
 
     def rules(self, ticket_id: str, outcome: str) -> list[str]:
@@ -236,7 +251,7 @@ class Reported(StepOutputs):
 class Notified(StepOutputs):
     """Step 12: where the closing notice went."""
 
-    how: ClassVar[str] = "sipelangi-net ticket notify"
+    how: ClassVar[str] = "sipelangi-net ticket notify --ticket"
     channel: Literal["email", "webhook"] | None = None
     recipient: Text = ""
 
@@ -378,7 +393,7 @@ BY_HAND: Mapping[int, ByHand] = MappingProxyType(
         7: ByHand(("failed",), command="deploy"),
         8: ByHand((), command="bwtest"),
         9: ByHand((), command="ticket sign (signed) or provision --playbook rollback (refused)"),
-        10: ByHand(("failed",), command="document installation-report"),
+        10: ByHand(("failed",), command="document laporan-pemasangan"),
         11: ByHand(("done",), command="ticket close"),
         12: ByHand((), command="ticket notify (recorded when the closing notice is delivered)"),
     }
@@ -394,7 +409,7 @@ def check_by_hand(ticket_id: str, step: int, outcome: str, outputs: Mapping[str,
     rule = BY_HAND.get(step)
     if rule is None:
         raise OutputsError(f"--step {step}: steps 1 and 2 are recorded by 'ticket new'")
-    where = f"ticket {ticket_id}: {describe(step)}"
+    where = f"ticket {printable(ticket_id)}: {describe(step)}"
     use = f"sipelangi-net {rule.command}"
     if not rule.outcomes:
         raise OutputsError(f"{where} cannot be recorded by hand: use '{use}'")

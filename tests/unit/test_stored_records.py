@@ -355,3 +355,16 @@ def test_an_unreadable_row_is_skipped_by_list_and_sla_and_named_by_show(
     assert shown.returncode == 6, shown.stderr
     assert f"error: ticket {bad}: the stored record in {db} is unreadable" in shown.stderr
     assert "Traceback" not in shown.stderr
+
+
+def test_raw_tool_outputs_nested_too_deep_are_refused(store: SqliteStore) -> None:
+    tid = approved(store)
+    walk(store, tid, 7)
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(900):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(OutputsError, match=r"step 8 .*: outputs\.raw: Value error, nested deeper than 32"):
+        store.apply(tid, Move(step=8, actor="Andi", outputs={"bwtest": bw_json(tid), "raw": deep}))
+    assert store.apply(tid, Move(step=8, actor="Andi", outputs={"bwtest": bw_json(tid)})).status == "tested"

@@ -235,8 +235,13 @@ def test_schedule_mail_is_sent_by_the_cli_and_a_dead_server_never_blocks_the_upd
     smtp: Mailbox,  # noqa: F811 - the fixture imported above
 ) -> None:
     tid = new_ticket(env, tmp_path)
-    for args in (("approve", tid), ("record", tid, "--step", "4"), ("record", tid, "--step", "5")):
-        ok(env, "ticket", *args)
+    ok(env, "ticket", "approve", tid)
+    store = SqliteStore(Path(env["SIPELANGI_DB"]))
+    try:  # step 4 as `analyze` records it (a plan); step 5 by hand
+        store.apply(tid, valid(Move(step=4, actor="Andi"), tid))
+    finally:
+        store.close()
+    ok(env, "ticket", "record", tid, "--step", "5")
     dead = dict(env, SIPELANGI_SMTP_HOST="127.0.0.1", SIPELANGI_SMTP_PORT=str(free_port()))
     proc = run(
         dead,
