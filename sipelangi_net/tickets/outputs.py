@@ -18,6 +18,7 @@ forgotten by a store that did not register it.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -157,19 +158,21 @@ class DeployRecord(StepOutputs):
 MAX_RAW_DEPTH = 32
 
 
-def _shallow(value: dict[str, Any]) -> dict[str, Any]:
-    """Refuse raw outputs nested deeper than MAX_RAW_DEPTH (iperf3's JSON is about 6 deep)."""
+def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse raw outputs nested deeper than MAX_RAW_DEPTH (iperf3's JSON is about 6 deep) or
+    holding NaN or Infinity (not JSON: the store and the API keep strict JSON only)."""
     level: list[Any] = [value]
     for _ in range(MAX_RAW_DEPTH):
-        level = [
-            c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, dict | list)
-        ]
+        items = [c for v in level for c in (v.values() if isinstance(v, dict) else v)]
+        if any(isinstance(c, float) and not math.isfinite(c) for c in items):
+            raise ValueError("holds NaN or Infinity, which is not JSON")
+        level = [c for c in items if isinstance(c, dict | list | tuple)]
         if not level:
             return value
     raise ValueError(f"nested deeper than {MAX_RAW_DEPTH} levels")
 
 
-RawOutputs = Annotated[dict[str, Any], AfterValidator(_shallow)]
+RawOutputs = Annotated[dict[str, Any], AfterValidator(_plain_json)]
 """The bandwidth tools' raw outputs (iperf3 JSON, speedtest text): kept, never interpreted."""
 
 
@@ -299,6 +302,10 @@ def _validate(ticket_id: str, step: int, outcome: str, outputs: Any) -> tuple[St
     except (ValueError, TypeError, RecursionError) as exc:  # e.g. a datetime out of range
         return None, f"outputs: {printable(str(exc))[:200]}"
     problems = value.rules(ticket_id, outcome)
+    try:  # e.g. a NaN in a nested model that allows it (the bandwidth figures): never stored
+        _plain_json(value.model_dump(mode="python", exclude={"raw"}))
+    except ValueError as exc:
+        problems.append(f"outputs: {exc}")
     return (None, problems[0]) if problems else (value, "")
 
 

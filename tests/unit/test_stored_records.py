@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_documents_data import TIM, bw_json, plan_json
 from ticket_data import request, valid
 
@@ -32,7 +34,7 @@ from sipelangi_net.paths import inventory_dir
 from sipelangi_net.render import cli_text, render, render_plan
 from sipelangi_net.tickets.chain import event_hash, verify
 from sipelangi_net.tickets.models import Move
-from sipelangi_net.tickets.outputs import Skipped
+from sipelangi_net.tickets.outputs import Skipped, check_outputs
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER
 from sipelangi_net.tickets.sqlite import SqliteStore
 
@@ -367,4 +369,57 @@ def test_raw_tool_outputs_nested_too_deep_are_refused(store: SqliteStore) -> Non
         inner = inner["a"]
     with pytest.raises(OutputsError, match=r"step 8 .*: outputs\.raw: Value error, nested deeper than 32"):
         store.apply(tid, Move(step=8, actor="Andi", outputs={"bwtest": bw_json(tid), "raw": deep}))
+    with pytest.raises(OutputsError, match=r"outputs\.raw: Value error, holds NaN or Infinity"):
+        store.apply(
+            tid, Move(step=8, actor="Andi", outputs={"bwtest": bw_json(tid), "raw": {"a": [float("inf")]}})
+        )
     assert store.apply(tid, Move(step=8, actor="Andi", outputs={"bwtest": bw_json(tid)})).status == "tested"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(
+    ["plan", "start", "end", "schedule", "deploy", "bwtest", "raw", "handover", "report", "x"]
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    step=st.integers(min_value=1, max_value=12),
+    outcome=st.sampled_from(["done", "failed", "approve", "defer"]),
+    outputs=st.dictionaries(KEYS, JSON, max_size=4),
+)
+def test_any_outputs_are_checked_or_refused_by_name_never_crash(
+    step: int, outcome: str, outputs: dict[str, Any]
+) -> None:
+    try:
+        stored = check_outputs("SPL-2026-00001", step, outcome, outputs)
+    except OutputsError as exc:
+        assert str(exc).startswith(f"ticket SPL-2026-00001: step {step} (")
+        return
+    assert check_outputs("SPL-2026-00001", step, outcome, stored) == stored  # read back: the same
+
+
+@settings(max_examples=50, deadline=None, database=None)
+@given(
+    field=st.sampled_from(["port", "description", "device"]), bad=st.sampled_from("\n\r\x00\x1b\x85\u2028")
+)
+def test_a_control_character_in_any_port_field_of_a_plan_is_refused(field: str, bad: str) -> None:
+    raw = plan_json("SPL-2026-00001")
+    raw["ports"][0][field] = f"eth1{bad}ip route 0.0.0.0/0 {ROUTE}"
+    with pytest.raises(OutputsError, match=rf"outputs\.plan\.ports\.0\.{field}"):
+        check_outputs("SPL-2026-00001", 4, "done", {"plan": raw})
+
+
+def test_a_bandwidth_figure_that_is_not_a_number_is_refused(store: SqliteStore) -> None:
+    tid = approved(store)
+    walk(store, tid, 7)
+    bw = bw_json(tid)
+    bw["iperf"]["download_mbps"] = float("nan")
+    with pytest.raises(OutputsError, match=r"step 8 .*: outputs: holds NaN or Infinity"):
+        store.apply(tid, Move(step=8, actor="Andi", outputs={"bwtest": bw}))
