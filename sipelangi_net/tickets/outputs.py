@@ -334,7 +334,7 @@ def outputs_of(ticket: Ticket, event: Event, model: type[M]) -> M:
     if value is None:
         raise MalformedTicketError(
             f"ticket {ticket.id}: event {event.seq} ({describe(event.step)}, {event.outcome}) as stored"
-            f" does not fit the schema: {problem}; the ticket is left alone — repair or reopen it"
+            f" does not fit the schema: {problem}; nothing is done with this ticket until it is repaired"
         )
     if not isinstance(value, model):  # cannot happen: the registry maps the step to this model
         raise MalformedTicketError(f"ticket {ticket.id}: event {event.seq}: not {model.__name__} outputs")
