@@ -12,6 +12,7 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── SecretsError            credentials missing or unsafe
     │   ├── RequestError            a request (Surat Permohonan) with a bad field
     │   ├── PlaybookError           a playbook file (playbooks/*.yaml) with a bad step or option
+    │   ├── OutputsError            a step's outputs do not fit its schema (names ticket, step, field)
     │   └── DocumentInputError      bad input for a document (signer name/NIP, scan file, period)
     ├── TicketError                 the ticket record
     │   ├── TicketNotFound          (LookupError) no such ticket
@@ -20,6 +21,7 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── IntegrityError          the hash chain of events is broken
     │   ├── StoreError              the ticket store cannot be read or reached
     │   ├── IncompleteTicketError   the ticket lacks what a document needs (names the missing item)
+    │   ├── MalformedTicketError    a stored ticket does not fit the schema (names ticket, event, field)
     │   ├── Busy                    another run holds the ticket's or a device's lock
     │   └── DeliveryError           a notification could not be delivered (recorded, retried)
     ├── EnvironmentProblem          this machine cannot do what was asked
@@ -66,6 +68,10 @@ class RequestError(ConfigError):
     """A request (Surat Permohonan) has a missing or invalid field."""
 
 
+class OutputsError(ConfigError):
+    """The outputs of a move do not fit its SOP step's schema (tickets/outputs.py); names the field."""
+
+
 class DocumentInputError(ConfigError):
     """Bad input for a document: a signer's name or NIP, the signed scan, the report period."""
 
@@ -98,6 +104,10 @@ class StoreError(TicketError):
 
 class IncompleteTicketError(TicketError):
     """The ticket lacks what a document needs (no plan, no test result, no signer); names the item."""
+
+
+class MalformedTicketError(TicketError):
+    """A stored ticket does not fit the schema: skipped by fleet-wide work, fatal to work on itself."""
 
 
 class Busy(TicketError):

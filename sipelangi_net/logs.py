@@ -46,6 +46,9 @@ class ScrubFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "sipelangi_scrubbed", False):  # a record passes a logger's and a handler's filter
+            return True
+        record.sipelangi_scrubbed = True
         lines = scrub(record.getMessage()).split("\n")
         record.msg = "\n    ".join(printable(line) for line in lines)
         record.args = None

@@ -2,6 +2,12 @@
 
 Templates live in ``templates/<platform>/<name>.j2``. Undefined variables are
 errors, never empty strings.
+
+No value reaches a device unchecked: :func:`render_plan` checks every string of its context
+(the plan read back from a store, the inventory's shared data) for control characters and the
+plan's devices and ports against the inventory, naming the ticket and the field; and every value
+a template prints passes one filter (the environment's ``finalize``) that refuses CR, LF and any
+other control character, so no value can add a line to a device config.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ import jinja2
 
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.paths import templates_dir
-from sipelangi_net.validate import printable
+from sipelangi_net.validate import printable, unsafe_character
 
-CLI_SAFE = re.compile(r"^[A-Za-z0-9 .,:;()/_&+'@-]{0,80}$")
+CLI_SAFE = re.compile(r"[A-Za-z0-9 .,:;()/_&+'@-]{0,80}")
+"""What a device CLI line may hold (always matched with ``fullmatch``: ``$`` would let a trailing LF by)."""
 
 
 def cli_text(value: object) -> str:
@@ -29,16 +36,26 @@ def cli_text(value: object) -> str:
     ``|`` (pipe), quotes and any control character; such text is refused, never sent.
     """
     text = str(value)
-    if not CLI_SAFE.match(text):
-        bad = next((ch for ch in text if not CLI_SAFE.match(ch)), None)
+    if not CLI_SAFE.fullmatch(text):
+        bad = next((ch for ch in text if not CLI_SAFE.fullmatch(ch)), None)
         what = f"the character {printable(bad)!r}" if bad else "more than 80 characters"
         raise ConfigError(f"text {printable(text)[:90]!r} cannot be sent to a device CLI: it holds {what}")
     return text
 
 
+def one_line(value: object) -> object:
+    """The environment's ``finalize``: every printed value is one line without control characters."""
+    if isinstance(value, str):
+        bad = unsafe_character(value)
+        if bad:
+            raise ConfigError(f"template value {printable(value)[:90]!r} holds {bad}: refused, never sent")
+    return value
+
+
 @lru_cache(maxsize=8)
 def environment(root: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
+        finalize=one_line,
         loader=jinja2.FileSystemLoader(str(root or templates_dir())),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -83,14 +100,14 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
     """
     if not plan.available or plan.addressing is None:
         raise ConfigError(f"ticket {plan.ticket_id}: its plan is not available; nothing to render")
-    devices = sorted({p.device for p in plan.ports} | {r.device for r in plan.routes})
     data = inventory.defaults.data
+    check_text(plan.ticket_id, "plan", plan.model_dump(mode="json"))
+    check_text(plan.ticket_id, "inventory defaults data", {k: data.get(k, []) for k in SHARED_DATA})
+    check_in_inventory(plan, inventory)
+    devices = sorted({p.device for p in plan.ports} | {r.device for r in plan.routes})
     out = {}
     for device in devices:
-        dev = inventory.devices.get(device)
-        if dev is None:
-            raise ConfigError(f"ticket {plan.ticket_id}: device {device} of the plan is not in the inventory")
-        platform = dev.platform.value
+        platform = inventory.devices[device].platform.value
         text = render(
             f"{platform}/opd.j2",
             root=root,
@@ -103,3 +120,75 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
         )
         out[device] = Intended(device=device, platform=platform, text=text)
     return out
+
+
+SHARED_DATA = ("dns_servers", "ntp_servers")
+"""The inventory's shared data the device templates read."""
+
+
+def check_text(ticket_id: str, where: str, value: Any) -> None:
+    """Every string in ``value`` (nested dicts and lists) is one line of printable text, else a
+    ConfigError naming the ticket and the field (e.g. ``plan.ports[0].port``)."""
+    if isinstance(value, str):
+        bad = unsafe_character(value)
+        if bad:
+            raise ConfigError(
+                f"ticket {ticket_id}: {where} {printable(value)[:90]!r} holds {bad}:"
+                " refused before rendering; nothing was sent (repair the record or analyse again)"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(ticket_id, f"{where}.{printable(str(key))}", item)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_text(ticket_id, f"{where}[{i}]", item)
+
+
+def _reserved_ports(inventory: Any) -> dict[tuple[str, str], str]:
+    """The ports the inventory gives a role (links, distribution ports, uplinks, server ports)."""
+    used: dict[tuple[str, str], str] = {}
+    for link in inventory.links:
+        for end in (link.a, link.b):
+            used[end.device, end.port] = "a link"
+    for key, site in inventory.sites.items():
+        used[site.distribution.device, site.distribution.port] = f"site {key}'s distribution port"
+        used[site.access_switch.device, site.access_switch.uplink] = f"site {key}'s uplink"
+    seg = inventory.servers.segment
+    used[seg.gateway.device, seg.gateway.port] = "the server segment's gateway"
+    return used
+
+
+def check_in_inventory(plan: Any, inventory: Any) -> None:
+    """The plan's devices and ports exist in the inventory and are the ones of its site.
+
+    The gateway port is the site's distribution port, the uplink the site's access switch
+    uplink, access ports are on the site's access switch and hold no other role in the
+    inventory (which ports are free is live data: the analysis read them from the device).
+    """
+    where = f"ticket {plan.ticket_id}: plan"
+    site = inventory.sites.get(plan.site)
+    if site is None:
+        raise ConfigError(f"{where}.site {plan.site!r} is not in the inventory (inventory/sites.yaml)")
+    for i, r in enumerate(plan.routes):
+        if r.device not in inventory.devices:
+            raise ConfigError(f"{where}.routes[{i}].device {r.device!r} is not in the inventory")
+    expected = {
+        "gateway": (site.distribution.device, site.distribution.port),
+        "uplink": (site.access_switch.device, site.access_switch.uplink),
+    }
+    reserved = _reserved_ports(inventory)
+    for i, p in enumerate(plan.ports):
+        field = f"{where}.ports[{i}]"
+        if p.device not in inventory.devices:
+            raise ConfigError(f"{field}.device {p.device!r} is not in the inventory")
+        want = expected.get(p.role)
+        if want is not None and (p.device, p.port) != want:
+            raise ConfigError(
+                f"{field}: {p.role} port {p.device} {p.port!r} is not site {plan.site}'s"
+                f" ({want[0]} {want[1]}); analyse the ticket again"
+            )
+        if p.role == "access" and p.device != site.access_switch.device:
+            raise ConfigError(f"{field}.device {p.device!r} is not site {plan.site}'s access switch")
+        if p.role == "access" and (p.device, p.port) in reserved:
+            what = reserved[p.device, p.port]
+            raise ConfigError(f"{field}.port {p.device} {p.port!r} is {what}, not an access port")

@@ -10,6 +10,7 @@ failed, with the reason and the devices' results; the request is closed without 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sipelangi_net.locks import holding
 from sipelangi_net.render import Intended
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.models import Move
+from sipelangi_net.tickets.outputs import DeviceRecord, Installed, outputs_of
 from sipelangi_net.validate import printable
 
 
@@ -29,26 +31,44 @@ def backup_intended(device: str, platform: str, backup: str) -> Intended:
     return Intended(device, platform, "\n".join(ovs_port_lines(device, backup)) + "\n")
 
 
-def _targets(ticket: Any) -> tuple[dict[str, Intended], dict[str, str]]:
+def _backup_text(ticket_id: str, d: DeviceRecord, reports: Path) -> str:
+    """The device's pre-deploy backup: a file under ``reports/<ticket>/`` with the recorded SHA-256.
+
+    The path and digest come from the stored record, which is untrusted: a path outside the
+    ticket's folder or a file that is not the backup taken then is refused, never pushed.
+    """
+    folder = (reports / ticket_id).resolve()
+    path = Path(d.backup_path)
+    where = f"ticket {ticket_id}: {d.device}: outputs.deploy backup_path"
+    if not d.backup_path or not path.resolve().is_relative_to(folder):
+        raise ConfigError(f"{where} {printable(d.backup_path)!r} is not a backup under {folder}")
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"ticket {ticket_id}: {d.device}: backup {path} cannot be read ({why})") from None
+    if hashlib.sha256(data).hexdigest() != d.backup_sha256:
+        raise ConfigError(f"{where}: {path} is not the backup taken before the deploy (SHA-256 differs)")
+    return text
+
+
+def _targets(ticket: Any, reports: Path) -> tuple[dict[str, Intended], dict[str, str]]:
     event = workflow.completed(ticket, 7)
     if event is None:
         raise WorkflowError(f"ticket {ticket.id}: nothing to roll back: step 7 (installation) is not done")
+    report = outputs_of(ticket, event, Installed).deploy
     intended: dict[str, Intended] = {}
     expect: dict[str, str] = {}
-    for d in event.outputs.get("deploy", {}).get("devices", []):
-        if d.get("state") != "confirmed":
+    for d in report.devices if report is not None else ():
+        if d.state != "confirmed":
             continue
-        name = d["device"]
-        if not d.get("after_sha256"):
+        name = d.device
+        if not d.after_sha256:
             raise ConfigError(f"ticket {ticket.id}: {name}: no record of its config after the deploy")
-        path = Path(d.get("backup_path", ""))
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            why = f"backup {path} cannot be read ({exc.strerror})"
-            raise ConfigError(f"ticket {ticket.id}: {name}: {why}") from None
-        intended[name] = backup_intended(name, d["platform"], text)
-        expect[name] = d["after_sha256"]
+        text = _backup_text(ticket.id, d, reports)
+        intended[name] = backup_intended(name, d.platform.value, text)
+        expect[name] = d.after_sha256
     if not intended:
         raise WorkflowError(f"ticket {ticket.id}: its deploy changed no device: nothing to roll back")
     return intended, expect
@@ -75,7 +95,7 @@ def uninstall_ticket(
     note = f"berita acara not signed; installation rolled back: {printable(reason)}"[:2000]
     refused = Move(step=9, actor=actor, outcome="failed", note=note)
     workflow.plan(ticket, refused, now=utcnow())  # the SOP must allow it before any device is touched
-    intended, expect = _targets(ticket)
+    intended, expect = _targets(ticket, reports)
     names = [("ticket", ticket_id)] + [("device", d) for d in intended]
     with holding(names, purpose=f"rollback {ticket_id}", wait=lock_wait):
         report = remediate(

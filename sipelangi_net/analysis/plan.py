@@ -1,36 +1,53 @@
 """The plan: the typed result of the needs analysis (SOP step 4), stored on the ticket.
 
-The plan is the only input of rendering: everything a template needs is here.
+The plan is the only input of rendering: everything a template needs is here. A plan read
+back from a store (SQLite, HTTP, a hostile server) is as untrusted as user input, so every
+field is typed tightly: device and port names match the inventory's patterns, text is one line
+of printable characters (no CR/LF: a newline in a port name would be a CLI injection),
+numbers are finite and in range.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from sipelangi_net.inventory import NAME_PATTERN, PORT_PATTERN
+from sipelangi_net.validate import safe_text
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+"""A device, site, application or server key of the inventory."""
+PortName = Annotated[str, StringConstraints(pattern=PORT_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(safe_text)]
+CliLine = Annotated[str, StringConstraints(max_length=80), AfterValidator(safe_text)]
+TicketId = Annotated[str, StringConstraints(pattern=r"^SPL-\d{4}-\d{5}$")]
+Vlan = Annotated[int, Field(ge=1, le=4094)]
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Rate = Annotated[float, Field(ge=0)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class AppDemand(_Model):
-    app: str
-    name: str
-    active_users: float
-    down_kbit: float
-    up_kbit: float
-    qos: str
+    app: Name
+    name: Text
+    active_users: Rate
+    down_kbit: Rate
+    up_kbit: Rate
+    qos: Text
 
 
 class Bandwidth(_Model):
-    down_mbit: int
-    up_mbit: int
-    demand_down_kbit: float
-    demand_up_kbit: float
-    headroom: float
+    down_mbit: Count
+    up_mbit: Count
+    demand_down_kbit: Rate
+    demand_up_kbit: Rate
+    headroom: Rate
     per_app: tuple[AppDemand, ...]
 
 
@@ -41,61 +58,61 @@ class Addressing(_Model):
     reserved_last: ipaddress.IPv4Address
     dhcp_first: ipaddress.IPv4Address
     dhcp_last: ipaddress.IPv4Address
-    hosts_needed: int
-    hosts_available: int
+    hosts_needed: Count
+    hosts_available: Count
 
 
 class PortAssignment(_Model):
-    device: str
-    port: str
+    device: Name
+    port: PortName
     role: Literal["gateway", "uplink", "access"]
-    vlan: int | None
-    description: str
+    vlan: Vlan | None
+    description: CliLine
 
 
 class Route(_Model):
-    device: str
+    device: Name
     prefix: ipaddress.IPv4Network
     nexthop: ipaddress.IPv4Address
-    description: str
+    description: CliLine
 
 
 class AccessRule(_Model):
-    name: str
+    name: Name
     destination: ipaddress.IPv4Address
     protocol: Literal["tcp", "udp"]
-    port: int
-    qos: str
+    port: Annotated[int, Field(ge=1, le=65535)]
+    qos: Text
 
 
 class EquipmentItem(_Model):
-    item: str
-    model: str
-    count: int
-    unit: str
-    note: str = ""
+    item: Text
+    model: Text
+    count: Count
+    unit: Text
+    note: Text = ""
 
 
 class Check(_Model):
-    name: str
+    name: Text
     ok: bool
-    detail: str
+    detail: Text
 
 
 class Schedule(_Model):
     start: dt.datetime
     end: dt.datetime
-    label: str
+    label: Text
 
 
 class Plan(_Model):
-    ticket_id: str
-    site: str
-    opd: str
-    users: int
-    applications: tuple[str, ...]
+    ticket_id: TicketId
+    site: Name
+    opd: Text
+    users: Count
+    applications: tuple[Name, ...]
     bandwidth: Bandwidth
-    vlan: int | None
+    vlan: Vlan | None
     addressing: Addressing | None
     ports: tuple[PortAssignment, ...]
     routes: tuple[Route, ...]
@@ -103,7 +120,7 @@ class Plan(_Model):
     equipment: tuple[EquipmentItem, ...]
     checks: tuple[Check, ...]
     available: bool
-    problems: tuple[str, ...]
+    problems: tuple[Text, ...]
     schedule: Schedule | None
     analysed_at: dt.datetime
     facts_gathered_at: dt.datetime

@@ -13,14 +13,23 @@ from typing import Any
 
 from sipelangi_net.analysis.analyze import INSTALL_DURATION, Inputs, analyze, busy
 from sipelangi_net.analysis.catalogues import Catalogues
-from sipelangi_net.analysis.plan import Plan
+from sipelangi_net.analysis.plan import Allocation, Plan
 from sipelangi_net.analysis.schedule import Slot, check_slot, earliest_slot
-from sipelangi_net.analysis.stored import allocations, plan_of, schedule_of
+from sipelangi_net.analysis.stored import holdings, plan_of, schedule_of
 from sipelangi_net.errors import ConfigError, InventoryError, WorkflowError
 from sipelangi_net.platforms import spec_for
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.tickets.outputs import Skipped
 from sipelangi_net.validate import printable
+
+
+def others(st: Any, ticket_id: str, skipped: list[Skipped] | None = None) -> tuple[Allocation, ...]:
+    """What every other ticket of the store holds; malformed ones are skipped (added to ``skipped``)."""
+    held = holdings(st.tickets(), exclude=ticket_id)
+    if skipped is not None:
+        skipped.extend([*getattr(st, "skipped", ()), *held.skipped])  # the store's unreadable rows too
+    return held.allocations
 
 
 def facts_devices(cat: Catalogues, ticket: Ticket) -> list[str]:
@@ -45,11 +54,13 @@ def analyze_ticket(
     record: bool = True,
     started: dt.datetime | None = None,
     timings: dict[str, float] | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> Plan:
     """Step 4: gather live facts, analyse, and (``record``) store the plan as step 4 done or failed.
 
     ``started``: when the step began (default: when the previous step ended); ``timings`` gets
-    the seconds spent reading the devices added under ``device_io``.
+    the seconds spent reading the devices added under ``device_io``; ``skipped`` the other
+    tickets left out of the allocations because their stored record is malformed.
     """
     from sipelangi_net.analysis.facts import gather
 
@@ -59,8 +70,8 @@ def analyze_ticket(
     facts = gather(cat.inventory.path, creds, facts_devices(cat, ticket))
     if timings is not None:
         timings["device_io"] = timings.get("device_io", 0.0) + time.monotonic() - t0
-    existing = allocations(st.tickets(), exclude=ticket_id)
-    plan = analyze(Inputs(ticket_id, ticket.request, cat, facts, existing, now))
+    existing = others(st, ticket_id, skipped)
+    plan = analyze(Inputs(ticket_id, ticket.request, cat, facts, list(existing), now))
     if record:
         note = "" if plan.available else printable("; ".join(plan.problems))[:2000]
         outcome = "done" if plan.available else "failed"
@@ -79,10 +90,12 @@ def stored_plan(ticket: Ticket, doing: str) -> Plan:
     return plan
 
 
-def proposed_slot(st: Any, ticket_id: str, cat: Catalogues, *, now: dt.datetime) -> Slot:
+def proposed_slot(
+    st: Any, ticket_id: str, cat: Catalogues, *, now: dt.datetime, skipped: list[Skipped] | None = None
+) -> Slot:
     """The earliest installation slot free of holidays and of other tickets' installations."""
-    others = busy(allocations(st.tickets(), exclude=ticket_id))
-    return earliest_slot(cat.calendar, duration=INSTALL_DURATION, now=now, busy=others)
+    taken = busy(list(others(st, ticket_id, skipped)))
+    return earliest_slot(cat.calendar, duration=INSTALL_DURATION, now=now, busy=taken)
 
 
 def prepare_ticket(
@@ -93,10 +106,11 @@ def prepare_ticket(
     actor: str,
     now: dt.datetime,
     started: dt.datetime | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> Ticket:
     """Step 5: the equipment list and the proposed installation slot."""
     plan = stored_plan(st.get(ticket_id), "prepare")
-    slot = proposed_slot(st, ticket_id, cat, now=now)
+    slot = proposed_slot(st, ticket_id, cat, now=now, skipped=skipped)
     outputs = {
         "equipment": [i.model_dump(mode="json") for i in plan.equipment],
         "start": slot.start.isoformat(),
@@ -115,6 +129,7 @@ def schedule_ticket(
     actor: str,
     agreed: dt.datetime | None = None,
     started: dt.datetime | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> Ticket:
     """Step 6: the slot agreed with the requester (default: the proposed one); the PIC is notified."""
     ticket = st.get(ticket_id)
@@ -124,8 +139,8 @@ def schedule_ticket(
         if proposed is None:
             raise WorkflowError(f"ticket {ticket_id}: no proposed slot; run 'prepare' first or give --agreed")
         start = proposed.start
-    others = busy(allocations(st.tickets(), exclude=ticket_id))
-    problems = check_slot(cat.calendar, start, duration=INSTALL_DURATION, busy=others)
+    taken = busy(list(others(st, ticket_id, skipped)))
+    problems = check_slot(cat.calendar, start, duration=INSTALL_DURATION, busy=taken)
     if problems:
         raise ConfigError(f"--agreed {start.isoformat()}: " + "; ".join(problems))
     slot = Slot(start=start, end=start + INSTALL_DURATION)

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from sipelangi_net.cli.output import add_row, line, say, say_json, show_table, styled, table
+from sipelangi_net.cli.skipped import report_skipped
 from sipelangi_net.cli.ticket import (
     ActorOpt,
     DbOpt,
@@ -20,6 +21,12 @@ from sipelangi_net.cli.ticket import (
     already_stored,
     opened,
 )
+
+
+def _with_skipped(data: dict[str, Any], skipped: list[Any]) -> dict[str, Any]:
+    """``data`` with the ``skipped`` tickets listed (only when there are any)."""
+    listed = report_skipped(skipped)
+    return {**data, "skipped": listed} if listed else data
 
 
 def _catalogues(inventory: Path | None) -> Any:
@@ -47,11 +54,15 @@ def analyze_command(
     from sipelangi_net.tickets.sqlite import utcnow
 
     cat = _catalogues(inventory)
+    skipped: list[Any] = []
     with opened(db, store) as st:
-        plan = analyze_ticket(st, ticket_id, cat, actor=_actor(actor), creds=load_credentials(), now=utcnow())
+        plan = analyze_ticket(
+            st, ticket_id, cat, actor=_actor(actor), creds=load_credentials(), now=utcnow(), skipped=skipped
+        )
     with already_stored(ticket_id, f"step 4 of ticket {ticket_id}"):
+        data = _with_skipped(plan.model_dump(mode="json"), skipped)
         if as_json:
-            say_json(plan.model_dump(mode="json"))
+            say_json(data)
         else:
             _print_plan(plan)
     if not plan.available:
@@ -68,16 +79,20 @@ def prepare_command(
 ) -> None:
     """Preparation (SOP step 5): the equipment list and the proposed installation slot."""
     from sipelangi_net.analysis.steps import prepare_ticket, stored_plan
+    from sipelangi_net.tickets.outputs import Prepared, outputs_of
     from sipelangi_net.tickets.sqlite import utcnow
 
     cat = _catalogues(inventory)
+    skipped: list[Any] = []
     with opened(db, store) as st:
-        ticket = prepare_ticket(st, ticket_id, cat, actor=_actor(actor), now=utcnow())
+        ticket = prepare_ticket(st, ticket_id, cat, actor=_actor(actor), now=utcnow(), skipped=skipped)
     with already_stored(ticket_id, f"step 5 of ticket {ticket_id}"):
+        data = _with_skipped(ticket.events[-1].to_json(), skipped)
         if as_json:
-            say_json(ticket.events[-1].to_json())
+            say_json(data)
             return
-        say(f"{ticket_id}: proposed installation slot {ticket.events[-1].outputs['schedule']}")
+        out = outputs_of(ticket, ticket.events[-1], Prepared)
+        say(f"{ticket_id}: proposed installation slot {out.schedule}")
         for item in stored_plan(ticket, "prepare").equipment:
             say(f"  {item.count:>5} {item.unit:<6} {item.item}: {item.model}")
 
@@ -95,18 +110,23 @@ def schedule_command(
 ) -> None:
     """Tell the requester the installation schedule (SOP step 6); the PIC is notified."""
     from sipelangi_net.analysis.steps import schedule_ticket
+    from sipelangi_net.tickets.outputs import Agreed, outputs_of
 
     cat = _catalogues(inventory)
+    skipped: list[Any] = []
     with opened(db, store) as st:
-        ticket = schedule_ticket(st, ticket_id, cat, actor=_actor(actor), agreed=_when(agreed, "--agreed"))
+        ticket = schedule_ticket(
+            st, ticket_id, cat, actor=_actor(actor), agreed=_when(agreed, "--agreed"), skipped=skipped
+        )
         with already_stored(ticket_id, f"step 6 of ticket {ticket_id}"):
             _deliver(st)
     with already_stored(ticket_id, f"step 6 of ticket {ticket_id}"):
+        data = _with_skipped(ticket.to_json(), skipped)
         if as_json:
-            say_json(ticket.to_json())
+            say_json(data)
         else:
-            out = ticket.events[-1].outputs
-            say(f"{ticket_id}: installation on {out['schedule']} (agreed with {out['agreed_with']})")
+            out = outputs_of(ticket, ticket.events[-1], Agreed)
+            say(f"{ticket_id}: installation on {out.schedule} (agreed with {out.agreed_with})")
 
 
 def _print_plan(plan: Any) -> None:

@@ -107,6 +107,7 @@ def _check(ctx: dict[str, Any], devices: list[str] | None) -> Any:
         devices=devices,
         backups=ctx["backups"],
         workers=ctx["workers"],
+        skipped=ctx.get("skipped", ()),
     )
 
 
@@ -114,6 +115,7 @@ def print_run(
     report: Any, files: dict[str, str], faults: Any, pushed: Any, *, as_json: bool, quiet: bool
 ) -> None:
     """The run's summary (``--json``: one document); every device, fault and error value shown as text."""
+    from sipelangi_net.cli.skipped import report_skipped
     from sipelangi_net.compliance.report import scrubbed, summary_text
 
     if as_json:
@@ -125,6 +127,7 @@ def print_run(
     text = summary_text(report, quiet=quiet)
     if text:
         say_lines(text.splitlines())
+    report_skipped(report.skipped)  # always shown, also with --quiet: the record needs a repair
     if pushed is not None:
         for d in pushed.devices:
             say(f"remediation {d.device}: {d.state}" + (f" ({d.error})" if d.error else ""))
@@ -185,11 +188,13 @@ def compliance_command(
         chosen = select_devices(inv, hosts=host, groups=group, sites=site) if host or group or site else None
         with opened(db, store) as st:
             tickets = st.tickets()
+            unreadable = list(getattr(st, "skipped", ()))  # rows the store could not read at all
         state = {
             "inventory_dir": folder,
             "inventory": inv,
             "creds": load_credentials(),
             "tickets": tickets,
+            "skipped": unreadable,
             "backups": None if no_backup else backups_dir(),
             "workers": workers,
             "as_json": as_json,

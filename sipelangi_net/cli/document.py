@@ -143,6 +143,7 @@ def laporan_intra_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """Laporan Jaringan Intra Pemerintah for one month: tickets, SOP times, compliance, bandwidth."""
+    from sipelangi_net.cli.skipped import report_skipped
     from sipelangi_net.documents.service import parse_month, write_intranet_report
     from sipelangi_net.errors import DocumentInputError
 
@@ -153,8 +154,9 @@ def laporan_intra_command(
             "the report is signed by its author: give --tim-kerja-name and --tim-kerja-nip"
         )
     author = people[0]
+    skipped: list[Any] = []
     with opened(db, store) as st:
         files = write_intranet_report(
-            st, year=year, month=mon, prepared_by=author, opd_of=_sites(inventory), out=out
+            st, year=year, month=mon, prepared_by=author, opd_of=_sites(inventory), out=out, skipped=skipped
         )
-    _print(files, as_json)
+    _print(files, as_json, {"skipped": report_skipped(skipped)})

@@ -222,9 +222,12 @@ def list_(
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """List tickets."""
+    """List tickets (a ticket whose stored record is unreadable is skipped, with a warning on stderr)."""
+    from sipelangi_net.cli.skipped import report_skipped
+
     with opened(db, store) as st:
         tickets = st.tickets(status=status, since=_when(since, "--since"), until=_when(until, "--until"))
+        report_skipped(getattr(st, "skipped", ()))
     if as_json:
         say_json(
             [
@@ -290,10 +293,12 @@ def defer(
 @ticket_app.command("record")
 def record(
     ticket_id: str,
-    step: int = typer.Option(..., help="SOP step number (3-12)."),
+    step: int = typer.Option(..., help="SOP step number (3-11; see docs/tickets.md for what each allows)."),
     outcome: str = typer.Option("done", help="done or failed (step 3: approve or defer)."),
     note: str = typer.Option("", help="Note (required when failed)."),
-    output: list[str] = typer.Option([], "--output", help="An output as key=value (repeat)."),
+    output: list[str] = typer.Option(
+        [], "--output", help="An output as key=value (repeat; step 6 done: schedule, agreed_with)."
+    ),
     started_at: str | None = typer.Option(None, help="When the step started (ISO, with zone)."),
     ended_at: str | None = typer.Option(None, help="When the step ended (ISO, with zone; default now)."),
     actor: str | None = ActorOpt,
@@ -301,15 +306,21 @@ def record(
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Record an SOP step done by hand (e.g. step 9, the signed handover)."""
+    """Record an SOP step done by hand (or failed), with the same checks as the command that does it.
+
+    Steps whose outputs a command makes (the plan, the deploy report, the bandwidth test, the signed
+    scan, the report's files) are recorded done only by that command (docs/tickets.md).
+    """
     from sipelangi_net.errors import ConfigError
     from sipelangi_net.tickets.models import Move
+    from sipelangi_net.tickets.outputs import check_by_hand
+    from sipelangi_net.validate import printable
 
     outputs: dict[str, str] = {}
     for item in output:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ConfigError(f"--output {item!r}: expected key=value")
+            raise ConfigError(f"--output {printable(item)!r}: expected key=value")
         outputs[key] = value
     move = _move(
         Move,
@@ -321,6 +332,7 @@ def record(
         started_at=_when(started_at, "--started-at"),
         ended_at=_when(ended_at, "--ended-at"),
     )
+    check_by_hand(ticket_id, move.step, move.outcome, outputs)
     _apply(db, store, ticket_id, move, as_json)
 
 
@@ -453,10 +465,12 @@ def sla(
     as_json: bool = JsonOpt,
 ) -> None:
     """Time per SOP step against the standard: count, median, share within standard."""
+    from sipelangi_net.cli.skipped import report_skipped
     from sipelangi_net.tickets.sla import summarise
 
     with opened(db, store) as st:
         tickets = st.tickets()
+        report_skipped(getattr(st, "skipped", ()))
     rows = summarise(tickets, since=_when(since, "--since"), until=_when(until, "--until"))
     if as_json:
         say_json([r.to_json() for r in rows])
@@ -576,7 +590,10 @@ def sign(
 
 
 def _print_signed(ticket: Any, files: Any, as_json: bool) -> None:
-    handover = ticket.events[-1].outputs["handover"]
+    from sipelangi_net.tickets.outputs import HandedOver, outputs_of
+
+    signed = outputs_of(ticket, ticket.events[-1], HandedOver).handover
+    handover = signed.model_dump(mode="json") if signed is not None else {}
     if as_json:
         say_json(
             {"ticket": ticket.id, "status": ticket.status, "handover": handover, "document": files.to_json()}

@@ -20,17 +20,19 @@ from hier_config import get_hconfig
 from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.analysis.stored import plan_of
 from sipelangi_net.diff import HIER_RULES, OVS_LINE, _merge_target
-from sipelangi_net.errors import ConfigError, WorkflowError
+from sipelangi_net.errors import ConfigError, MalformedTicketError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
 from sipelangi_net.render import Intended, render, render_plan
 from sipelangi_net.tickets.models import Ticket
+from sipelangi_net.tickets.outputs import Skipped, skip
 
 BASELINES: Mapping[Platform, str] = MappingProxyType(
     {Platform.FRR: "frr/base.j2", Platform.OVS: "ovs/baseline.j2"}
 )
 """Per platform: the template of the whole intended config of a device (its baseline)."""
 PROVISIONED_STEP = 7
+DOING = "the intended configs (compliance)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +43,33 @@ class Provisioned:
     plan: Plan
 
 
-def provisioned(tickets: Iterable[Ticket]) -> list[Provisioned]:
-    """Tickets whose latest installation (step 7) succeeded, in the order they were installed."""
+def provisioned(tickets: Iterable[Ticket], *, skipped: list[Skipped] | None = None) -> list[Provisioned]:
+    """Tickets whose latest installation (step 7) succeeded, in the order they were installed.
+
+    A ticket whose stored plan is malformed (or missing) is skipped: a warning in the log and an
+    entry in ``skipped`` — one bad record never stops the check of the whole fleet.
+    """
     found: list[tuple[Any, Provisioned]] = []
     for ticket in tickets:
         installs = [e for e in ticket.events if e.step == PROVISIONED_STEP]
         if not installs or installs[-1].outcome != "done":
             continue
-        plan = plan_of(ticket)
+        try:
+            plan = plan_of(ticket)
+        except MalformedTicketError as exc:
+            _skip(skipped, skip(ticket.id, str(exc), doing=DOING))
+            continue
         if plan is None:
-            raise WorkflowError(f"ticket {ticket.id}: installed (step 7) but holds no plan (step 4)")
+            why = f"ticket {ticket.id}: installed (step 7) but holds no plan (step 4)"
+            _skip(skipped, skip(ticket.id, why, doing=DOING))
+            continue
         found.append((installs[-1].ended_at, Provisioned(ticket.id, plan)))
     return [p for _, p in sorted(found, key=lambda item: item[0])]
+
+
+def _skip(skipped: list[Skipped] | None, what: Skipped) -> None:
+    if skipped is not None:
+        skipped.append(what)
 
 
 def _merge_ovs(base: str, snippet: str) -> str:
@@ -86,8 +103,13 @@ def intended_configs(
     *,
     devices: Iterable[str] | None = None,
     root: Path | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> dict[str, Intended]:
-    """The whole intended config of ``devices`` (default: all of the inventory)."""
+    """The whole intended config of ``devices`` (default: all of the inventory).
+
+    A ticket whose plan cannot be rendered any more (a device or port no longer in the inventory,
+    text a template refuses) is skipped and reported (``skipped``); the others are merged.
+    """
     from sipelangi_net.lab.topology import build_topology
 
     topology = build_topology(inventory)
@@ -101,7 +123,12 @@ def intended_configs(
         text = render(template, root=root, node=topology.nodes[name], data=inventory.defaults.data)
         out[name] = Intended(device=name, platform=dev.platform.value, text=text)
     for ticket in tickets:
-        for name, snippet in render_plan(ticket.plan, inventory, root=root).items():
+        try:
+            snippets = render_plan(ticket.plan, inventory, root=root)
+        except ConfigError as exc:
+            _skip(skipped, skip(ticket.ticket_id, str(exc), doing=DOING))
+            continue
+        for name, snippet in snippets.items():
             if name in out:
                 platform = Platform(snippet.platform)
                 out[name] = Intended(name, snippet.platform, merge(platform, out[name].text, snippet.text))

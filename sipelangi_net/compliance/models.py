@@ -72,6 +72,8 @@ class ComplianceReport:
     devices: tuple[DeviceCompliance, ...] = ()
     backup_commit: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: tuple[Any, ...] = ()
+    """Tickets left out of the intended configs (``tickets.outputs.Skipped``: malformed records)."""
 
     def count(self, status: Status) -> int:
         return sum(1 for d in self.devices if d.status == status)
@@ -88,4 +90,5 @@ class ComplianceReport:
             "backup_commit": self.backup_commit,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "devices": [d.to_json() for d in self.devices],
+            "skipped": [s.to_json() for s in self.skipped],
         }

@@ -25,6 +25,7 @@ from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
 from sipelangi_net.render import Intended
 from sipelangi_net.tickets.models import Ticket
+from sipelangi_net.tickets.outputs import Skipped
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -90,14 +91,21 @@ def run_compliance(
     backups: Path | None = None,
     workers: int = 20,
     clock: Clock = _now,
+    skipped: Sequence[Skipped] = (),
 ) -> ComplianceReport:
-    """Check ``devices`` (default: all): collect in parallel, back up, compare with the intended."""
+    """Check ``devices`` (default: all): collect in parallel, back up, compare with the intended.
+
+    ``skipped``: tickets the store already left out; with those whose record does not fit the
+    schema they are listed in the report (``skipped``), never fatal to the run.
+    """
     from sipelangi_net.compliance.backup import backup_configs
 
     started = clock()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    intended = intended_configs(inventory, provisioned(tickets), devices=devices)
+    left_out = list(skipped)
+    installed = provisioned(tickets, skipped=left_out)
+    intended = intended_configs(inventory, installed, devices=devices, skipped=left_out)
     t1 = time.perf_counter()
     collected = collect(inventory_dir, creds, devices, workers=workers)
     t2 = time.perf_counter()
@@ -117,4 +125,5 @@ def run_compliance(
         devices=results,
         backup_commit=backup.commit if backup else "",
         timings=timings,
+        skipped=tuple(left_out),
     )

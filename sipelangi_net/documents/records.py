@@ -1,62 +1,37 @@
 """What the documents read from a ticket (pure): plan, deploy report, bandwidth test, signed handover.
 
+Each value is read through its step's model (:mod:`sipelangi_net.tickets.outputs`); a stored
+value that does not fit raises MalformedTicketError naming the ticket and the field.
+
 Each reader raises :class:`~sipelangi_net.errors.IncompleteTicketError` naming the missing item and
 the command that records it, so no document is ever written with blanks.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
-
 from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.analysis.stored import plan_of
 from sipelangi_net.bandwidth.models import BwResult
-from sipelangi_net.errors import IncompleteTicketError, WorkflowError
+from sipelangi_net.documents.handover import Handover, Signer, SignerRole
+from sipelangi_net.errors import IncompleteTicketError
 from sipelangi_net.tickets.models import Event, Ticket
-from sipelangi_net.validate import safe_text
+from sipelangi_net.tickets.outputs import DeviceRecord, HandedOver, Installed, Tested, outputs_of
 
-SignerRole = Literal["tim_kerja", "pemohon"]
-Name = Annotated[str, StringConstraints(min_length=3, max_length=100), AfterValidator(safe_text)]
-Nip = Annotated[str, StringConstraints(pattern=r"^\d{18}$")]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+__all__ = [
+    "DeployedDevice",
+    "Handover",
+    "Signer",
+    "SignerRole",
+    "handover_of",
+    "require_bwtest",
+    "require_deploy",
+    "require_handover",
+    "require_plan",
+    "signer",
+]
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Signer(_Frozen):
-    """One person who signs the berita acara."""
-
-    role: SignerRole
-    name: Name
-    nip: Nip
-
-
-class Handover(_Frozen):
-    """What ``ticket sign`` records on step 9 as ``outputs["handover"]``."""
-
-    number: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(safe_text)]
-    signers: tuple[Signer, ...]
-    scan_sha256: Sha256
-    scan: str
-
-
-class DeployedDevice(BaseModel):
-    """One device of step 7's deploy report (``sipelangi_net.deploy.DeviceResult`` as JSON)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    device: str
-    platform: str
-    backup_sha256: str = ""
-    backup_path: str = ""
-    commands: tuple[str, ...] = ()
-    state: str = "unchanged"
-    verified: bool | None = None
-    error: str = ""
+DeployedDevice = DeviceRecord
+"""One device of step 7's deploy report (``sipelangi_net.deploy.DeviceResult`` as JSON)."""
 
 
 def _last(ticket: Ticket, step: int) -> Event | None:
@@ -67,10 +42,7 @@ def _last(ticket: Ticket, step: int) -> Event | None:
 
 
 def require_plan(ticket: Ticket) -> Plan:
-    try:
-        plan = plan_of(ticket)
-    except WorkflowError as exc:
-        raise IncompleteTicketError(str(exc)) from None
+    plan = plan_of(ticket)  # MalformedTicketError (exit 6) when the stored plan does not fit
     if plan is None:
         raise IncompleteTicketError(
             f"ticket {ticket.id}: no plan (step 4, needs analysis, is not done);"
@@ -85,15 +57,12 @@ def require_deploy(ticket: Ticket) -> tuple[Event, tuple[DeployedDevice, ...]]:
         raise IncompleteTicketError(
             f"ticket {ticket.id}: no successful installation (step 7); run 'sipelangi-net deploy {ticket.id}'"
         )
-    raw = event.outputs.get("deploy")
-    if not isinstance(raw, dict) or not isinstance(raw.get("devices"), list):
+    report = outputs_of(ticket, event, Installed).deploy
+    if report is None:
         raise IncompleteTicketError(
             f"ticket {ticket.id}: step 7 holds no deploy report (outputs.deploy.devices)"
         )
-    try:
-        devices = tuple(DeployedDevice.model_validate(d) for d in raw["devices"])
-    except ValidationError:
-        raise IncompleteTicketError(f"ticket {ticket.id}: step 7's deploy report is unreadable") from None
+    devices = report.devices
     if not devices:
         raise IncompleteTicketError(f"ticket {ticket.id}: step 7's deploy report lists no device")
     return event, devices
@@ -102,17 +71,12 @@ def require_deploy(ticket: Ticket) -> tuple[Event, tuple[DeployedDevice, ...]]:
 def require_bwtest(ticket: Ticket) -> tuple[Event, BwResult]:
     """The passed bandwidth test of step 8 (a failed one is no ground for a handover)."""
     event = _last(ticket, 8)
-    if event is None or "bwtest" not in event.outputs:
+    if event is None:
         raise IncompleteTicketError(
             f"ticket {ticket.id}: no bandwidth test result (step 8, outputs.bwtest);"
             " run the bandwidth test first"
         )
-    try:
-        result = BwResult.model_validate(event.outputs["bwtest"])
-    except ValidationError:
-        raise IncompleteTicketError(
-            f"ticket {ticket.id}: step 8's bandwidth test result is unreadable"
-        ) from None
+    result = outputs_of(ticket, event, Tested).bwtest
     if event.outcome != "done" or not result.passed:
         raise IncompleteTicketError(
             f"ticket {ticket.id}: the bandwidth test (step 8) did not pass ({result.reason});"
@@ -126,12 +90,10 @@ def require_bwtest(ticket: Ticket) -> tuple[Event, BwResult]:
 def handover_of(ticket: Ticket) -> tuple[Event, Handover] | None:
     """The signed handover of step 9, if recorded."""
     event = _last(ticket, 9)
-    if event is None or event.outcome != "done" or "handover" not in event.outputs:
+    if event is None or event.outcome != "done":
         return None
-    try:
-        return event, Handover.model_validate(event.outputs["handover"])
-    except ValidationError:
-        raise IncompleteTicketError(f"ticket {ticket.id}: step 9's handover record is unreadable") from None
+    handover = outputs_of(ticket, event, HandedOver).handover
+    return (event, handover) if handover is not None else None
 
 
 def require_handover(ticket: Ticket) -> tuple[Event, Handover]:

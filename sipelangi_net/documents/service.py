@@ -23,6 +23,7 @@ from sipelangi_net.documents.writer import DocumentFiles, write_document
 from sipelangi_net.errors import DocumentInputError
 from sipelangi_net.paths import reports_dir
 from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.tickets.outputs import Skipped, screen
 from sipelangi_net.tickets.store import TicketStore
 
 
@@ -127,14 +128,22 @@ def write_intranet_report(
     prepared_by: Signer,
     opd_of: dict[str, str] | None = None,
     out: Path | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> DocumentFiles:
-    """The monthly Laporan Jaringan Intra Pemerintah over every ticket of the store."""
+    """The monthly Laporan Jaringan Intra Pemerintah over every ticket of the store.
+
+    A ticket whose stored record does not fit the schema is left out (logged, and added to
+    ``skipped``): one malformed ticket never stops the report on the others.
+    """
     _, end = period(year, month)
     reports = out or reports_dir()
     found = latest_compliance(reports, before=end.date())
     run, source = (found[1], str(found[0])) if found else (None, "")
+    tickets, bad = screen(store.tickets(), doing="the monthly intranet report")
+    if skipped is not None:
+        skipped.extend([*getattr(store, "skipped", ()), *bad])
     doc = build_intranet_report(
-        store.tickets(),
+        tickets,
         year=year,
         month=month,
         prepared_by=prepared_by,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sipelangi_net.playbook.context import Outcome, RunContext, done, failed, paused, skipped, stopped
+from sipelangi_net.tickets.outputs import Agreed, HandedOver, Notified, Prepared, outputs_of
 from sipelangi_net.tickets.workflow import completed
 
 ActionFn = Callable[[RunContext, dict[str, Any]], Outcome]
@@ -91,7 +92,7 @@ def prepare(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return done(f"proposed slot {slot.label_id()} (dry run: not recorded)")
     now = ctx.now()
     ticket = prepare_ticket(ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, now=now, started=now)
-    return done(f"proposed slot {ticket.events[-1].outputs['schedule']}")
+    return done(f"proposed slot {outputs_of(ticket, ticket.events[-1], Prepared).schedule}")
 
 
 @action("schedule")
@@ -105,8 +106,8 @@ def schedule(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return skipped("dry run: the requester is not told")
     ticket = schedule_ticket(ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, started=ctx.now())
     sent = _deliver(ctx)
-    out = ticket.events[-1].outputs
-    return done(f"installation on {out['schedule']}, {out['agreed_with']} {sent}")
+    out = outputs_of(ticket, ticket.events[-1], Agreed)
+    return done(f"installation on {out.schedule}, {out.agreed_with} {sent}")
 
 
 def _deliver(ctx: RunContext) -> str:
@@ -288,8 +289,8 @@ def notify(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     event = completed(ctx.ticket(), 12)
     if event is None:
         return paused(f"closing notification {sent}; it is retried by 'sipelangi-net ticket notify'")
-    out = event.outputs
-    return done(f"requester notified ({out.get('channel', 'sent')} to {out.get('recipient', '?')})")
+    out = outputs_of(ctx.ticket(), event, Notified)
+    return done(f"requester notified ({out.channel or 'sent'} to {out.recipient or '?'})")
 
 
 @action("rollback", "confirm_timeout")
@@ -301,7 +302,7 @@ def rollback(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
     if completed(ticket, 9):
         return failed("the berita acara is signed (step 9 done): the installation is handed over")
     last = ticket.events[-1]
-    if last.step == 9 and last.outcome == "failed" and "rollback" in last.outputs:
+    if last.step == 9 and last.outcome == "failed" and outputs_of(ticket, last, HandedOver).rollback:
         return skipped("already rolled back (step 9 failed)")
     if not ctx.options.note:
         return failed("a rollback needs the reason: give --note (why the handover was refused)")

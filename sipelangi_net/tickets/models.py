@@ -86,7 +86,7 @@ class Event(_Frozen):
 
     ticket_id: TicketId
     seq: int
-    step: int
+    step: Annotated[int, AfterValidator(_valid_step)]
     outcome: Outcome
     actor: str
     role: str

@@ -21,11 +21,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sipelangi_net.errors import StoreError, TicketNotFound
+from pydantic import ValidationError
+
+from sipelangi_net.errors import MalformedTicketError, StoreError, TicketNotFound
 from sipelangi_net.tickets import anchor, seals, workflow
 from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
 from sipelangi_net.tickets.messages import closing_message, schedule_message
 from sipelangi_net.tickets.models import Event, Move, Notification, Request, Ticket
+from sipelangi_net.tickets.outputs import Skipped, skip
+from sipelangi_net.validate import printable
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: tickets, append-only events, notification outbox
@@ -147,6 +151,8 @@ class SqliteStore:
         self.checkpoints = checkpoints or anchor.checkpoints_path()
         self._conn: sqlite3.Connection | None = None
         self._key: anchor.AuditKey | None = None
+        self.skipped: list[Skipped] = []
+        """The tickets the last :meth:`tickets` left out because their stored record is unreadable."""
 
     # --- connection ---------------------------------------------------------
     @property
@@ -205,6 +211,15 @@ class SqliteStore:
 
     # --- reading ------------------------------------------------------------
     def _load(self, conn: sqlite3.Connection, ticket_id: str) -> Ticket:
+        """The ticket as stored; MalformedTicketError (naming it) when a row does not parse."""
+        try:
+            return self._parse_ticket(conn, ticket_id)
+        except (ValueError, TypeError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
+            raise MalformedTicketError(
+                f"ticket {ticket_id}: the stored record in {self.path} is unreadable: {_why(exc)}"
+            ) from None
+
+    def _parse_ticket(self, conn: sqlite3.Connection, ticket_id: str) -> Ticket:
         row = conn.execute(
             "SELECT id, created_at, request, status FROM tickets WHERE id = ?", (ticket_id,)
         ).fetchone()
@@ -257,7 +272,14 @@ class SqliteStore:
             query += " AND created_at < ?"
             args.append(_ts(until))
         ids = [r[0] for r in self.conn.execute(query + " ORDER BY created_at, id", args)]
-        return [self._load(self.conn, i) for i in ids]
+        out: list[Ticket] = []
+        self.skipped = []
+        for i in ids:  # one unreadable ticket is skipped and reported, never fatal to the others
+            try:
+                out.append(self._load(self.conn, i))
+            except MalformedTicketError as exc:
+                self.skipped.append(skip(i, str(exc), doing="the ticket list"))
+        return out
 
     # --- writing ------------------------------------------------------------
     def _sealing_key(self, conn: sqlite3.Connection) -> anchor.AuditKey:
@@ -488,6 +510,13 @@ class SqliteStore:
                 (_ts(utcnow()), ticket_id, ticket_id),
             )
             return cur.rowcount
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors(include_url=False, include_input=False)[0]
+        return f"{'.'.join(printable(str(p)) for p in err['loc'])}: {err['msg']}"
+    return printable(str(exc))[:200] or type(exc).__name__
 
 
 def _statements(script: str) -> list[str]:

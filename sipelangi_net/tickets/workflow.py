@@ -9,6 +9,7 @@ from typing import Any
 from sipelangi_net.errors import WorkflowError
 from sipelangi_net.tickets.chain import event_hash, genesis
 from sipelangi_net.tickets.models import Event, Move, Request, Ticket
+from sipelangi_net.tickets.outputs import check_outputs
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER, Role, describe
 
 FUTURE_SKEW = dt.timedelta(minutes=5)
@@ -102,15 +103,34 @@ def _check_outcome(ticket: Ticket, move: Move) -> None:
 
 
 def _times(ticket: Ticket, move: Move, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The step's times: zoned, not in the future (beyond FUTURE_SKEW), and not before the last event.
+
+    A step starts no earlier than the previous event started and ends no earlier than it ended
+    (steps may overlap — step 7's end is step 8's start — but the record never runs backwards).
+    """
+    last = ticket.events[-1]
     ended = move.ended_at or now
-    started = move.started_at or ticket.events[-1].ended_at
+    started = move.started_at or last.ended_at
+    where = f"ticket {ticket.id}: {describe(move.step)}"
     for label, value in (("started_at", started), ("ended_at", ended)):
         if value.tzinfo is None:
-            raise WorkflowError(f"ticket {ticket.id}: {label} must carry a time zone (e.g. +07:00 for WIB)")
-    if ended > now + FUTURE_SKEW:
-        raise WorkflowError(f"ticket {ticket.id}: ended_at {ended.isoformat()} is in the future")
+            raise WorkflowError(f"{where}: {label} must carry a time zone (e.g. +07:00 for WIB)")
+        if value > now + FUTURE_SKEW:
+            raise WorkflowError(f"{where}: {label} {value.isoformat()} is in the future")
     if started > ended:
-        raise WorkflowError(f"ticket {ticket.id}: started_at is after ended_at")
+        raise WorkflowError(
+            f"{where}: started_at {started.isoformat()} is after ended_at {ended.isoformat()}"
+        )
+    if started < last.started_at:
+        raise WorkflowError(
+            f"{where}: started_at {started.isoformat()} is before the previous step"
+            f" ({describe(last.step)}) started ({last.started_at.isoformat()})"
+        )
+    if ended < last.ended_at:
+        raise WorkflowError(
+            f"{where}: ended_at {ended.isoformat()} is before the previous step"
+            f" ({describe(last.step)}) ended ({last.ended_at.isoformat()})"
+        )
     return started, ended
 
 
@@ -144,12 +164,17 @@ def _seal(
 
 
 def plan(ticket: Ticket, move: Move, *, now: dt.datetime) -> Transition:
-    """Check ``move`` against the SOP and return the event to append (raises WorkflowError)."""
+    """Check ``move`` against the SOP and return the event to append.
+
+    Raises WorkflowError (order, outcome, times) or OutputsError (the outputs do not fit the
+    step's schema in :mod:`sipelangi_net.tickets.outputs`); the event stores the checked outputs.
+    """
     if not ticket.events:
         raise WorkflowError(f"ticket {ticket.id} has no events; it was not opened properly")
     _check_order(ticket, move)
     _check_outcome(ticket, move)
     started, ended = _times(ticket, move, now)
+    outputs = check_outputs(ticket.id, move.step, move.outcome, move.outputs)
     last = ticket.events[-1]
     event = _seal(
         ticket.id,
@@ -161,7 +186,7 @@ def plan(ticket: Ticket, move: Move, *, now: dt.datetime) -> Transition:
         started=started,
         ended=ended,
         note=move.note,
-        outputs=dict(move.outputs),
+        outputs=outputs,
     )
     return Transition(event, status_after(move.step, move.outcome))
 
@@ -185,7 +210,7 @@ def opening(
         actor=request.pic.name,
         started=submitted,
         ended=now,
-        outputs={"letter": request.letter.model_dump(mode="json")},
+        outputs=check_outputs(ticket_id, 1, "done", {"letter": request.letter.model_dump(mode="json")}),
     )
     second = _seal(
         ticket_id,
@@ -196,6 +221,6 @@ def opening(
         actor=helpdesk,
         started=now,
         ended=now,
-        outputs={"forwarded_to": Role.KEPALA_DINAS.value},
+        outputs=check_outputs(ticket_id, 2, "done", {"forwarded_to": Role.KEPALA_DINAS.value}),
     )
     return now, (first, second)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ticket_data import AUDIT_ANCHORS, request
+from ticket_data import cli_env, request, valid
 
 from sipelangi_net.errors import SecretsError
 from sipelangi_net.tickets import workflow
@@ -38,7 +38,7 @@ def approved(store: SqliteStore, *steps: int) -> Ticket:
         store.create(request(), helpdesk="Rina").id, Move(step=3, actor="Kadis", outcome="approve")
     )
     for n in steps:
-        t = store.apply(t.id, Move(step=n, actor="Andi", note=f"langkah {n}", outputs={"n": n}))
+        t = store.apply(t.id, valid(Move(step=n, actor="Andi", note=f"langkah {n}"), t.id))
     return t
 
 
@@ -184,7 +184,7 @@ def test_restoring_an_older_copy_of_the_database_is_found(
     with sqlite3.connect(copy) as backup:
         store.conn.backup(backup)
     backup.close()
-    store.apply(t.id, Move(step=4, actor="Andi"))
+    store.apply(t.id, valid(Move(step=4, actor="Andi"), t.id))
     later = store.create(request(), helpdesk="Rina")
     store.close()
     for suffix in ("", "-wal", "-shm"):
@@ -236,7 +236,7 @@ def test_an_unsafe_or_foreign_key_is_refused(db: Path, store: SqliteStore, audit
     stranger = SqliteStore(db, audit_key=other)
     try:
         with pytest.raises(SecretsError, match=r"sealed with audit key \w+, but .*other.key is key"):
-            stranger.apply(t.id, Move(step=4, actor="Andi"))
+            stranger.apply(t.id, valid(Move(step=4, actor="Andi"), t.id))
         with pytest.raises(SecretsError, match="sealed with audit key"):
             stranger.audit()
     finally:
@@ -244,7 +244,7 @@ def test_an_unsafe_or_foreign_key_is_refused(db: Path, store: SqliteStore, audit
     gone = SqliteStore(db, audit_key=audit_anchors / "missing.key")
     try:
         with pytest.raises(SecretsError, match="no audit key was found; restore the key file"):
-            gone.apply(t.id, Move(step=4, actor="Andi"))
+            gone.apply(t.id, valid(Move(step=4, actor="Andi"), t.id))
         assert not (audit_anchors / "missing.key").exists()  # a sealed store never gets a new key
     finally:
         gone.close()
@@ -312,7 +312,9 @@ def test_a_store_from_before_sealing_is_adopted_explicitly(db: Path, audit_ancho
         assert [t.ticket_id for t in after.broken] == [edited]
         assert after.problems == ()
         assert store.audit(good).ok
-        store.apply(good, Move(step=4, actor="Andi"))  # new events on an adopted ticket are sealed as usual
+        store.apply(
+            good, valid(Move(step=4, actor="Andi"), good)
+        )  # new events on an adopted ticket are sealed as usual
         assert store.audit(good).ok
         tamper(db, "DELETE FROM events WHERE ticket_id = ? AND seq = 4", args=(good,))
         assert not store.audit(good).ok
@@ -324,7 +326,7 @@ def test_a_new_event_on_an_unadopted_ticket_leaves_the_old_ones_reported(db: Pat
     good, _ = _legacy_store(db)
     store = SqliteStore(db)
     try:
-        store.apply(good, Move(step=4, actor="Andi"))
+        store.apply(good, valid(Move(step=4, actor="Andi"), good))
         problems = problems_of(store, good)
         assert problems == [
             f"{good}: events 1-3 are not sealed with the audit key; run 'sipelangi-net ticket verify --all"
@@ -347,7 +349,7 @@ CLI = str(Path(sys.executable).with_name("sipelangi-net"))
 
 
 def cli(db: Path, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
+    env = cli_env()
     env.update(SIPELANGI_DB=str(db), HOME=str(db.parent), **(extra or {}))
     return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
 
@@ -403,7 +405,7 @@ def test_over_http_the_client_checks_chain_and_status_and_the_server_host_the_se
         with HttpStore(srv.url, token=srv.token) as remote:
             t = remote.create(request(), helpdesk="Rina")
             remote.apply(t.id, Move(step=3, actor="Kadis", outcome="approve"))
-            remote.apply(t.id, Move(step=4, actor="Andi"))
+            remote.apply(t.id, valid(Move(step=4, actor="Andi"), t.id))
         over_http = ("--store", srv.url)
         token = {"SIPELANGI_TOKEN": srv.token}
         here = anchors(srv.db.parent)
@@ -459,7 +461,7 @@ def test_adoption_never_hides_a_deleted_sealed_event(db: Path) -> None:
     good, _ = _legacy_store(db)
     store = SqliteStore(db)
     try:
-        store.apply(good, Move(step=4, actor="Andi"))  # sealed: the head is now event 4
+        store.apply(good, valid(Move(step=4, actor="Andi"), good))  # sealed: the head is now event 4
         tamper(
             db,
             "DELETE FROM event_seals WHERE ticket_id = ?",

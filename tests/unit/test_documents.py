@@ -23,7 +23,7 @@ from sipelangi_net.documents.indonesian import (
 from sipelangi_net.documents.installation import Attachment, build_installation_report
 from sipelangi_net.documents.models import Document
 from sipelangi_net.documents.records import Signer
-from sipelangi_net.errors import DocumentInputError, IncompleteTicketError
+from sipelangi_net.errors import DocumentInputError, IncompleteTicketError, MalformedTicketError, OutputsError
 
 SIGNERS = (Signer.model_validate(TIM), Signer.model_validate(PEMOHON))
 
@@ -155,15 +155,13 @@ def test_draft_berita_acara_needs_both_signers_and_is_dated() -> None:
         (3, {}, {}, "no plan"),
         (6, {}, {}, "no successful installation"),
         (7, {}, {}, "no bandwidth test result"),
-        (8, {8: {}}, {}, "no bandwidth test result"),
-        (8, {8: {"bwtest": {"verdict": "pass"}}}, {}, "unreadable"),
         (
             8,
             {8: {"bwtest": bw_json(down=10.0, verdict="fail", reason="download short")}},
             {8: "failed"},
             "did not pass",
         ),
-        (7, {7: {"deploy": {"devices": []}}}, {}, "lists no device"),
+        (7, {7: {"deploy": {"ticket_id": "SPL-2026-00001", "devices": []}}}, {}, "lists no device"),
     ],
 )
 def test_missing_record_names_what_is_missing(
@@ -173,6 +171,32 @@ def test_missing_record_names_what_is_missing(
     with pytest.raises(IncompleteTicketError, match=missing) as info:
         build_berita_acara(ticket, signers=SIGNERS)
     assert ticket.id in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("step", "outputs", "field"),
+    [
+        (8, {}, "outputs.bwtest: Field required"),
+        (8, {"bwtest": {"verdict": "pass"}}, "outputs.bwtest.ticket_id: Field required"),
+        (7, {"deploy": {"devices": []}}, "outputs.deploy.ticket_id: Field required"),
+    ],
+)
+def test_a_record_the_documents_could_not_read_is_refused_when_recorded(
+    step: int, outputs: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(OutputsError, match=rf"ticket SPL-2026-00001: step {step} .*: {field}"):
+        ticket_upto(step, outputs={step: outputs})
+
+
+def test_a_stored_record_that_does_not_fit_is_named_not_built_on() -> None:
+    """A step 8 edited in the store (bypassing the workflow): the document refuses, naming the field."""
+    ticket = ticket_upto(9)
+    events = list(ticket.events)
+    events[7] = events[7].model_copy(update={"outputs": {"bwtest": {"verdict": "pass"}}})
+    with pytest.raises(
+        MalformedTicketError, match=r"ticket SPL-2026-00001: event 8 .*outputs.bwtest.ticket_id"
+    ):
+        build_berita_acara(ticket.model_copy(update={"events": tuple(events)}), signers=SIGNERS)
 
 
 def test_installation_report_timeline_changes_and_attachments() -> None:

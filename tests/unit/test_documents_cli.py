@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from test_documents_data import PEMOHON, TIM, outputs_for
-from ticket_data import AUDIT_ANCHORS, request
+from ticket_data import cli_env, request
 
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.sqlite import SqliteStore
@@ -29,7 +28,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
+    e = cli_env()
     e.update(
         SIPELANGI_DB=str(tmp_path / "tickets.db"),
         SIPELANGI_REPORTS=str(tmp_path / "reports"),
@@ -39,14 +38,21 @@ def env(tmp_path: Path) -> dict[str, str]:
     return e
 
 
-def seed(env: dict[str, str], last: int, outputs: dict[int, dict[str, Any]] | None = None) -> str:
+def seed(
+    env: dict[str, str],
+    last: int,
+    outputs: dict[int, dict[str, Any]] | None = None,
+    outcomes: dict[int, str] | None = None,
+) -> str:
     """A ticket in the store with steps 3..``last`` recorded (real workflow, real outputs)."""
     store = SqliteStore(Path(env["SIPELANGI_DB"]))
     try:
         ticket = store.create(request(), helpdesk="Helpdesk")
         for step in range(3, last + 1):
-            out = (outputs or {}).get(step, outputs_for(step, ticket.id))
-            move = Move(step=step, actor="Rahmat", outcome="approve" if step == 3 else "done", outputs=out)
+            outcome = (outcomes or {}).get(step, "approve" if step == 3 else "done")
+            out = (outputs or {}).get(step, outputs_for(step, ticket.id, outcome))
+            note = "" if outcome in ("approve", "done") else "alasan"
+            move = Move(step=step, actor="Rahmat", outcome=outcome, note=note, outputs=out)  # type: ignore[arg-type]
             store.apply(ticket.id, move)
         return ticket.id
     finally:
@@ -128,7 +134,7 @@ def test_sign_before_a_passed_test_is_refused(env: dict[str, str], tmp_path: Pat
     proc = run(env, "ticket", "sign", untested, *SIGN, "--scan", str(scan))
     assert proc.returncode == 6, proc.stderr
     assert f"ticket {untested}: no bandwidth test result (step 8" in proc.stderr
-    failed = seed(env, 8, {8: {"bwtest": {**outputs_for(8, "x")["bwtest"], "verdict": "fail"}}})
+    failed = seed(env, 8, outcomes={8: "failed"})
     proc = run(env, "ticket", "sign", failed, *SIGN, "--scan", str(scan))
     assert proc.returncode == 6 and "did not pass" in proc.stderr
     assert not list((tmp_path / "reports").rglob("*-ttd-*"))

@@ -3,7 +3,9 @@ report and a synthetic bandwidth result, walked through the real workflow with c
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 from typing import Any
 
 from analysis_data import catalogues, day0_facts
@@ -32,6 +34,11 @@ TIMES = {
 
 
 def plan_json(ticket_id: str = "SPL-2026-00001") -> dict[str, Any]:
+    return copy.deepcopy(_plan_json(ticket_id))
+
+
+@functools.lru_cache(maxsize=64)
+def _plan_json(ticket_id: str) -> dict[str, Any]:
     cat = catalogues()
     plan = analyze(Inputs(ticket_id, request(), cat, day0_facts(cat, at=T0), (), T0))
     assert plan.available, plan.problems
@@ -100,13 +107,31 @@ def handover_json(number: str = "555/00001/BA-JIP/DISKOMINFO/XI/2026") -> dict[s
     return {"number": number, "signers": [TIM, PEMOHON], "scan_sha256": "a" * 64, "scan": "scan.pdf"}
 
 
-def outputs_for(step: int, ticket_id: str) -> dict[str, Any]:
+def report_json(ticket_id: str = "SPL-2026-00001") -> dict[str, Any]:
+    folder = f"reports/{ticket_id}"
     return {
-        4: {"plan": plan_json(ticket_id)},
-        7: {"deploy": deploy_json(ticket_id)},
-        8: {"bwtest": bw_json(ticket_id)},
-        9: {"handover": handover_json()},
-    }.get(step, {})
+        "kind": "laporan-pemasangan",
+        "number": "555/00001/LP-JIP/DISKOMINFO/XI/2026",
+        "html": {"path": f"{folder}/laporan-pemasangan.html", "sha256": "b" * 64},
+        "pdf": {"path": f"{folder}/laporan-pemasangan.pdf", "sha256": "c" * 64},
+        "attachments": [],
+    }
+
+
+def outputs_for(step: int, ticket_id: str, outcome: str = "done") -> dict[str, Any]:
+    """The outputs a step's command records (what the step's schema needs), for ``outcome``."""
+    if step == 8:  # a test result is kept whether it passed or not
+        verdict = {} if outcome == "done" else {"verdict": "fail", "reason": "download 9.1 < 16.92 Mbit/s"}
+        return {"bwtest": bw_json(ticket_id, **verdict)}
+    if outcome != "done":
+        return {}
+    return {
+        4: lambda: {"plan": plan_json(ticket_id)},
+        7: lambda: {"deploy": deploy_json(ticket_id)},
+        9: lambda: {"handover": handover_json()},
+        10: lambda: {"report": report_json(ticket_id)},
+        12: lambda: {"channel": "email", "recipient": "budi@dinkes.pangkalpinangkota.go.id"},
+    }.get(step, dict)()
 
 
 def advance(ticket: Ticket, move: Move, *, now: dt.datetime) -> Ticket:

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from ticket_data import valid
 
 from sipelangi_net.cli.serve import read_token
 from sipelangi_net.errors import (
@@ -163,7 +164,8 @@ def advance(store: HttpStore | SqliteStore, ticket_id: str, last: int) -> Ticket
     assert verify(ticket) == []
     for step in range(4, last + 1):
         outputs = SCHEDULE if step == 6 else {}
-        ticket = store.apply(ticket_id, Move(step=step, actor=ACTOR.get(step, "Helpdesk"), outputs=outputs))
+        move = valid(Move(step=step, actor=ACTOR.get(step, "Helpdesk"), outputs=outputs), ticket_id)
+        ticket = store.apply(ticket_id, move)
         assert verify(ticket) == [], step
     return ticket
 
@@ -188,9 +190,9 @@ def test_sop_happy_path_over_http(store: HttpStore, local: SqliteStore) -> None:
 
 def test_times_round_trip_exactly(store: HttpStore, local: SqliteStore) -> None:
     ticket = store.create(REQUEST, helpdesk="Helpdesk")
-    now = dt.datetime.now(WIB)
-    started = (now - dt.timedelta(minutes=9)).replace(microsecond=123456)
-    ended = (now - dt.timedelta(minutes=1)).replace(microsecond=654321)
+    now = dt.datetime.now(WIB)  # after the ticket opened: a step never starts before the previous one
+    started = (now + dt.timedelta(seconds=1)).replace(microsecond=123456)
+    ended = (now + dt.timedelta(minutes=2)).replace(microsecond=654321)  # within the 5 min of clock skew
     move = Move(step=3, actor="Kadis", outcome="approve", started_at=started, ended_at=ended)
 
     approved = store.apply(ticket.id, move)
@@ -291,9 +293,9 @@ def test_outbox_and_deliveries_over_http(store: HttpStore) -> None:
     assert sent.sent_at is not None
     assert store.outbox(ticket_id=ticket.id) == []
 
-    store.apply(ticket.id, Move(step=7, actor="Tim Kerja"))
+    store.apply(ticket.id, valid(Move(step=7, actor="Tim Kerja"), ticket.id))
     for step in (8, 9, 10):
-        store.apply(ticket.id, Move(step=step, actor="Tim Kerja"))
+        store.apply(ticket.id, valid(Move(step=step, actor="Tim Kerja"), ticket.id))
     store.apply(ticket.id, Move(step=11, actor="Helpdesk"))
     [closing] = store.outbox(ticket_id=ticket.id)
     assert (closing.kind, closing.status) == ("closing", "pending")

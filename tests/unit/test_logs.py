@@ -132,3 +132,13 @@ def test_log_lines_show_control_characters_escaped(caplog: pytest.LogCaptureFixt
         logger.removeFilter(scrubber)
     (record,) = caplog.records
     assert record.getMessage() == "actor tim\\x1b]8;;http://x\\x07kerja\n    FORGED line"
+
+
+def test_a_record_filtered_twice_is_scrubbed_once() -> None:
+    """A record passes the logger's filter and then the handler's: the second pass changes nothing."""
+    record = logging.LogRecord("sipelangi_net.x", logging.WARNING, __file__, 1, "a\n%s", ("b\x1b",), None)
+    scrubber = ScrubFilter()
+    scrubber.filter(record)
+    once = record.getMessage()
+    scrubber.filter(record)
+    assert record.getMessage() == once == "a\n    b\\x1b"

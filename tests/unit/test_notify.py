@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from ticket_data import valid
 
 from sipelangi_net import logs
 from sipelangi_net.errors import ConfigError
@@ -169,7 +170,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 def drive(store: SqliteStore, ticket_id: str, *steps: int) -> Ticket:
     ticket = store.get(ticket_id)
     for step in steps:
-        ticket = store.apply(ticket_id, MOVES[step])
+        ticket = store.apply(ticket_id, valid(MOVES[step], ticket_id))
     return ticket
 
 

@@ -7,14 +7,13 @@ needs no device), against a real SQLite ticket store in tmp_path.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from ticket_data import AUDIT_ANCHORS, raw_request
+from ticket_data import cli_env, raw_request
 
 SCRIPT = Path(sys.executable).parent / "sipelangi-net"
 REQUEST = raw_request(applications=["simpeg"])
@@ -22,7 +21,7 @@ REQUEST = raw_request(applications=["simpeg"])
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
+    e = cli_env()
     e.update(SIPELANGI_DB=str(tmp_path / "t.db"), SIPELANGI_REPORTS=str(tmp_path / "r"),
              SIPELANGI_LOCKS=str(tmp_path / "locks"), SIPELANGI_ACTOR="tim-kerja")  # fmt: skip
     return e

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -13,14 +13,17 @@ from typing import Any
 import pytest
 import yaml
 from test_notify import Mailbox, free_port, smtp, start_smtp  # noqa: F401 - fixtures
-from ticket_data import AUDIT_ANCHORS, raw_request
+from ticket_data import cli_env, raw_request, valid
+
+from sipelangi_net.tickets.models import Move
+from sipelangi_net.tickets.sqlite import SqliteStore
 
 CLI = str(Path(sys.executable).with_name("sipelangi-net"))
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
+    e = cli_env()
     e.update(SIPELANGI_DB=str(tmp_path / "tickets.db"), SIPELANGI_ACTOR="tester", HOME=str(tmp_path))
     return e
 
@@ -100,7 +103,7 @@ def test_defer_then_approve_then_the_steps_to_close(env: dict[str, str], tmp_pat
     tid = new_ticket(env, tmp_path)
     deferred = ok(env, "ticket", "defer", tid, "--note", "Menunggu ketersediaan anggaran", "--actor", "Kadis")
     assert deferred["status"] == "deferred"
-    refused = run(env, "ticket", "record", tid, "--step", "4")
+    refused = run(env, "ticket", "record", tid, "--step", "4", "--outcome", "failed", "--note", "belum")
     assert refused.returncode == 6
     assert refused.stderr.strip() == (
         f"error: ticket {tid}: cannot do step 4 (needs analysis): the Kepala Dinas deferred it"
@@ -109,11 +112,70 @@ def test_defer_then_approve_then_the_steps_to_close(env: dict[str, str], tmp_pat
     assert ok(env, "ticket", "approve", tid, "--actor", "Kadis")["status"] == "approved"
     not_tested = run(env, "ticket", "close", tid)
     assert not_tested.returncode == 6 and "step 4 (needs analysis) is not done yet" in not_tested.stderr
-    for n in range(4, 11):
-        ok(env, "ticket", "record", tid, "--step", str(n), "--output", f"n={n}")
+    failed = ok(env, "ticket", "record", tid, "--step", "4", "--outcome", "failed", "--note", "port penuh")
+    assert failed["status"] == "analysis_failed"
+    store = SqliteStore(Path(env["SIPELANGI_DB"]))
+    try:  # steps 4-10 as their commands record them (a plan, a deploy report, a test, a scan, a report)
+        for n in range(4, 11):
+            store.apply(tid, valid(Move(step=n, actor="Andi"), tid))
+    finally:
+        store.close()
     closed = ok(env, "ticket", "close", tid)
     assert closed["status"] == "closed"
-    assert [e["step"] for e in closed["events"]] == [1, 2, 3, 3, *range(4, 12)]
+    assert [e["step"] for e in closed["events"]] == [1, 2, 3, 3, 4, *range(4, 12)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--step", "4"],
+            r"step 4 \(needs analysis\) done cannot be recorded by hand .*'sipelangi-net analyze'",
+        ),
+        (
+            ["--step", "6", "--output", "start=besok"],
+            r"--output start: not recorded by hand \(allowed: schedule",
+        ),
+        (
+            ["--step", "8"],
+            r"step 8 \(bandwidth test\) cannot be recorded by hand: use 'sipelangi-net bwtest'",
+        ),
+        (["--step", "8", "--outcome", "failed", "--note", "x"], r"step 8 .* cannot be recorded by hand"),
+        (["--step", "9"], r"step 9 .* cannot be recorded by hand: use 'sipelangi-net ticket sign"),
+        (["--step", "7", "--output", "deploy=ok"], r"step 7 .* done cannot be recorded by hand"),
+        (["--step", "12"], r"step 12 .* cannot be recorded by hand"),
+        (["--step", "2"], r"steps 1 and 2 are recorded by 'ticket new'"),
+    ],
+)
+def test_record_by_hand_refuses_what_only_a_command_can_record(
+    env: dict[str, str], tmp_path: Path, args: list[str], message: str
+) -> None:
+    tid = new_ticket(env, tmp_path)
+    ok(env, "ticket", "approve", tid)
+    proc = run(env, "ticket", "record", tid, *args)
+    assert proc.returncode == 2, proc.stderr
+    assert re.search(message, proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert [e["step"] for e in ok(env, "ticket", "show", tid)["events"]] == [1, 2, 3]
+
+
+def test_record_step_6_by_hand_keeps_the_label_and_tells_the_pic(env: dict[str, str], tmp_path: Path) -> None:
+    tid = new_ticket(env, tmp_path)
+    ok(env, "ticket", "approve", tid)
+    store = SqliteStore(Path(env["SIPELANGI_DB"]))
+    try:
+        for n in (4, 5):
+            store.apply(tid, valid(Move(step=n, actor="Andi"), tid))
+    finally:
+        store.close()
+    bad = run(env, "ticket", "record", tid, "--step", "6", "--output", "schedule=Senin\x1b[2J")
+    assert bad.returncode == 2 and "--output" in bad.stderr and "forbidden character" in bad.stderr, (
+        bad.stderr
+    )
+    shown = ok(
+        env, "ticket", "record", tid, "--step", "6", "--output", "schedule=Senin, 30 November 2026 09.00 WIB"
+    )
+    assert shown["events"][-1]["outputs"] == {"schedule": "Senin, 30 November 2026 09.00 WIB"}
 
 
 def test_verify_detects_an_edited_event(env: dict[str, str], tmp_path: Path) -> None:
@@ -174,8 +236,13 @@ def test_schedule_mail_is_sent_by_the_cli_and_a_dead_server_never_blocks_the_upd
     smtp: Mailbox,  # noqa: F811 - the fixture imported above
 ) -> None:
     tid = new_ticket(env, tmp_path)
-    for args in (("approve", tid), ("record", tid, "--step", "4"), ("record", tid, "--step", "5")):
-        ok(env, "ticket", *args)
+    ok(env, "ticket", "approve", tid)
+    store = SqliteStore(Path(env["SIPELANGI_DB"]))
+    try:  # step 4 as `analyze` records it (a plan); step 5 by hand
+        store.apply(tid, valid(Move(step=4, actor="Andi"), tid))
+    finally:
+        store.close()
+    ok(env, "ticket", "record", tid, "--step", "5")
     dead = dict(env, SIPELANGI_SMTP_HOST="127.0.0.1", SIPELANGI_SMTP_PORT=str(free_port()))
     proc = run(
         dead,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ticket_data import valid
 
 from sipelangi_net import logs
 from sipelangi_net.logs import REDACTED, scrub
@@ -53,7 +54,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
     st = SqliteStore(tmp_path / "tickets.db", webhook_url=HOOK)
     ticket = st.create(REQUEST, helpdesk="Helpdesk Rina")
     for move in STEPS:
-        st.apply(ticket.id, move)
+        st.apply(ticket.id, valid(move, ticket.id))
     try:
         yield st
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from ticket_data import request
+from ticket_data import request, valid
 
 from sipelangi_net.errors import WorkflowError
 from sipelangi_net.tickets import workflow
@@ -23,8 +23,9 @@ def opened(at: dt.datetime = T0) -> Ticket:
 
 
 def step(ticket: Ticket, move: Move, minutes: float = 1) -> Ticket:
+    """``move`` on ``ticket`` (with the outputs its step needs when it gives none)."""
     now = ticket.events[-1].ended_at + dt.timedelta(minutes=minutes)
-    t = workflow.plan(ticket, move, now=now)
+    t = workflow.plan(ticket, valid(move, ticket.id), now=now)
     return ticket.model_copy(update={"events": (*ticket.events, t.event), "status": t.status})
 
 
@@ -156,18 +157,35 @@ def test_times_against_the_standard() -> None:
 @pytest.mark.parametrize(
     ("started", "ended", "message"),
     [
-        (None, T0 + dt.timedelta(days=1), "in the future"),
-        (T0 + dt.timedelta(minutes=5), T0 + dt.timedelta(minutes=4), "started_at is after ended_at"),
+        (None, T0 + dt.timedelta(days=1), "ended_at .* is in the future"),
+        (T0 + dt.timedelta(minutes=5), T0 + dt.timedelta(minutes=4), "started_at .* is after ended_at"),
         (dt.datetime(2026, 11, 23, 9, 0), None, "time zone"),
+        (T0 + dt.timedelta(hours=1), T0 + dt.timedelta(hours=2), "started_at .* is in the future"),
+        # the previous event (step 2) started and ended at T0
+        (T0 - dt.timedelta(minutes=1), T0 + dt.timedelta(minutes=1), r"started_at .* is before the previous"),
     ],
 )
 def test_bad_times_are_refused(started: dt.datetime | None, ended: dt.datetime | None, message: str) -> None:
-    with pytest.raises(WorkflowError, match=message):
+    """Times are zoned, not in the future beyond the skew, and never before the previous step's."""
+    with pytest.raises(
+        WorkflowError, match=rf"ticket SPL-2026-00007: step 3 \(approve or defer\): .*{message}"
+    ):
         workflow.plan(
             opened(),
             Move(step=3, actor="K", outcome="approve", started_at=started, ended_at=ended),
             now=T0 + dt.timedelta(minutes=10),
         )
+
+
+def test_a_step_cannot_end_before_the_previous_one_ended() -> None:
+    t = step(opened(), Move(step=3, actor="Kadis", outcome="approve"), minutes=30)  # T0 .. T0+30 min
+    move = Move(
+        step=4, actor="Andi", started_at=T0 + dt.timedelta(minutes=5), ended_at=T0 + dt.timedelta(minutes=20)
+    )
+    with pytest.raises(
+        WorkflowError, match=r"step 4 \(needs analysis\): ended_at .* is before the previous step"
+    ):
+        step(t, move)
 
 
 @pytest.mark.parametrize(

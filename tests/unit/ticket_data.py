@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
-from sipelangi_net.tickets.models import Request
+from sipelangi_net.tickets.models import Move, Request
 
 REQUEST: dict[str, Any] = {
     "opd": "Dinas Kesehatan (Dinkes)",
@@ -34,3 +35,18 @@ def request(**changes: Any) -> Request:
 
 AUDIT_ANCHORS = ("SIPELANGI_AUDIT_KEY", "SIPELANGI_CHECKPOINTS")
 """Kept in the environment of a CLI run by a test: its own audit key and checkpoint file (conftest)."""
+
+
+def cli_env() -> dict[str, str]:
+    """The environment for a CLI run by a test: no SIPELANGI_* setting but the test's audit anchors."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
+
+
+def valid(move: Move, ticket_id: str) -> Move:
+    """``move`` with the outputs its step's schema needs when it has none (a real plan, a deploy
+    report, a bandwidth test, a signed handover...: what the step's command records)."""
+    if move.outputs:
+        return move
+    from test_documents_data import outputs_for
+
+    return move.model_copy(update={"outputs": outputs_for(move.step, ticket_id, move.outcome)})
