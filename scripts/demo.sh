@@ -5,7 +5,9 @@
 # opens and approves a ticket for the Dinkes sample request, runs `provision` — which stops
 # at the berita acara until it is signed —, records the signature (the draft PDF stands in
 # for the signed scan), and runs `provision` again to finish: report, close, notification.
-# The lab stays up for exploring; `sipelangi-net lab down` removes it.
+# The lab is built at day-0 each run (`lab up --fresh`: a lab left up by an earlier run still
+# carries that run's change, while each run starts a fresh ticket store), so the demo can be
+# run again and again. The lab stays up for exploring; `sipelangi-net lab down` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${SIPELANGI_DEMO_DIR:-reports/demo/$(date +%Y%m%d-%H%M%S)}
@@ -14,7 +16,7 @@ OUT=$(cd "$OUT" && pwd)
 export SIPELANGI_DB=$OUT/tickets.db SIPELANGI_REPORTS=$OUT SIPELANGI_ACTOR=tim-kerja
 export SIPELANGI_SMTP_HOST=127.0.0.1 SIPELANGI_SMTP_PORT=${SIPELANGI_DEMO_SMTP_PORT:-8025}
 
-sipelangi-net lab up
+sipelangi-net lab up --fresh
 python -m aiosmtpd -n -l "127.0.0.1:$SIPELANGI_SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$OUT/mailbox" &
 SMTP_PID=$!
 trap 'kill "$SMTP_PID" 2>/dev/null || true' EXIT
