@@ -32,11 +32,16 @@ UNKNOWN = "\0?"  # a command word whose value cannot be read statically
 PARAM = "\0param"  # ... because it comes from an unbound parameter (a pass-through helper)
 
 SUBPROCESS = {"run": 0, "Popen": 0, "call": 0, "check_call": 0, "check_output": 0}
+SHELL_RUNNERS = {
+    ("os", "system"),
+    ("os", "popen"),
+    ("subprocess", "getoutput"),
+    ("subprocess", "getstatusoutput"),
+}
 OS_EXEC = re.compile(r"^(exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)$")
 WRAPPERS = {"nsenter", "unshare", "setsid", "env", "timeout", "nice", "setpriv"}
 WRAPPER_VALUE_OPTIONS = {"--propagation", "-n", "-t", "--target"}
 SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash"}
-PROJECT = {"sipelangi-net", "python", "<python>"}
 SHELL_SKIP = {
     "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "in",
     "function", "!", "[", "[[", "]]", "]", "local", "export", "return", "exit", "set", "cd",
@@ -175,6 +180,9 @@ def stdlib_runner(call: ast.Call, mod: Module) -> tuple[str, int] | None:
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return None
     module = mod.imports.get(func.value.id, func.value.id)
+    shell = any(kw.arg == "shell" and not _false(kw.value) for kw in call.keywords)
+    if (module, func.attr) in SHELL_RUNNERS or (module == "subprocess" and shell):
+        return "shell", 0
     if module == "subprocess" and func.attr in SUBPROCESS:
         return "argv", SUBPROCESS[func.attr]
     if module == "os" and OS_EXEC.match(func.attr):
@@ -182,6 +190,10 @@ def stdlib_runner(call: ast.Call, mod: Module) -> tuple[str, int] | None:
     if (module, func.attr) in (("shutil", "which"), ("asyncio", "create_subprocess_exec")):
         return "word", 0
     return None
+
+
+def _false(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and not expr.value
 
 
 # --------------------------------------------------------------------------- reading command words
@@ -550,7 +562,7 @@ def _direct(
     argv = words(arg, ctx, index) if kind == "argv" else [word(arg, ctx, index)]
     if PARAM in argv[:1]:
         return  # a pass-through helper: its callers are scanned
-    found = programs_of(argv)
+    found = shell_programs(argv[0]) if kind == "shell" and argv[0] != UNKNOWN else programs_of(argv)
     if not found:
         yield UNKNOWN, f"{ctx.module.name.replace('.', '/')}.py::{ctx.function.name if ctx.function else ''}"
     for program in found:

@@ -126,6 +126,8 @@ def main(node, argv):
     os.execvp(argv[0], argv)
     run(argv)
     subprocess.run(some_function_of_the_world())
+    os.system("tool-h --now | tool-i")
+    subprocess.check_output(f"tool-j {node}", shell=True)
 
 SESSION = """#!/bin/sh
 exec /usr/bin/tool-g -H /dev/null
@@ -139,7 +141,7 @@ def test_the_scan_finds_programs_through_helpers_wrappers_and_shell(tmp_path: Pa
     found = {u.program for u in uses}
     assert found == {
         "/usr/bin/tool-a", "nsenter", "tool-b", "sipelangi-net", "tool-c", "ip", "tool-d",
-        "setsid", "tool-e", "tool-f", "/usr/bin/tool-g",
+        "setsid", "tool-e", "tool-f", "tool-h", "tool-i", "tool-j", "/usr/bin/tool-g",
     }  # fmt: skip
     # argv of main() is a parameter (its callers are scanned); the world's function is not readable
     assert set(unresolved) == {"sample.py::main"}
