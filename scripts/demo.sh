@@ -5,6 +5,7 @@
 # opens and approves a ticket for the Dinkes sample request, runs `provision` — which stops
 # at the berita acara until it is signed —, records the signature (the draft PDF stands in
 # for the signed scan), and runs `provision` again to finish: report, close, notification.
+# Then the OPD's PC (pc-dinkes) takes the plan's address and pings the application server.
 # The lab is built at day-0 each run (`lab up --fresh`: a lab left up by an earlier run still
 # carries that run's change, while each run starts a fresh ticket store), so the demo can be
 # run again and again. The lab stays up for exploring; `sipelangi-net lab down` removes it.
@@ -45,6 +46,20 @@ sipelangi-net ticket sign "$TICKET" \
 sipelangi-net provision "$TICKET" --yes --handover "$OUT/handover.yaml"
 
 sipelangi-net ticket show "$TICKET"
+
+# The OPD's PC takes the plan's first DHCP address and gateway, as the site's DHCP server would
+# give them, so the provisioned path can be tried by hand (the bandwidth test gave them back).
+PLAN_ADDRESS='
+import json, sys
+events = json.load(sys.stdin)["events"]
+a = next(e["outputs"]["plan"]["addressing"] for e in reversed(events) if e["step"] == 4)
+print(a["dhcp_first"] + "/" + a["subnet"].split("/")[1], a["gateway"].split("/")[0])'
+read -r PC_ADDRESS PC_GATEWAY < <(sipelangi-net ticket show "$TICKET" --json | python -c "$PLAN_ADDRESS")
+sipelangi-net lab exec pc-dinkes -- ip addr replace "$PC_ADDRESS" dev eth0
+sipelangi-net lab exec pc-dinkes -- ip route replace default via "$PC_GATEWAY"
+echo "== pc-dinkes ($PC_ADDRESS) reaches the application server through the provisioned path:"
+sipelangi-net lab exec pc-dinkes -- ping -c1 -W2 10.10.10.10
+
 echo "== the requester's mailbox ($OUT/mailbox):"
 for f in "$OUT"/mailbox/new/*; do grep -m1 '^Subject:' "$f"; done
 echo "== documents:"
