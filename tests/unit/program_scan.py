@@ -425,15 +425,21 @@ def _wrapped(program: str, rest: list[str]) -> list[str] | None:
 def shell_programs(script: str, functions: set[str] | None = None) -> list[str]:
     """The first word of each simple command of a shell script (heredoc bodies, comments,
     case patterns, redirections, assignments and the script's own functions skipped)."""
+    return [program for program, _line in shell_commands(script, functions)]
+
+
+def shell_commands(script: str, functions: set[str] | None = None) -> list[tuple[str, int]]:
+    """(program, line) of each simple command, as :func:`shell_programs`."""
     text = _strip(script)
     own = shell_functions(text) if functions is None else functions
     found = []
-    for inner in SUBSTITUTION.findall(text):  # "$(...)", also inside double quotes
-        found += shell_programs(inner, own)
-    for segment in _segments(text):
-        first = _command_word(segment)
-        if first and first not in own:
-            found.append(first)
+    for match in SUBSTITUTION.finditer(text):  # "$(...)", also inside double quotes
+        offset = text.count("\n", 0, match.start())
+        found += [(p, offset + n) for p, n in shell_commands(match.group(1), own)]
+    for segment, line in _segments(text):
+        command = _command_words(segment)
+        if command and command[0] not in own:
+            found += [(program, line) for program in programs_of(command)]
     return found
 
 
@@ -441,16 +447,17 @@ def shell_functions(script: str) -> set[str]:
     return set(re.findall(r"^\s*([A-Za-z_][\w-]*)\s*\(\)", script, re.M))
 
 
-def _command_word(segment: list[str]) -> str | None:
+def _command_words(segment: list[str]) -> list[str]:
+    """The command of a segment (its program first), or [] when it runs no program."""
     ws = [w for w in segment if not re.match(r"^[A-Za-z_]\w*(\[[^]]*\])?\+?=", w)]
     while ws and ws[0] in SHELL_PREFIXES:
         ws = ws[1:]
     if not ws or ws[0] in SHELL_SKIP or ws[0] in ("for", "case", "select"):
-        return None
+        return []
     first = ws[0]
     if first.startswith(("$", "-", "{", "\0", "./")) or ("/" in first and not first.startswith("/")):
-        return None  # a variable, an option, a template field, or the project's own script
-    return first
+        return []  # a variable, an option, a template field, or the project's own script
+    return ws
 
 
 def _strip(script: str) -> str:
@@ -475,33 +482,37 @@ SUBSTITUTION = re.compile(r"\$\(([^()]*)\)")
 REDIRECT = re.compile(r"^\d*[<>]")
 
 
-def _tokens(script: str) -> Iterator[str]:
-    """Shell words and operators; runs of operator characters (``);``, ``>&``) come apart."""
+def _tokens(script: str) -> Iterator[tuple[str, int]]:
+    """(token, line): shell words and operators; runs of operator characters (``);``, ``>&``) come apart."""
     lexer = shlex.shlex(script.replace("$(", " ( "), posix=True, punctuation_chars=";&|()<>")
     lexer.whitespace = " \t\r"
     lexer.commenters = ""
     lexer.wordchars += "+$%{}[]@#:,!^\\"
+    line = 1
     try:
         for token in lexer:
             if set(token) <= set(";&|()<>"):
-                yield from re.findall(r"[()]|;;|&&|\|\||[;&|]|[<>]+&?|&>", token)
+                yield from ((op, line) for op in re.findall(r"[()]|;;|&&|\|\||[;&|]|[<>]+&?|&>", token))
             else:
-                yield token
+                yield token, line
+            line += token.count("\n")
     except ValueError:  # an unbalanced quote: not really shell
         return
 
 
-def _segments(script: str) -> Iterator[list[str]]:
-    """Simple commands as word lists; a segment closed by an unopened ``)`` is a case pattern (dropped)."""
+def _segments(script: str) -> Iterator[tuple[list[str], int]]:
+    """(words, line) of each simple command; one closed by an unopened ``)`` is a case pattern (dropped)."""
     segment: list[str] = []
-    depth, skip_next, pattern = 0, False, False
-    for token in _tokens(script):
+    depth, skip_next, pattern, start = 0, False, False, 1
+    for token, line in _tokens(script):
+        if not segment:
+            start = line
         if pattern:  # case patterns up to ")"
             pattern = token not in (")", "esac")
         elif (token == "in" and segment[:1] == ["case"]) or token == ";;":
-            yield segment
+            yield segment, start
             pattern, segment = True, []
-        elif skip_next:
+        elif skip_next and token != "(":  # a redirection's target (but "<(...)" runs a command)
             skip_next = False
         elif REDIRECT.match(token) or token in ("&>", ">&", "<&"):
             skip_next = True
@@ -509,11 +520,11 @@ def _segments(script: str) -> Iterator[list[str]]:
             segment = []  # closes a case pattern
         elif token in SHELL_OPERATORS:
             depth += {"(": 1, ")": -1}.get(token, 0)
-            yield segment
+            yield segment, start
             segment = []
         else:
             segment.append(token)
-    yield segment
+    yield segment, start
 
 
 # --------------------------------------------------------------------------- the scan
@@ -606,8 +617,5 @@ def shell_uses(root: Path, files: list[Path]) -> set[Use]:
         if shebang:  # "#!/usr/bin/env bash" runs bash
             interpreter = shebang.group(2) if shebang.group(1).endswith("/env") else shebang.group(1)
             uses.add(Use(interpreter, f"{f.relative_to(root)}:1"))
-        text = _strip(raw)
-        functions = shell_functions(text)
-        for number, line in enumerate(text.splitlines(), 1):
-            uses |= {Use(p, f"{f.relative_to(root)}:{number}") for p in shell_programs(line, functions)}
+        uses |= {Use(p, f"{f.relative_to(root)}:{line}") for p, line in shell_commands(raw)}
     return uses

@@ -163,9 +163,19 @@ def test_the_shell_scan_skips_functions_heredocs_case_patterns_and_redirections(
         missing+=("$p")  # a comment naming not-a-program
         [ "$(id -u)" != 0 ] && echo "root" >&2
         for _ in $(seq 3); do sleep 0.1; done
+        CODE='
+        import json
+        print(json.load(sys.stdin)["a"])'
+        tool-k | python -c "$CODE"
+        read -r A < <(tool-l)
+        sipelangi-net lab exec pc -- tool-m -c1
         """
     )
-    assert sorted(set(scan.shell_programs(script))) == ["apt-get", "cat", "foo-pattern", "id", "seq", "sleep"]
+    assert sorted(set(scan.shell_programs(script))) == [
+        "apt-get", "cat", "foo-pattern", "id", "python", "seq", "sipelangi-net", "sleep",
+        "tool-k", "tool-l", "tool-m",
+    ]  # fmt: skip
+    assert ("tool-k", 16) in scan.shell_commands(script)
 
 
 # --------------------------------------------------------------------------- list, dev.sh, preflight, doctor
