@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 ForOpt = typer.Option(
     None,
     "--for",
+    metavar="PURPOSE",
     help="Only what this needs (repeatable): lab, bandwidth, compliance, documents, setup, tests.",
 )
 
@@ -23,8 +24,8 @@ def doctor_command(
 ) -> None:
     """Check the programs and packages of the one program list (sipelangi_net/programs.txt).
 
-    Exit code 0 when everything is installed; 3 when something is missing (the message
-    names each program, its package and the apt-get command).
+    Exit code 0 when everything is installed; 3 when something is missing: the message
+    names each program, its package and the apt-get command.
     """
     from sipelangi_net import programs
     from sipelangi_net.errors import ConfigError, MissingPackageError
