@@ -3,13 +3,24 @@
 #   ./dev.sh setup   install system packages, the virtualenv and the package (idempotent)
 #   ./dev.sh demo    setup, then the main job on the embedded lab
 #   ./dev.sh test    setup, then ruff, mypy and the whole test suite (unit + lab)
+#   ./dev.sh packages  the Debian packages setup installs, one a line (no root needed)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 VENV=${SIPELANGI_VENV:-$ROOT/.venv}
-APT_PACKAGES=(frr frr-pythontools openvswitch-switch iperf3 openssh-server openssh-client
-              iproute2 ethtool procps util-linux python3 python3-venv python3-dev
-              libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2 poppler-utils)
+# The one list of the programs the project runs and their packages (also read by
+# `sipelangi-net doctor`, the lab's preflight and tests/unit/test_programs.py).
+PROGRAM_LIST=sipelangi_net/programs.txt
+
+apt_packages() {  # the PACKAGE column of the program list, each package once
+    local program package needed_for
+    while read -r program package needed_for; do
+        case "$program" in "" | "#"*) continue ;; esac
+        printf '%s\n' "$package"
+    done <"$PROGRAM_LIST" | LC_ALL=C sort -u
+}
+mapfile -t APT_PACKAGES < <(apt_packages)
+if [ ${#APT_PACKAGES[@]} -eq 0 ]; then echo "dev.sh: no packages read from $PROGRAM_LIST" >&2; exit 2; fi
 
 need_root() {
     if [ "$(id -u)" != 0 ]; then
@@ -44,10 +55,12 @@ install_venv() {
     echo "$want" >"$stamp"
 }
 
-setup() { need_root; install_apt; install_venv; }
+# doctor: every program of the list is there now (names what is not, with its package)
+setup() { need_root; install_apt; install_venv; "$VENV/bin/sipelangi-net" doctor >/dev/null; }
 
 case "${1:-}" in
     setup) setup ;;
+    packages) printf '%s\n' "${APT_PACKAGES[@]}" ;;
     demo)
         setup
         export PATH="$VENV/bin:$PATH"
@@ -62,7 +75,7 @@ case "${1:-}" in
         pytest "${@:2}"
         ;;
     *)
-        echo "usage: ./dev.sh setup|demo|test [pytest args]" >&2
+        echo "usage: ./dev.sh setup|demo|test [pytest args]|packages" >&2
         exit 2
         ;;
 esac

@@ -5,7 +5,10 @@
 # opens and approves a ticket for the Dinkes sample request, runs `provision` — which stops
 # at the berita acara until it is signed —, records the signature (the draft PDF stands in
 # for the signed scan), and runs `provision` again to finish: report, close, notification.
-# The lab stays up for exploring; `sipelangi-net lab down` removes it.
+# Then the OPD's PC (pc-dinkes) takes the plan's address and pings the application server.
+# The lab is built at day-0 each run (`lab up --fresh`: a lab left up by an earlier run still
+# carries that run's change, while each run starts a fresh ticket store), so the demo can be
+# run again and again. The lab stays up for exploring; `sipelangi-net lab down` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${SIPELANGI_DEMO_DIR:-reports/demo/$(date +%Y%m%d-%H%M%S)}
@@ -14,7 +17,7 @@ OUT=$(cd "$OUT" && pwd)
 export SIPELANGI_DB=$OUT/tickets.db SIPELANGI_REPORTS=$OUT SIPELANGI_ACTOR=tim-kerja
 export SIPELANGI_SMTP_HOST=127.0.0.1 SIPELANGI_SMTP_PORT=${SIPELANGI_DEMO_SMTP_PORT:-8025}
 
-sipelangi-net lab up
+sipelangi-net lab up --fresh
 python -m aiosmtpd -n -l "127.0.0.1:$SIPELANGI_SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$OUT/mailbox" &
 SMTP_PID=$!
 trap 'kill "$SMTP_PID" 2>/dev/null || true' EXIT
@@ -43,6 +46,20 @@ sipelangi-net ticket sign "$TICKET" \
 sipelangi-net provision "$TICKET" --yes --handover "$OUT/handover.yaml"
 
 sipelangi-net ticket show "$TICKET"
+
+# The OPD's PC takes the plan's first DHCP address and gateway, as the site's DHCP server would
+# give them, so the provisioned path can be tried by hand (the bandwidth test gave them back).
+PLAN_ADDRESS='
+import json, sys
+events = json.load(sys.stdin)["events"]
+a = next(e["outputs"]["plan"]["addressing"] for e in reversed(events) if e["step"] == 4)
+print(a["dhcp_first"] + "/" + a["subnet"].split("/")[1], a["gateway"].split("/")[0])'
+read -r PC_ADDRESS PC_GATEWAY < <(sipelangi-net ticket show "$TICKET" --json | python -c "$PLAN_ADDRESS")
+sipelangi-net lab exec pc-dinkes -- ip addr replace "$PC_ADDRESS" dev eth0
+sipelangi-net lab exec pc-dinkes -- ip route replace default via "$PC_GATEWAY"
+echo "== pc-dinkes ($PC_ADDRESS) reaches the application server through the provisioned path:"
+sipelangi-net lab exec pc-dinkes -- ping -c1 -W2 10.10.10.10
+
 echo "== the requester's mailbox ($OUT/mailbox):"
 for f in "$OUT"/mailbox/new/*; do grep -m1 '^Subject:' "$f"; done
 echo "== documents:"

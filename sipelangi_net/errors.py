@@ -26,7 +26,7 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   └── DeliveryError           a notification could not be delivered (recorded, retried)
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
-    │   ├── MissingPackageError     a program the lab needs is not installed
+    │   ├── MissingPackageError     a program it runs is not installed (doctor, lab preflight)
     │   └── RunLocked               another run of the same job holds its lock (compliance)
     ├── LabError                    building, inspecting or tearing down the lab
     │   └── LabNotRunningError      a lab command needs a lab that is up
@@ -129,7 +129,7 @@ class NotRootError(EnvironmentProblem, PermissionError):
 
 
 class MissingPackageError(EnvironmentProblem):
-    """A program the lab needs is not installed."""
+    """A program sipelangi-net runs (sipelangi_net/programs.txt) is not installed."""
 
 
 class RunLocked(EnvironmentProblem):

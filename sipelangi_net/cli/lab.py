@@ -42,13 +42,21 @@ def _say(message: str) -> None:
 
 
 @lab_app.command("up")
-def up(inventory: Path | None = InventoryOpt, as_json: bool = JsonOpt) -> None:
-    """Build the lab from the inventory (harmless when it is already up)."""
+def up(
+    inventory: Path | None = InventoryOpt,
+    as_json: bool = JsonOpt,
+    fresh: bool = typer.Option(
+        False,
+        "--fresh",
+        help="Rebuild at day-0 when the lab is already up (drops every change made to its devices).",
+    ),
+) -> None:
+    """Build the lab from the inventory (harmless when it is already up; --fresh rebuilds it)."""
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.lab.up import lab_up
 
     inv = load_inventory(_inventory_path(inventory))
-    report = lab_up(inv, _paths(), progress=None if as_json else _say)
+    report = lab_up(inv, _paths(), progress=None if as_json else _say, fresh=fresh)
     if as_json:
         say_json(
             {
@@ -61,7 +69,10 @@ def up(inventory: Path | None = InventoryOpt, as_json: bool = JsonOpt) -> None:
             indent=None,
         )
     elif report.already_up:
-        _say(f"already up and healthy ({report.devices} devices, {report.hosts} hosts)")
+        _say(
+            f"already up and healthy ({report.devices} devices, {report.hosts} hosts), with the changes"
+            " made since; 'lab up --fresh' rebuilds it at day-0"
+        )
     else:
         _say(f"up in {report.seconds:.1f} s: {report.devices} devices, {report.hosts} hosts")
 

@@ -21,6 +21,7 @@ from sipelangi_net.cli.analysis import analyze_command, prepare_command, schedul
 from sipelangi_net.cli.bwtest import bwtest_command
 from sipelangi_net.cli.compliance import compliance_app
 from sipelangi_net.cli.deploy import deploy_command, diff_command, render_command
+from sipelangi_net.cli.doctor import doctor_command
 from sipelangi_net.cli.document import document_app
 from sipelangi_net.cli.lab import lab_app
 from sipelangi_net.cli.provision import playbook_app, provision_command
@@ -46,6 +47,7 @@ app.command("diff")(diff_command)
 app.command("deploy")(deploy_command)
 app.command("bwtest")(bwtest_command)
 app.command("provision")(provision_command)
+app.command("doctor")(doctor_command)
 app.add_typer(playbook_app, name="playbook")
 app.command("serve", help="Serve the SiPelangi ticket API (OpenAPI: docs/openapi.yaml) on loopback.")(
     serve_command

@@ -383,8 +383,13 @@ def lab_up(
     paths: LabPaths,
     *,
     progress: Progress | None = None,
+    fresh: bool = False,
 ) -> UpReport:
-    """Build the lab for ``inventory``; tear everything down again on failure."""
+    """Build the lab for ``inventory``; tear everything down again on failure.
+
+    A lab that is already up and healthy is kept as it is (with every change made to
+    its devices since); ``fresh`` rebuilds it at day-0 instead.
+    """
     check_machine()
     topo = build_topology(inventory)  # validates the whole inventory before anything is touched
     say = progress or (lambda _msg: None)
@@ -393,9 +398,14 @@ def lab_up(
         from sipelangi_net.lab.status import lab_status
 
         status = lab_status(paths)
-        if status.healthy and manifest.get("inventory") == str(inventory.path.resolve()):
+        same = status.healthy and manifest.get("inventory") == str(inventory.path.resolve())
+        if same and not fresh:
             return UpReport(True, 0.0, len(topo.devices), len(topo.hosts), ())
-        say("the existing lab is stale or from another inventory: tearing it down first")
+        say(
+            "rebuilding the lab at day-0 (--fresh): tearing the running one down first"
+            if same
+            else "the existing lab is stale or from another inventory: tearing it down first"
+        )
     if manifest is not None or lab_down_mod.leftovers(paths):
         lab_down_mod.lab_down(paths)
     _check_management_free(topo)

@@ -57,8 +57,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[dict[str, Any]]:
-    """The lab, for this test session alone (the session holds the machine's lab-test lock)."""
-    cli("lab", "up", timeout=180)
+    """The lab at day-0, for this test session alone (the session holds the machine's lab-test lock).
+
+    ``--fresh``: a lab left up (by ./dev.sh demo, say) carries that run's changes.
+    """
+    cli("lab", "up", "--fresh", timeout=180)
     try:
         yield lab_json("lab", "status", "--json")
     finally:

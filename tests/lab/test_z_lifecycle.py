@@ -59,6 +59,21 @@ def test_status_tells_a_stale_lab_and_up_repairs_it(lab: dict[str, Any]) -> None
     assert lab_json("lab", "status", "--json")["state"] == "up"
 
 
+def test_up_keeps_a_changed_lab_and_up_fresh_rebuilds_it_at_day0(lab: dict[str, Any]) -> None:
+    """What a second `./dev.sh demo` needs: its fresh ticket store must meet a day-0 lab."""
+    day0 = cli("lab", "exec", "sw-dinkes", "--", "ovs-vsctl", "get", "port", "eth2", "tag").stdout
+    cli("lab", "exec", "sw-dinkes", "--", "ovs-vsctl", "set", "port", "eth2", "tag=4000")
+    again = cli("lab", "up")
+    assert "already up and healthy" in again.stderr and "--fresh" in again.stderr
+    assert cli("lab", "exec", "sw-dinkes", "--", "ovs-vsctl", "get", "port", "eth2", "tag").stdout == "4000\n"
+
+    report = lab_json("lab", "up", "--fresh", "--json")
+    assert report["already_up"] is False
+    assert cli("lab", "exec", "sw-dinkes", "--", "ovs-vsctl", "get", "port", "eth2", "tag").stdout == day0
+    assert day0 != "4000\n"
+    assert lab_json("lab", "status", "--json")["state"] == "up"
+
+
 def test_down_removes_everything(lab: dict[str, Any]) -> None:
     pids = lab_pids()
     assert len(pids) >= 30  # zebra, staticd, ovsdb-server, ovs-vswitchd, sshd, servers...

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from inventory_edit import copy_inventory, edit_yaml
 
+from sipelangi_net import programs
 from sipelangi_net.errors import InventoryError, MissingPackageError, NotRootError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.lab import preflight
@@ -217,8 +218,8 @@ def _pretend(monkeypatch: pytest.MonkeyPatch, *, euid: int, missing: set[str]) -
     def access(path: str, _mode: int) -> bool:
         return path not in missing
 
-    monkeypatch.setattr(preflight.shutil, "which", which)
-    monkeypatch.setattr(preflight.os, "access", access)
+    monkeypatch.setattr(programs.shutil, "which", which)
+    monkeypatch.setattr(programs.os, "access", access)
 
 
 def test_preflight_names_missing_programs_and_packages(monkeypatch: pytest.MonkeyPatch) -> None:
