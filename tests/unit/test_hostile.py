@@ -674,3 +674,23 @@ def test_zz_the_api_still_lists_every_ticket(world: World) -> None:
     assert r.status_code == 200, (
         f"GET /api/v1/tickets answers {r.status_code} after the cases: {r.text[:300]}"
     )
+
+
+def test_zz_no_queued_mail_carries_injected_text(world: World) -> None:
+    """The outbox of both stores: one-line subjects, and no CR or injected line in any body (item 7)."""
+    for db in (world.db, world.server.db):
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT ticket_id, recipient, subject, body FROM notifications").fetchall()
+        finally:
+            con.close()
+        for tid, recipient, subject, body in rows:
+            for name, text in (("recipient", recipient), ("subject", subject)):
+                assert "\n" not in text and "\r" not in text, f"{tid}: a mail {name} holds CR/LF: {text!r}"
+            assert "\r" not in body, f"{tid}: a mail body holds CR: {body!r}"
+            bad = RAW_CONTROL.search(body)
+            assert bad is None, f"{tid}: a mail body holds {bad.group()!r}: {body!r}"
+            for line in body.splitlines():
+                assert not INJECTED_LINE.search(line), (
+                    f"{tid}: a mail body carries an injected line: {line!r}"
+                )
