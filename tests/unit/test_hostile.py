@@ -170,6 +170,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         }.items():
             (base / sub).mkdir(mode=0o700)
             mp.setenv(key, str(base / sub))
+        # One audit key and checkpoint file for the module's stores (the server's and the CLI's).
+        mp.setenv("SIPELANGI_AUDIT_KEY", str(base / "config" / "audit.key"))
+        mp.setenv("SIPELANGI_CHECKPOINTS", str(base / "backups" / "checkpoints.jsonl"))
         mp.setenv("COLUMNS", "400")
         mp.setenv("NO_COLOR", "1")
         mp.setenv("TERM", "dumb")
@@ -211,6 +214,13 @@ def made(world: World) -> dict[str, Made]:
         local.close()
         remote.close()
     return out
+
+
+@pytest.fixture(autouse=True)
+def module_anchors(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case speaks to the module's stores with the module's audit key (not a per-test one)."""
+    monkeypatch.setenv("SIPELANGI_AUDIT_KEY", str(world.base / "config" / "audit.key"))
+    monkeypatch.setenv("SIPELANGI_CHECKPOINTS", str(world.base / "backups" / "checkpoints.jsonl"))
 
 
 def sqlite_store(w: World) -> SqliteStore:
