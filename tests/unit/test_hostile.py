@@ -67,9 +67,8 @@ pytestmark = pytest.mark.timeout(120)
 TRACEBACK = "Traceback (most recent call last)"
 # Raw control and format characters that must never reach a terminal (tab and newline are layout).
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-INJECTED_LINE = re.compile(
-    rf"ip route 0\.0\.0\.0/0 {re.escape(INJECTED_NEXTHOP)}|{re.escape(INJECTED_NEXTHOP)}"
-)
+# A line of its own that is the injected command (escaped text inside another line is harmless).
+INJECTED_LINE = re.compile(rf"^\s*ip route 0\.0\.0\.0/0 {re.escape(INJECTED_NEXTHOP)}\b")
 SANDBOX = """\
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024, 1536 * 1024 * 1024))
@@ -544,7 +543,7 @@ def check_rendered(what: str, st: Any, tid: str, cat: Catalogues) -> None:
         st.close()
     for device, intended in rendered.items():
         for line in intended.text.splitlines():
-            assert not INJECTED_LINE.search(line), f"{what}: {device} renders an injected line: {line!r}"
+            assert not INJECTED_LINE.match(line), f"{what}: {device} renders an injected line: {line!r}"
 
 
 @pytest.mark.parametrize("case", API_CASES, ids=[c.id for c in API_CASES])
@@ -670,7 +669,7 @@ def _render_cli(
         return  # refused: nothing reaches a device
     for path in out.glob("*"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            assert not INJECTED_LINE.search(line), f"{what}: {path.name} renders an injected line: {line!r}"
+            assert not INJECTED_LINE.match(line), f"{what}: {path.name} renders an injected line: {line!r}"
     assert INJECT.splitlines()[1] not in ran.out, f"{what}: the injected route is printed"
     assert not refuse, (
         f"{what}: a hostile plan read back from the store was rendered: {sorted(out.glob('*'))}"
@@ -763,6 +762,4 @@ def test_zz_no_queued_mail_carries_injected_text(world: World) -> None:
             bad = RAW_CONTROL.search(body)
             assert bad is None, f"{tid}: a mail body holds {bad.group()!r}: {body!r}"
             for line in body.splitlines():
-                assert not INJECTED_LINE.search(line), (
-                    f"{tid}: a mail body carries an injected line: {line!r}"
-                )
+                assert not INJECTED_LINE.match(line), f"{tid}: a mail body carries an injected line: {line!r}"
