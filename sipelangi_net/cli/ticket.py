@@ -60,9 +60,12 @@ def _actor(actor: str | None, option: str = "--actor") -> str:
     if not who:
         who, where = getpass.getuser(), "the login name"
     try:
-        return refuse_unsafe(who, where=where)
+        name = refuse_unsafe(who, where=where).strip()
     except ValueError as exc:
         raise ConfigError(f"{exc}; give the name as one line of printable text") from None
+    if not name:
+        raise ConfigError(f"{where}: only blanks; give the name of who does the step")
+    return name
 
 
 @contextlib.contextmanager

@@ -45,7 +45,11 @@ _NOTIFICATIONS: TypeAdapter[list[Notification]] = TypeAdapter(list[Notification]
 def api_url(base_url: str) -> str:
     """``http://host:port`` (or a URL already ending in ``/api/v1``) → the API root URL."""
     url = base_url.strip().rstrip("/")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:
+        raise ConfigError(f"{base_url!r}: not a SiPelangi API URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{base_url!r}: not a SiPelangi API URL (expected e.g. http://127.0.0.1:8700)")
     if parts.query or parts.fragment or parts.username or parts.password:

@@ -42,7 +42,8 @@ def read_request_file(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise RequestError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line, as every error
+        raise RequestError(f"{where}: not valid YAML: {problem}") from None
     except RecursionError:
         raise RequestError(f"{path}: nested too deeply") from None
 

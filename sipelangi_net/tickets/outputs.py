@@ -121,6 +121,11 @@ class Prepared(_Slot):
     how: ClassVar[str] = "sipelangi-net prepare"
     equipment: tuple[EquipmentItem, ...] = ()
 
+    def rules(self, ticket_id: str, outcome: str) -> list[str]:
+        if outcome == "done" and self.start is None and self.end is None:
+            return ["a done step needs outputs.start and outputs.end (the proposed installation slot)"]
+        return super().rules(ticket_id, outcome)
+
 
 class Agreed(_Slot):
     """Step 6: the installation slot agreed with the requester (the PIC is notified)."""
@@ -395,7 +400,7 @@ BY_HAND: Mapping[int, ByHand] = MappingProxyType(
     {
         3: ByHand(("approve", "defer"), command="ticket approve / ticket defer"),
         4: ByHand(("failed",), command="analyze"),
-        5: ByHand(("done", "failed"), command="prepare"),
+        5: ByHand(("failed",), command="prepare"),
         6: ByHand(("done", "failed"), ("schedule", "agreed_with"), command="schedule"),
         7: ByHand(("failed",), command="deploy"),
         8: ByHand((), command="bwtest"),

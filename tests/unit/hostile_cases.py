@@ -451,7 +451,7 @@ def _record_cases() -> Iterator[CliCase]:
     yield _record("approved", "step-word", "--step", "empat", item="3")
     yield _record("approved", "step4-no-plan", "--step", "4", item="3", mentions=("plan", "step 4"))
     yield _record(
-        "approved", "step4-plan-text", "--step", "4", "--output", "plan=x", item="3", mentions=("plan",)
+        "approved", "step4-plan-text", "--step", "4", "--output", "plan=x", item="3", mentions=("analyze",)
     )
     yield _record("approved", "step4-port-inject", "--step", "4", "--output", f"port={INJECT}", item="2,3")
     yield _record("approved", "step4-outcome-approve", "--step", "4", "--outcome", "approve", item="3")
@@ -497,7 +497,7 @@ def _record_cases() -> Iterator[CliCase]:
         "--output",
         "start=besok",
         item="3",
-        mentions=("start",),
+        mentions=("prepare",),
     )
     yield _record(
         "analysed", "step5-schedule-inject", "--step", "5", "--output", f"schedule={INJECT}", item="2,3"

@@ -127,6 +127,12 @@ def outputs_for(step: int, ticket_id: str, outcome: str = "done") -> dict[str, A
         return {}
     return {
         4: lambda: {"plan": plan_json(ticket_id)},
+        5: lambda: {
+            "equipment": [],
+            "start": "2026-11-30T09:00:00+07:00",
+            "end": "2026-11-30T12:00:00+07:00",
+            "schedule": "Senin, 30 November 2026 09.00-12.00 WIB",
+        },
         7: lambda: {"deploy": deploy_json(ticket_id)},
         9: lambda: {"handover": handover_json()},
         10: lambda: {"report": report_json(ticket_id)},
