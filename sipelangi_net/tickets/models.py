@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, WithJsonSchema
 
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER
 from sipelangi_net.validate import safe_text
 
 MAX_USERS = 1000
 
-Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(safe_text)]
-RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(safe_text)]
-LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(safe_text)]
+# In the API contract, ``format: safe-text``: one line of printable text (validate.safe_text's rule).
+SafeText = Field(json_schema_extra={"format": "safe-text"})
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(safe_text), SafeText]
+RequiredText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(safe_text), SafeText
+]
+LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(safe_text), SafeText]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{5,19}$")]
 TicketId = Annotated[str, StringConstraints(pattern=r"^SPL-\d{4}-\d{5}$")]
@@ -44,7 +48,7 @@ class Letter(_Frozen):
 class Request(_Frozen):
     """An OPD's request for intranet access (SOP step 1)."""
 
-    opd: Annotated[str, StringConstraints(min_length=3, max_length=150), AfterValidator(safe_text)]
+    opd: Annotated[str, StringConstraints(min_length=3, max_length=150), AfterValidator(safe_text), SafeText]
     site: Key
     pic: Pic
     users: Annotated[int, Field(ge=1, le=MAX_USERS, strict=True)]
@@ -63,7 +67,9 @@ def _valid_step(n: int) -> int:
 class Move(_Frozen):
     """What a caller asks the workflow to record: one SOP step done (or failed, approved, deferred)."""
 
-    step: Annotated[int, AfterValidator(_valid_step)]
+    step: Annotated[
+        int, AfterValidator(_valid_step), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 12})
+    ]
     actor: RequiredText
     outcome: Outcome = "done"
     note: LongText = ""
