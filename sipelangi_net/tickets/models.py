@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER
 from sipelangi_net.validate import safe_text
@@ -19,6 +29,27 @@ RequiredText = Annotated[
     str, StringConstraints(min_length=1, max_length=200), AfterValidator(safe_text), SafeText
 ]
 LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(safe_text), SafeText]
+
+
+# JSON types as the contract declares them, also when a caller hands over parsed JSON (the API):
+# pydantic's lax mode would take "40" or true as a number and 1700000000 as a date.
+def _whole_number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON Schema: 40.0 is an integer
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _iso_text(value: object) -> object:
+    if isinstance(value, (int, float)):
+        raise PydanticCustomError("iso_text", "Input should be an ISO 8601 date or date-time as text")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Day = Annotated[dt.date, BeforeValidator(_iso_text)]
+When = Annotated[dt.datetime, BeforeValidator(_iso_text)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{5,19}$")]
 TicketId = Annotated[str, StringConstraints(pattern=r"^SPL-\d{4}-\d{5}$")]
@@ -30,19 +61,29 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+# Domains email_validator refuses as special-use (RFC 6761), so the contract says so too.
+_SPECIAL_USE = (
+    "[.@](" + "|".join(map(_any_case, ("arpa", "invalid", "local", "localhost", "onion", "test"))) + r")\.?$"
+)
+
+
 class Pic(_Frozen):
     """The requester's contact person."""
 
     name: RequiredText
     phone: Phone
-    email: EmailStr
+    email: Annotated[EmailStr, Field(json_schema_extra={"not": {"pattern": _SPECIAL_USE}})]
 
 
 class Letter(_Frozen):
     """The request letter (Surat Permohonan)."""
 
     number: RequiredText
-    date: dt.date
+    date: Day
 
 
 class Request(_Frozen):
@@ -51,11 +92,11 @@ class Request(_Frozen):
     opd: Annotated[str, StringConstraints(min_length=3, max_length=150), AfterValidator(safe_text), SafeText]
     site: Key
     pic: Pic
-    users: Annotated[int, Field(ge=1, le=MAX_USERS, strict=True)]
+    users: Annotated[int, Field(ge=1, le=MAX_USERS), BeforeValidator(_whole_number)]
     applications: Annotated[list[Key], Field(min_length=1, max_length=20)]
     letter: Letter
     notes: LongText = ""
-    submitted_at: dt.datetime | None = None
+    submitted_at: When | None = None
 
 
 def _valid_step(n: int) -> int:
@@ -68,14 +109,16 @@ class Move(_Frozen):
     """What a caller asks the workflow to record: one SOP step done (or failed, approved, deferred)."""
 
     step: Annotated[
-        int, AfterValidator(_valid_step), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 12})
+        WholeNumber,
+        AfterValidator(_valid_step),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 12}),
     ]
     actor: RequiredText
     outcome: Outcome = "done"
     note: LongText = ""
     outputs: dict[str, JsonValue] = {}
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
+    started_at: When | None = None
+    ended_at: When | None = None
 
 
 class Event(_Frozen):

@@ -73,6 +73,7 @@ from sipelangi_net.tickets.intake import check_catalogues
 from sipelangi_net.tickets.models import Move, Notification, Request, RequiredText, Ticket, TicketId
 from sipelangi_net.tickets.sop import STATUSES
 from sipelangi_net.tickets.store import TicketStore
+from sipelangi_net.validate import printable
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class NewTicket(_Body):
 class Delivery(_Body):
     """One delivery attempt of a notification."""
 
-    ok: bool
+    ok: Annotated[bool, Field(strict=True)]
     error: str = Field(default="", max_length=2000)
 
 
@@ -175,6 +176,16 @@ def _authorize(
     token: str = request.app.state.token
     if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
         raise ApiError(*UNAUTHORIZED)
+
+
+def _known_query(request: HttpRequest) -> None:
+    """Refuse a query parameter the operation does not declare (``?stauts=closed`` would list all)."""
+    route = request.scope.get("route")
+    known = {p.alias for p in route.dependant.query_params} if isinstance(route, APIRoute) else set()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        listed = f" (parameters: {', '.join(sorted(known))})" if known else ""
+        raise ApiError(422, "invalid", f"query parameter {printable(unknown[0])!r}: not known here{listed}")
 
 
 # --- the store, one request at a time ---------------------------------------------------
@@ -281,8 +292,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ApiErrorBody,
         "description": (
             "Invalid input; the message names the field. Also: a body that is not UTF-8 JSON, holds"
-            f" NaN or Infinity, or nests deeper than {MAX_DEPTH} levels; a site or application"
-            " the server's inventory does not know."
+            f" NaN or Infinity, or nests deeper than {MAX_DEPTH} levels; a query parameter the"
+            " operation does not declare; a site or application the server's inventory does not know."
         ),
     },
     503: {"model": ApiErrorBody, "description": "The ticket store is unavailable; retry later"},
@@ -305,7 +316,9 @@ _SKIPPED: dict[int | str, dict[str, Any]] = {
     }
 }
 
-router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(_authorize)], responses=_ERRORS)
+router = APIRouter(
+    prefix=API_PREFIX, dependencies=[Depends(_authorize), Depends(_known_query)], responses=_ERRORS
+)
 public = APIRouter(prefix=API_PREFIX)
 
 

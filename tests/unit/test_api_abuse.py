@@ -339,3 +339,50 @@ def test_a_fresh_server_answers_after_abuse(tmp_path: Path) -> None:
         assert answer.startswith(b"HTTP/1.1 413 ")
         headers = {"Authorization": f"Bearer {srv.token}"}
         assert httpx.get(f"{srv.url}/api/v1/tickets", headers=headers, timeout=5).json() == []
+
+
+def test_an_undeclared_query_parameter_is_refused_not_ignored(api: httpx.Client) -> None:
+    answer = api.get("/tickets", params={"stauts": "closed"})
+    assert answer.status_code == 422
+    assert (
+        answer.json()["error"]
+        == "query parameter 'stauts': not known here (parameters: since, status, until)"
+    )
+    assert api.get("/notifications", params={"": "x"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/tickets", {"request": {**REQUEST, "users": "40"}, "helpdesk": "Helpdesk"}),
+        ("/tickets", {"request": {**REQUEST, "users": True}, "helpdesk": "Helpdesk"}),
+        ("/tickets", {"request": {**REQUEST, "users": 40.5}, "helpdesk": "Helpdesk"}),
+        ("/tickets", {"request": {**REQUEST, "submitted_at": 1700000000}, "helpdesk": "Helpdesk"}),
+        ("/tickets", {"request": {**REQUEST, "letter": {"number": "1", "date": 20261120}}, "helpdesk": "H"}),
+        ("/notifications/1/delivery", {"ok": "true"}),
+        ("/notifications/1/delivery", {"ok": 1}),
+    ],
+)
+def test_json_types_are_taken_as_the_contract_declares(
+    server: Server, api: httpx.Client, path: str, body: dict[str, Any]
+) -> None:
+    tickets = _count(server, "tickets")
+    answer = api.post(path, json=body)
+    assert answer.status_code == 422, answer.text
+    assert _count(server, "tickets") == tickets
+
+
+def test_a_whole_number_written_as_a_float_is_a_number(api: httpx.Client) -> None:
+    answer = api.post("/tickets", json={"request": {**REQUEST, "users": 40.0}, "helpdesk": "Helpdesk"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["request"]["users"] == 40
+    ticket = answer.json()["id"]
+    for step in ("3", True):
+        refused = api.post(
+            f"/tickets/{ticket}/events", json={"step": step, "actor": "Kadis", "outcome": "approve"}
+        )
+        assert refused.status_code == 422, refused.text
+    move = {"step": 3.0, "actor": "Kadis", "outcome": "approve", "started_at": 1700000000}
+    assert api.post(f"/tickets/{ticket}/events", json=move).status_code == 422
+    del move["started_at"]
+    assert api.post(f"/tickets/{ticket}/events", json=move).status_code == 201
