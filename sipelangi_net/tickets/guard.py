@@ -104,7 +104,7 @@ class _TooLarge(Exception):
 
 
 class Guard:
-    """ASGI middleware: the token, then the body (size on the stream, then JSON), before the application."""
+    """ASGI middleware: the token (except on ``open_paths``), then the body (size, JSON), before the app."""
 
     def __init__(self, app: ASGIApp, *, token: str, open_paths: frozenset[str], max_body: int = MAX_BODY):
         self.app = app
@@ -113,11 +113,11 @@ class Guard:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.open_paths:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if not token_ok(headers.get("authorization"), self.token):
+        if scope["path"] not in self.open_paths and not token_ok(headers.get("authorization"), self.token):
             await error_response(*UNAUTHORIZED, headers=CHALLENGE)(scope, receive, send)
             return
         declared = headers.get("content-length", "")

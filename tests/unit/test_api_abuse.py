@@ -333,6 +333,12 @@ def test_the_listing_names_the_tickets_it_left_out(tmp_path: Path) -> None:
     assert SKIPPED_HEADER not in tickets_response([ok]).headers
 
 
+def test_the_open_health_path_has_the_body_limit_too(server: Server) -> None:
+    answer = httpx.post(f"{server.url}/api/v1/health", content=b" " * (MAX_BODY + 1))
+    assert answer.status_code == 413
+    assert httpx.get(f"{server.url}/api/v1/health").json() == {"status": "ok"}
+
+
 def test_a_fresh_server_answers_after_abuse(tmp_path: Path) -> None:
     with running_server(tmp_path / "srv") as srv:
         answer, _ = _stream(srv, total=8 * 1024 * 1024, content_length=None)
@@ -386,3 +392,14 @@ def test_a_whole_number_written_as_a_float_is_a_number(api: httpx.Client) -> Non
     assert api.post(f"/tickets/{ticket}/events", json=move).status_code == 422
     del move["started_at"]
     assert api.post(f"/tickets/{ticket}/events", json=move).status_code == 201
+
+
+def test_the_http_store_reports_tickets_the_server_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    from sipelangi_net.tickets.http import HttpStore
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[], headers={SKIPPED_HEADER: "SPL-2026-00007"})
+
+    with HttpStore("http://127.0.0.1:9", token="t" * 32, transport=httpx.MockTransport(answer)) as store:
+        assert store.tickets() == []
+    assert "left out tickets it cannot serve: SPL-2026-00007" in caplog.text

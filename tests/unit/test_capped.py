@@ -36,10 +36,13 @@ def test_a_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
 def test_a_fifo_with_an_endless_writer_is_capped(tmp_path: Path) -> None:
     fifo = tmp_path / "letter.json"
     os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that the writer can connect first
+    connected = threading.Event()
 
     def write() -> None:
         try:
             with fifo.open("wb") as out:
+                connected.set()
                 while True:
                     out.write(b"x" * 65536)
         except BrokenPipeError:
@@ -47,8 +50,12 @@ def test_a_fifo_with_an_endless_writer_is_capped(tmp_path: Path) -> None:
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
-    with pytest.raises(ConfigError, match="too large"):
-        read_capped(fifo, limit=100_000)
+    try:
+        assert connected.wait(timeout=10)
+        with pytest.raises(ConfigError, match="too large"):
+            read_capped(fifo, limit=100_000)
+    finally:
+        os.close(held)
     writer.join(timeout=10)
     assert not writer.is_alive()
 
