@@ -67,7 +67,7 @@ from sipelangi_net.tickets.guard import (
     UNAUTHORIZED,
     Guard,
     error_response,
-    nesting_depth,
+    json_depth,
 )
 from sipelangi_net.tickets.intake import check_catalogues
 from sipelangi_net.tickets.models import Move, Notification, Request, RequiredText, Ticket, TicketId
@@ -249,15 +249,17 @@ def _run(request: HttpRequest, action: Callable[[TicketStore], T], *, missing: s
 # --- serving stored tickets -------------------------------------------------------
 def _ticket_json(ticket: Ticket) -> str | None:
     """``ticket`` as JSON, or ``None`` (logged) when its stored record cannot be served within the bounds."""
+    for event in ticket.events:  # a move's body is one level, its outputs the next ones
+        if json_depth(event.outputs, stop=MAX_DEPTH) > MAX_DEPTH - 1:
+            logger.error(
+                "ticket %s: event %s: outputs nested deeper than the API accepts", ticket.id, event.seq
+            )
+            return None
     try:
-        text = ticket.model_dump_json()
+        return ticket.model_dump_json()
     except (ValueError, RecursionError) as exc:  # pydantic's serialisation errors are ValueErrors
         logger.error("ticket %s: stored record cannot be served: %s", ticket.id, exc)
         return None
-    if nesting_depth(text, stop=MAX_DEPTH + 3) > MAX_DEPTH + 3:  # ticket → events → event → outputs
-        logger.error("ticket %s: stored record is nested deeper than the API accepts", ticket.id)
-        return None
-    return text
 
 
 def tickets_response(tickets: list[Ticket], *, status: int = 200) -> Response:

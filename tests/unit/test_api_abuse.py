@@ -10,6 +10,7 @@ import json
 import select
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -20,7 +21,7 @@ import httpx
 import pytest
 from api_server import Server, running_server
 
-from sipelangi_net.tickets.guard import MAX_BODY, MAX_DEPTH, json_problem, nesting_depth
+from sipelangi_net.tickets.guard import MAX_BODY, MAX_DEPTH, json_depth, json_problem
 from sipelangi_net.tickets.models import Event, Request
 from sipelangi_net.tickets.server import SKIPPED_HEADER, tickets_response
 from sipelangi_net.tickets.sqlite import SqliteStore
@@ -188,9 +189,21 @@ def test_json_problem(body: bytes, problem: str | None) -> None:
     assert json_problem(body) == problem
 
 
-def test_nesting_depth_skips_strings() -> None:
-    assert nesting_depth('{"a": [1, {"b": "[[[{{{"}]}') == 3
-    assert nesting_depth("[" * 10_000, stop=32) == 33
+def test_json_depth() -> None:
+    assert json_depth({"a": [1, {"b": "[[[{{{"}]}) == 3
+    assert json_depth(1) == 0
+    assert json_depth(_deep(10_000), stop=32) == 33
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'"\\' * (MAX_BODY // 2), b'\\"' * (MAX_BODY // 2), b'"' * MAX_BODY, b"[" * MAX_BODY, b'{"a":' * 50_000],
+    ids=["quote-backslash", "backslash-quote", "quotes", "brackets", "objects"],
+)
+def test_json_checks_take_linear_time(body: bytes) -> None:
+    started = time.monotonic()
+    assert json_problem(body) is not None
+    assert time.monotonic() - started < 1.0
 
 
 # --- the inventory, as on the command line ---------------------------------------------------
