@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,13 +23,31 @@ from sipelangi_net.validate import safe_text
 
 MAX_USERS = 1000
 
-# In the API contract, ``format: safe-text``: one line of printable text (validate.safe_text's rule).
+
+def _safe(max_length: int, value: object) -> object:
+    """safe_text before the length limits (it strips blanks), so that what is stored reads back valid.
+
+    The limit holds for the text as sent too, so the contract's ``maxLength`` is exact.
+    """
+    if not isinstance(value, str):
+        return value
+    if len(value) > max_length:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": max_length},
+        )
+    return safe_text(value)
+
+
+# In the API contract, ``format: safe-text``: one line of printable text (validate.safe_text's rule),
+# without surrounding blanks (they are removed before the length limits apply).
 SafeText = Field(json_schema_extra={"format": "safe-text"})
-Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(safe_text), SafeText]
+Text = Annotated[str, StringConstraints(max_length=200), BeforeValidator(partial(_safe, 200)), SafeText]
 RequiredText = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(safe_text), SafeText
+    str, StringConstraints(min_length=1, max_length=200), BeforeValidator(partial(_safe, 200)), SafeText
 ]
-LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(safe_text), SafeText]
+LongText = Annotated[str, StringConstraints(max_length=2000), BeforeValidator(partial(_safe, 2000)), SafeText]
 
 
 # JSON types as the contract declares them, also when a caller hands over parsed JSON (the API):
@@ -89,7 +108,9 @@ class Letter(_Frozen):
 class Request(_Frozen):
     """An OPD's request for intranet access (SOP step 1)."""
 
-    opd: Annotated[str, StringConstraints(min_length=3, max_length=150), AfterValidator(safe_text), SafeText]
+    opd: Annotated[
+        str, StringConstraints(min_length=3, max_length=150), BeforeValidator(partial(_safe, 150)), SafeText
+    ]
     site: Key
     pic: Pic
     users: Annotated[int, Field(ge=1, le=MAX_USERS), BeforeValidator(_whole_number)]

@@ -55,9 +55,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(base: Path) -> Iterator[Server]:
+def running_server(base: Path, *, token: str | None = None) -> Iterator[Server]:
     base.mkdir(parents=True, exist_ok=True)
-    token = "test-" + os.urandom(24).hex()
+    token = token or "test-" + os.urandom(24).hex()
     token_file = base / "token"
     token_file.write_text(token + "\n", encoding="utf-8")
     token_file.chmod(0o600)

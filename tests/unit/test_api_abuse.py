@@ -416,3 +416,30 @@ def test_the_http_store_reports_tickets_the_server_left_out(caplog: pytest.LogCa
     with HttpStore("http://127.0.0.1:9", token="t" * 32, transport=httpx.MockTransport(answer)) as store:
         assert store.tickets() == []
     assert "left out tickets it cannot serve: SPL-2026-00007" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("opd", "ab\u00a0"), ("opd", " ab "), ("opd", "x" * 149 + "  ")],
+    ids=["nbsp-padded", "blank-padded", "too-long-before-stripping"],
+)
+def test_text_limits_hold_for_what_is_stored(
+    server: Server, api: httpx.Client, field: str, value: str
+) -> None:
+    """Found by the fuzzer: "ab\\u00a0" passed min_length, was stored as "ab" and never read back."""
+    tickets = _count(server, "tickets")
+    answer = api.post("/tickets", json={"request": {**REQUEST, field: value}, "helpdesk": "Helpdesk"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"].startswith(f"request.{field}: String should have at")
+    assert _count(server, "tickets") == tickets
+    assert api.get("/tickets").status_code == 200
+
+
+def test_surrounding_blanks_are_stripped_within_the_limits(api: httpx.Client) -> None:
+    answer = api.post(
+        "/tickets", json={"request": {**REQUEST, "opd": "  Dinas Kesehatan "}, "helpdesk": " H "}
+    )
+    assert answer.status_code == 201, answer.text
+    ticket = answer.json()
+    assert ticket["request"]["opd"] == "Dinas Kesehatan"
+    assert api.get(f"/tickets/{ticket['id']}").json() == ticket
