@@ -161,7 +161,6 @@ class ApiError(Exception):
         self.message = message
 
 
-_error_response = error_response
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="bearerAuth",
@@ -450,12 +449,12 @@ def _field_errors(exc: RequestValidationError) -> str:
 async def _on_api_error(request: HttpRequest, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     headers = CHALLENGE if exc.status == 401 else None
-    return _error_response(exc.status, exc.code, exc.message, headers=headers)
+    return error_response(exc.status, exc.code, exc.message, headers=headers)
 
 
 async def _on_validation(request: HttpRequest, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _error_response(422, "invalid", _field_errors(exc))
+    return error_response(422, "invalid", _field_errors(exc))
 
 
 def _allowed_methods(request: HttpRequest) -> str:
@@ -471,12 +470,12 @@ def _allowed_methods(request: HttpRequest) -> str:
 async def _on_http(request: HttpRequest, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
-        return _error_response(404, "no_route", f"no such API path: {request.url.path}")
+        return error_response(404, "no_route", f"no such API path: {request.url.path}")
     if exc.status_code == 405:
         allowed = _allowed_methods(request)
         message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
-        return _error_response(405, "method_not_allowed", message, headers={"Allow": allowed})
-    return _error_response(exc.status_code, "http", str(exc.detail), headers=exc.headers)
+        return error_response(405, "method_not_allowed", message, headers={"Allow": allowed})
+    return error_response(exc.status_code, "http", str(exc.detail), headers=exc.headers)
 
 
 # --- the application ----------------------------------------------------------------
