@@ -20,9 +20,11 @@ from pathlib import Path
 
 import yaml
 
+from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import SecretsError
 from sipelangi_net.paths import config_dir, lab_dir
 
+MAX_SECRETS_BYTES = 64 * 1024
 KEYS = ("username", "password", "ssh_key", "known_hosts")
 
 
@@ -55,7 +57,7 @@ def _read_file(path: Path) -> dict[str, str]:
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SecretsError(f"{path}: secrets file is accessible by group or others; run: chmod 600 {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(read_capped_text(path, limit=MAX_SECRETS_BYTES, error=SecretsError)) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SecretsError(f"{path}: cannot read secrets file: {type(exc).__name__}") from None
     if not isinstance(data, dict):

@@ -149,7 +149,7 @@ def install_ticket(
     from sipelangi_net.tickets.sqlite import utcnow
 
     ticket = st.get(ticket_id)
-    workflow.plan(ticket, Move(step=7, actor=actor), now=utcnow())  # refuse before touching devices
+    workflow.may_do(ticket, Move(step=7, actor=actor), now=utcnow())  # refuse before touching devices
     plan = stored_plan(ticket, "deploy")
     folder = reports / ticket_id
     try:

@@ -19,10 +19,12 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import InventoryError
 from sipelangi_net.platforms import Platform
 from sipelangi_net.validate import safe_text
 
+MAX_YAML_BYTES = 16 * 1024 * 1024  # an inventory, playbook or --handover file
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 PORT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,31}$"
 
@@ -207,12 +209,7 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InventoryError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"{path}: cannot read: {exc}") from None
+    text = read_capped_text(path, limit=MAX_YAML_BYTES, error=InventoryError)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

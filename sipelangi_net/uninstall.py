@@ -94,7 +94,7 @@ def uninstall_ticket(
     ticket = st.get(ticket_id)
     note = f"berita acara not signed; installation rolled back: {printable(reason)}"[:2000]
     refused = Move(step=9, actor=actor, outcome="failed", note=note)
-    workflow.plan(ticket, refused, now=utcnow())  # the SOP must allow it before any device is touched
+    workflow.may_do(ticket, refused, now=utcnow())  # the SOP must allow it before any device is touched
     intended, expect = _targets(ticket, reports)
     names = [("ticket", ticket_id)] + [("device", d) for d in intended]
     with holding(names, purpose=f"rollback {ticket_id}", wait=lock_wait):

@@ -65,7 +65,7 @@ def analyze_ticket(
     from sipelangi_net.analysis.facts import gather
 
     ticket = st.get(ticket_id)
-    workflow.plan(ticket, Move(step=4, actor=actor), now=now)  # refuse before touching any device
+    workflow.may_do(ticket, Move(step=4, actor=actor), now=now)  # refuse before touching any device
     t0 = time.monotonic()
     facts = gather(cat.inventory.path, creds, facts_devices(cat, ticket))
     if timings is not None:

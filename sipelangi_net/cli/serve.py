@@ -13,6 +13,7 @@ HOWTO = "python -c 'import secrets;print(secrets.token_urlsafe(32))' > token; ch
 
 def read_token(token_file: Path | None) -> str:
     """The API token from ``token_file`` (mode 600) or ``SIPELANGI_TOKEN``."""
+    from sipelangi_net.capped import read_capped_text
     from sipelangi_net.errors import SecretsError
 
     if token_file is None:
@@ -29,7 +30,7 @@ def read_token(token_file: Path | None) -> str:
             raise SecretsError(
                 f"{token_file}: token file is accessible by group or others; run: chmod 600 {token_file}"
             )
-        token = token_file.read_text(encoding="utf-8").strip()
+        token = read_capped_text(token_file, limit=4096, error=SecretsError, what="token file").strip()
     except FileNotFoundError:
         raise SecretsError(f"{token_file}: token file not found; make one with: {HOWTO}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -53,6 +54,12 @@ def serve_command(
     allow_remote: bool = typer.Option(
         False, "--allow-remote", help="Allow a non-loopback --host (put TLS in front of it)."
     ),
+    inventory: Path | None = typer.Option(
+        None,
+        "--inventory",
+        "-i",
+        help="Inventory directory: the sites and applications new tickets may name (read at start).",
+    ),
 ) -> None:
     """Serve the SiPelangi ticket API until Ctrl-C or SIGTERM."""
     from sipelangi_net.tickets.server import serve
@@ -66,4 +73,4 @@ def serve_command(
 
         say(f"serve: {path} at {url} (Ctrl-C to stop)", err=True)
 
-    serve(path, host, port, token, allow_remote=allow_remote, announce=announce)
+    serve(path, host, port, token, allow_remote=allow_remote, inventory=inventory, announce=announce)

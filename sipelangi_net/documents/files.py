@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from sipelangi_net.capped import read_capped
 from sipelangi_net.documents.installation import Attachment
 from sipelangi_net.errors import DocumentInputError
 from sipelangi_net.private import private_dir, write_private
@@ -17,14 +18,14 @@ MAGIC = {b"%PDF-": ".pdf", b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"
 def _kind(path: Path, option: str, allowed: tuple[str, ...]) -> str:
     try:
         size = path.stat().st_size
+        if not path.is_file():  # before opening: a FIFO would block, /dev/zero never ends
+            raise DocumentInputError(f"{option} {printable(str(path))}: not a regular file")
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
         raise DocumentInputError(
             f"{option} {printable(str(path))}: cannot read it ({exc.strerror})"
         ) from None
-    if not path.is_file():
-        raise DocumentInputError(f"{option} {printable(str(path))}: not a regular file")
     if size == 0 or size > MAX_BYTES:
         raise DocumentInputError(f"{option} {printable(str(path))}: {size} bytes; expected 1 byte to 50 MiB")
     for magic, ext in MAGIC.items():
@@ -39,7 +40,7 @@ def keep(path: Path, folder: Path, stem: str, *, option: str, allowed: tuple[str
     """Copy ``path`` to ``folder/<stem>-<sha12><ext>`` (atomically, 0600 in a 0700 folder: scans
     carry signatures and NIP); return the copy and its SHA-256."""
     ext = _kind(path, option, allowed)
-    data = path.read_bytes()
+    data = read_capped(path, limit=MAX_BYTES, error=DocumentInputError, what=option)
     digest = hashlib.sha256(data).hexdigest()
     private_dir(folder)
     target = folder / f"{stem}-{digest[:12]}{ext}"

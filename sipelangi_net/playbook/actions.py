@@ -48,7 +48,7 @@ def _allowed(ctx: RunContext, step: int) -> None:
     from sipelangi_net.tickets import workflow
     from sipelangi_net.tickets.models import Move
 
-    workflow.plan(ctx.ticket(), Move(step=step, actor=ctx.actor), now=ctx.now())
+    workflow.may_do(ctx.ticket(), Move(step=step, actor=ctx.actor), now=ctx.now())
 
 
 def _plan(ctx: RunContext) -> Any:

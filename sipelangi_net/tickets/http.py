@@ -13,6 +13,7 @@ not have been recorded, and the error says so.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -33,7 +34,10 @@ from sipelangi_net.errors import (
 )
 from sipelangi_net.tickets.models import Move, Notification, Request, Ticket
 
+logger = logging.getLogger(__name__)
+
 API_PREFIX = "/api/v1"
+SKIPPED_HEADER = "Sipelangi-Skipped"
 TIMEOUT_S = 10.0
 TICKET_ID = re.compile(r"^SPL-\d{4}-\d{5}$")
 T = TypeVar("T")
@@ -142,6 +146,13 @@ class HttpStore:
         except httpx.TransportError as exc:
             raise StoreError(f"cannot reach SiPelangi at {self.url}: {type(exc).__name__}: {exc}") from None
         if response.is_success:
+            skipped = response.headers.get(SKIPPED_HEADER)
+            if skipped:
+                logger.warning(
+                    "SiPelangi at %s left out tickets it cannot serve: %s (see the server log)",
+                    self.url,
+                    skipped[:500],
+                )
             try:
                 return response.json()
             except ValueError:

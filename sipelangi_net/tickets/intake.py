@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import RequestError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.tickets.models import Request
@@ -22,17 +23,8 @@ MAX_FILE_BYTES = 256 * 1024
 
 
 def read_request_file(path: Path) -> Any:
-    """The raw content of a request file (YAML or JSON)."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise RequestError(f"{path}: too large for a request ({MAX_FILE_BYTES // 1024} KiB at most)")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RequestError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise RequestError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise RequestError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    """The raw content of a request file (YAML or JSON), read with a cap (``--file /dev/zero`` is refused)."""
+    text = read_capped_text(path, limit=MAX_FILE_BYTES, error=RequestError)
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
@@ -72,6 +64,12 @@ def validate_request(raw: Any, inventory: Inventory, *, source: str = "request")
         request = Request.model_validate(raw)
     except ValidationError as exc:
         raise RequestError(_message(exc, source)) from None
+    check_catalogues(request, inventory, source=source)
+    return request
+
+
+def check_catalogues(request: Request, inventory: Inventory, *, source: str = "request") -> None:
+    """Refuse a site or an application the inventory does not know (the CLI and the API alike)."""
     if request.site not in inventory.sites:
         known = ", ".join(sorted(inventory.sites))
         raise RequestError(f"{source}: site: unknown site {request.site!r} (sites: {known})")
@@ -85,4 +83,3 @@ def validate_request(raw: Any, inventory: Inventory, *, source: str = "request")
         if app in seen:
             raise RequestError(f"{source}: applications[{i}]: {app!r} is listed twice")
         seen.add(app)
-    return request

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_serializer,
 )
+from pydantic_core import PydanticCustomError
 
 from sipelangi_net.redact import redact_url
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER
@@ -21,9 +25,52 @@ from sipelangi_net.validate import safe_text
 
 MAX_USERS = 1000
 
-Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(safe_text)]
-RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(safe_text)]
-LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(safe_text)]
+
+def _safe(max_length: int, value: object) -> object:
+    """safe_text before the length limits (it strips blanks), so that what is stored reads back valid.
+
+    The limit holds for the text as sent too, so the contract's ``maxLength`` is exact.
+    """
+    if not isinstance(value, str):
+        return value
+    if len(value) > max_length:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": max_length},
+        )
+    return safe_text(value)
+
+
+# In the API contract, ``format: safe-text``: one line of printable text (validate.safe_text's rule),
+# without surrounding blanks (they are removed before the length limits apply).
+SafeText = Field(json_schema_extra={"format": "safe-text"})
+Text = Annotated[str, StringConstraints(max_length=200), BeforeValidator(partial(_safe, 200)), SafeText]
+RequiredText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), BeforeValidator(partial(_safe, 200)), SafeText
+]
+LongText = Annotated[str, StringConstraints(max_length=2000), BeforeValidator(partial(_safe, 2000)), SafeText]
+
+
+# JSON types as the contract declares them, also when a caller hands over parsed JSON (the API):
+# pydantic's lax mode would take "40" or true as a number and 1700000000 as a date.
+def _whole_number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON Schema: 40.0 is an integer
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _iso_text(value: object) -> object:
+    if isinstance(value, (int, float)):
+        raise PydanticCustomError("iso_text", "Input should be an ISO 8601 date or date-time as text")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Day = Annotated[dt.date, BeforeValidator(_iso_text)]
+When = Annotated[dt.datetime, BeforeValidator(_iso_text)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{5,19}$")]
 TicketId = Annotated[str, StringConstraints(pattern=r"^SPL-\d{4}-\d{5}$")]
@@ -35,32 +82,44 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+# Domains email_validator refuses as special-use (RFC 6761), so the contract says so too.
+_SPECIAL_USE = (
+    "[.@](" + "|".join(map(_any_case, ("arpa", "invalid", "local", "localhost", "onion", "test"))) + r")\.?$"
+)
+
+
 class Pic(_Frozen):
     """The requester's contact person."""
 
     name: RequiredText
     phone: Phone
-    email: EmailStr
+    email: Annotated[EmailStr, Field(json_schema_extra={"not": {"pattern": _SPECIAL_USE}})]
 
 
 class Letter(_Frozen):
     """The request letter (Surat Permohonan)."""
 
     number: RequiredText
-    date: dt.date
+    date: Day
 
 
 class Request(_Frozen):
     """An OPD's request for intranet access (SOP step 1)."""
 
-    opd: Annotated[str, StringConstraints(min_length=3, max_length=150), AfterValidator(safe_text)]
+    opd: Annotated[
+        str, StringConstraints(min_length=3, max_length=150), BeforeValidator(partial(_safe, 150)), SafeText
+    ]
     site: Key
     pic: Pic
-    users: Annotated[int, Field(ge=1, le=MAX_USERS, strict=True)]
+    users: Annotated[int, Field(ge=1, le=MAX_USERS), BeforeValidator(_whole_number)]
     applications: Annotated[list[Key], Field(min_length=1, max_length=20)]
     letter: Letter
     notes: LongText = ""
-    submitted_at: dt.datetime | None = None
+    submitted_at: When | None = None
 
 
 def _valid_step(n: int) -> int:
@@ -72,13 +131,17 @@ def _valid_step(n: int) -> int:
 class Move(_Frozen):
     """What a caller asks the workflow to record: one SOP step done (or failed, approved, deferred)."""
 
-    step: Annotated[int, AfterValidator(_valid_step)]
+    step: Annotated[
+        WholeNumber,
+        AfterValidator(_valid_step),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 12}),
+    ]
     actor: RequiredText
     outcome: Outcome = "done"
     note: LongText = ""
     outputs: dict[str, JsonValue] = {}
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
+    started_at: When | None = None
+    ended_at: When | None = None
 
 
 class Event(_Frozen):

@@ -10,8 +10,17 @@ security dependency so that the OpenAPI document says so.
 Errors are JSON ``{"error": "<message>", "code": "<code>"}``: 401
 ``unauthorized``, 404 ``not_found`` (``no_route`` for an unknown path), 409
 ``workflow`` or ``conflict``, 413 ``too_large``, 422 ``invalid`` (the message
-names the field), 503 ``unavailable``, 500 ``internal``. Tracebacks and server
-paths never reach a response; they go to the log.
+names the field), 405 ``method_not_allowed`` (with the path's real ``Allow``),
+503 ``unavailable``, 500 ``internal``. Tracebacks and server paths never reach
+a response; they go to the log.
+
+Bodies are bounded before FastAPI sees them (:mod:`~sipelangi_net.tickets.guard`:
+size counted on the stream, JSON without NaN/Infinity, nesting depth); path and
+query values carry the constraints the contract declares (ticket id pattern,
+notification ids within SQLite's int64, date-times with a zone, known
+statuses); a new ticket's site and applications must be in the inventory, as
+on the command line. A stored ticket that cannot be served is left out of a
+listing and named in the ``Sipelangi-Skipped`` header, never a 500 for all.
 
 The store is opened once, on first use, and used by one request at a time
 (FastAPI runs the sync endpoints in a thread pool; a lock serialises them).
@@ -23,33 +32,48 @@ import datetime as dt
 import hmac
 import ipaddress
 import logging
+import re
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import Path as PathParam
 from fastapi import Request as HttpRequest
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sipelangi_net.errors import (
     ConfigError,
     ConflictError,
+    InventoryError,
     SipelangiError,
     StoreError,
     TicketNotFound,
     WorkflowError,
 )
-from sipelangi_net.tickets.models import Move, Notification, Request, RequiredText, Ticket
+from sipelangi_net.inventory import Inventory
+from sipelangi_net.tickets.guard import (
+    CHALLENGE,
+    MAX_BODY,
+    MAX_DEPTH,
+    UNAUTHORIZED,
+    Guard,
+    error_response,
+    json_depth,
+)
+from sipelangi_net.tickets.intake import check_catalogues
+from sipelangi_net.tickets.models import Move, Notification, Request, RequiredText, Ticket, TicketId
+from sipelangi_net.tickets.sop import STATUSES
 from sipelangi_net.tickets.store import TicketStore
+from sipelangi_net.validate import printable
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +81,36 @@ API_PREFIX = "/api/v1"
 HEALTH_PATH = f"{API_PREFIX}/health"
 API_VERSION = "1.0.0"
 DEFAULT_PORT = 8700
-MAX_BODY = 256 * 1024
 MIN_TOKEN_LENGTH = 16
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
+SKIPPED_HEADER = "Sipelangi-Skipped"
 T = TypeVar("T")
 
 StoreFactory = Callable[[], TicketStore]
+InventoryLoader = Callable[[], Inventory]
+
+# --- path and query values: what the contract declares, nothing looser ---------------------
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:[Zz]|[+-]\d\d:\d\d)")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("expected a date-time with a zone, e.g. 2026-11-28T09:30:00+07:00")
+
+
+def _known_status(value: str) -> str:
+    if value not in STATUSES:
+        raise ValueError(f"unknown status (statuses: {', '.join(STATUSES)})")
+    return value
+
+
+Instant = Annotated[dt.datetime, BeforeValidator(_rfc3339)]
+Status = Annotated[
+    str, AfterValidator(_known_status), WithJsonSchema({"type": "string", "enum": list(STATUSES)})
+]
+NotificationId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="The notification's id.")]
+TicketPath = Annotated[TicketId, PathParam(description="The ticket id, e.g. SPL-2026-00001.")]
 
 
 # --- wire models ----------------------------------------------------------------
@@ -79,14 +128,14 @@ class NewTicket(_Body):
 class Delivery(_Body):
     """One delivery attempt of a notification."""
 
-    ok: bool
+    ok: Annotated[bool, Field(strict=True)]
     error: str = Field(default="", max_length=2000)
 
 
 class RetryFailed(_Body):
     """Make failed notifications pending again (all, or one ticket's)."""
 
-    ticket_id: str | None = None
+    ticket_id: TicketId | None = None
 
 
 class Retried(_Body):
@@ -112,54 +161,6 @@ class ApiError(Exception):
         self.message = message
 
 
-def _error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse({"error": message, "code": code}, status_code=status, headers=headers)
-
-
-_UNAUTHORIZED = (401, "unauthorized", "missing or wrong bearer token")
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-
-# --- authentication ---------------------------------------------------------------
-def _token_ok(header: str | None, token: str) -> bool:
-    if not header:
-        return False
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(value.strip().encode(), token.encode())
-
-
-class _Guard:
-    """ASGI middleware: bearer token and body size, checked before anything reads the body."""
-
-    def __init__(self, app: ASGIApp, *, token: str, max_body: int = MAX_BODY) -> None:
-        self.app = app
-        self.token = token
-        self.max_body = max_body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == HEALTH_PATH:
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        response = None
-        if not _token_ok(headers.get("authorization"), self.token):
-            response = _error_response(*_UNAUTHORIZED, headers=_CHALLENGE)
-        elif "transfer-encoding" in headers and "content-length" not in headers:
-            response = _error_response(411, "invalid", "send the request body with a Content-Length")
-        elif not (headers.get("content-length") or "0").isdecimal():
-            response = _error_response(400, "invalid", "the Content-Length header is not a number")
-        elif int(headers.get("content-length") or 0) > self.max_body:
-            response = _error_response(413, "too_large", f"request body larger than {self.max_body} bytes")
-        if response is not None:
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="bearerAuth",
@@ -173,7 +174,17 @@ def _authorize(
     """Declares bearer auth in the OpenAPI document (the guard has already enforced it)."""
     token: str = request.app.state.token
     if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
-        raise ApiError(*_UNAUTHORIZED)
+        raise ApiError(*UNAUTHORIZED)
+
+
+def _known_query(request: HttpRequest) -> None:
+    """Refuse a query parameter the operation does not declare (``?stauts=closed`` would list all)."""
+    route = request.scope.get("route")
+    known = {p.alias for p in route.dependant.query_params} if isinstance(route, APIRoute) else set()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        listed = f" (parameters: {', '.join(sorted(known))})" if known else ""
+        raise ApiError(422, "invalid", f"query parameter {printable(unknown[0])!r}: not known here{listed}")
 
 
 # --- the store, one request at a time ---------------------------------------------------
@@ -234,18 +245,81 @@ def _run(request: HttpRequest, action: Callable[[TicketStore], T], *, missing: s
         raise ApiError(500, "internal", _INTERNAL) from None
 
 
+# --- serving stored tickets -------------------------------------------------------
+def _ticket_json(ticket: Ticket) -> str | None:
+    """``ticket`` as JSON, or ``None`` (logged) when its stored record cannot be served within the bounds."""
+    for event in ticket.events:  # a move's body is one level, its outputs the next ones
+        if json_depth(event.outputs, stop=MAX_DEPTH) > MAX_DEPTH - 1:
+            logger.error(
+                "ticket %s: event %s: outputs nested deeper than the API accepts", ticket.id, event.seq
+            )
+            return None
+    try:
+        return ticket.model_dump_json()
+    except (ValueError, RecursionError) as exc:  # pydantic's serialisation errors are ValueErrors
+        logger.error("ticket %s: stored record cannot be served: %s", ticket.id, exc)
+        return None
+
+
+def tickets_response(tickets: list[Ticket], *, status: int = 200) -> Response:
+    """A JSON list of ``tickets``; one that cannot be served is left out and named in a header."""
+    parts, skipped = [], []
+    for ticket in tickets:
+        text = _ticket_json(ticket)
+        if text is None:
+            skipped.append(ticket.id)
+        else:
+            parts.append(text)
+    headers = {SKIPPED_HEADER: ", ".join(skipped)} if skipped else None
+    return Response(
+        "[" + ",".join(parts) + "]", status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def _ticket_response(ticket: Ticket, *, status: int = 200) -> Response:
+    text = _ticket_json(ticket)
+    if text is None:
+        raise ApiError(
+            500, "unreadable", f"ticket {ticket.id}: its stored record cannot be served (see the server log)"
+        )
+    return Response(text, status_code=status, media_type="application/json")
+
+
 # --- endpoints -------------------------------------------------------------------
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ApiErrorBody, "description": "Missing or wrong bearer token"},
-    422: {"model": ApiErrorBody, "description": "Invalid input; the message names the field"},
+    413: {"model": ApiErrorBody, "description": f"Request body larger than {MAX_BODY // 1024} KiB"},
+    422: {
+        "model": ApiErrorBody,
+        "description": (
+            "Invalid input; the message names the field. Also: a body that is not UTF-8 JSON, holds"
+            f" NaN or Infinity, or nests deeper than {MAX_DEPTH} levels; a query parameter the"
+            " operation does not declare; a site or application the server's inventory does not know."
+        ),
+    },
     503: {"model": ApiErrorBody, "description": "The ticket store is unavailable; retry later"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ApiErrorBody, "description": "No such ticket"}}
 _REFUSED: dict[int | str, dict[str, Any]] = {
     409: {"model": ApiErrorBody, "description": "The SOP does not allow this move now; the message says why"}
 }
+_SKIPPED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            SKIPPED_HEADER: {
+                "description": (
+                    "Tickets left out of the list because their stored record cannot be served"
+                    " (comma-separated ids; details in the server log)."
+                ),
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
 
-router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(_authorize)], responses=_ERRORS)
+router = APIRouter(
+    prefix=API_PREFIX, dependencies=[Depends(_authorize), Depends(_known_query)], responses=_ERRORS
+)
 public = APIRouter(prefix=API_PREFIX)
 
 
@@ -255,29 +329,52 @@ def health() -> Health:
     return Health(status="ok")
 
 
+ANALYSIS_STEP = 4
+
+
+def _inventory(request: HttpRequest) -> Inventory:
+    loader: InventoryLoader = request.app.state.inventory
+    try:
+        return loader()
+    except InventoryError as exc:
+        logger.error("%s %s: the server's inventory: %s", request.method, request.url.path, exc)
+        raise ApiError(
+            503, "unavailable", "the server's inventory cannot be read (see the server log)"
+        ) from None
+
+
 @router.post("/tickets", status_code=201, response_model=Ticket, tags=["tickets"], responses=_REFUSED)
-def create_ticket(request: HttpRequest, body: NewTicket) -> Ticket:
-    """Open a ticket: records SOP steps 1 (request) and 2 (forwarded to the Kepala Dinas)."""
-    return _run(request, lambda s: s.create(body.request, helpdesk=body.helpdesk))
+def create_ticket(request: HttpRequest, body: NewTicket) -> Response:
+    """Open a ticket: records SOP steps 1 (request) and 2 (forwarded to the Kepala Dinas).
+
+    The site and the applications must be in the server's inventory (422 otherwise).
+    """
+    inventory = _inventory(request)
+
+    def action(store: TicketStore) -> Ticket:
+        check_catalogues(body.request, inventory, source="request")
+        return store.create(body.request, helpdesk=body.helpdesk)
+
+    return _ticket_response(_run(request, action), status=201)
 
 
-@router.get("/tickets", response_model=list[Ticket], tags=["tickets"])
+@router.get("/tickets", response_model=list[Ticket], tags=["tickets"], responses=_SKIPPED)
 def list_tickets(
     request: HttpRequest,
-    status: Annotated[str | None, Query(description="Only tickets with this status.")] = None,
-    since: Annotated[
-        dt.datetime | None, Query(description="Created at or after (ISO 8601, with zone).")
-    ] = None,
-    until: Annotated[dt.datetime | None, Query(description="Created before (ISO 8601, with zone).")] = None,
-) -> list[Ticket]:
+    status: Annotated[Status | None, Query(description="Only tickets with this status.")] = None,
+    since: Annotated[Instant | None, Query(description="Created at or after (ISO 8601, with zone).")] = None,
+    until: Annotated[Instant | None, Query(description="Created before (ISO 8601, with zone).")] = None,
+) -> Response:
     """Tickets created in [since, until), oldest first."""
-    return _run(request, lambda s: s.tickets(status=status, since=since, until=until))
+    return tickets_response(_run(request, lambda s: s.tickets(status=status, since=since, until=until)))
 
 
 @router.get("/tickets/{ticket_id}", response_model=Ticket, tags=["tickets"], responses=_NOT_FOUND)
-def get_ticket(request: HttpRequest, ticket_id: str) -> Ticket:
+def get_ticket(request: HttpRequest, ticket_id: TicketPath) -> Response:
     """One ticket with all its hash-chained events."""
-    return _run(request, lambda s: s.get(ticket_id), missing=f"ticket {ticket_id}: not found")
+    return _ticket_response(
+        _run(request, lambda s: s.get(ticket_id), missing=f"ticket {ticket_id}: not found")
+    )
 
 
 @router.post(
@@ -287,16 +384,35 @@ def get_ticket(request: HttpRequest, ticket_id: str) -> Ticket:
     tags=["tickets"],
     responses={**_NOT_FOUND, **_REFUSED},
 )
-def add_event(request: HttpRequest, ticket_id: str, move: Move) -> Ticket:
-    """Record one SOP step (checked against the SOP); returns the updated ticket."""
-    return _run(request, lambda s: s.apply(ticket_id, move), missing=f"ticket {ticket_id}: not found")
+def add_event(request: HttpRequest, ticket_id: TicketPath, move: Move) -> Response:
+    """Record one SOP step (checked against the SOP and the step's outputs schema); returns the
+    updated ticket. A plan (step 4) must name the server's inventory's devices and ports (422)."""
+    inventory = _inventory(request) if move.step == ANALYSIS_STEP and "plan" in move.outputs else None
+
+    def action(store: TicketStore) -> Ticket:
+        if inventory is not None:
+            _check_plan(ticket_id, move, inventory)
+        return store.apply(ticket_id, move)
+
+    ticket = _run(request, action, missing=f"ticket {ticket_id}: not found")
+    return _ticket_response(ticket, status=201)
+
+
+def _check_plan(ticket_id: str, move: Move, inventory: Inventory) -> None:
+    """The plan of a step-4 move fits its schema and the inventory, as before any rendering."""
+    from sipelangi_net.render import check_in_inventory
+    from sipelangi_net.tickets.outputs import Analysed, check_outputs
+
+    checked = Analysed.model_validate(check_outputs(ticket_id, move.step, move.outcome, move.outputs))
+    if checked.plan is not None:
+        check_in_inventory(checked.plan, inventory)
 
 
 @router.get("/notifications", response_model=list[Notification], tags=["notifications"])
 def list_notifications(
     request: HttpRequest,
-    due: Annotated[dt.datetime | None, Query(description="Only pending ones due by then.")] = None,
-    ticket_id: Annotated[str | None, Query(description="Only this ticket's.")] = None,
+    due: Annotated[Instant | None, Query(description="Only pending ones due by then.")] = None,
+    ticket_id: Annotated[TicketId | None, Query(description="Only this ticket's.")] = None,
 ) -> list[Notification]:
     """The outbox: notifications not yet sent."""
     return _run(request, lambda s: s.outbox(due=due, ticket_id=ticket_id))
@@ -308,7 +424,7 @@ def list_notifications(
     tags=["notifications"],
     responses={404: {"model": ApiErrorBody, "description": "No such notification"}},
 )
-def record_delivery(request: HttpRequest, notification_id: int, body: Delivery) -> Notification:
+def record_delivery(request: HttpRequest, notification_id: NotificationId, body: Delivery) -> Notification:
     """Record one delivery attempt; failures are retried later with backoff."""
     return _run(
         request,
@@ -353,20 +469,34 @@ def _field_errors(exc: RequestValidationError) -> str:
 
 async def _on_api_error(request: HttpRequest, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    headers = _CHALLENGE if exc.status == 401 else None
-    return _error_response(exc.status, exc.code, exc.message, headers=headers)
+    headers = CHALLENGE if exc.status == 401 else None
+    return error_response(exc.status, exc.code, exc.message, headers=headers)
 
 
 async def _on_validation(request: HttpRequest, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _error_response(422, "invalid", _field_errors(exc))
+    return error_response(422, "invalid", _field_errors(exc))
+
+
+def _allowed_methods(request: HttpRequest) -> str:
+    """The methods the contract lists for this path (Starlette's own ``Allow`` names one route's only)."""
+    path = request.url.path
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return ""
 
 
 async def _on_http(request: HttpRequest, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
-        return _error_response(404, "no_route", f"no such API path: {request.url.path}")
-    return _error_response(exc.status_code, "http", str(exc.detail), headers=exc.headers)
+        return error_response(404, "no_route", f"no such API path: {request.url.path}")
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        message = f"{request.method} is not allowed on {request.url.path} (allowed: {allowed})"
+        return error_response(405, "method_not_allowed", message, headers={"Allow": allowed})
+    return error_response(exc.status_code, "http", str(exc.detail), headers=exc.headers)
 
 
 # --- the application ----------------------------------------------------------------
@@ -374,8 +504,24 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(store_factory: StoreFactory, *, token: str) -> FastAPI:
-    """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown)."""
+def _default_inventory() -> InventoryLoader:
+    """The inventory of ``paths.inventory_dir()``, loaded on first use and kept."""
+    from functools import cache
+
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.paths import inventory_dir
+
+    return cache(lambda: load_inventory(inventory_dir()))
+
+
+def create_app(
+    store_factory: StoreFactory, *, token: str, inventory: InventoryLoader | None = None
+) -> FastAPI:
+    """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
+
+    ``inventory`` gives the sites and applications a new ticket may name
+    (default: the inventory directory, read on first use).
+    """
     holder = _StoreHolder(store_factory)
 
     @asynccontextmanager
@@ -404,12 +550,13 @@ def create_app(store_factory: StoreFactory, *, token: str) -> FastAPI:
     )
     app.state.token = token
     app.state.store = holder
+    app.state.inventory = inventory or _default_inventory()
     app.include_router(public)
     app.include_router(router)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_middleware(_Guard, token=token)
+    app.add_middleware(Guard, token=token, open_paths=frozenset({HEALTH_PATH}))
     return app
 
 
@@ -465,12 +612,19 @@ def serve(
     token: str,
     *,
     allow_remote: bool = False,
+    inventory: Path | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the API over the SQLite store ``db`` until SIGINT/SIGTERM (``announce``: told the URL)."""
+    """Serve the API over the SQLite store ``db`` until SIGINT/SIGTERM (``announce``: told the URL).
+
+    ``inventory`` (default: ``paths.inventory_dir()``) is read once, now: new
+    tickets must name its sites and applications; restart to pick up edits.
+    """
     import uvicorn
 
+    from sipelangi_net.inventory import load_inventory
     from sipelangi_net.logs import register_secret
+    from sipelangi_net.paths import inventory_dir
     from sipelangi_net.tickets.sqlite import SqliteStore
 
     _check_host(host, allow_remote=allow_remote)
@@ -479,12 +633,13 @@ def serve(
             f"the API token is too short ({len(token)} characters; use at least {MIN_TOKEN_LENGTH})"
         )
     register_secret(token)
+    known = load_inventory(inventory or inventory_dir())
     probe = SqliteStore(db)  # fail now, not on the first request, when the database cannot be opened
     try:
         _ = probe.conn
     finally:
         probe.close()
-    app = create_app(lambda: SqliteStore(db), token=token)
+    app = create_app(lambda: SqliteStore(db), token=token, inventory=lambda: known)
     sock = _listen(host, port)
     try:
         bound = sock.getsockname()

@@ -163,16 +163,26 @@ def _seal(
     return Event(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash=prev_hash, **fields))
 
 
+def may_do(ticket: Ticket, move: Move, *, now: dt.datetime) -> None:
+    """Check ``move``'s step, outcome and times against the SOP, not its outputs (WorkflowError).
+
+    What a command asks before it touches a device or measures: the outputs it will record
+    do not exist yet; :func:`plan` checks them when the step is recorded.
+    """
+    if not ticket.events:
+        raise WorkflowError(f"ticket {ticket.id} has no events; it was not opened properly")
+    _check_order(ticket, move)
+    _check_outcome(ticket, move)
+    _times(ticket, move, now)
+
+
 def plan(ticket: Ticket, move: Move, *, now: dt.datetime) -> Transition:
     """Check ``move`` against the SOP and return the event to append.
 
     Raises WorkflowError (order, outcome, times) or OutputsError (the outputs do not fit the
     step's schema in :mod:`sipelangi_net.tickets.outputs`); the event stores the checked outputs.
     """
-    if not ticket.events:
-        raise WorkflowError(f"ticket {ticket.id} has no events; it was not opened properly")
-    _check_order(ticket, move)
-    _check_outcome(ticket, move)
+    may_do(ticket, move, now=now)
     started, ended = _times(ticket, move, now)
     outputs = check_outputs(ticket.id, move.step, move.outcome, move.outputs)
     last = ticket.events[-1]

@@ -397,7 +397,7 @@ def test_verify_adopt_on_the_command_line(db: Path) -> None:
 
 
 def test_over_http_the_client_checks_chain_and_status_and_the_server_host_the_seals(tmp_path: Path) -> None:
-    from test_http_store import anchors, running_server
+    from api_server import anchors, running_server
 
     from sipelangi_net.tickets.http import HttpStore
 

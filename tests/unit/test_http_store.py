@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+from api_server import Server, open_local, running_server, stop
 from ticket_data import valid
 
 from sipelangi_net.cli.serve import read_token
@@ -41,7 +36,6 @@ from sipelangi_net.tickets.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(90)
 
-SCRIPT = Path(sys.executable).parent / "sipelangi-net"
 ROOT = Path(__file__).resolve().parents[2]
 WIB = dt.timezone(dt.timedelta(hours=7))
 REQUEST = Request.model_validate(
@@ -60,80 +54,6 @@ REQUEST = Request.model_validate(
 )
 ACTOR = {4: "Tim Kerja", 5: "Tim Kerja", 6: "Helpdesk", 7: "Tim Kerja", 8: "Tim Kerja"}
 SCHEDULE = {"schedule": "2 Desember 2026 09.00 WIB"}
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    token: str
-    db: Path
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _env(base: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "TZ")}
-    return {**keep, "HOME": str(base / "home"), "XDG_DATA_HOME": str(base / "data"), **anchors(base)}
-
-
-def anchors(base: Path) -> dict[str, str]:
-    """The server's audit key and checkpoint file, shared by the tests that open its database."""
-    return {
-        "SIPELANGI_AUDIT_KEY": str(base / "audit.key"),
-        "SIPELANGI_CHECKPOINTS": str(base / "checkpoints.jsonl"),
-    }
-
-
-def open_local(db: Path) -> SqliteStore:
-    return SqliteStore(db, audit_key=db.parent / "audit.key", checkpoints=db.parent / "checkpoints.jsonl")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server this test started (by its PID, through its Popen)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-@contextmanager
-def running_server(base: Path) -> Iterator[Server]:
-    base.mkdir(parents=True, exist_ok=True)
-    token = "test-" + os.urandom(24).hex()
-    token_file = base / "token"
-    token_file.write_text(token + "\n", encoding="utf-8")
-    token_file.chmod(0o600)
-    db, log, port = base / "tickets.db", base / "server.log", _free_port()
-    argv = [str(SCRIPT), "serve", "--db", str(db), "--port", str(port), "--token-file", str(token_file)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=_env(base))
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"serve exited with {proc.returncode}: {log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not answer /api/v1/health in 20 s: {log.read_text(errors='replace')}")
-            time.sleep(0.05)
-        yield Server(url=url, token=token, db=db, proc=proc, log=log)
-    finally:
-        _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -339,7 +259,7 @@ def test_no_token_is_refused_before_any_request(server: Server) -> None:
 def test_a_stopped_server_is_a_store_error_naming_the_url(tmp_path: Path) -> None:
     with running_server(tmp_path / "srv") as srv, HttpStore(srv.url, token=srv.token) as store:
         ticket = store.create(REQUEST, helpdesk="Helpdesk")
-        _stop(srv.proc)
+        stop(srv.proc)
         with pytest.raises(StoreError, match=rf"cannot reach SiPelangi at {srv.url}/api/v1"):
             store.get(ticket.id)
     with closing(open_local(srv.db)) as local:

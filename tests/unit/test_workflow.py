@@ -213,3 +213,17 @@ def test_removing_or_reordering_events_or_editing_the_request_breaks_the_chain()
     assert verify(swapped)
     edited = t.model_copy(update={"request": t.request.model_copy(update={"users": 400})})
     assert any("event 1" in p and "chain broken" in p for p in verify(edited))
+
+
+def test_a_command_may_start_a_step_before_it_has_the_outputs_to_record() -> None:
+    """may_do is what analyze, deploy, bwtest and rollback ask before touching a device: the SOP's
+    order, outcome and times, not the outputs the step will record once it is done."""
+    from sipelangi_net.errors import OutputsError
+
+    t = approved()
+    now = T0 + dt.timedelta(hours=1)
+    workflow.may_do(t, Move(step=4, actor="Andi"), now=now)
+    with pytest.raises(OutputsError, match=r"outputs\.plan"):
+        workflow.plan(t, Move(step=4, actor="Andi"), now=now)
+    with pytest.raises(WorkflowError, match="step 4"):
+        workflow.may_do(t, Move(step=5, actor="Andi"), now=now)

@@ -1,0 +1,61 @@
+"""Reading a file the user names (``--file``, ``--token-file``, ``--handover``, ...) with a size cap.
+
+Every option that names a file to read goes through :func:`read_capped`, so
+that ``--file /dev/zero`` (or a FIFO, or a huge file) is refused after at most
+``limit + 1`` bytes instead of filling memory or hanging. Opening does not
+block on a FIFO without a writer; a directory is refused by name.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from sipelangi_net.errors import ConfigError
+from sipelangi_net.validate import printable
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def _size(limit: int) -> str:
+    if limit >= MIB and limit % MIB == 0:
+        return f"{limit // MIB} MiB"
+    return f"{limit // KIB} KiB" if limit >= KIB and limit % KIB == 0 else f"{limit} bytes"
+
+
+def read_capped(path: Path, *, limit: int, error: type[ConfigError] = ConfigError, what: str = "") -> bytes:
+    """The bytes of ``path``, at most ``limit``; ``error`` (naming ``what`` and the file) otherwise."""
+    where = f"{what} {printable(str(path))}".strip()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise error(f"{where}: file not found") from None
+    except OSError as exc:
+        raise error(f"{where}: cannot read: {exc.strerror or exc}") from None
+    try:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise error(f"{where}: is a directory, not a file")
+        os.set_blocking(fd, True)  # non-blocking only so that opening a FIFO cannot hang
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{where}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise error(f"{where}: too large ({_size(limit)} at most)")
+    return data
+
+
+def read_capped_text(
+    path: Path, *, limit: int, error: type[ConfigError] = ConfigError, what: str = ""
+) -> str:
+    """:func:`read_capped`, decoded as UTF-8 (``error`` when it is not)."""
+    data = read_capped(path, limit=limit, error=error, what=what)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        where = f"{what} {printable(str(path))}".strip()
+        raise error(f"{where}: cannot read: not UTF-8 text") from None
