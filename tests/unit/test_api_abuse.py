@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from api_server import Server, running_server
+from ticket_data import raw_request
 
 from sipelangi_net.tickets.guard import MAX_BODY, MAX_DEPTH, json_depth, json_problem
 from sipelangi_net.tickets.models import Event, Request
@@ -29,18 +30,7 @@ from sipelangi_net.tickets.sqlite import SqliteStore
 pytestmark = pytest.mark.timeout(120)
 
 JSON = {"Content-Type": "application/json"}
-REQUEST: dict[str, Any] = {
-    "opd": "Dinas Kesehatan",
-    "site": "dinkes",
-    "pic": {
-        "name": "Budi Santoso",
-        "phone": "+62 812 7100 1234",
-        "email": "budi@dinkes.pangkalpinangkota.go.id",
-    },
-    "users": 40,
-    "applications": ["simpeg", "eoffice"],
-    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
-}
+REQUEST: dict[str, Any] = raw_request()
 
 
 @pytest.fixture(scope="module")

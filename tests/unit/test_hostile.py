@@ -28,7 +28,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -38,6 +37,7 @@ from typing import Any
 import httpx
 import pytest
 from analysis_data import catalogues, day0_facts
+from api_server import Server, running_server
 from hostile_cases import (
     INJECT,
     INJECTED_NEXTHOP,
@@ -91,58 +91,6 @@ PLAN_CASES = plan_cases()
 
 
 # --- the module's environment, store and server -----------------------------------------------
-@dataclass(frozen=True)
-class Server:
-    url: str
-    token: str
-    db: Path
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def running_server(base: Path) -> Iterator[Server]:
-    """``sipelangi-net serve`` of the code under test (this interpreter, this sys.path) on 127.0.0.1."""
-    base.mkdir(parents=True, exist_ok=True)
-    token = "hostile-" + os.urandom(24).hex()
-    token_file = base / "token"
-    token_file.write_text(token + "\n", encoding="utf-8")
-    token_file.chmod(0o600)
-    db, log, port = base / "tickets.db", base / "server.log", _free_port()
-    argv = [sys.executable, "-m", "sipelangi_net.cli.main", "serve", "--db", str(db), "--port", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*argv, "--token-file", str(token_file)], stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"serve exited with {proc.returncode}: {log.read_text(errors='replace')}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not answer in 30 s: {log.read_text(errors='replace')}")
-            time.sleep(0.05)
-        yield Server(url=url, token=token, db=db, log=log)
-    finally:  # stop the server this fixture started, by its Popen
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
 @dataclass(frozen=True)
 class World:
     base: Path
