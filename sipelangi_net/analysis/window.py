@@ -81,6 +81,10 @@ def check_window(ticket: Ticket, *, now: dt.datetime, reason: str = "") -> Windo
     slot, label = agreed_slot(ticket)
     reason = printable(reason.strip())[:2000]
     if slot is None:
+        if completed(ticket, 6) is None:  # a dry run before step 6; a real push is refused by the workflow
+            return WindowCheck(
+                "go", "no slot agreed yet (step 6 not done)", SlotRecord(at=now, position="unchecked")
+            )
         what = f"recorded by hand as {printable(label)!r}" if label else "recorded without one"
         record = SlotRecord(at=now, position="unchecked", reason=reason)
         return WindowCheck("go", f"the agreed slot has no start and end ({what}): not checked", record)
