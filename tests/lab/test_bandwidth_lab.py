@@ -18,7 +18,7 @@ from tests.lab.deploy_helpers import EARLY, day0, running, scheduled_ticket, the
 __all__ = ["day0"]  # the fixture, imported for the tests below
 SHAPED_MBIT = 100  # sites.yaml: dinkes uplink (dist-gerunggang eth1 <-> sw-dinkes eth0)
 UPLINK = (("dist-gerunggang", "eth1"), ("sw-dinkes", "eth0"))
-FAST = ("--seconds", "2", "--no-speedtest", *EARLY)
+FAST = ("--seconds", "2", "--no-speedtest")
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
@@ -100,7 +100,7 @@ def test_a_site_whose_link_is_below_the_target_fails_the_gate_and_rolls_back(
     target = the_plan(env, tid).bandwidth.down_mbit
     rate = max(1, target // 2)
     with uplink_rate(rate):
-        proc = run(env, "deploy", tid, "--confirm-timeout", "60", "--json", *FAST)
+        proc = run(env, "deploy", tid, "--confirm-timeout", "60", "--json", *FAST, *EARLY)
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     assert not report["ok"] and "bandwidth test failed: download" in report["error"]
