@@ -3,8 +3,11 @@
 #
 # Brings the lab up, starts a local SMTP server (the requester's mailbox, on 127.0.0.1),
 # opens and approves a ticket for the Dinkes sample request, runs `provision` — which stops
-# at the berita acara until it is signed —, records the signature (the draft PDF stands in
-# for the signed scan), and runs `provision` again to finish: report, close, notification.
+# before the push because the installation slot agreed with the requester (step 6) has not
+# started —, runs it again with `--now --reason` (the demo cannot wait for the slot; the
+# reason is kept on the ticket's step 7), which stops at the berita acara until it is signed,
+# records the signature (the draft PDF stands in for the signed scan), and runs `provision`
+# again to finish: report, close, notification.
 # Then the OPD's PC (pc-dinkes) takes the plan's address and pings the application server.
 # The lab is built at day-0 each run (`lab up --fresh`: a lab left up by an earlier run still
 # carries that run's change, while each run starts a fresh ticket store), so the demo can be
@@ -35,7 +38,20 @@ pemohon: {name: "dr. Siti Rahmawati", nip: "197908212005012003"}
 YAML
 echo "== $TICKET opened and approved; provisioning"
 status=0
-sipelangi-net provision "$TICKET" --yes --handover "$OUT/handover.yaml" || status=$?
+sipelangi-net provision "$TICKET" --yes --handover "$OUT/handover.yaml" --json >"$OUT/provision-1.jsonl" || status=$?
+WAITING='
+import json, sys
+last = json.loads(sys.stdin.read().splitlines()[-1])["steps"][-1]
+assert (last["name"], last["state"]) == ("agreed slot", "paused"), last
+print(last["detail"])'
+if [ "$status" != 75 ] || ! python -c "$WAITING" <"$OUT/provision-1.jsonl"; then
+    echo "demo: provision should wait for the agreed slot (exit 75), got $status" >&2; exit 1
+fi
+
+echo "== the agreed slot has not started; the demo pushes now, with the reason kept on the ticket"
+status=0
+sipelangi-net provision "$TICKET" --yes --handover "$OUT/handover.yaml" \
+    --now --reason "Demo di lab: dipasang sebelum jadwal yang disepakati" || status=$?
 if [ "$status" != 75 ]; then echo "demo: provision should wait for the signatures (exit 75), got $status" >&2; exit 1; fi
 
 echo "== the berita acara is signed (the draft stands in for the scan); provisioning again"

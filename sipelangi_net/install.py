@@ -144,8 +144,12 @@ def install_ticket(
     lock_wait: float = 0.0,
     started: dt.datetime | None = None,
     progress: Callable[[str, str], None] | None = None,
+    slot: Any = None,
 ) -> Installed:
-    """Steps 7 (and 8 when gated) of ``ticket_id``; records the outcome. Raises only before any push."""
+    """Steps 7 (and 8 when gated) of ``ticket_id``; records the outcome. Raises only before any push.
+
+    ``slot``: the push against the agreed slot (``analysis.window.check_window``'s record), kept on step 7.
+    """
     from sipelangi_net.tickets.sqlite import utcnow
 
     ticket = st.get(ticket_id)
@@ -181,18 +185,27 @@ def install_ticket(
             journal.unlink(missing_ok=True)
             raise
         tested = gate.run if gate is not None else None
-        record_installation(st, ticket_id, actor, report, tested, started=started)
+        record_installation(st, ticket_id, actor, report, tested, started=started, slot=slot)
         journal.unlink(missing_ok=True)
     return Installed(report, tested, deploy_s=time.monotonic() - t0, waited_s=waited)
 
 
 def record_installation(
-    st: Any, ticket_id: str, actor: str, report: Any, tested: Any, *, started: dt.datetime | None = None
+    st: Any,
+    ticket_id: str,
+    actor: str,
+    report: Any,
+    tested: Any,
+    *,
+    started: dt.datetime | None = None,
+    slot: Any = None,
 ) -> Ticket:
     """Step 7 done or failed; after a gated push, step 8 with the test (its start ends step 7)."""
     from sipelangi_net.bandwidth.gate import outputs, step8
 
     out: dict[str, Any] = {"deploy": report.to_json()}
+    if slot is not None:
+        out["slot"] = slot.model_dump(mode="json")
     ended = None
     if tested is not None and report.ok:
         ended = tested.result.started_at

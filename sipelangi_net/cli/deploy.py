@@ -20,6 +20,45 @@ from sipelangi_net.cli.ticket import (
     opened,
 )
 
+NowOpt = typer.Option(
+    False, "--now", help="Push outside the agreed installation slot (step 6); needs --reason."
+)
+ReasonOpt = typer.Option(
+    "", "--reason", help="Why the change is pushed outside the agreed slot (with --now); kept on step 7."
+)
+
+
+def early_reason(now: bool, reason: str) -> str:
+    """The ``--now --reason TEXT`` override: the reason, or "" without --now; bad input otherwise (exit 2)."""
+    from sipelangi_net.errors import ConfigError
+
+    if now and not reason.strip():
+        raise ConfigError("--now needs --reason TEXT: why the change goes outside the agreed slot")
+    if reason and not now:
+        raise ConfigError("--reason goes with --now (push outside the agreed slot)")
+    if len(reason) > 1000:
+        raise ConfigError("--reason: at most 1000 characters")
+    return reason.strip()
+
+
+def _window(st: Any, ticket_id: str, reason: str) -> Any:
+    """The agreed slot's record for a push now; exit 75 before the slot, WorkflowError after it."""
+    from sipelangi_net.analysis.window import check_window
+    from sipelangi_net.errors import WorkflowError
+    from sipelangi_net.tickets.sqlite import utcnow
+    from sipelangi_net.tickets.workflow import completed
+
+    ticket = st.get(ticket_id)
+    if completed(ticket, 7):
+        return None  # nothing is pushed again: install_ticket says so
+    check = check_window(ticket, now=utcnow(), reason=reason)
+    if check.verdict == "refused":
+        raise WorkflowError(check.message)
+    if check.verdict == "wait":
+        say(f"waiting: {check.message}", err=True)
+        raise typer.Exit(75)
+    return check.record
+
 
 def _plan(st: Any, ticket_id: str) -> tuple[Any, Any]:
     from sipelangi_net.analysis.steps import stored_plan
@@ -115,6 +154,8 @@ def deploy_command(
     streams: int = StreamsOpt,
     tolerance: float = ToleranceOpt,
     speedtest: bool = SpeedtestOpt,
+    now: bool = NowOpt,
+    reason: str = ReasonOpt,
     inventory: Path | None = InventoryOpt,
     actor: str | None = ActorOpt,
     db: Path | None = DbOpt,
@@ -123,7 +164,9 @@ def deploy_command(
 ) -> None:
     """Installation (SOP step 7): backup, push with commit-confirm, post-check, bandwidth gate, confirm.
 
-    Exit 0 when every device is confirmed (or nothing had to change), 1 when the change was rolled back.
+    Only inside the slot agreed with the requester (step 6), unless --now --reason TEXT.
+    Exit 0 when every device is confirmed (or nothing had to change), 1 when the change was rolled back,
+    75 before the agreed slot (nothing pushed: run it again then), 6 after it (needs --now --reason).
     """
     from sipelangi_net.credentials import load_credentials
     from sipelangi_net.errors import ConfigError
@@ -133,7 +176,9 @@ def deploy_command(
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
     bandwidth = settings_of(seconds, streams, tolerance, speedtest) if bandwidth_gate else None
+    override = early_reason(now, reason)
     with opened(db, store) as st:
+        slot = _window(st, ticket_id, override)
         done = install_ticket(
             st,
             ticket_id,
@@ -143,6 +188,7 @@ def deploy_command(
             reports=reports_dir(),
             bandwidth=bandwidth,
             confirm_seconds=confirm_timeout,
+            slot=slot,
         )
     report, tested = done.report, done.tested
     data = report.to_json()

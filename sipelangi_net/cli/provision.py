@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
+from sipelangi_net.cli.deploy import NowOpt, ReasonOpt, early_reason
 from sipelangi_net.cli.output import add_row, line, say, say_json, show_table, styled, table
 from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
 
@@ -55,7 +56,15 @@ def provision_command(
     streams: int = StreamsOpt,
     tolerance: float = ToleranceOpt,
     speedtest: bool = SpeedtestOpt,
-    wait: float = typer.Option(0.0, "--wait", min=0, help="Seconds to wait for a ticket or device in use."),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        min=0,
+        max=7 * 24 * 3600,
+        help="Seconds this run may wait: for a ticket or device in use, and for the agreed slot to start.",
+    ),
+    now: bool = NowOpt,
+    reason: str = ReasonOpt,
     playbook: Path | None = typer.Option(None, "--playbook", help="Default: playbooks/provision.yaml."),
     inventory: Path | None = InventoryOpt,
     actor: str | None = ActorOpt,
@@ -65,8 +74,13 @@ def provision_command(
 ) -> None:
     """Provision an approved ticket: analysis to notification, resumable, one change at a time.
 
+    The change is pushed inside the installation slot agreed with the requester (step 6): before
+    it the run stops, or sleeps until it starts when that is within --wait; --now --reason TEXT
+    pushes outside it and keeps the reason on the ticket.
+
     Exit 0 done (or dry run finished), 1 a step failed (a change is rolled back), 75 waiting for
-    people (signatures) or a notification channel: run it again later; 2-7 as for the other commands.
+    the agreed slot, for people (signatures) or a notification channel: run it again later;
+    6 the agreed slot has ended (agree a new one, or --now --reason); 2-7 as for the other commands.
     """
     started = time.monotonic()
     from sipelangi_net.errors import ConfigError
@@ -81,6 +95,7 @@ def provision_command(
     options = RunOptions(
         dry_run=dry_run, yes=yes, confirm_timeout=confirm_timeout, handover=_signing(handover),
         bandwidth=settings_of(seconds, streams, tolerance, speedtest), photos=tuple(photo), lock_wait=wait,
+        slot_wait=wait, early_reason=early_reason(now, reason),
     )  # fmt: skip
     _execute(book, ticket_id, options, inventory, actor, db, store, as_json=as_json, started=started)
 
@@ -153,6 +168,8 @@ def run_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before pushing (automation)."),
     wait: float = typer.Option(0.0, "--wait", min=0, help="Seconds to wait for a lock held by another run."),
     note: str = typer.Option("", "--note", help="Why (e.g. the reason a handover was refused)."),
+    now: bool = NowOpt,
+    reason: str = ReasonOpt,
     inventory: Path | None = InventoryOpt,
     actor: str | None = ActorOpt,
     db: Path | None = DbOpt,
@@ -175,7 +192,10 @@ def run_command(
     bad = unsafe_character(note)
     if bad:
         raise ConfigError(f"--note: {bad}")
-    options = RunOptions(dry_run=dry_run, yes=yes, lock_wait=wait, note=note[:1000])
+    options = RunOptions(
+        dry_run=dry_run, yes=yes, lock_wait=wait, slot_wait=wait, note=note[:1000],
+        early_reason=early_reason(now, reason),
+    )  # fmt: skip
     _execute(book, ticket_id, options, inventory, actor, db, store, as_json=as_json, started=started)
 
 

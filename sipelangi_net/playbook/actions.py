@@ -123,6 +123,42 @@ def _deliver(ctx: RunContext) -> str:
     return "notified"
 
 
+def _window(ctx: RunContext) -> Any:
+    from sipelangi_net.analysis.window import check_window
+
+    return check_window(ctx.ticket(), now=ctx.now(), reason=ctx.options.early_reason)
+
+
+def _not_now(check: Any) -> Outcome:
+    """A check that does not allow the push: waiting (paused, 75) or refused (WorkflowError, 6)."""
+    from sipelangi_net.errors import WorkflowError
+
+    if check.verdict == "refused":
+        raise WorkflowError(check.message)
+    return paused(check.message, slot_start=check.start.isoformat() if check.start else None)
+
+
+@action("window")
+def window(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
+    """The agreed slot (step 6): push inside it; before it wait (--wait) or stop (75); or --now --reason."""
+    from sipelangi_net.analysis.window import wait_until
+
+    if completed(ctx.ticket(), 7):
+        return skipped("already installed (step 7 done)")
+    check = _window(ctx)
+    if ctx.options.dry_run:
+        return done(f"dry run, not waiting: {check.message}")
+    if check.verdict == "wait" and check.wait_s <= ctx.options.slot_wait:
+        until = check.start.isoformat()
+        ctx.reporter.device("window", "slot", f"waiting {check.wait_s:.0f} s, until {until}")
+        with ctx.timed("waiting"):
+            wait_until(check.start, now=ctx.now, sleep=ctx.sleep)
+        check = _window(ctx)
+    if not check.go:
+        return _not_now(check)
+    return done(check.message, slot=check.record.model_dump(mode="json"))
+
+
 @action("diff")
 def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     """Dry-run diff: the exact commands per device; reads the devices, changes nothing."""
@@ -181,9 +217,13 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
     if completed(ticket, 7):  # a run stopped between the two records, or deployed without the gate
         return _bwtest(ctx, settings)
     _allowed(ctx, 7)
+    check = _window(ctx)  # the push itself keeps to the agreed slot, whatever the playbook's steps
+    if not check.go:
+        return _not_now(check)
     installed = install_ticket(
         ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
         bandwidth=settings if gated else None, started=ctx.now(), lock_wait=ctx.options.lock_wait,
+        slot=check.record,
         confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),
         progress=lambda device, what: ctx.reporter.device("deploy", device, what),
     )  # fmt: skip

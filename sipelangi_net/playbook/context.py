@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +72,10 @@ class RunOptions:
     lock_wait: float = 0.0
     note: str = ""
     """Why (``--note``): e.g. the reason a handover was refused and the installation rolled back."""
+    slot_wait: float = 0.0
+    """Seconds the run may sleep for the agreed slot to start (``--wait``); longer: it stops (75)."""
+    early_reason: str = ""
+    """Why the change is pushed outside the agreed slot (``--now --reason``); kept on step 7."""
 
 
 @dataclass
@@ -90,6 +94,10 @@ class RunContext:
     diff: Any = None
     results: dict[str, Any] = field(default_factory=dict)
     """What a step leaves for the next ones (e.g. the compliance report)."""
+    clock: Callable[[], dt.datetime] | None = None
+    """The run's clock (aware, UTC); ``None``: the wall clock. Tests set it."""
+    sleep: Callable[[float], None] = time.sleep
+    """How the run sleeps while it waits (for the agreed slot). Tests inject one that moves the clock."""
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -125,6 +133,8 @@ class RunContext:
         return self.catalogues.inventory
 
     def now(self) -> dt.datetime:
+        if self.clock is not None:
+            return self.clock()
         from sipelangi_net.tickets.sqlite import utcnow
 
         return utcnow()

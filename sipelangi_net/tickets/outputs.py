@@ -181,6 +181,27 @@ RawOutputs = Annotated[dict[str, Any], AfterValidator(_plain_json)]
 """The bandwidth tools' raw outputs (iperf3 JSON, speedtest text): kept, never interpreted."""
 
 
+class SlotRecord(StepOutputs):
+    """When a push was made against the slot agreed in step 6 (``sipelangi_net.analysis.window``).
+
+    ``inside`` the slot; ``early`` (before its start) or ``late`` (after its end) only with the
+    engineer's reason (``--now --reason``); ``unchecked`` when step 6 kept no start and end.
+    """
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    at: AwareDatetime
+    position: Literal["inside", "early", "late", "unchecked"]
+    reason: Text = ""
+
+    def rules(self, ticket_id: str, outcome: str) -> list[str]:
+        if (self.start is None or self.end is None) != (self.position == "unchecked"):
+            return ["outputs.slot: start and end are given exactly when the position is checked"]
+        if self.position in ("early", "late") and not self.reason.strip():
+            return [f"outputs.slot.reason: a push {self.position} for its slot needs why (--now --reason)"]
+        return []
+
+
 class Installed(StepOutputs):
     """Step 7: the deploy report (and the bandwidth test when its gate failed the push)."""
 
@@ -188,8 +209,12 @@ class Installed(StepOutputs):
     deploy: DeployRecord | None = None
     bwtest: BwResult | None = None
     raw: RawOutputs = {}
+    slot: SlotRecord | None = None
+    """The push against the agreed slot: inside it, or early/late and why."""
 
     def rules(self, ticket_id: str, outcome: str) -> list[str]:
+        if self.slot is not None and (wrong := self.slot.rules(ticket_id, outcome)):
+            return wrong
         if self.deploy is None:
             return ["a done step needs outputs.deploy"] if outcome == "done" else []
         problems = _owner(ticket_id, "deploy", self.deploy.ticket_id)

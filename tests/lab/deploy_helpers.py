@@ -24,6 +24,8 @@ from sipelangi_net.tickets.sqlite import SqliteStore
 from tests.lab.conftest import REQUEST, ROOT, ok_json
 
 DEVICES = ("core-diskominfo", "dist-gerunggang", "sw-dinkes")
+EARLY = ("--now", "--reason", "lab test: pushed before the agreed slot, which is days ahead")
+"""The override a test gives to push now: ``schedule`` agrees the proposed slot, in the future."""
 INVENTORY = load_inventory(ROOT / "inventory")
 
 

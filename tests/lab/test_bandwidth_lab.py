@@ -13,7 +13,7 @@ from typing import Any
 
 from sipelangi_net.credentials import Credentials
 from tests.lab.conftest import ok_json, run
-from tests.lab.deploy_helpers import day0, running, scheduled_ticket, the_plan
+from tests.lab.deploy_helpers import EARLY, day0, running, scheduled_ticket, the_plan
 
 __all__ = ["day0"]  # the fixture, imported for the tests below
 SHAPED_MBIT = 100  # sites.yaml: dinkes uplink (dist-gerunggang eth1 <-> sw-dinkes eth0)
@@ -69,7 +69,7 @@ def test_a_site_with_enough_capacity_passes_the_gate_and_records_steps_7_and_8(
     tid = scheduled_ticket(env, tmp_path)
     target = the_plan(env, tid).bandwidth
     assert target.down_mbit < SHAPED_MBIT
-    report = ok_json(env, "deploy", tid, "--confirm-timeout", "60", "--seconds", "2")
+    report = ok_json(env, "deploy", tid, "--confirm-timeout", "60", "--seconds", "2", *EARLY)
     assert report["ok"] and {d["state"] for d in report["devices"]} == {"confirmed"}
     bw = report["bwtest"]
     assert bw["verdict"] == "pass" and bw["client"] == "pc-dinkes", bw["reason"]
@@ -100,7 +100,7 @@ def test_a_site_whose_link_is_below_the_target_fails_the_gate_and_rolls_back(
     target = the_plan(env, tid).bandwidth.down_mbit
     rate = max(1, target // 2)
     with uplink_rate(rate):
-        proc = run(env, "deploy", tid, "--confirm-timeout", "60", "--json", *FAST)
+        proc = run(env, "deploy", tid, "--confirm-timeout", "60", "--json", *FAST, *EARLY)
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     assert not report["ok"] and "bandwidth test failed: download" in report["error"]

@@ -20,6 +20,7 @@ from sipelangi_net.render import render_plan
 from tests.lab.conftest import ROOT, lab_exec, ok_json, run
 from tests.lab.deploy_helpers import (
     DEVICES,
+    EARLY,
     INVENTORY,
     day0,
     running,
@@ -52,7 +53,7 @@ def test_dry_run_is_read_only_and_deploy_is_confirmed_and_idempotent(
     assert by_device["core-diskominfo"] == ["ip route 10.20.0.0/25 10.255.0.6"]
     assert not pc_reaches_apps()
 
-    report = ok_json(env, "deploy", tid, "--confirm-timeout", "20", "--no-bandwidth-gate")
+    report = ok_json(env, "deploy", tid, "--confirm-timeout", "20", "--no-bandwidth-gate", *EARLY)
     assert report["ok"] and {d["state"] for d in report["devices"]} == {"confirmed"}
     event = ok_json(env, "ticket", "show", tid)["events"][-1]
     assert (event["step"], event["outcome"]) == (7, "done")
@@ -150,7 +151,7 @@ def test_hostile_text_is_refused_before_any_device_and_recorded(
     env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str]
 ) -> None:
     tid = scheduled_ticket(env, tmp_path, opd="Dinas Kesehatan? show running-config")
-    proc = run(env, "deploy", tid)
+    proc = run(env, "deploy", tid, *EARLY)
     assert proc.returncode == 2 and "cannot be sent to a device CLI" in proc.stderr
     assert "Traceback" not in proc.stderr
     event = ok_json(env, "ticket", "show", tid)["events"][-1]

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,14 @@ import yaml
 
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.locks import holding
+from sipelangi_net.tickets.messages import WIB
 from tests.lab.conftest import CLI, REQUEST, lab_exec, ok_json, run
-from tests.lab.deploy_helpers import day0, running
+from tests.lab.deploy_helpers import EARLY, day0, running
 
 __all__ = ["day0"]  # the fixture, imported for the tests below
 NIP_TIM = "198503152010011002"
 NIP_PEMOHON = "197908212005012003"
-FAST = ("--yes", "--confirm-timeout", "15", "--seconds", "1", "--no-speedtest")
+FAST = ("--yes", "--confirm-timeout", "15", "--seconds", "1", "--no-speedtest", *EARLY)
 SOP_STEPS = range(4, 13)
 
 
@@ -171,6 +173,33 @@ def test_provision_killed_after_the_push_waits_out_the_revert_and_deploys_once(
     assert steps.count(7) == 1 and steps.count(8) == 1
     deployed = next(e for e in events(env, approved) if e["step"] == 7)["outputs"]["deploy"]
     assert deployed["changed"], "the second run pushed the change again, after the devices reverted"
+
+
+def test_provision_before_the_agreed_slot_waits(
+    env: dict[str, str], creds: Credentials, day0: dict[str, str], approved: str
+) -> None:
+    fast = tuple(a for a in FAST if a not in EARLY)
+    proc = run(env, "provision", approved, *fast, "--json")
+    assert proc.returncode == 75, proc.stderr
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert [(s["name"], s["state"]) for s in summary["steps"]][-2:] == [
+        ("schedule", "done"),
+        ("agreed slot", "paused"),
+    ]
+    detail = summary["steps"][-1]["detail"]
+    agreed = next(e for e in events(env, approved) if e["step"] == 6)["outputs"]
+    start = datetime.fromisoformat(agreed["start"]).astimezone(WIB)
+    assert f"Run it again from {start.isoformat()}" in detail and f"{start:%d-%m-%Y %H.%M} WIB" in detail
+    assert "nothing was pushed" in detail
+    assert 7 not in [e["step"] for e in events(env, approved)]
+    assert running(creds) == day0, "a run before its slot must not touch a device"
+
+    proc = run(env, "deploy", approved)  # the same check on its own
+    assert proc.returncode == 75 and "nothing was pushed" in proc.stderr, proc.stderr
+    proc = run(env, "provision", approved, *fast, "--now")
+    assert proc.returncode == 2 and "--now needs --reason" in proc.stderr
+    assert 7 not in [e["step"] for e in events(env, approved)]
+    assert running(creds) == day0
 
 
 def test_dry_run_changes_nothing_on_devices_or_ticket(

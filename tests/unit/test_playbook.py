@@ -36,8 +36,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_playbooks_load() -> None:
     book = load_playbook(ROOT / "playbooks" / "provision.yaml", ACTIONS)
     assert [s.action for s in book.steps] == [
-        "analyze", "prepare", "schedule", "diff", "confirm", "deploy", "handover", "installation_report",
-        "close", "notify",
+        "analyze", "prepare", "schedule", "window", "diff", "confirm", "deploy", "handover",
+        "installation_report", "close", "notify",
     ]  # fmt: skip
     assert [s.sop_step for s in book.steps if s.sop_step] == [4, 5, 6, 7, 9, 10, 11, 12]
     for other in ("compliance", "backup", "rollback"):
