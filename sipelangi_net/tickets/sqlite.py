@@ -162,17 +162,33 @@ def _command(pid: int) -> str:
 
 @contextlib.contextmanager
 def immediate(conn: sqlite3.Connection, *, where: str = "") -> Iterator[sqlite3.Connection]:
-    """One write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on any error."""
+    """One write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on any error.
+
+    SQLite refusing the write (the disk or the database full, locked at commit, read-only) is a
+    StoreError saying nothing of it was stored, not an internal error.
+    """
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise StoreError(f"{where}the ticket database is busy or locked: {exc}") from None
     try:
         yield conn
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        _rollback(conn)
+        full = " (free space on its disk)" if "full" in str(exc) else ""
+        raise StoreError(
+            f"{where}the ticket database refused the write: {exc}{full}; nothing was stored"
+        ) from None
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
-    conn.execute("COMMIT")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction (SQLite may already have, e.g. after SQLITE_FULL)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class SqliteStore:

@@ -279,3 +279,16 @@ def test_deploy_with_a_ticket_folder_that_cannot_be_written_is_an_ordinary_error
         ).stdout
     )
     assert (shown["events"][-1]["step"], shown["events"][-1]["outcome"]) == (7, "failed")
+
+
+def test_a_full_ticket_database_is_a_store_error_and_stores_nothing(store: SqliteStore) -> None:
+    """SQLITE_FULL for real: the database may not grow beyond the pages it has (max_page_count)."""
+    tid = only_ticket(store)
+    before = store.get(tid)
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")
+    full = r"refused the write: database or disk is full \(free space .*stored$"
+    with pytest.raises(StoreError, match=full):
+        store.apply(tid, Move(step=7, actor="Andi", outcome="failed", note="x" * 2000))
+    assert store.conn.in_transaction is False
+    assert store.get(tid) == before
