@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.diff import DeviceDiff, diff_device
 from sipelangi_net.drivers.base import DeviceDriver
-from sipelangi_net.errors import DeviceError, SipelangiError
+from sipelangi_net.errors import DeviceError, SipelangiError, StorageError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
 from sipelangi_net.private import private_dir, write_private
@@ -88,6 +88,16 @@ def _backup(path: Path, device: str, platform: str, running: str) -> tuple[str, 
     private_dir(path)
     target = write_private(path / f"{device}.{digest[:12]}.{'json' if platform == 'ovs' else 'cfg'}", running)
     return digest, str(target)
+
+
+def _backups(run: _Run, backups: Path) -> None:
+    """Every device's running config under ``backups``; a failed write stops the run before any push."""
+    try:
+        for name, running in run.running.items():
+            digest, path = _backup(backups, name, run.drivers[name].platform, running)
+            run.results[name].backup_sha256, run.results[name].backup_path = digest, path
+    except StorageError as exc:
+        raise exc.but("nothing was pushed to any device (no backup, no change)") from None
 
 
 class _Run:
@@ -206,9 +216,7 @@ def execute(
         errors = run.each(run.read_and_diff, list(drivers))
         if errors:
             return _fail(run, report, "cannot read or compare the running configs", errors)
-        for name, running in run.running.items():
-            digest, path = _backup(backups, name, drivers[name].platform, running)
-            run.results[name].backup_sha256, run.results[name].backup_path = digest, path
+        _backups(run, backups)
         changed = [n for n, d in run.diffs.items() if d.changed]
         report.changed = bool(changed)
         if dry_run or not changed:

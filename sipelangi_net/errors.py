@@ -27,7 +27,8 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
     │   ├── MissingPackageError     a program it runs is not installed (doctor, lab preflight)
-    │   └── RunLocked               another run of the same job holds its lock (compliance)
+    │   ├── RunLocked               another run of the same job holds its lock (compliance)
+    │   └── StorageError            (exit 74) a file or folder cannot be written: disk full, read-only
     ├── LabError                    building, inspecting or tearing down the lab
     │   └── LabNotRunningError      a lab command needs a lab that is up
     ├── DeviceError                 talking to one device
@@ -134,6 +135,24 @@ class MissingPackageError(EnvironmentProblem):
 
 class RunLocked(EnvironmentProblem):
     """Another run of the same job (a compliance check) holds its lock; this one did nothing."""
+
+
+class StorageError(EnvironmentProblem):
+    """A file or folder cannot be written: the disk is full, read-only, or a path is not a folder.
+
+    The message names the folder and the file, why, and what was (not) done; exit 74 (EX_IOERR).
+    """
+
+    exit_code = 74
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.detail = message
+
+    def but(self, outcome: str) -> StorageError:
+        """The same error, saying what the run did (not do) because of it: ``nothing was pushed``."""
+        return StorageError(self.path, f"{self.detail}; {outcome}")
 
 
 class LabError(SipelangiError):

@@ -6,10 +6,15 @@
 - the post-checks: on the lab, the OPD host reaches its applications; elsewhere the gateway
   device pings them; then the bandwidth gate (confirm only when the test passes);
 - one change at a time: the ticket's and every touched device's lock (sipelangi_net.locks);
+- a store that can record: before any device is touched, the ticket store must take a write
+  within ``SIPELANGI_STORE_WAIT`` seconds (default 10), else the run stops (exit 6) naming
+  the database and the process holding it;
 - a journal (``reports/<ticket>/deploy.journal.json``) written before anything is armed: a run
   killed mid-deploy leaves it behind, and the next run waits until the devices' own revert
   timers have restored them before it deploys again — so a change is never pushed on top of
   one that is about to be reverted;
+- files through :mod:`sipelangi_net.private` only: a full or read-only disk is a
+  :class:`~sipelangi_net.errors.StorageError` naming the folder (exit 74), never an internal error;
 - the record: step 7 done (and step 8 with the test) or step 7 failed with the reason.
 """
 
@@ -26,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from sipelangi_net.analysis.steps import stored_plan
-from sipelangi_net.errors import SipelangiError
+from sipelangi_net.errors import ConfigError, SipelangiError, StorageError
 from sipelangi_net.locks import holding
+from sipelangi_net.private import private_dir, write_private
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.validate import printable
@@ -35,6 +41,22 @@ from sipelangi_net.validate import printable
 log = logging.getLogger(__name__)
 JOURNAL = "deploy.journal.json"
 SETTLE_MARGIN_S = 5.0
+STORE_WAIT_S = 10.0
+"""How long a deploy waits for the ticket store to take a write before it touches any device."""
+
+
+def store_wait() -> float:
+    """``SIPELANGI_STORE_WAIT`` (seconds, 0-600), else :data:`STORE_WAIT_S`."""
+    text = os.environ.get("SIPELANGI_STORE_WAIT", "")
+    if not text:
+        return STORE_WAIT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 600:
+        raise ConfigError(f"SIPELANGI_STORE_WAIT={text!r}: give the seconds to wait, 0 to 600")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +153,25 @@ def settle_interrupted(journal: Path, *, sleep: Callable[[float], None] = time.s
     return wait
 
 
+def write_journal(folder: Path, confirm_seconds: int) -> Path:
+    """The journal of a run about to arm devices; StorageError (nothing was pushed) when it cannot."""
+    record = {"pid": os.getpid(), "started": time.time(), "confirm_seconds": confirm_seconds}
+    try:
+        return write_private(private_dir(folder) / JOURNAL, json.dumps(record))
+    except StorageError as exc:
+        raise exc.but("nothing was pushed to any device") from None
+
+
+def drop_journal(journal: Path) -> None:
+    """Remove the run's journal; one that cannot be removed only makes the next run wait its timers."""
+    try:
+        journal.unlink()
+    except (FileNotFoundError, NotADirectoryError):
+        return  # never written (or its folder could not be made)
+    except OSError as exc:
+        log.warning("%s: cannot remove the deploy journal: %s", journal, exc.strerror or exc)
+
+
 def install_ticket(
     st: Any,
     ticket_id: str,
@@ -162,14 +203,12 @@ def install_ticket(
         st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=printable(str(exc))[:2000]))
         raise
     with holding(names, purpose=f"deploy {ticket_id}", wait=lock_wait):
+        st.ready_to_write(wait=store_wait())  # a store that cannot record stops the run before any device
         waited = settle_interrupted(folder / JOURNAL) if (folder / JOURNAL).exists() else 0.0
-        folder.mkdir(parents=True, exist_ok=True)
         journal = folder / JOURNAL
-        journal.write_text(
-            json.dumps({"pid": os.getpid(), "started": time.time(), "confirm_seconds": confirm_seconds})
-        )
         t0 = time.monotonic()
         try:
+            write_journal(folder, confirm_seconds)
             report, gate = run_deploy(
                 plan,
                 inventory,
@@ -182,11 +221,11 @@ def install_ticket(
         except SipelangiError as exc:
             note = printable(str(exc))[:2000]
             st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=note, started_at=started))
-            journal.unlink(missing_ok=True)
+            drop_journal(journal)
             raise
         tested = gate.run if gate is not None else None
         record_installation(st, ticket_id, actor, report, tested, started=started, slot=slot)
-        journal.unlink(missing_ok=True)
+        drop_journal(journal)
     return Installed(report, tested, deploy_s=time.monotonic() - t0, waited_s=waited)
 
 

@@ -20,6 +20,7 @@ from typing import IO
 
 from sipelangi_net.errors import Busy
 from sipelangi_net.paths import lock_dir
+from sipelangi_net.private import unwritable
 
 SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -34,8 +35,12 @@ def _holder(handle: IO[str]) -> str:
 
 
 def _take(path: Path, label: str, deadline: float, purpose: str) -> IO[str]:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle = path.open("a+", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as exc:
+        why = f"cannot create the lock file {path.name}; nothing was done"
+        raise unwritable(exc, path.parent, why) from None
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

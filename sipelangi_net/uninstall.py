@@ -89,6 +89,7 @@ def uninstall_ticket(
     """Put the ticket's devices back to their pre-deploy backups; record step 9 failed when done."""
     from sipelangi_net.compliance.remediate import remediate
     from sipelangi_net.drivers.registry import open_driver
+    from sipelangi_net.install import store_wait
     from sipelangi_net.tickets.sqlite import utcnow
 
     ticket = st.get(ticket_id)
@@ -98,6 +99,7 @@ def uninstall_ticket(
     intended, expect = _targets(ticket, reports)
     names = [("ticket", ticket_id)] + [("device", d) for d in intended]
     with holding(names, purpose=f"rollback {ticket_id}", wait=lock_wait):
+        st.ready_to_write(wait=store_wait())  # the rollback must be recordable before any device is touched
         report = remediate(
             intended, inventory, creds, driver_factory=open_driver, backups=reports / ticket_id / "rollback",
             confirm_seconds=confirm_seconds, run_id=ticket_id, expect=expect,

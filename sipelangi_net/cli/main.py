@@ -4,6 +4,7 @@ Exit codes: 0 success; 1 a run failed; 2 bad input (files, fields, options);
 3 this machine cannot do it (not root, missing package); 4 lab problem;
 5 a device problem; 6 ticket problem (not found, move not allowed, chain broken);
 7 a bandwidth test could not be made (``bwtest``, ``deploy``);
+74 a file or folder cannot be written (disk full, read-only; names the folder);
 75 a run waits for the agreed slot, people or a channel (``provision``, ``deploy``); run it again;
 8 compliance drift found (``compliance``, see docs/compliance.md);
 70 internal error (a bug); 130 interrupted.

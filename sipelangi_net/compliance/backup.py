@@ -21,7 +21,7 @@ from pathlib import Path
 from sipelangi_net.errors import EnvironmentProblem
 from sipelangi_net.logs import scrub
 from sipelangi_net.paths import reports_dir
-from sipelangi_net.private import write_private
+from sipelangi_net.private import private_dir, write_private
 from sipelangi_net.redact import sanitize_config
 
 GIT_IDENTITY = ("-c", "user.name=sipelangi-net", "-c", "user.email=sipelangi-net@localhost")
@@ -63,10 +63,10 @@ def file_name(device: str, platform: str) -> str:
 
 def backup_configs(repo: Path, configs: Mapping[str, tuple[str, str]], *, when: dt.datetime) -> Backup:
     """Write ``device → (platform, running)`` scrubbed into ``repo`` and commit them."""
-    if not (repo / ".git").is_dir():
-        repo.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fresh = not (repo / ".git").is_dir()
+    private_dir(repo)  # StorageError naming the folder when it cannot be made (full disk, a file there)
+    if fresh:
         _git(repo, "init", "-q", "-b", "main")
-    os.chmod(repo, 0o700)
     files = {}
     for device, (platform, running) in sorted(configs.items()):
         name = file_name(device, platform)

@@ -235,6 +235,14 @@ class HttpStore:
         data = self._call("POST", path, body={"ok": ok, "error": error[:2000]}, not_found=StoreError)
         return self._parse(Notification.model_validate, data, "notification")
 
+    def ready_to_write(self, *, wait: float) -> None:
+        """The server writes in its own transactions; the ticket's ``get`` before showed it answers.
+
+        (The API has no write probe yet: a server whose database stays locked refuses the record
+        afterwards.)
+        """
+        return None
+
     def retry_failed(self, ticket_id: str | None = None) -> int:
         """Make failed notifications pending again (``ticket notify --retry``); how many."""
         data = self._call("POST", "/notifications/retry", body={"ticket_id": ticket_id})

@@ -102,6 +102,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8
+BUSY_TIMEOUT_MS = 30000
 BACKOFF_S = 30
 
 logger = logging.getLogger(__name__)
@@ -119,19 +120,75 @@ def _parse_ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
+def lock_holders(db: Path) -> list[str]:
+    """``pid N (command)`` of the other processes holding a write lock on ``db`` or its WAL files.
+
+    Read from ``/proc/locks`` (Linux); empty when it cannot be read or no holder is shown.
+    """
+    files = set()
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            files.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    try:
+        table = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return []
+    held = map(_lock_line, table.splitlines())
+    pids = sorted({pid for pid, f in held if f in files and pid != os.getpid()})
+    return [f"pid {pid}{_command(pid)}" for pid in pids]
+
+
+def _lock_line(line: str) -> tuple[int, tuple[int, int, int]]:
+    """(pid, (major, minor, inode)) of a held WRITE lock in a /proc/locks line; (0, (0, 0, 0)) otherwise."""
+    f = line.split()
+    if "->" in f or len(f) < 6 or f[3] != "WRITE":
+        return 0, (0, 0, 0)
+    try:
+        major, minor, inode = f[5].split(":")
+        return int(f[4]), (int(major, 16), int(minor, 16), int(inode))
+    except ValueError:
+        return 0, (0, 0, 0)
+
+
+def _command(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    words = printable(raw.replace(b"\0", b" ").decode("utf-8", "replace").strip())[:120]
+    return f" ({words})" if words else ""
+
+
 @contextlib.contextmanager
 def immediate(conn: sqlite3.Connection, *, where: str = "") -> Iterator[sqlite3.Connection]:
-    """One write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on any error."""
+    """One write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on any error.
+
+    SQLite refusing the write (the disk or the database full, locked at commit, read-only) is a
+    StoreError saying nothing of it was stored, not an internal error.
+    """
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise StoreError(f"{where}the ticket database is busy or locked: {exc}") from None
     try:
         yield conn
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        _rollback(conn)
+        full = " (free space on its disk)" if "full" in str(exc) else ""
+        raise StoreError(
+            f"{where}the ticket database refused the write: {exc}{full}; nothing was stored"
+        ) from None
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
-    conn.execute("COMMIT")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction (SQLite may already have, e.g. after SQLITE_FULL)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class SqliteStore:
@@ -168,7 +225,7 @@ class SqliteStore:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             if fresh:
                 os.chmod(self.path, 0o600)  # PIC names, phones and e-mails are personal data
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -203,6 +260,29 @@ class SqliteStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         with immediate(self.conn, where=f"{self.path}: ") as conn:
             yield conn
+
+    def ready_to_write(self, *, wait: float) -> None:
+        """StoreError unless a write transaction can be taken within ``wait`` seconds (then rolled back).
+
+        A run that will change devices asks this first, so a store that stays locked or cannot be
+        written fails the run before any device is touched, not after. The message names the
+        database and, when the kernel shows it (``/proc/locks``), the process holding its lock.
+        """
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {max(0, int(wait * 1000))}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            held = lock_holders(self.path)
+            by = f" by {', '.join(held)}" if held else " by another process"
+            raise StoreError(
+                f"{self.path}: the ticket database cannot be written now ({exc}): it is locked{by}"
+                f" and did not free within {wait:g} s; nothing was done to any device;"
+                " run again when that process has finished"
+            ) from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("ROLLBACK")
 
     def close(self) -> None:
         if self._conn is not None:

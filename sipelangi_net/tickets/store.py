@@ -40,6 +40,13 @@ class TicketStore(Protocol):
         """Mark one delivery attempt; failures are retried later with backoff."""
         ...
 
+    def ready_to_write(self, *, wait: float) -> None:
+        """StoreError (naming the store) unless it can take a write now, waiting at most ``wait`` s.
+
+        Asked before a run changes any device, so what the devices go through can be recorded.
+        """
+        ...
+
     def close(self) -> None: ...
 
 

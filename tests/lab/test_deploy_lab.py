@@ -246,3 +246,29 @@ def test_the_lab_probe_rolls_back_when_an_application_does_not_answer(
     assert not report.ok and "sipd at 10.10.10.10:9 does not answer from 10.20.0.12/25" in report.error
     assert all(d.verified for d in report.devices)
     assert running(creds) == day0
+
+
+def test_a_full_backups_disk_is_an_ordinary_error_and_nothing_is_pushed(
+    env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str]
+) -> None:
+    """The ticket's backups folder on a tiny tmpfs filled to the last page: ENOSPC for real."""
+    tid = scheduled_ticket(env, tmp_path)
+    backups = tmp_path / "reports" / tid / "backups"
+    backups.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k,mode=0700", "tmpfs", str(backups)], check=True)
+    try:
+        try:
+            with (backups / "filler").open("wb") as fh:
+                fh.write(b"x" * 1024 * 1024)
+        except OSError:
+            pass  # full now
+        proc = run(env, "deploy", tid, "--confirm-timeout", "20", "--no-bandwidth-gate")
+    finally:
+        subprocess.run(["umount", str(backups)], check=False)
+    assert proc.returncode == 74, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"error: {backups}: cannot write ") and "(ENOSPC)" in line, line
+    assert line.endswith("nothing was pushed to any device (no backup, no change)")
+    event = ok_json(env, "ticket", "show", tid)["events"][-1]
+    assert (event["step"], event["outcome"]) == (7, "failed") and str(backups) in event["note"]
+    assert running(creds) == day0
