@@ -262,7 +262,7 @@ def test_a_full_backups_disk_is_an_ordinary_error_and_nothing_is_pushed(
                 fh.write(b"x" * 1024 * 1024)
         except OSError:
             pass  # full now
-        proc = run(env, "deploy", tid, "--confirm-timeout", "20", "--no-bandwidth-gate")
+        proc = run(env, "deploy", tid, "--confirm-timeout", "20", "--no-bandwidth-gate", *EARLY)
     finally:
         subprocess.run(["umount", str(backups)], check=False)
     assert proc.returncode == 74, proc.stderr
