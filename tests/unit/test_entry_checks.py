@@ -4,13 +4,12 @@ the same validator as request fields; a failure after a store write names what w
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from ticket_data import raw_request
+from ticket_data import cli_env, raw_request
 from typer.testing import CliRunner
 
 from sipelangi_net.cli import ticket as ticket_cli
@@ -52,7 +51,7 @@ def test_the_command_lab_exec_runs_is_passed_through() -> None:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
+    e = cli_env()
     e.update(SIPELANGI_DB=str(tmp_path / "tickets.db"), SIPELANGI_ACTOR="tester", HOME=str(tmp_path))
     return e
 

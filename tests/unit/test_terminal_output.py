@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from analysis_data import NOW, catalogues, day0_facts
-from ticket_data import raw_request, request
+from ticket_data import cli_env, raw_request, request
 from typer.testing import CliRunner
 
 from sipelangi_net.analysis.analyze import Inputs, analyze
@@ -306,8 +305,7 @@ def test_control_characters_edited_into_the_store_never_reach_the_terminal(
     for args in (["ticket", "show", tid], ["ticket", "show", tid, "--json"], ["ticket", "verify", tid]):
         proc = subprocess.run(
             [cli, *args, "--db", str(db)], capture_output=True, text=True, timeout=60, check=False,
-            env={k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
-            | {"HOME": str(db.parent), "FORCE_COLOR": "1", "COLUMNS": "300"},
+            env=cli_env() | {"HOME": str(db.parent), "FORCE_COLOR": "1", "COLUMNS": "300"},
         )  # fmt: skip
         assert proc.returncode != 70, proc.stderr
         assert OSC8 not in proc.stdout + proc.stderr and "\x1b[31mmerah" not in proc.stdout + proc.stderr
