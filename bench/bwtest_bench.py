@@ -29,9 +29,11 @@ from sipelangi_net.analysis.analyze import Inputs, analyze  # noqa: E402
 from sipelangi_net.analysis.catalogues import load_catalogues  # noqa: E402
 from sipelangi_net.bandwidth.gate import measure  # noqa: E402
 from sipelangi_net.bandwidth.run import Settings  # noqa: E402
+from sipelangi_net.change.push import deploy  # noqa: E402
 from sipelangi_net.credentials import load_credentials  # noqa: E402
-from sipelangi_net.deploy import deploy  # noqa: E402
 from sipelangi_net.drivers.lab import open_driver  # noqa: E402
+from sipelangi_net.lab.environment import LabEnvironment  # noqa: E402
+from sipelangi_net.lab.runtime import LabPaths  # noqa: E402
 from sipelangi_net.paths import lab_dir  # noqa: E402
 from sipelangi_net.tickets.models import Request  # noqa: E402
 
@@ -53,6 +55,7 @@ def main() -> None:
     subprocess.run([CLI, "lab", "up"], check=True, capture_output=True)
     try:
         cat = load_catalogues(ROOT / "inventory")
+        environment = LabEnvironment(LabPaths(lab_dir()))
         plan = analyze(
             Inputs("SPL-2026-00001", Request.model_validate(REQUEST), cat, day0_facts(cat), (), NOW)
         )
@@ -64,7 +67,7 @@ def main() -> None:
             ("iperf3 + speedtest (default)", Settings()),
             ("iperf3 only", Settings(speedtest=False)),
         ):
-            runs = [measure(plan, cat.inventory, settings).result for _ in range(args.runs)]
+            runs = [measure(plan, cat.inventory, environment, settings).result for _ in range(args.runs)]
             assert all(r.passed for r in runs), [r.reason for r in runs]
             assert runs[0].iperf is not None
             print(

@@ -27,13 +27,13 @@ from analysis_data import NOW, day0_facts  # noqa: E402
 
 from sipelangi_net.analysis.analyze import Inputs, analyze  # noqa: E402
 from sipelangi_net.analysis.catalogues import load_catalogues  # noqa: E402
+from sipelangi_net.change.diff import diff_device  # noqa: E402
+from sipelangi_net.change.render import render_plan  # noqa: E402
 from sipelangi_net.compliance.intended import intended_configs  # noqa: E402
 from sipelangi_net.credentials import load_credentials  # noqa: E402
-from sipelangi_net.diff import diff_device  # noqa: E402
 from sipelangi_net.drivers.lab import open_driver  # noqa: E402
 from sipelangi_net.paths import lab_dir  # noqa: E402
 from sipelangi_net.platforms import Platform  # noqa: E402
-from sipelangi_net.render import render_plan  # noqa: E402
 from sipelangi_net.tickets.models import Request  # noqa: E402
 
 

@@ -26,11 +26,11 @@ from analysis_data import NOW, day0_facts  # noqa: E402
 
 from sipelangi_net.analysis.analyze import Inputs, analyze  # noqa: E402
 from sipelangi_net.analysis.catalogues import load_catalogues  # noqa: E402
-from sipelangi_net.diff import diff_device  # noqa: E402
+from sipelangi_net.change.diff import diff_device  # noqa: E402
+from sipelangi_net.change.render import render, render_plan  # noqa: E402
 from sipelangi_net.lab.generate import generate_inventory  # noqa: E402
 from sipelangi_net.lab.topology import build_topology  # noqa: E402
 from sipelangi_net.platforms import Platform  # noqa: E402
-from sipelangi_net.render import render, render_plan  # noqa: E402
 from sipelangi_net.tickets.models import Request  # noqa: E402
 
 

@@ -187,6 +187,10 @@ class DeviceTimeout(DeviceError, TimeoutError):
     """The device did not answer in time."""
 
 
+class ChangedSince(DeviceError):
+    """A device's running config is no longer the one the approved change set was computed from."""
+
+
 class MeasurementError(SipelangiError):
     """A bandwidth test could not be made or its result cannot be trusted (server, tool, output)."""
 

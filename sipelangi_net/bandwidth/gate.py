@@ -1,54 +1,37 @@
 """The bandwidth test of a ticket's plan, and the gate that keeps a change only when it passes.
 
-Where the test runs: on the lab, from the site's OPD host (given the plan's address); on a
-real network, from this machine — the engineer's laptop plugged in at the OPD.
+Where the test runs is the :class:`~sipelangi_net.environment.Environment`'s OPD side, chosen at
+the edge: on the lab the site's OPD host (given the plan's address); on a real network this
+machine — the engineer's laptop plugged in at the OPD.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from sipelangi_net.bandwidth.run import (
     DEFAULT_SETTINGS,
     BwRun,
-    Execute,
     Settings,
     bandwidth_servers,
     bwtest,
-    local_execute,
 )
+from sipelangi_net.environment import Environment
 from sipelangi_net.errors import MeasurementError
 from sipelangi_net.tickets.models import Move
 
 
-@dataclass(frozen=True, slots=True)
-class OpdSide:
-    client: str
-    execute: Execute
-    attached: contextlib.AbstractContextManager[Any]
+def measure(
+    plan: Any, inventory: Any, environment: Environment, settings: Settings = DEFAULT_SETTINGS
+) -> BwRun:
+    """Run the test for ``plan`` from the environment's OPD side toward the inventory's test servers.
 
-
-def opd_side(plan: Any, inventory: Any) -> OpdSide:
-    """The lab's OPD host for the plan's site when the lab runs this inventory, else this machine."""
-    from sipelangi_net.lab.probe import opd_host
-    from sipelangi_net.lab.runtime import LabPaths
-    from sipelangi_net.paths import lab_dir
-
-    host = opd_host(plan, inventory, LabPaths(lab_dir()))
-    if host is None:
-        return OpdSide(socket.gethostname(), local_execute, contextlib.nullcontext())
-    return OpdSide(host.name, host.execute, host.attached())
-
-
-def measure(plan: Any, inventory: Any, settings: Settings = DEFAULT_SETTINGS) -> BwRun:
-    """Run the test for ``plan`` toward the inventory's test servers (never raises on a bad result)."""
+    Never raises on a bad result (the result says it).
+    """
     iperf_server, speed_server = bandwidth_servers(inventory)
-    side = opd_side(plan, inventory)
+    side = environment.opd_side(plan, inventory)
     with side.attached:
         return bwtest(
             plan.ticket_id,
@@ -85,12 +68,15 @@ def step8(run: BwRun, actor: str) -> Move:
 class BandwidthGate:
     """A deploy post-check: passes when the bandwidth test passes; keeps the run for the ticket."""
 
-    def __init__(self, plan: Any, inventory: Any, settings: Settings = DEFAULT_SETTINGS) -> None:
+    def __init__(
+        self, plan: Any, inventory: Any, environment: Environment, settings: Settings = DEFAULT_SETTINGS
+    ) -> None:
         self.plan, self.inventory, self.settings = plan, inventory, settings
+        self.environment = environment
         self.run: BwRun | None = None
 
     def __call__(self) -> None:
-        self.run = measure(self.plan, self.inventory, self.settings)
+        self.run = measure(self.plan, self.inventory, self.environment, self.settings)
         if not self.run.result.passed:
             raise MeasurementError(f"bandwidth test failed: {self.run.result.reason}")
 

@@ -63,7 +63,10 @@ def bwtest_command(
         ticket, plan = _plan(st, ticket_id)
         if record:  # refuse before measuring when the SOP does not allow step 8 now
             workflow.may_do(ticket, Move(step=8, actor=who), now=utcnow())
-    run = measure(plan, _inventory(inventory), settings_of(seconds, streams, tolerance, speedtest))
+    from sipelangi_net.cli.environment import chosen_environment
+
+    inv = _inventory(inventory)
+    run = measure(plan, inv, chosen_environment(inv), settings_of(seconds, streams, tolerance, speedtest))
     if record:
         with opened(db, store) as st:
             st.apply(ticket_id, step8(run, who))

@@ -253,8 +253,8 @@ def schedule_command(
     import re
     import sys
 
+    from sipelangi_net.change.render import render
     from sipelangi_net.errors import ConfigError
-    from sipelangi_net.render import render
 
     for name, value in (("--on-calendar", on_calendar), ("--cron", cron), ("--mail-to", mail_to)):
         if not value.strip() or any(ch in value for ch in "\n\r%;&|`$"):

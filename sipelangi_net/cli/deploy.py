@@ -85,9 +85,9 @@ def render_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """Render the intended configuration of every device the ticket's plan touches."""
+    from sipelangi_net.change.render import render_plan
     from sipelangi_net.paths import reports_dir
     from sipelangi_net.private import private_dir, write_private
-    from sipelangi_net.render import render_plan
 
     with opened(db, store) as st:
         _ticket, plan = _plan(st, ticket_id)
@@ -105,16 +105,19 @@ def render_command(
 
 
 def _dry_run(ticket_id: str, inventory: Path | None, db: Path | None, store: str | None) -> Any:
+    from sipelangi_net.change.install import run_deploy
+    from sipelangi_net.cli.environment import chosen_environment
     from sipelangi_net.credentials import load_credentials
-    from sipelangi_net.install import run_deploy
     from sipelangi_net.paths import reports_dir
 
     with opened(db, store) as st:
         _ticket, plan = _plan(st, ticket_id)
+    inv = _inventory(inventory)
     report, _gate = run_deploy(
         plan,
-        _inventory(inventory),
+        inv,
         creds=load_credentials(),
+        environment=chosen_environment(inv),
         backups=reports_dir() / ticket_id / "backups",
         dry_run=True,
     )
@@ -168,9 +171,10 @@ def deploy_command(
     Exit 0 when every device is confirmed (or nothing had to change), 1 when the change was rolled back,
     75 before the agreed slot (nothing pushed: run it again then), 6 after it (needs --now --reason).
     """
+    from sipelangi_net.change.install import install_ticket
+    from sipelangi_net.cli.environment import chosen_environment
     from sipelangi_net.credentials import load_credentials
     from sipelangi_net.errors import ConfigError
-    from sipelangi_net.install import install_ticket
     from sipelangi_net.paths import reports_dir
 
     if not 10 <= confirm_timeout <= 3600:
@@ -179,10 +183,12 @@ def deploy_command(
     override = early_reason(now, reason)
     with opened(db, store) as st:
         slot = _window(st, ticket_id, override)
+        inv = _inventory(inventory)
         done = install_ticket(
             st,
             ticket_id,
-            _inventory(inventory),
+            inv,
+            environment=chosen_environment(inv),
             actor=_actor(actor),
             creds=load_credentials(),
             reports=reports_dir(),

@@ -113,6 +113,7 @@ def _execute(
     started: float,
 ) -> None:
     """Run ``book`` (for ``ticket_id``, or the fleet), print its progress and summary, exit with its code."""
+    from sipelangi_net.cli.environment import chosen_environment
     from sipelangi_net.paths import inventory_dir, reports_dir
     from sipelangi_net.playbook.context import RunContext
     from sipelangi_net.playbook.progress import JsonLinesReporter, RichReporter
@@ -126,6 +127,8 @@ def _execute(
             ticket_id=ticket_id, store=st, inventory_path=inventory or inventory_dir(), actor=_actor(actor),
             options=options, reporter=reporter, reports=reports_dir(),
         )  # fmt: skip
+        if ticket_id is not None:
+            ctx.environment = chosen_environment(ctx.inventory)
         summary = run_playbook(book, ctx, started=started)
     if as_json:
         reporter.emit("summary", **summary.to_json())

@@ -1,10 +1,10 @@
 """Compare a device's running config with its intended config, per feature (pure).
 
 Lines are compared as hier_config reads them (the platform's rules of
-:data:`sipelangi_net.diff.HIER_RULES`: volatile lines such as ``frr version`` and the
+:data:`sipelangi_net.change.diff.HIER_RULES`: volatile lines such as ``frr version`` and the
 device's hidden defaults are ignored on both sides), so a line counts as missing or extra
 only when a ``replace`` diff would change it. The remediation is that diff
-(:func:`sipelangi_net.diff.diff_device` with ``scope="replace"``), cut into features.
+(:func:`sipelangi_net.change.diff.diff_device` with ``scope="replace"``), cut into features.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from hier_config import HConfig, get_hconfig
 
-from sipelangi_net.compliance.features import feature_names, feature_of
-from sipelangi_net.compliance.models import DeviceCompliance, FeatureResult
-from sipelangi_net.diff import (
+from sipelangi_net.change.diff import (
     HIER_RULES,
     OVS_LINE,
     _drop_hidden_defaults,
@@ -25,6 +23,8 @@ from sipelangi_net.diff import (
     diff_device,
     ovs_port_lines,
 )
+from sipelangi_net.compliance.features import feature_names, feature_of
+from sipelangi_net.compliance.models import DeviceCompliance, FeatureResult
 from sipelangi_net.errors import ConfigError, DeviceError, SipelangiError
 from sipelangi_net.platforms import Platform
 

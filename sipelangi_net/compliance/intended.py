@@ -19,11 +19,11 @@ from hier_config import get_hconfig
 
 from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.analysis.stored import plan_of
-from sipelangi_net.diff import HIER_RULES, OVS_LINE, _merge_target
+from sipelangi_net.change.diff import HIER_RULES, OVS_LINE, _merge_target
+from sipelangi_net.change.render import Intended, render, render_plan
 from sipelangi_net.errors import ConfigError, MalformedTicketError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
-from sipelangi_net.render import Intended, render, render_plan
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Skipped, skip
 

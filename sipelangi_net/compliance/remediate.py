@@ -1,4 +1,4 @@
-"""Remediation through the safe push of provisioning (:mod:`sipelangi_net.deploy`).
+"""Remediation through the safe push of provisioning (:mod:`sipelangi_net.change.push`).
 
 Per chosen device: open, read the running config *now* and recompute the remediation (never
 a stale one from the report), back it up, arm the device-side revert timer (commit-confirm),
@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from sipelangi_net.change.diff import DeviceDiff
+from sipelangi_net.change.push import DeployReport, DriverFactory, _Run, config_digest, execute
+from sipelangi_net.change.render import Intended
 from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.deploy import DeployReport, DriverFactory, _Run, config_digest, execute
-from sipelangi_net.diff import DeviceDiff
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
-from sipelangi_net.render import Intended
 
 RUN_ID = "compliance"
 
@@ -63,7 +63,7 @@ def remediate(
 ) -> DeployReport:
     """Make every device of ``intended`` run exactly its intended config (see the module docstring).
 
-    ``expect``: per device, the digest (:func:`~sipelangi_net.deploy.config_digest`) its running
+    ``expect``: per device, the digest (:func:`~sipelangi_net.change.push.config_digest`) its running
     config must have now; a device whose config differs is refused before anything is sent.
     """
     drivers = {name: driver_factory(inventory.devices[name], creds) for name in intended}

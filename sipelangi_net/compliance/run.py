@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from sipelangi_net.change.render import Intended
 from sipelangi_net.compliance.collect import Collected, collect
 from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.compliance.intended import intended_configs, provisioned
@@ -23,7 +24,6 @@ from sipelangi_net.credentials import Credentials
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
-from sipelangi_net.render import Intended
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Skipped
 

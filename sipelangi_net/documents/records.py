@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 DeployedDevice = DeviceRecord
-"""One device of step 7's deploy report (``sipelangi_net.deploy.DeviceResult`` as JSON)."""
+"""One device of step 7's deploy report (``sipelangi_net.change.push.DeviceResult`` as JSON)."""
 
 
 def _last(ticket: Ticket, step: int) -> Event | None:

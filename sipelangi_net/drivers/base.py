@@ -1,6 +1,6 @@
 """The one small protocol every device driver follows (NAPALM's lifecycle, without its stubs).
 
-``get_config`` → ``diff`` (pure, sipelangi_net.diff) → ``arm`` (device-side revert timer) →
+``get_config`` → ``diff`` (pure, sipelangi_net.change.diff) → ``arm`` (device-side revert timer) →
 ``push`` → post-checks → ``confirm`` or ``rollback``. Drivers connect explicitly (``open``)
 and never in their constructor.
 """

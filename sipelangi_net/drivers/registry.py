@@ -3,7 +3,7 @@
 :data:`~sipelangi_net.platforms.PLATFORMS` names each platform's ``deploy_driver``; :data:`DRIVERS`
 maps that name to the class (imported lazily, so napalm and netmiko load only when a device of
 theirs is deployed). :func:`open_driver` is the ``driver_factory`` of
-:func:`sipelangi_net.deploy.deploy`.
+:func:`sipelangi_net.change.push.deploy`.
 
 Reachability (SOP step 7 post-check on real networks): drivers that can ``ping(destination,
 source=...)`` let :func:`reachability` check, from the OPD gateway address of the gateway device,

@@ -121,7 +121,7 @@ class RouterOSDriver(DriverBase):
         self._disarm()
 
     def rollback(self) -> None:
-        from sipelangi_net.diff import diff_device
+        from sipelangi_net.change.diff import diff_device
 
         if self._snapshot is None:
             raise DeviceError(self.name, "nothing armed: no snapshot to roll back to")

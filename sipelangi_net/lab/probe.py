@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sipelangi_net.errors import DeviceError
-from sipelangi_net.lab.runtime import LabPaths, netns_path, nsenter, read_json, run
+from sipelangi_net.lab.runtime import LabPaths, netns_path, nsenter, run, runs_inventory
 
 CONNECT = (
     "import socket,sys\ns=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=3)\ns.close()\n"
@@ -57,8 +57,7 @@ class OpdHost:
 
 def opd_host(plan: Any, inventory: Any, paths: LabPaths) -> OpdHost | None:
     """The lab host of ``plan``'s site when ``inventory`` is the running lab's, else ``None``."""
-    manifest = read_json(paths.manifest)
-    if not manifest or manifest.get("inventory") != str(inventory.path.resolve()):
+    if not runs_inventory(paths, inventory.path):
         return None
     site = inventory.sites.get(plan.site)
     if site is None or not site.lab.user_hosts or plan.addressing is None:

@@ -121,6 +121,12 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def runs_inventory(paths: LabPaths, inventory: Path) -> bool:
+    """Whether the lab that is up was built from the inventory folder ``inventory``."""
+    manifest = read_json(paths.manifest)
+    return bool(manifest) and manifest.get("inventory") == str(inventory.resolve())
+
+
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from sipelangi_net.change.render import render
 from sipelangi_net.errors import LabError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.lab import down as lab_down_mod
@@ -34,7 +35,6 @@ from sipelangi_net.lab.runtime import (
 from sipelangi_net.lab.ssh import install_ssh
 from sipelangi_net.lab.topology import LabTopology, Node, build_topology
 from sipelangi_net.platforms import Platform
-from sipelangi_net.render import render
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]

@@ -161,53 +161,74 @@ def window(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
 
 @action("diff")
 def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
-    """Dry-run diff: the exact commands per device; reads the devices, changes nothing."""
-    from sipelangi_net.install import run_deploy
+    """Dry-run diff: the exact commands per device, frozen as the change set the push will send."""
+    from sipelangi_net.change.install import run_deploy, touched_devices
+    from sipelangi_net.locks import holding
 
     if completed(ctx.ticket(), 7):
         return skipped("already installed (step 7 done)")
+    plan = _plan(ctx)
+    devices = [("device", d) for d in touched_devices(plan, ctx.inventory)]
+    # The devices stay locked from this read until the change is confirmed (end of the run).
+    ctx.held.enter_context(holding(devices, purpose=f"change {ctx.tid}", wait=ctx.options.lock_wait))
     with ctx.timed("device_io"):
         report, _gate = run_deploy(
-            _plan(ctx), ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.tid / "backups",
-            dry_run=True, progress=lambda device, what: ctx.reporter.device("diff", device, what),
+            plan, ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.tid / "backups",
+            environment=_environment(ctx), dry_run=True,
+            progress=lambda device, what: ctx.reporter.device("diff", device, what),
         )  # fmt: skip
     if not report.ok:
         return failed(report.error)
     ctx.diff = report
     commands = {d.device: list(d.commands) for d in report.devices}
     n = sum(map(len, commands.values()))
-    return done(f"{n} commands on {sum(1 for c in commands.values() if c)} devices" if n else "no changes",
-                commands=commands)  # fmt: skip
+    what = f"{n} commands on {sum(1 for c in commands.values() if c)} devices" if n else "no changes"
+    return done(f"{what}; change set {report.change_set[:12]}", commands=commands,
+                change_set=report.change_set)  # fmt: skip
+
+
+def _environment(ctx: RunContext) -> Any:
+    from sipelangi_net.environment import Field
+
+    return ctx.environment if ctx.environment is not None else Field()
 
 
 @action("confirm")
 def confirm(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
-    """The engineer confirms the diff (``--yes`` for automation)."""
+    """The engineer confirms the diff (``--yes`` for automation): that change set is what is pushed."""
     if completed(ctx.ticket(), 7):
         return skipped("already installed (step 7 done)")
-    if ctx.diff is not None and not ctx.diff.changed:
+    if ctx.diff is None:
+        return failed("nothing to confirm: the playbook needs a diff step before confirm")
+    change = ctx.diff.change
+    if not ctx.diff.changed:
+        ctx.change = change  # nothing may be pushed either, should a device change before deploy
         return skipped("nothing to change")
-    if ctx.options.yes:
-        return done("confirmed by --yes")
-    if not sys.stdin.isatty():
+    if not ctx.options.yes and not sys.stdin.isatty():
         return failed("the change needs a confirmation: run interactively, or with --yes")
+    if ctx.options.yes or _asked(ctx, change):
+        ctx.change = change
+        return done(f"change set {change.digest[:12]} confirmed" + (" by --yes" if ctx.options.yes else ""))
+    return stopped("not confirmed: nothing was changed")
+
+
+def _asked(ctx: RunContext, change: Any) -> bool:
+    """Show the change set's commands and ask the engineer."""
     import typer
 
     from sipelangi_net.cli.output import say
 
-    for d in ctx.diff.devices if ctx.diff is not None else ():
+    for d in change.devices:
         for line in d.commands:
             say(f"  {d.device}: {line}", err=True)
-    if typer.confirm(f"Push this change to the devices of {ctx.tid}?", err=True):
-        return done("confirmed")
-    return stopped("not confirmed: nothing was changed")
+    return bool(typer.confirm(f"Push change set {change.digest[:12]} to the devices of {ctx.tid}?", err=True))
 
 
 @action("deploy", "confirm_timeout", "bandwidth_gate")
 def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
     """SOP steps 7 and 8: push with commit-confirm, post-checks, bandwidth gate, confirm or roll back."""
     from sipelangi_net.bandwidth.run import Settings
-    from sipelangi_net.install import install_ticket
+    from sipelangi_net.change.install import install_ticket
 
     ticket = ctx.ticket()
     if completed(ticket, 8):
@@ -222,6 +243,7 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
         return _not_now(check)
     installed = install_ticket(
         ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
+        environment=_environment(ctx), approved=ctx.change,
         bandwidth=settings if gated else None, started=ctx.now(), lock_wait=ctx.options.lock_wait,
         slot=check.record,
         confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),
@@ -246,7 +268,7 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
 def _bwtest(ctx: RunContext, settings: Any) -> Outcome:
     from sipelangi_net.bandwidth.gate import measure, step8
 
-    run = measure(_plan(ctx), ctx.inventory, settings)
+    run = measure(_plan(ctx), ctx.inventory, _environment(ctx), settings)
     ctx.timings["bwtest"] += run.result.duration_s
     ctx.store.apply(ctx.tid, step8(run, ctx.actor))
     data = {"bwtest": run.result.model_dump(mode="json")}
@@ -336,7 +358,7 @@ def notify(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
 @action("rollback", "confirm_timeout")
 def rollback(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
     """Handover refused: every device the ticket changed back to its pre-deploy backup (step 9 failed)."""
-    from sipelangi_net.uninstall import uninstall_ticket
+    from sipelangi_net.change.rollback import uninstall_ticket
 
     ticket = ctx.ticket()
     if completed(ticket, 9):

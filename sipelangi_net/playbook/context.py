@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
@@ -94,6 +95,12 @@ class RunContext:
     diff: Any = None
     results: dict[str, Any] = field(default_factory=dict)
     """What a step leaves for the next ones (e.g. the compliance report)."""
+    environment: Any = None
+    """Where the change is checked from (sipelangi_net.environment), chosen by the CLI; ``None``: field."""
+    change: Any = None
+    """The change set the ``diff`` step read and the ``confirm`` step approved: what ``deploy`` pushes."""
+    held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    """Locks a step takes for the rest of the run (the devices of a change, from its diff to its confirm)."""
     clock: Callable[[], dt.datetime] | None = None
     """The run's clock (aware, UTC); ``None``: the wall clock. Tests set it."""
     sleep: Callable[[float], None] = time.sleep

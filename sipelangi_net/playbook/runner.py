@@ -111,7 +111,7 @@ def run_playbook(
     summary = RunSummary(book.name, ctx.ticket_id or "")
     lock = [("ticket", ctx.ticket_id) if ctx.ticket_id else ("playbook", book.name)]
     purpose = f"{book.name} {ctx.ticket_id or ''}".strip()
-    with holding(lock, purpose=purpose, wait=ctx.options.lock_wait):
+    with holding(lock, purpose=purpose, wait=ctx.options.lock_wait), ctx.held:
         for index in range(len(book.steps)):
             run, error = _step(ctx, book, index, actions)
             summary.steps.append(run)

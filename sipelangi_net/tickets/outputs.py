@@ -137,7 +137,7 @@ class Agreed(_Slot):
 
 
 class DeviceRecord(StepOutputs):
-    """One device of a deploy or rollback report (``sipelangi_net.deploy.DeviceResult`` as JSON)."""
+    """One device of a deploy or rollback report (``sipelangi_net.change.push.DeviceResult`` as JSON)."""
 
     device: DeviceName
     platform: Platform
@@ -151,13 +151,15 @@ class DeviceRecord(StepOutputs):
 
 
 class DeployRecord(StepOutputs):
-    """A deploy (step 7) or rollback (step 9 failed) report (``sipelangi_net.deploy.DeployReport``)."""
+    """A deploy (step 7) or rollback (step 9 failed) report (``sipelangi_net.change.push.DeployReport``)."""
 
     ticket_id: str
     ok: bool = True
     changed: bool = False
     error: Message = ""
     devices: tuple[DeviceRecord, ...] = ()
+    change_set: Digest = ""
+    """The change set pushed (``sipelangi_net.change.changeset.ChangeSet.digest``)."""
 
 
 MAX_RAW_DEPTH = 32

@@ -400,7 +400,7 @@ def add_event(request: HttpRequest, ticket_id: TicketPath, move: Move) -> Respon
 
 def _check_plan(ticket_id: str, move: Move, inventory: Inventory) -> None:
     """The plan of a step-4 move fits its schema and the inventory, as before any rendering."""
-    from sipelangi_net.render import check_in_inventory
+    from sipelangi_net.change.render import check_in_inventory
     from sipelangi_net.tickets.outputs import Analysed, check_outputs
 
     checked = Analysed.model_validate(check_outputs(ticket_id, move.step, move.outcome, move.outputs))

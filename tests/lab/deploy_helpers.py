@@ -14,9 +14,9 @@ import yaml
 
 from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.analysis.stored import plan_of
+from sipelangi_net.change.diff import diff_device
+from sipelangi_net.change.push import normalise
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.deploy import normalise
-from sipelangi_net.diff import diff_device
 from sipelangi_net.drivers.lab import LabDriver, open_driver
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.platforms import Platform

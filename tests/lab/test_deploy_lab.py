@@ -10,13 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+from sipelangi_net.change.push import deploy
+from sipelangi_net.change.render import render_plan
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.deploy import deploy
 from sipelangi_net.drivers.lab import open_driver
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.lab.runtime import read_pid
 from sipelangi_net.paths import lab_dir
-from sipelangi_net.render import render_plan
 from tests.lab.conftest import ROOT, lab_exec, ok_json, run
 from tests.lab.deploy_helpers import (
     DEVICES,
@@ -114,7 +114,7 @@ import json, os, sys
 from pathlib import Path
 from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.credentials import load_credentials
-from sipelangi_net.deploy import deploy
+from sipelangi_net.change.push import deploy
 from sipelangi_net.drivers.lab import LabDriver, open_driver
 from sipelangi_net.inventory import load_inventory
 plan = Plan.model_validate_json(Path(sys.argv[1]).read_text())

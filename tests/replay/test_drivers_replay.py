@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import tests.replay.test_render_golden as golden
-from sipelangi_net.deploy import DeployReport, deploy
-from sipelangi_net.diff import diff_device
+from sipelangi_net.change.diff import diff_device
+from sipelangi_net.change.push import DeployReport, deploy
 from sipelangi_net.drivers.registry import open_driver, reachability
 from sipelangi_net.drivers.routeros import RouterOSDriver
 from sipelangi_net.errors import ConfigError, DeviceError, HostKeyError

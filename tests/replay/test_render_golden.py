@@ -18,9 +18,9 @@ from analysis_data import NOW, catalogues, day0_facts
 from ticket_data import request
 
 from sipelangi_net.analysis.analyze import Inputs, analyze
+from sipelangi_net.change.render import render_plan
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.platforms import Platform
-from sipelangi_net.render import render_plan
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CAT = catalogues()

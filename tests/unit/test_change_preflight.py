@@ -24,10 +24,11 @@ import pytest
 from ticket_data import cli_env, request, valid
 
 from sipelangi_net.analysis.steps import stored_plan
+from sipelangi_net.change.install import JOURNAL, install_ticket
+from sipelangi_net.change.push import deploy
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.deploy import deploy
+from sipelangi_net.environment import Field
 from sipelangi_net.errors import EnvironmentProblem, StorageError, StoreError
-from sipelangi_net.install import JOURNAL, install_ticket
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.private import private_dir, write_private
 from sipelangi_net.tickets.models import Move
@@ -170,8 +171,9 @@ def test_a_ticket_folder_that_cannot_be_written_records_the_failure_before_any_d
     (reports / tid).write_text("a file where the ticket's folder should be")
     with pytest.raises(StorageError, match=r"nothing was pushed to any device$") as caught:
         install_ticket(
-            store, tid, load_inventory(inv_dir), actor="Andi", creds=None, reports=reports, bandwidth=None
-        )
+            store, tid, load_inventory(inv_dir), actor="Andi", creds=None, reports=reports, bandwidth=None,
+            environment=Field(),
+        )  # fmt: skip
     assert str(caught.value).startswith(f"{reports / tid}: cannot create the folder")
     last = store.get(tid).events[-1]
     assert (last.step, last.outcome) == (7, "failed") and str(reports / tid) in last.note

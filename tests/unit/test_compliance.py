@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from sipelangi_net.change.diff import diff_device
 from sipelangi_net.compliance.collect import Collected
 from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.compliance.features import OTHER, feature_of
 from sipelangi_net.compliance.intended import intended_configs, merge
 from sipelangi_net.compliance.run import evaluate, select_devices
-from sipelangi_net.diff import diff_device
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.platforms import Platform
@@ -32,7 +32,7 @@ def apply(platform: Platform, running: str, commands: tuple[str, ...]) -> str:
     """The running config after vtysh ran ``commands`` (a small model of vtysh: add and ``no`` lines)."""
     from hier_config import get_hconfig
 
-    from sipelangi_net.diff import HIER_RULES
+    from sipelangi_net.change.diff import HIER_RULES
 
     cfg = get_hconfig(HIER_RULES[platform].driver(), running)
     section = None
@@ -193,8 +193,8 @@ def test_a_provisioned_ticket_is_part_of_the_intended_config() -> None:
     from ticket_data import request
 
     from sipelangi_net.analysis.analyze import Inputs, analyze
+    from sipelangi_net.change.render import render_plan
     from sipelangi_net.compliance.intended import Provisioned
-    from sipelangi_net.render import render_plan
 
     cat = catalogues()
     plan = analyze(Inputs("SPL-2026-00001", request(), cat, day0_facts(cat), (), NOW))

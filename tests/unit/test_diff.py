@@ -1,4 +1,4 @@
-"""The dry-run diff (sipelangi_net.diff) against recorded running configs.
+"""The dry-run diff (sipelangi_net.change.diff) against recorded running configs.
 
 Circular tests in the style of hier_config's ``tests/circular``: for every
 platform, applying ``commands`` to running gives the intended state, and
@@ -21,7 +21,7 @@ from hier_config.models import Platform as HPlatform
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sipelangi_net.diff import DeviceDiff, diff_device
+from sipelangi_net.change.diff import DeviceDiff, diff_device
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import Platform
 

@@ -13,7 +13,7 @@ from ticket_data import request
 
 from sipelangi_net.analysis.analyze import Inputs, analyze
 from sipelangi_net.bandwidth.models import BwResult, IperfFigures
-from sipelangi_net.deploy import DeployReport, DeviceResult
+from sipelangi_net.change.push import DeployReport, DeviceResult
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.models import Move, Ticket
 

@@ -479,7 +479,7 @@ def check_ticket_readable(case: ApiCase, w: World, ticket: Made) -> None:
 def check_rendered(what: str, st: Any, tid: str, cat: Catalogues) -> None:
     """Render the ticket's stored plan as render/diff/deploy read it: refused, or free of injected lines."""
     from sipelangi_net.analysis.steps import stored_plan
-    from sipelangi_net.render import render_plan
+    from sipelangi_net.change.render import render_plan
 
     try:
         try:

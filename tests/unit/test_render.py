@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from inventory_edit import SHIPPED_INVENTORY, TEMPLATES
 
+from sipelangi_net.change.render import render
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.lab.topology import Interface, LabTopology, Node, build_topology
 from sipelangi_net.platforms import Platform
-from sipelangi_net.render import render
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,13 @@ from ticket_data import cli_env, request, valid
 
 from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.analysis.stored import holdings, plan_of
+from sipelangi_net.change.render import cli_text, render, render_plan
 from sipelangi_net.compliance.intended import intended_configs, provisioned
 from sipelangi_net.documents.records import Signer
 from sipelangi_net.documents.service import write_intranet_report
 from sipelangi_net.errors import ConfigError, MalformedTicketError, OutputsError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.paths import inventory_dir
-from sipelangi_net.render import cli_text, render, render_plan
 from sipelangi_net.tickets.chain import event_hash, verify
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.outputs import Skipped, check_outputs

@@ -27,6 +27,7 @@ from sipelangi_net.analysis.analyze import Inputs, analyze
 from sipelangi_net.bandwidth.gate import summary_lines
 from sipelangi_net.bandwidth.models import BwResult
 from sipelangi_net.bandwidth.run import BwRun
+from sipelangi_net.change.push import DeployReport, DeviceResult
 from sipelangi_net.cli import output
 from sipelangi_net.cli.analysis import _print_plan
 from sipelangi_net.cli.compliance import print_run
@@ -35,7 +36,6 @@ from sipelangi_net.cli.lab import print_status, print_summaries
 from sipelangi_net.cli.main import app
 from sipelangi_net.cli.provision import print_summary
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance, FeatureResult
-from sipelangi_net.deploy import DeployReport, DeviceResult
 from sipelangi_net.errors import TicketError
 from sipelangi_net.lab.show import DeviceSummary
 from sipelangi_net.lab.status import DeviceStatus, HostStatus, LabStatus

@@ -1,10 +1,11 @@
 """SOP steps 7 and 8 on a ticket: the safe push, gated by the bandwidth test, recorded on the ticket.
 
 :func:`install_ticket` is what ``deploy`` and the provisioning playbook run. Around
-:func:`sipelangi_net.deploy.deploy` it adds what a ticket needs:
+:func:`sipelangi_net.change.push.deploy` it adds what a ticket needs:
 
-- the post-checks: on the lab, the OPD host reaches its applications; elsewhere the gateway
-  device pings them; then the bandwidth gate (confirm only when the test passes);
+- the post-checks of the :class:`~sipelangi_net.environment.Environment` chosen at the edge (on
+  the lab the OPD host reaches its applications; on a real network the gateway device pings
+  them), then the bandwidth gate (confirm only when the test passes);
 - one change at a time: the ticket's and every touched device's lock (sipelangi_net.locks);
 - a store that can record: before any device is touched, the ticket store must take a write
   within ``SIPELANGI_STORE_WAIT`` seconds (default 10), else the run stops (exit 6) naming
@@ -25,12 +26,16 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sipelangi_net.analysis.steps import stored_plan
+from sipelangi_net.change.changeset import ChangeSet
+from sipelangi_net.change.push import DeployReport, Undo
+from sipelangi_net.change.render import Intended
+from sipelangi_net.environment import Environment
 from sipelangi_net.errors import ConfigError, SipelangiError, StorageError
 from sipelangi_net.locks import holding
 from sipelangi_net.private import private_dir, write_private
@@ -72,7 +77,7 @@ class Installed:
 
 
 def touched_devices(plan: Any, inventory: Any) -> list[str]:
-    from sipelangi_net.render import render_plan
+    from sipelangi_net.change.render import render_plan
 
     return sorted(render_plan(plan, inventory))
 
@@ -83,31 +88,32 @@ def run_deploy(
     *,
     creds: Any,
     backups: Path,
+    environment: Environment,
     bandwidth: Any = None,
     dry_run: bool = False,
     confirm_seconds: int = 120,
     progress: Callable[[str, str], None] | None = None,
+    approved: ChangeSet | None = None,
 ) -> tuple[Any, Any]:
-    """Deploy (or dry-run) ``plan``; returns the report and the bandwidth gate (None when not gated)."""
-    from sipelangi_net.deploy import deploy
-    from sipelangi_net.drivers.registry import open_driver, reachability
-    from sipelangi_net.lab.probe import lab_probe
-    from sipelangi_net.lab.runtime import LabPaths
-    from sipelangi_net.paths import lab_dir
+    """Deploy (or dry-run) ``plan``; returns the report and the bandwidth gate (None when not gated).
+
+    The post-checks come from ``environment`` (chosen at the edge): the OPD side reaches its
+    applications, then the bandwidth gate. A device that cannot be confirmed makes the ones
+    already confirmed go back to their backups through a new safe push (``undo``).
+    """
+    from sipelangi_net.change.push import deploy
+    from sipelangi_net.drivers.registry import open_driver
 
     gate = None
     factory: Any = open_driver
     post_check = None
     if not dry_run:
-        # On the lab, the OPD PC proves the subnet reaches its applications; then the bandwidth gate.
-        probe = lab_probe(plan, inventory, LabPaths(lab_dir()))
-        if probe is None:  # not the lab: the gateway device pings the application servers
-            factory, probe = reachability(plan)
+        factory, probe = environment.post_check(plan, inventory, open_driver)
         checks = [probe]
         if bandwidth is not None:
             from sipelangi_net.bandwidth.gate import BandwidthGate
 
-            gate = BandwidthGate(plan, inventory, bandwidth)
+            gate = BandwidthGate(plan, inventory, environment, bandwidth)
             checks.append(gate)
         post_check = _all([c for c in checks if c is not None])
     report = deploy(
@@ -120,8 +126,25 @@ def run_deploy(
         dry_run=dry_run,
         post_check=post_check,
         progress=progress,
+        approved=approved,
+        undo=_undo(plan.ticket_id, inventory, creds, backups.parent / "undo", confirm_seconds),
     )
     return report, gate
+
+
+def _undo(ticket_id: str, inventory: Any, creds: Any, folder: Path, confirm_seconds: int) -> Undo:
+    """Put confirmed devices back to their backups through the remediation's safe push."""
+
+    def undo(backups: Mapping[str, Intended], expect: Mapping[str, str]) -> DeployReport:
+        from sipelangi_net.compliance.remediate import remediate
+        from sipelangi_net.drivers.registry import open_driver
+
+        return remediate(
+            backups, inventory, creds, driver_factory=open_driver, backups=folder,
+            confirm_seconds=confirm_seconds, run_id=ticket_id, expect=expect,
+        )  # fmt: skip
+
+    return undo
 
 
 def _all(checks: list[Callable[[], None]]) -> Callable[[], None] | None:
@@ -180,9 +203,11 @@ def install_ticket(
     actor: str,
     creds: Any,
     reports: Path,
+    environment: Environment,
     bandwidth: Any = None,
     confirm_seconds: int = 120,
     lock_wait: float = 0.0,
+    approved: ChangeSet | None = None,
     started: dt.datetime | None = None,
     progress: Callable[[str, str], None] | None = None,
     slot: Any = None,
@@ -214,7 +239,9 @@ def install_ticket(
                 inventory,
                 creds=creds,
                 backups=folder / "backups",
+                environment=environment,
                 bandwidth=bandwidth,
+                approved=approved,
                 confirm_seconds=confirm_seconds,
                 progress=progress,
             )

@@ -14,21 +14,14 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sipelangi_net.diff import ovs_port_lines
+from sipelangi_net.change.push import backup_intended
+from sipelangi_net.change.render import Intended
 from sipelangi_net.errors import ConfigError, WorkflowError
 from sipelangi_net.locks import holding
-from sipelangi_net.render import Intended
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.outputs import DeviceRecord, Installed, outputs_of
 from sipelangi_net.validate import printable
-
-
-def backup_intended(device: str, platform: str, backup: str) -> Intended:
-    """A device's pre-deploy backup as the intended config the diff reads (OVS: port lines)."""
-    if platform != "ovs":
-        return Intended(device, platform, backup)
-    return Intended(device, platform, "\n".join(ovs_port_lines(device, backup)) + "\n")
 
 
 def _backup_text(ticket_id: str, d: DeviceRecord, reports: Path) -> str:
@@ -87,9 +80,9 @@ def uninstall_ticket(
     lock_wait: float = 0.0,
 ) -> Any:
     """Put the ticket's devices back to their pre-deploy backups; record step 9 failed when done."""
+    from sipelangi_net.change.install import store_wait
     from sipelangi_net.compliance.remediate import remediate
     from sipelangi_net.drivers.registry import open_driver
-    from sipelangi_net.install import store_wait
     from sipelangi_net.tickets.sqlite import utcnow
 
     ticket = st.get(ticket_id)

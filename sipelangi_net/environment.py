@@ -1,0 +1,66 @@
+"""Where a change is checked from — the lab or a real network — chosen once, at the edge.
+
+A stage never looks for the lab itself. The CLI (or a test) picks an :class:`Environment`
+once and hands it down; the stages ask it for the two things that differ:
+
+- the OPD side (:class:`OpdSide`): where the bandwidth test and the post-check run from —
+  on the lab a real host in the OPD subnet (sipelangi_net.lab.environment), on a real
+  network this machine, the engineer's laptop plugged in at the OPD;
+- the post-check of a push: on the lab that host reaches every permitted application; on a
+  real network the gateway device pings them from the OPD gateway address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Execute = Callable[[Sequence[str], float], "subprocess.CompletedProcess[str]"]
+DriverFactory = Callable[[Any, Any], Any]
+PostCheck = Callable[[], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OpdSide:
+    """The host a test runs from: its name, how to run a program there, and its attachment."""
+
+    client: str
+    execute: Execute
+    attached: contextlib.AbstractContextManager[Any]
+    """Entered for the test: gives the host the plan's address (lab) or nothing (this machine)."""
+
+
+class Environment(Protocol):
+    name: str
+
+    def opd_side(self, plan: Any, inventory: Any) -> OpdSide:
+        """Where the OPD's tests of ``plan`` run from."""
+        ...
+
+    def post_check(
+        self, plan: Any, inventory: Any, factory: DriverFactory
+    ) -> tuple[DriverFactory, PostCheck | None]:
+        """The driver factory to deploy with and the check that must pass before confirming."""
+        ...
+
+
+class Field:
+    """A real network: tests run from this machine; the gateway device pings the applications."""
+
+    name = "field"
+
+    def opd_side(self, plan: Any, inventory: Any) -> OpdSide:
+        from sipelangi_net.bandwidth.run import local_execute
+
+        return OpdSide(socket.gethostname(), local_execute, contextlib.nullcontext())
+
+    def post_check(
+        self, plan: Any, inventory: Any, factory: DriverFactory
+    ) -> tuple[DriverFactory, PostCheck | None]:
+        from sipelangi_net.drivers.registry import reachability
+
+        return reachability(plan, factory)
