@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from sipelangi_net.errors import ChangedSince
+from sipelangi_net.capped import read_capped_text
+from sipelangi_net.errors import ChangedSince, ConfigError
+
+MAX_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +75,73 @@ class ChangeSet:
                 f"{', '.join(moved)}: the running config changed since the diff was confirmed;"
                 " nothing was pushed to any device: run the diff again and confirm the new one",
             )
+
+
+def to_json(change: ChangeSet) -> str:
+    """The change set as the JSON file ``diff`` saves (``reports/<ticket>/change-set.json``)."""
+    return json.dumps(
+        {
+            "ticket_id": change.ticket_id,
+            "digest": change.digest,
+            "devices": [
+                {
+                    "device": d.device,
+                    "platform": d.platform,
+                    "running_sha256": d.running_sha256,
+                    "commands": list(d.commands),
+                }
+                for d in change.devices
+            ],
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+def _text(where: str, value: object, *, pattern: str = r"[^\x00-\x1f\x7f]{1,4096}") -> str:
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        raise ConfigError(f"{where}: not a valid value ({str(value)[:60]!r})")
+    return value
+
+
+def from_json(path: Path, ticket_id: str, digest: str) -> ChangeSet:
+    """The change set saved at ``path`` for ``ticket_id``, whose digest starts with ``digest``.
+
+    The file is untrusted: anything malformed, another ticket's set, or a set whose content is
+    not its digest is a ConfigError naming the file; nothing is pushed from it.
+    """
+    if not re.fullmatch(r"[0-9a-f]{12,64}", digest):
+        raise ConfigError(f"--change-set {digest!r}: give the change set's digest (12 to 64 hex digits)")
+    text = read_capped_text(
+        path, limit=MAX_BYTES, what=f"change set of {ticket_id} (run 'sipelangi-net diff')"
+    )
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("devices"), list):
+        raise ConfigError(f"{path}: not a change set")
+    devices = []
+    for i, d in enumerate(doc["devices"]):
+        where = f"{path}: devices[{i}]"
+        if not isinstance(d, dict) or not isinstance(d.get("commands"), list):
+            raise ConfigError(f"{where}: not a device change")
+        devices.append(
+            DeviceChange(
+                device=_text(f"{where}.device", d.get("device"), pattern=r"[A-Za-z0-9._-]{1,64}"),
+                platform=_text(f"{where}.platform", d.get("platform"), pattern=r"[a-z_]{1,32}"),
+                running_sha256=_text(
+                    f"{where}.running_sha256", d.get("running_sha256"), pattern=r"[0-9a-f]{64}"
+                ),
+                commands=tuple(_text(f"{where}.commands", c) for c in d["commands"]),
+            )
+        )
+    change = ChangeSet(_text(f"{path}: ticket_id", doc.get("ticket_id")), tuple(devices))
+    if change.ticket_id != ticket_id:
+        raise ConfigError(f"{path}: the change set of ticket {change.ticket_id}, not {ticket_id}")
+    if not change.digest.startswith(digest):
+        raise ConfigError(
+            f"{path}: holds change set {change.digest[:12]}, not {digest[:12]}: the diff was run again"
+            f" since (or the file was edited); look at 'sipelangi-net diff {ticket_id}' and confirm that one"
+        )
+    return change

@@ -50,9 +50,13 @@ class Results(Generic[T]):
 
 
 def _task(task: Any, operation: Callable[[str], Any]) -> Any:
+    """A device's answer is a failed Result carrying its error (Nornir logs only real crashes)."""
     from nornir.core.task import Result
 
-    return Result(host=task.host, result=operation(task.host.name))
+    try:
+        return Result(host=task.host, result=operation(task.host.name))
+    except SipelangiError as exc:
+        return Result(host=task.host, failed=True, exception=exc)
 
 
 class Engine:

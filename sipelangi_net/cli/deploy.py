@@ -20,6 +20,14 @@ from sipelangi_net.cli.ticket import (
     opened,
 )
 
+CHANGE_SET = "change-set.json"
+"""Where ``diff`` keeps the change set it showed, for ``deploy --change-set DIGEST``."""
+ChangeSetOpt = typer.Option(
+    None,
+    "--change-set",
+    help="Push exactly the change set 'diff' showed (its digest, 12+ hex digits);"
+    " refused when a device changed since.",
+)
 NowOpt = typer.Option(
     False, "--now", help="Push outside the agreed installation slot (step 6); needs --reason."
 )
@@ -121,6 +129,11 @@ def _dry_run(ticket_id: str, inventory: Path | None, db: Path | None, store: str
         backups=reports_dir() / ticket_id / "backups",
         dry_run=True,
     )
+    if report.ok and report.change is not None:
+        from sipelangi_net.change.changeset import to_json
+        from sipelangi_net.private import private_dir, write_private
+
+        write_private(private_dir(reports_dir() / ticket_id) / CHANGE_SET, to_json(report.change))
     return report
 
 
@@ -159,6 +172,7 @@ def deploy_command(
     speedtest: bool = SpeedtestOpt,
     now: bool = NowOpt,
     reason: str = ReasonOpt,
+    change_set: str | None = ChangeSetOpt,
     inventory: Path | None = InventoryOpt,
     actor: str | None = ActorOpt,
     db: Path | None = DbOpt,
@@ -181,6 +195,11 @@ def deploy_command(
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
     bandwidth = settings_of(seconds, streams, tolerance, speedtest) if bandwidth_gate else None
     override = early_reason(now, reason)
+    approved = None
+    if change_set is not None:
+        from sipelangi_net.change.changeset import from_json
+
+        approved = from_json(reports_dir() / ticket_id / CHANGE_SET, ticket_id, change_set.strip().lower())
     with opened(db, store) as st:
         slot = _window(st, ticket_id, override)
         inv = _inventory(inventory)
@@ -189,6 +208,7 @@ def deploy_command(
             ticket_id,
             inv,
             environment=chosen_environment(inv),
+            approved=approved,
             actor=_actor(actor),
             creds=load_credentials(),
             reports=reports_dir(),
@@ -217,6 +237,9 @@ def print_diff(report: Any) -> None:
             say(f"    {command}")
     if not report.changed:
         say("no changes")
+    elif report.change_set:
+        short = report.change_set[:12]
+        say(f"change set {short}: push exactly this with 'deploy {report.ticket_id} --change-set {short}'")
 
 
 def _print_report(report: Any, tested: Any) -> None:
