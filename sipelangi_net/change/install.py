@@ -10,10 +10,12 @@
 - a store that can record: before any device is touched, the ticket store must take a write
   within ``SIPELANGI_STORE_WAIT`` seconds (default 10), else the run stops (exit 6) naming
   the database and the process holding it;
-- a journal (``reports/<ticket>/deploy.journal.json``) written before anything is armed: a run
-  killed mid-deploy leaves it behind, and the next run waits until the devices' own revert
-  timers have restored them before it deploys again — so a change is never pushed on top of
-  one that is about to be reverted;
+- a journal per run (``reports/<ticket>/runs/<run-id>.jsonl``, sipelangi_net.change.journal)
+  written before and after each phase of each device: when the store cannot take the record
+  at the end (locked past its busy timeout) or the run is killed, the next run on the ticket
+  records what the journal says first (sipelangi_net.change.reconcile) — with the backups
+  taken before the change and the bandwidth result of the real installation — and pushes
+  nothing again when the installation was kept;
 - files through :mod:`sipelangi_net.private` only: a full or read-only disk is a
   :class:`~sipelangi_net.errors.StorageError` naming the folder (exit 74), never an internal error;
 - the record: step 7 done (and step 8 with the test) or step 7 failed with the reason.
@@ -22,7 +24,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import time
@@ -33,19 +34,19 @@ from typing import Any
 
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.changeset import ChangeSet
-from sipelangi_net.change.push import DeployReport, Undo
+from sipelangi_net.change.journal import Journal, close
+from sipelangi_net.change.push import DeployReport, DriverFactory, Note, Undo
+from sipelangi_net.change.reconcile import reconcile
+from sipelangi_net.change.record import record_installation
 from sipelangi_net.change.render import Intended
 from sipelangi_net.environment import Environment
-from sipelangi_net.errors import ConfigError, SipelangiError, StorageError
+from sipelangi_net.errors import ConfigError, SipelangiError, StorageError, StoreError
 from sipelangi_net.locks import holding
-from sipelangi_net.private import private_dir, write_private
 from sipelangi_net.tickets import workflow
-from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.tickets.models import Move
 from sipelangi_net.validate import printable
 
 log = logging.getLogger(__name__)
-JOURNAL = "deploy.journal.json"
-SETTLE_MARGIN_S = 5.0
 STORE_WAIT_S = 10.0
 """How long a deploy waits for the ticket store to take a write before it touches any device."""
 
@@ -74,6 +75,8 @@ class Installed:
     """Wall time of the deploy including its post-checks and the bandwidth test."""
     waited_s: float = 0.0
     """Time spent waiting for an interrupted run's devices to restore themselves."""
+    reconciled: bool = False
+    """The installation of an earlier run, recorded now from its journal (nothing was pushed)."""
 
 
 def touched_devices(plan: Any, inventory: Any) -> list[str]:
@@ -94,27 +97,32 @@ def run_deploy(
     confirm_seconds: int = 120,
     progress: Callable[[str, str], None] | None = None,
     approved: ChangeSet | None = None,
+    note: Note | None = None,
+    driver_factory: DriverFactory | None = None,
 ) -> tuple[Any, Any]:
     """Deploy (or dry-run) ``plan``; returns the report and the bandwidth gate (None when not gated).
 
     The post-checks come from ``environment`` (chosen at the edge): the OPD side reaches its
     applications, then the bandwidth gate. A device that cannot be confirmed makes the ones
     already confirmed go back to their backups through a new safe push (``undo``).
+    ``driver_factory``: the devices' drivers (default: the registry's, per platform).
     """
     from sipelangi_net.change.push import deploy
-    from sipelangi_net.drivers.registry import open_driver
 
     gate = None
-    factory: Any = open_driver
+    drivers = driver_factory or default_drivers()
+    factory: Any = drivers
     post_check = None
     if not dry_run:
-        factory, probe = environment.post_check(plan, inventory, open_driver)
+        factory, probe = environment.post_check(plan, inventory, drivers)
         checks = [probe]
         if bandwidth is not None:
             from sipelangi_net.bandwidth.gate import BandwidthGate
 
             gate = BandwidthGate(plan, inventory, environment, bandwidth)
             checks.append(gate)
+            if note is not None:
+                checks.append(_noted(gate, note))
         post_check = _all([c for c in checks if c is not None])
     report = deploy(
         plan,
@@ -127,24 +135,51 @@ def run_deploy(
         post_check=post_check,
         progress=progress,
         approved=approved,
-        undo=_undo(plan.ticket_id, inventory, creds, backups.parent / "undo", confirm_seconds),
+        note=note,
+        undo=_undo(
+            plan.ticket_id,
+            inventory,
+            creds,
+            backups.parent / "undo",
+            confirm_seconds=confirm_seconds,
+            drivers=drivers,
+        ),
     )
     return report, gate
 
 
-def _undo(ticket_id: str, inventory: Any, creds: Any, folder: Path, confirm_seconds: int) -> Undo:
+def default_drivers() -> DriverFactory:
+    from sipelangi_net.drivers.registry import open_driver
+
+    return open_driver
+
+
+def _undo(
+    ticket_id: str, inventory: Any, creds: Any, folder: Path, *, confirm_seconds: int, drivers: DriverFactory
+) -> Undo:
     """Put confirmed devices back to their backups through the remediation's safe push."""
 
     def undo(backups: Mapping[str, Intended], expect: Mapping[str, str]) -> DeployReport:
         from sipelangi_net.compliance.remediate import remediate
-        from sipelangi_net.drivers.registry import open_driver
 
         return remediate(
-            backups, inventory, creds, driver_factory=open_driver, backups=folder,
+            backups, inventory, creds, driver_factory=drivers, backups=folder,
             confirm_seconds=confirm_seconds, run_id=ticket_id, expect=expect,
         )  # fmt: skip
 
     return undo
+
+
+def _noted(gate: Any, note: Note) -> Callable[[], None]:
+    """After the gate passed (else it raised): its result goes to the journal before any confirm."""
+
+    def journaled() -> None:
+        from sipelangi_net.bandwidth.gate import outputs
+
+        if gate.run is not None:
+            note("", "bwtest", outputs(gate.run))
+
+    return journaled
 
 
 def _all(checks: list[Callable[[], None]]) -> Callable[[], None] | None:
@@ -153,46 +188,6 @@ def _all(checks: list[Callable[[], None]]) -> Callable[[], None] | None:
             check()
 
     return run_all if checks else None
-
-
-def settle_interrupted(journal: Path, *, sleep: Callable[[float], None] = time.sleep) -> float:
-    """Wait until a killed run's armed devices have restored themselves; returns the seconds waited."""
-    try:
-        data = json.loads(journal.read_text(encoding="utf-8"))
-        until = float(data["started"]) + float(data["confirm_seconds"]) + SETTLE_MARGIN_S
-    except (OSError, ValueError, KeyError, TypeError):
-        until = time.time() + 0.0  # unreadable journal: nothing known to wait for
-        data = {}
-    wait = max(0.0, until - time.time())
-    if wait:
-        log.warning(
-            "%s: a deploy (pid %s) was interrupted; waiting %.0f s for the devices' revert timers",
-            journal.parent.name,
-            data.get("pid", "?"),
-            wait,
-        )
-        sleep(wait)
-    journal.unlink(missing_ok=True)
-    return wait
-
-
-def write_journal(folder: Path, confirm_seconds: int) -> Path:
-    """The journal of a run about to arm devices; StorageError (nothing was pushed) when it cannot."""
-    record = {"pid": os.getpid(), "started": time.time(), "confirm_seconds": confirm_seconds}
-    try:
-        return write_private(private_dir(folder) / JOURNAL, json.dumps(record))
-    except StorageError as exc:
-        raise exc.but("nothing was pushed to any device") from None
-
-
-def drop_journal(journal: Path) -> None:
-    """Remove the run's journal; one that cannot be removed only makes the next run wait its timers."""
-    try:
-        journal.unlink()
-    except (FileNotFoundError, NotADirectoryError):
-        return  # never written (or its folder could not be made)
-    except OSError as exc:
-        log.warning("%s: cannot remove the deploy journal: %s", journal, exc.strerror or exc)
 
 
 def install_ticket(
@@ -211,10 +206,14 @@ def install_ticket(
     started: dt.datetime | None = None,
     progress: Callable[[str, str], None] | None = None,
     slot: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    driver_factory: DriverFactory | None = None,
 ) -> Installed:
-    """Steps 7 (and 8 when gated) of ``ticket_id``; records the outcome. Raises only before any push.
+    """Steps 7 (and 8 when gated) of ``ticket_id``; records the outcome. Raises only before any push,
+    or when the store cannot take the record (it is then kept in the run's journal).
 
     ``slot``: the push against the agreed slot (``analysis.window.check_window``'s record), kept on step 7.
+    ``approved``: the change set the engineer confirmed (see sipelangi_net.change.push).
     """
     from sipelangi_net.tickets.sqlite import utcnow
 
@@ -229,58 +228,77 @@ def install_ticket(
         raise
     with holding(names, purpose=f"deploy {ticket_id}", wait=lock_wait):
         st.ready_to_write(wait=store_wait())  # a store that cannot record stops the run before any device
-        waited = settle_interrupted(folder / JOURNAL) if (folder / JOURNAL).exists() else 0.0
-        journal = folder / JOURNAL
+        drivers = driver_factory or default_drivers()
+        undo = _undo(
+            ticket_id, inventory, creds, folder / "undo", confirm_seconds=confirm_seconds, drivers=drivers
+        )
+        earlier = reconcile(st, ticket_id, folder, actor=actor, undo=undo, sleep=sleep)
+        if earlier.report is not None:  # an earlier run's installation, recorded now: push nothing again
+            return Installed(earlier.report, earlier.tested, waited_s=earlier.waited_s, reconciled=True)
         t0 = time.monotonic()
+        journal: Journal | None = None
         try:
-            write_journal(folder, confirm_seconds)
+            journal = _start_journal(folder, actor, confirm_seconds)
             report, gate = run_deploy(
-                plan,
-                inventory,
-                creds=creds,
-                backups=folder / "backups",
-                environment=environment,
-                bandwidth=bandwidth,
-                approved=approved,
-                confirm_seconds=confirm_seconds,
-                progress=progress,
-            )
-        except SipelangiError as exc:
+                plan, inventory, creds=creds, backups=folder / "backups", environment=environment,
+                bandwidth=bandwidth, approved=approved, confirm_seconds=confirm_seconds, progress=progress,
+                note=journal.note, driver_factory=drivers,
+            )  # fmt: skip
+        except SipelangiError as exc:  # raised before any device was armed (see push.execute)
             note = printable(str(exc))[:2000]
             st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=note, started_at=started))
-            drop_journal(journal)
+            if journal is not None:
+                close(journal.path, "settled", why="stopped before any device was armed")
             raise
+        report.run_id = journal.run_id
         tested = gate.run if gate is not None else None
+        try:
+            journal.note("", "report", _report_entry(report, tested, slot, actor, started))
+        except StorageError as exc:  # the devices' own entries are there: a rerun can rebuild it
+            log.warning("%s: the run's report is not in its journal: %s", ticket_id, exc)
+        _record(st, ticket_id, journal.path, report, tested, actor=actor, started=started, slot=slot)
+    return Installed(report, tested, deploy_s=time.monotonic() - t0, waited_s=earlier.waited_s)
+
+
+def _start_journal(folder: Path, actor: str, confirm_seconds: int) -> Journal:
+    try:
+        return Journal.start(folder, actor=actor, confirm_seconds=confirm_seconds)
+    except StorageError as exc:
+        raise exc.but("nothing was pushed to any device") from None
+
+
+def _report_entry(
+    report: Any, tested: Any, slot: Any, actor: str, started: dt.datetime | None
+) -> dict[str, Any]:
+    from sipelangi_net.bandwidth.gate import outputs
+
+    return {
+        "deploy": report.to_json(),
+        "tested": outputs(tested) if tested is not None else None,
+        "slot": slot.model_dump(mode="json") if slot is not None else None,
+        "actor": actor,
+        "started": started.isoformat() if started is not None else None,
+    }
+
+
+def _record(
+    st: Any, ticket_id: str, journal: Path, report: Any, tested: Any, *, actor: str,
+    started: dt.datetime | None, slot: Any,
+) -> None:  # fmt: skip
+    """The record of a run on the ticket; a store that cannot take it: StoreError saying where it is kept."""
+    try:
         record_installation(st, ticket_id, actor, report, tested, started=started, slot=slot)
-        drop_journal(journal)
-    return Installed(report, tested, deploy_s=time.monotonic() - t0, waited_s=waited)
+    except StoreError as exc:
+        raise StoreError(
+            f"ticket {ticket_id}: {_outcome(report)}, but the ticket store could not record it ({exc});"
+            f" what the devices went through is kept in {journal}: run the deploy (or provision) of"
+            f" {ticket_id} again once the store answers - it records it from there first and pushes nothing"
+            " again"
+        ) from None
+    close(journal, "recorded")
 
 
-def record_installation(
-    st: Any,
-    ticket_id: str,
-    actor: str,
-    report: Any,
-    tested: Any,
-    *,
-    started: dt.datetime | None = None,
-    slot: Any = None,
-) -> Ticket:
-    """Step 7 done or failed; after a gated push, step 8 with the test (its start ends step 7)."""
-    from sipelangi_net.bandwidth.gate import outputs, step8
-
-    out: dict[str, Any] = {"deploy": report.to_json()}
-    if slot is not None:
-        out["slot"] = slot.model_dump(mode="json")
-    ended = None
-    if tested is not None and report.ok:
-        ended = tested.result.started_at
-    elif tested is not None:  # the gate failed: step 8 cannot follow a failed step 7, so keep it here
-        out.update(outputs(tested))
-    note = "" if report.ok else printable(report.error)[:2000]
-    outcome = "done" if report.ok else "failed"
-    move = Move(step=7, actor=actor, outcome=outcome, note=note, outputs=out, started_at=started)
-    ticket: Ticket = st.apply(ticket_id, move.model_copy(update={"ended_at": ended}) if ended else move)
-    if tested is not None and report.ok:
-        ticket = st.apply(ticket_id, step8(tested, actor))
-    return ticket
+def _outcome(report: Any) -> str:
+    if report.ok:
+        return "the change is confirmed on every device" if report.changed else "nothing had to change"
+    return f"the change was not kept ({printable(report.error)[:300]})"

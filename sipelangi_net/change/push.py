@@ -45,6 +45,15 @@ Undo = Callable[[Mapping[str, Intended], Mapping[str, str]], "DeployReport"]
 new safe push; ``expect``: per device the digest its running config must have (the change's)."""
 Progress = Callable[[str, str], None]
 """``progress(device, what)``: called as each device is read, armed, pushed, confirmed or restored."""
+Note = Callable[[str, str, Mapping[str, Any]], None]
+"""``note(device, phase, data)``: the run's journal (sipelangi_net.change.journal), written as each
+device passes a phase: ``backup``, ``armed``, ``pushed``, ``verified``, ``confirmed``,
+``rolled_back``, ``put_back``; and ``note("", "change", ...)`` with the change set before any backup.
+A note that cannot be written fails that device's phase (so the change is rolled back)."""
+
+
+def _unnoted(_device: str, _phase: str, _data: Mapping[str, Any]) -> None:
+    return None
 
 
 def _quiet(_device: str, _what: str) -> None:
@@ -94,6 +103,8 @@ class DeployReport:
     devices: list[DeviceResult] = field(default_factory=list)
     change_set: str = ""
     """The :attr:`ChangeSet.digest` read (dry run) or pushed."""
+    run_id: str = ""
+    """The run's journal (``reports/<ticket>/runs/<run_id>.jsonl``), for a ticket's deploy."""
     change: ChangeSet | None = field(default=None, repr=False, compare=False)
     """The change set itself (what a confirmation approves); not part of the JSON."""
 
@@ -123,6 +134,7 @@ def _backups(run: _Run, backups: Path) -> None:
         for name, running in run.running.items():
             digest, path = _backup(backups, name, run.drivers[name].platform, running)
             run.results[name].backup_sha256, run.results[name].backup_path = digest, path
+            run.note(name, "backup", {"sha256": digest, "path": path})
     except StorageError as exc:
         raise exc.but("nothing was pushed to any device (no backup, no change)") from None
 
@@ -142,6 +154,7 @@ class _Run:
         self.reverts_at: dict[str, float] = {}
         """Per armed device, when (epoch seconds) its own timer restores it at the latest."""
         self.progress: Progress = _quiet
+        self.note: Note = _unnoted
         self.undo: Undo | None = None
 
     def each(
@@ -174,8 +187,10 @@ class _Run:
 
     def arm(self, name: str, seconds: int) -> None:
         self.reverts_at[name] = time.time() + seconds
+        self.note(name, "arming", {"until": self.reverts_at[name]})
         self.drivers[name].arm(seconds)
         self.armed.append(name)
+        self.note(name, "armed", {"until": self.reverts_at[name]})
         self.progress(name, f"armed: reverts in {seconds} s unless confirmed")
 
     def restore(self, name: str) -> None:
@@ -188,6 +203,7 @@ class _Run:
         result = self.results[name]
         result.state = "rolled_back"
         result.verified = normalise(drv.platform, now) == normalise(drv.platform, self.running[name])
+        self.note(name, "rolled_back", {"verified": result.verified})
         self.progress(name, "rolled back" + ("; identical to the backup" if result.verified else "; DIFFERS"))
         if not result.verified:
             raise DeviceError(name, "rolled back, but the running config differs from the backup")
@@ -240,6 +256,7 @@ def deploy(
     progress: Progress | None = None,
     approved: ChangeSet | None = None,
     undo: Undo | None = None,
+    note: Note | None = None,
 ) -> DeployReport:
     """Deploy ``plan``'s intended configs; see the module docstring for the guarantees.
 
@@ -252,6 +269,8 @@ def deploy(
     run.undo = undo
     if progress is not None:
         run.progress = progress
+    if note is not None:
+        run.note = note
     return execute(
         run,
         backups=backups,
@@ -287,6 +306,7 @@ def execute(
             return _fail(run, report, "cannot read or compare the running configs", errors)
         current = run.change_set()
         report.change_set, report.change = current.digest, current
+        run.note("", "change", {"digest": current.digest, "devices": [asdict(d) for d in current.devices]})
         if approved is not None and approved.digest != current.digest:
             return _refuse(run, report, approved, current)
         _backups(run, backups)
@@ -346,6 +366,7 @@ def _confirm(run: _Run, report: DeployReport, changed: list[str]) -> DeployRepor
             return _unwind(run, report, confirmed, name, errors[0][1])
         run.results[name].state = "confirmed"
         run.armed.remove(name)
+        run.note(name, "confirmed", {})
         confirmed.append(name)
         run.progress(name, "confirmed")
     report.devices = list(run.results.values())
@@ -370,12 +391,16 @@ def _undo_confirmed(run: _Run, report: DeployReport, confirmed: list[str]) -> No
         return
     backups = {n: backup_intended(n, run.drivers[n].platform, run.running[n]) for n in confirmed}
     expect = {n: run.results[n].after_sha256 for n in confirmed}
-    undone = run.undo(backups, expect)
+    try:
+        undone = run.undo(backups, expect)
+    except SipelangiError as exc:
+        undone = DeployReport(ticket_id=run.ticket_id, ok=False, error=str(exc))
     by_name = {d.device: d for d in undone.devices}
     for name in confirmed:
         result, back = run.results[name], by_name.get(name)
         if undone.ok and back is not None:
             result.state, result.verified = "rolled_back", True
+            run.note(name, "put_back", {})
             run.progress(name, "put back to its backup (it had been confirmed)")
         else:
             result.state = "failed"
@@ -388,6 +413,7 @@ def _undo_confirmed(run: _Run, report: DeployReport, confirmed: list[str]) -> No
 
 def _push_one(run: _Run, name: str) -> None:
     run.drivers[name].push(run.diffs[name].commands)
+    run.note(name, "pushed", {})
     run.progress(name, f"pushed {len(run.diffs[name].commands)} commands")
 
 
@@ -395,6 +421,7 @@ def _verify_present(run: _Run, name: str) -> None:
     drv = run.drivers[name]
     now = drv.get_config()
     run.results[name].after_sha256 = config_digest(drv.platform, now)
+    run.note(name, "verified", {"after_sha256": run.results[name].after_sha256})
     left = diff_device(name, Platform(drv.platform), now, run.intended[name].text)
     if left.changed:
         raise DeviceError(

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sipelangi_net.change.push import backup_intended
+from sipelangi_net.change.push import DeviceResult, backup_intended
 from sipelangi_net.change.render import Intended
 from sipelangi_net.errors import ConfigError, WorkflowError
 from sipelangi_net.locks import holding
@@ -24,15 +24,18 @@ from sipelangi_net.tickets.outputs import DeviceRecord, Installed, outputs_of
 from sipelangi_net.validate import printable
 
 
-def _backup_text(ticket_id: str, d: DeviceRecord, reports: Path) -> str:
+def backup_text(
+    ticket_id: str, d: DeviceRecord | DeviceResult, reports: Path, *, source: str = "outputs.deploy"
+) -> str:
     """The device's pre-deploy backup: a file under ``reports/<ticket>/`` with the recorded SHA-256.
 
-    The path and digest come from the stored record, which is untrusted: a path outside the
-    ticket's folder or a file that is not the backup taken then is refused, never pushed.
+    The path and digest come from a stored record (the ticket, or a run's journal: ``source``),
+    which is untrusted: a path outside the ticket's folder or a file that is not the backup
+    taken then is refused, never pushed.
     """
     folder = (reports / ticket_id).resolve()
     path = Path(d.backup_path)
-    where = f"ticket {ticket_id}: {d.device}: outputs.deploy backup_path"
+    where = f"ticket {ticket_id}: {d.device}: {source} backup_path"
     if not d.backup_path or not path.resolve().is_relative_to(folder):
         raise ConfigError(f"{where} {printable(d.backup_path)!r} is not a backup under {folder}")
     try:
@@ -59,7 +62,7 @@ def _targets(ticket: Any, reports: Path) -> tuple[dict[str, Intended], dict[str,
         name = d.device
         if not d.after_sha256:
             raise ConfigError(f"ticket {ticket.id}: {name}: no record of its config after the deploy")
-        text = _backup_text(ticket.id, d, reports)
+        text = backup_text(ticket.id, d, reports)
         intended[name] = backup_intended(name, d.platform.value, text)
         expect[name] = d.after_sha256
     if not intended:

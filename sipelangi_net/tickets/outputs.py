@@ -160,6 +160,8 @@ class DeployRecord(StepOutputs):
     devices: tuple[DeviceRecord, ...] = ()
     change_set: Digest = ""
     """The change set pushed (``sipelangi_net.change.changeset.ChangeSet.digest``)."""
+    run_id: Annotated[str, StringConstraints(pattern=r"^([0-9TZ]{1,40}-[0-9]{1,10})?$")] = ""
+    """The run's journal under ``reports/<ticket>/runs/`` (sipelangi_net.change.journal)."""
 
 
 MAX_RAW_DEPTH = 32

@@ -24,7 +24,7 @@ import pytest
 from ticket_data import cli_env, request, valid
 
 from sipelangi_net.analysis.steps import stored_plan
-from sipelangi_net.change.install import JOURNAL, install_ticket
+from sipelangi_net.change.install import install_ticket
 from sipelangi_net.change.push import deploy
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.environment import Field
@@ -174,7 +174,7 @@ def test_a_ticket_folder_that_cannot_be_written_records_the_failure_before_any_d
             store, tid, load_inventory(inv_dir), actor="Andi", creds=None, reports=reports, bandwidth=None,
             environment=Field(),
         )  # fmt: skip
-    assert str(caught.value).startswith(f"{reports / tid}: cannot create the folder")
+    assert str(caught.value).startswith(f"{reports / tid / 'runs'}: cannot create the folder")
     last = store.get(tid).events[-1]
     assert (last.step, last.outcome) == (7, "failed") and str(reports / tid) in last.note
 
@@ -254,7 +254,7 @@ def test_deploy_refuses_a_locked_store_before_any_device_naming_the_holder(
     (line,) = proc.stderr.splitlines()
     assert line.startswith(f"error: {store.path}: the ticket database cannot be written now")
     assert f"by pid {locked_by_child.pid} (" in line and "nothing was done to any device" in line
-    assert not (tmp_path / "reports" / tid / JOURNAL).exists(), "stopped before the journal"
+    assert not (tmp_path / "reports" / tid / "runs").exists(), "stopped before the journal"
     assert not (tmp_path / "reports" / tid / "backups").exists(), "no device was read"
     assert len(store.get(tid).events) == events
 
@@ -268,7 +268,7 @@ def test_deploy_with_a_ticket_folder_that_cannot_be_written_is_an_ordinary_error
     proc = run_deploy_cli(deploy_env(tmp_path, store.path, inv_dir), tid)
     assert proc.returncode == 74, proc.stderr
     (line,) = proc.stderr.splitlines()
-    assert line.startswith(f"error: {tmp_path / 'reports' / tid}: cannot create the folder")
+    assert line.startswith(f"error: {tmp_path / 'reports' / tid / 'runs'}: cannot create the folder")
     assert line.endswith("; nothing was pushed to any device") and "internal error" not in line
     shown = json.loads(
         subprocess.run(

@@ -20,8 +20,8 @@ from test_documents_data import T0, deploy_json, ticket_upto
 from ticket_data import cli_env, request, valid
 
 from sipelangi_net.analysis.window import check_window
-from sipelangi_net.change.install import record_installation
 from sipelangi_net.change.push import DeployReport, DeviceResult
+from sipelangi_net.change.record import record_installation
 from sipelangi_net.errors import OutputsError
 from sipelangi_net.playbook.actions import ACTIONS
 from sipelangi_net.playbook.context import Outcome, RunContext, RunOptions
