@@ -4,7 +4,7 @@ Each :class:`FakeDevice` outlives the sessions to it, like a real one: its runni
 snapshot its timer restores, whether its management path answers. :class:`FakeNetwork` is a
 ``driver_factory`` for :func:`sipelangi_net.change.push.deploy`; its drivers follow the
 DeviceDriver protocol and apply what they are sent (FRR: the lines are added to the running
-config; OVS: ``ovs-vsctl set/remove port`` on the port table), so the post-push check reads
+config, ``no LINE`` removes it; OVS: ``ovs-vsctl set/remove port`` on the port table), so the post-push check reads
 real results. Faults are data: ``fail(device, verb)`` makes that verb raise a DeviceError as
 the device would; ``after(device, verb, fn)`` runs ``fn`` once the verb has been done (cut the
 management path right after the arm, say). Nothing is patched.
@@ -49,8 +49,13 @@ class FakeDevice:
         if self.platform == "ovs":
             self.running = _ovs_apply(self.running, commands)
         else:
-            body = self.running.removesuffix("end\n").rstrip("\n")
-            self.running = body + "\n" + "\n".join(commands) + "\nend\n"
+            lines = self.running.removesuffix("end\n").rstrip("\n").split("\n")
+            for command in commands:
+                if command.startswith("no ") and command[3:] in lines:
+                    lines.remove(command[3:])
+                else:
+                    lines.append(command)
+            self.running = "\n".join(lines) + "\nend\n"
 
 
 def _ovs_apply(running: str, commands: Sequence[str]) -> str:
