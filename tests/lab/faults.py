@@ -166,17 +166,8 @@ def management_cut(node: str, *, sessions: bool = True) -> Iterator[None]:
 
 # --- the ticket store ----------------------------------------------------------------------------
 
-LOCKER = """\
-import select, sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
-conn.execute("PRAGMA journal_mode = WAL")  # what SqliteStore sets; nothing changes when it already is
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-after = float(sys.argv[2])
-select.select([sys.stdin], [], [], after if after > 0 else None)  # a line, end-of-file or the time
-conn.execute("ROLLBACK")
-conn.close()
-"""
+LOCKER = Path(__file__).with_name("store_locker.py")
+"""The holder, run by the interpreter of the tests."""
 
 
 class StoreLock:
@@ -205,7 +196,7 @@ class StoreLock:
     def start(self, *, timeout: float = 30.0) -> StoreLock:
         """Take the lock in a new process; return once it is held."""
         assert self._proc is None, f"{self.db}: already locked by pid {self.pid}"
-        argv = [sys.executable, "-c", LOCKER, str(self.db), str(self.release_after or 0)]
+        argv = [sys.executable, str(LOCKER), str(self.db), str(self.release_after or 0)]
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -361,8 +352,18 @@ def last_change(node: str) -> dict[str, Any] | None:
 
 
 def armed(node: str) -> Callable[[], bool]:
-    """A condition for :func:`when`: ``node`` is armed (its revert timer runs)."""
-    return lambda: confirm_state(node) is not None
+    """A condition for :func:`when`: ``node`` is armed and its revert timer runs.
+
+    It holds as soon as the device has started the timer, which may be a few milliseconds before
+    the arm's answer reaches the client: a cut then (with ``sessions``) loses that answer while the
+    device stays armed. A test that must cut only after the client heard it uses a progress callback.
+    """
+
+    def check() -> bool:
+        state = confirm_state(node)
+        return state is not None and isinstance(state.get("timer_pid"), int)
+
+    return check
 
 
 def confirmed(node: str, *, after: str = "") -> Callable[[], bool]:

@@ -136,6 +136,21 @@ def test_a_change_behind_the_tools_back_shows_and_is_taken_back(
     assert running(name, creds) == before
 
 
+def test_a_trigger_fires_when_the_device_is_armed(lab: dict[str, Any], creds: Credentials) -> None:
+    fired: list[dict[str, Any] | None] = []
+    trigger = faults.when(faults.armed(FRR), lambda: fired.append(faults.confirm_state(FRR)), timeout=30)
+    try:
+        reply = confirm.arm(*where(FRR), creds, 60)
+        assert trigger.wait(10)
+        assert fired and fired[0] is not None and fired[0]["token"] == reply["token"]
+    finally:
+        trigger.cancel()
+        confirm.rollback(*where(FRR), creds)
+    assert faults.confirm_state(FRR) is None
+    last = faults.last_change(FRR)
+    assert last is not None and last["action"] == "rolled_back"
+
+
 def _store(tmp_path: Path) -> tuple[SqliteStore, str]:
     store = SqliteStore(tmp_path / "tickets.db", audit_key=tmp_path / "audit.key")
     ticket = store.create(Request.model_validate(REQUEST), helpdesk="Helpdesk")
