@@ -35,7 +35,7 @@ from typing import Any
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.changeset import ChangeSet
 from sipelangi_net.change.journal import Journal, close
-from sipelangi_net.change.push import DeployReport, DriverFactory, Note, Undo
+from sipelangi_net.change.push import DeployReport, DriverFactory, Expected, Note, Undo
 from sipelangi_net.change.reconcile import reconcile
 from sipelangi_net.change.record import record_installation
 from sipelangi_net.change.render import Intended
@@ -159,7 +159,7 @@ def _undo(
 ) -> Undo:
     """Put confirmed devices back to their backups through the remediation's safe push."""
 
-    def undo(backups: Mapping[str, Intended], expect: Mapping[str, str]) -> DeployReport:
+    def undo(backups: Mapping[str, Intended], expect: Mapping[str, Expected]) -> DeployReport:
         from sipelangi_net.compliance.remediate import remediate
 
         return remediate(

@@ -6,7 +6,8 @@ flushed to the disk (fsync) as each is written, before the run goes on:
 - ``start``: pid, the confirm timeout; then ``change``: the change set about to be pushed;
 - per device, in order: ``backup`` (sha256, path), ``arming``/``armed`` (until when its timer
   restores it), ``pushed``, ``verified`` (the running config's digest after the push),
-  ``confirmed``, ``rolled_back`` (verified), ``put_back`` (undone after it had been confirmed);
+  ``confirming`` (about to be confirmed), ``confirmed``, ``rolled_back`` (verified), ``put_back``
+  (undone after it had been confirmed);
 - ``bwtest``: the bandwidth test's result and raw outputs (before anything is confirmed);
 - ``report``: the run's whole report, once the devices are done;
 - ``recorded``: the ticket store holds it — the journal is closed. ``settled``: nothing stayed
@@ -41,8 +42,8 @@ RUNS = "runs"
 CLOSING = frozenset({"recorded", "settled"})
 MAX_BYTES = 32 * 1024 * 1024
 Kind = Literal[
-    "start", "change", "backup", "arming", "armed", "pushed", "verified", "confirmed", "rolled_back",
-    "put_back", "bwtest", "report", "recorded", "settled",
+    "start", "change", "backup", "arming", "armed", "pushed", "verified", "confirming", "confirmed",
+    "rolled_back", "put_back", "bwtest", "report", "recorded", "settled",
 ]  # fmt: skip
 
 

@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 State = Literal["unchanged", "confirmed", "rolled_back", "failed"]
 DriverFactory = Callable[[Any, Credentials], DeviceDriver]
 PostCheck = Callable[[], None]
-Undo = Callable[[Mapping[str, Intended], Mapping[str, str]], "DeployReport"]
+Expected = str | frozenset[str]
+"""The digest (:func:`config_digest`) a device's running config must have, or the digests it may have."""
+Undo = Callable[[Mapping[str, Intended], Mapping[str, Expected]], "DeployReport"]
 """``undo(backups, expect)``: put confirmed devices back to ``backups`` (as intended configs) through a
 new safe push; ``expect``: per device the digest its running config must have (the change's)."""
 Progress = Callable[[str, str], None]
@@ -361,6 +363,7 @@ def _confirm(run: _Run, report: DeployReport, changed: list[str]) -> DeployRepor
     """Confirm one device after the other; the first that cannot be confirmed undoes them all."""
     confirmed: list[str] = []
     for name in changed:
+        run.note(name, "confirming", {})
         errors = run.each(lambda n: run.drivers[n].confirm(), [name], "confirm")
         if errors:
             return _unwind(run, report, confirmed, name, errors[0][1])

@@ -29,7 +29,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from sipelangi_net.change.journal import Entry, close, pending, read
-from sipelangi_net.change.push import DeployReport, DeviceResult, Undo, backup_intended
+from sipelangi_net.change.push import (
+    DeployReport,
+    DeviceResult,
+    Expected,
+    Undo,
+    backup_intended,
+    config_digest,
+)
 from sipelangi_net.change.record import record_installation
 from sipelangi_net.errors import ConfigError, OutputsError
 from sipelangi_net.tickets import workflow
@@ -198,12 +205,13 @@ def _rebuild(
         change_set=str(change.data.get("digest", ""))[:64],
     )  # fmt: skip
     changed = [d for d in devices if d.commands]
-    report.ok = all(d.state == "confirmed" for d in changed)
+    sure = {e.device for e in entries if e.kind == "confirmed"}
+    report.ok = all(d.device in sure for d in changed)
     if not report.ok:
         report.error = f"{stopped}; recorded from its journal {path}"
-        confirmed = [d for d in changed if d.state == "confirmed"]
-        if confirmed:
-            _put_back(ticket_id, confirmed, reports, undo, report)
+        kept = [d for d in changed if d.state == "confirmed"]  # confirmed, or maybe (killed while confirming)
+        if kept:
+            _put_back(ticket_id, kept, sure, reports, undo=undo, report=report)
     tested = None
     bw = _last(entries, "bwtest")
     if bw is not None and report.ok:
@@ -234,7 +242,7 @@ def _device(path: Path, d: Mapping[str, Any], entries: list[Entry], stopped: str
         state, verified = "rolled_back", True
     elif "rolled_back" in seen:
         state, verified = "rolled_back", seen["rolled_back"].get("verified") is True
-    elif "confirmed" in seen:
+    elif "confirmed" in seen or "confirming" in seen:  # confirming: the device may have kept it
         state = "confirmed"
     elif "arming" in seen or "armed" in seen:
         state, error = (
@@ -259,18 +267,25 @@ def _device(path: Path, d: Mapping[str, Any], entries: list[Entry], stopped: str
 
 
 def _put_back(
-    ticket_id: str, confirmed: list[DeviceResult], reports: Path, undo: Undo, report: DeployReport
-) -> None:
-    """The devices the killed run confirmed, back to their backups (the others' timers restored them)."""
+    ticket_id: str, confirmed: list[DeviceResult], sure: set[str], reports: Path, *, undo: Undo,
+    report: DeployReport,
+) -> None:  # fmt: skip
+    """The devices the killed run confirmed, back to their backups (the others' timers restored them).
+
+    A device the run was confirming when it stopped (not in ``sure``) may have kept the change or
+    been restored by its timer: it may run either, and is put back only if it kept the change.
+    """
     from sipelangi_net.change.rollback import backup_text
 
-    backups = {
-        d.device: backup_intended(
-            d.device, d.platform, backup_text(ticket_id, d, reports, source="run journal")
-        )
+    texts = {d.device: backup_text(ticket_id, d, reports, source="run journal") for d in confirmed}
+    backups = {d.device: backup_intended(d.device, d.platform, texts[d.device]) for d in confirmed}
+    expect: dict[str, Expected] = {
+        d.device: d.after_sha256
+        if d.device in sure
+        else frozenset({d.after_sha256, config_digest(d.platform, texts[d.device])})
         for d in confirmed
     }
-    undone = undo(backups, {d.device: d.after_sha256 for d in confirmed})
+    undone = undo(backups, expect)
     names = ", ".join(d.device for d in confirmed)
     if undone.ok:
         for d in confirmed:

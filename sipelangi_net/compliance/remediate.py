@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sipelangi_net.change.diff import DeviceDiff
-from sipelangi_net.change.push import DeployReport, DriverFactory, _Run, config_digest, execute
+from sipelangi_net.change.push import DeployReport, DriverFactory, Expected, _Run, config_digest, execute
 from sipelangi_net.change.render import Intended
 from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.credentials import Credentials
@@ -25,14 +25,15 @@ RUN_ID = "compliance"
 
 
 class _RemediationRun(_Run):
-    expect: Mapping[str, str] = {}
+    expect: Mapping[str, Expected] = {}
     """Per device, the digest its running config must have (else: changed since, refuse)."""
 
     def read_and_diff(self, name: str) -> None:
         drv = self.drivers[name]
         self.running[name] = drv.get_config()
         want = self.expect.get(name)
-        if want is not None and config_digest(drv.platform, self.running[name]) != want:
+        allowed = {want} if isinstance(want, str) else want
+        if allowed is not None and config_digest(drv.platform, self.running[name]) not in allowed:
             raise DeviceError(name, "its config changed since the change being undone; nothing was sent")
         result = check_device(name, Platform(drv.platform), self.running[name], self.intended[name].text)
         if result.status == "error":
@@ -59,7 +60,7 @@ def remediate(
     confirm_seconds: int = 120,
     dry_run: bool = False,
     run_id: str = RUN_ID,
-    expect: Mapping[str, str] | None = None,
+    expect: Mapping[str, Expected] | None = None,
 ) -> DeployReport:
     """Make every device of ``intended`` run exactly its intended config (see the module docstring).
 

@@ -201,8 +201,11 @@ class SqliteStore:
         webhook_url: str | None = None,
         audit_key: Path | None = None,
         checkpoints: Path | None = None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        """How long a write waits for another process's lock before it fails (StoreError)."""
         self.webhook_url = webhook_url if webhook_url is not None else os.environ.get("SIPELANGI_WEBHOOK_URL")
         self.audit_key = audit_key or anchor.key_path()
         self.checkpoints = checkpoints or anchor.checkpoints_path()
@@ -222,10 +225,12 @@ class SqliteStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fresh = not self.path.exists()
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
             if fresh:
                 os.chmod(self.path, 0o600)  # PIC names, phones and e-mails are personal data
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -281,7 +286,7 @@ class SqliteStore:
                 " run again when that process has finished"
             ) from None
         finally:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         conn.execute("ROLLBACK")
 
     def close(self) -> None:

@@ -4,10 +4,10 @@ Each :class:`FakeDevice` outlives the sessions to it, like a real one: its runni
 snapshot its timer restores, whether its management path answers. :class:`FakeNetwork` is a
 ``driver_factory`` for :func:`sipelangi_net.change.push.deploy`; its drivers follow the
 DeviceDriver protocol and apply what they are sent (FRR: the lines are added to the running
-config, ``no LINE`` removes it; OVS: ``ovs-vsctl set/remove port`` on the port table), so the post-push check reads
-real results. Faults are data: ``fail(device, verb)`` makes that verb raise a DeviceError as
-the device would; ``after(device, verb, fn)`` runs ``fn`` once the verb has been done (cut the
-management path right after the arm, say). Nothing is patched.
+config, ``no LINE`` removes one; OVS: ``ovs-vsctl set/remove port`` on the port table), so the
+post-push check reads real results. Faults are data: ``fail(device, verb)`` makes that verb
+raise a DeviceError as the device would; ``after(device, verb, fn)`` runs ``fn`` once the verb
+has been done (cut the management path right after the arm, say). Nothing is patched.
 """
 
 from __future__ import annotations
