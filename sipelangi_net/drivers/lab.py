@@ -53,9 +53,18 @@ class LabDriver(DriverBase):
             raise DeviceError(self.name, "not connected (call open first)")
         return self._conn
 
+    def _send(self, command: str) -> str:
+        """One command's output; a session that dies or stalls is a DeviceError naming the device."""
+        conn = self.conn
+        try:
+            return str(conn.send_command(command, read_timeout=30))
+        except Exception as exc:  # netmiko: ReadTimeout, OSError, EOFError, ... all mean "no answer"
+            raise DeviceError(
+                self.name, f"no answer to {command.split(';', maxsplit=1)[0][:80]!r}: {_first_line(exc)}"
+            ) from None
+
     def get_config(self) -> str:
-        command = OVS_CONFIG_COMMAND if self._platform is Platform.OVS else "show running-config"
-        return str(self.conn.send_command(command, read_timeout=30))
+        return self._send(OVS_CONFIG_COMMAND if self._platform is Platform.OVS else "show running-config")
 
     def push(self, commands: Sequence[str]) -> str:
         if not commands:
@@ -80,7 +89,7 @@ class LabDriver(DriverBase):
     def _push_shell(self, commands: Sequence[str]) -> str:
         log = []
         for command in commands:
-            out = str(self.conn.send_command(f"{command}; echo SPL-RC=$?", read_timeout=30))
+            out = self._send(f"{command}; echo SPL-RC=$?")
             log.append(out)
             if OVS_OK not in out:
                 raise DeviceError(self.name, f"rejected {command!r}: {_first_line(out)}")
