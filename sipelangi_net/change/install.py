@@ -34,9 +34,9 @@ from typing import Any
 
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.changeset import ChangeSet
-from sipelangi_net.change.journal import Journal, close
+from sipelangi_net.change.journal import Journal, close, pending
 from sipelangi_net.change.push import DeployReport, DriverFactory, Expected, Note, Undo
-from sipelangi_net.change.reconcile import reconcile
+from sipelangi_net.change.reconcile import Earlier, reconcile
 from sipelangi_net.change.record import record_installation
 from sipelangi_net.change.render import Intended
 from sipelangi_net.environment import Environment
@@ -258,6 +258,39 @@ def install_ticket(
             log.warning("%s: the run's report is not in its journal: %s", ticket_id, exc)
         _record(st, ticket_id, journal.path, report, tested, actor=actor, started=started, slot=slot)
     return Installed(report, tested, deploy_s=time.monotonic() - t0, waited_s=earlier.waited_s)
+
+
+def recover(
+    st: Any,
+    ticket_id: str,
+    inventory: Any,
+    *,
+    actor: str,
+    creds: Any,
+    reports: Path,
+    confirm_seconds: int = 120,
+    lock_wait: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+    driver_factory: DriverFactory | None = None,
+) -> Earlier:
+    """Record what earlier runs of the ticket left in their journals (sipelangi_net.change.reconcile).
+
+    What a diff must do first: a run killed mid-change may leave devices armed with it, and a
+    diff read then would show the change as already made. Holds the ticket's and its devices'
+    locks and needs a store that takes a write, like the deploy.
+    """
+    folder = reports / ticket_id
+    if not pending(folder):
+        return Earlier()
+    plan = stored_plan(st.get(ticket_id), "deploy")
+    names = [("ticket", ticket_id)] + [("device", d) for d in touched_devices(plan, inventory)]
+    with holding(names, purpose=f"record earlier runs of {ticket_id}", wait=lock_wait):
+        st.ready_to_write(wait=store_wait())
+        drivers = driver_factory or default_drivers()
+        undo = _undo(
+            ticket_id, inventory, creds, folder / "undo", confirm_seconds=confirm_seconds, drivers=drivers
+        )
+        return reconcile(st, ticket_id, folder, actor=actor, undo=undo, sleep=sleep)
 
 
 def _start_journal(folder: Path, actor: str, confirm_seconds: int) -> Journal:

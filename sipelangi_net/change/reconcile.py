@@ -71,10 +71,13 @@ def reconcile(
     kept: tuple[DeployReport, Any] | None = None
     for path in pending(folder):
         entries = read(path)
-        if _recorded(st.get(ticket_id), path.stem):
+        report_entry = _last(entries, "report")
+        if _recorded(
+            st.get(ticket_id), path.stem
+        ):  # stopped between its step 7 and step 8, or before closing
+            _step8(st, ticket_id, path, report_entry, actor)
             close(path, "recorded")
             continue
-        report_entry = _last(entries, "report")
         if report_entry is not None:
             report, tested, slot, who, started = _from_report(path, ticket_id, report_entry, actor)
         else:
@@ -108,6 +111,18 @@ def _recorded(ticket: Any, run_id: str) -> bool:
         if deploy is not None and deploy.run_id == run_id:
             return True
     return False
+
+
+def _step8(st: Any, ticket_id: str, path: Path, report_entry: Entry | None, actor: str) -> None:
+    """The bandwidth test of a kept installation, when its step 7 is on the ticket but step 8 is not."""
+    from sipelangi_net.bandwidth.gate import step8
+
+    if report_entry is None:
+        return
+    report, tested, _slot, who, _started = _from_report(path, ticket_id, report_entry, actor)
+    ticket = st.get(ticket_id)
+    if report.ok and tested is not None and workflow.completed(ticket, 8) is None:
+        st.apply(ticket_id, step8(tested, who))
 
 
 def _last(entries: list[Entry], kind: str) -> Entry | None:

@@ -146,7 +146,7 @@ def test_provision_killed_at_every_step_boundary_resumes_and_pushes_once(
     assert running(creds) != day0
 
 
-def test_provision_killed_after_the_push_waits_out_the_revert_and_deploys_once(
+def test_provision_killed_after_the_push_records_it_waits_out_the_revert_and_deploys_once(
     env: dict[str, str], tmp_path: Path, creds: Credentials, day0: dict[str, str], approved: str,
     mailbox: Mailbox,
 ) -> None:  # fmt: skip
@@ -169,10 +169,17 @@ def test_provision_killed_after_the_push_waits_out_the_revert_and_deploys_once(
     proc2 = run(env, "provision", approved, "--handover", str(handover_file(tmp_path)), *FAST, "--json")
     assert proc2.returncode == 0, proc2.stderr
     assert time.monotonic() - t0 >= 10, "the second run must wait for the devices' revert timers"
-    steps = [e["step"] for e in events(env, approved)]
-    assert steps.count(7) == 1 and steps.count(8) == 1
-    deployed = next(e for e in events(env, approved) if e["step"] == 7)["outputs"]["deploy"]
+    sevens = [e for e in events(env, approved) if e["step"] == 7]
+    assert [e["outcome"] for e in sevens] == ["failed", "done"], "the killed run is on the record too"
+    killed = sevens[0]["outputs"]["deploy"]
+    assert killed["run_id"] and "stopped before it finished" in killed["error"]
+    assert {d["state"] for d in killed["devices"] if d["commands"]} == {"rolled_back"}, (
+        "its timers restored it"
+    )
+    assert [e["step"] for e in events(env, approved)].count(8) == 1
+    deployed = sevens[1]["outputs"]["deploy"]
     assert deployed["changed"], "the second run pushed the change again, after the devices reverted"
+    assert deployed["run_id"] != killed["run_id"]
 
 
 def test_provision_before_the_agreed_slot_waits(

@@ -28,7 +28,7 @@ from sipelangi_net.errors import ConfigError, StoreError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.outputs import Installed, outputs_of
-from sipelangi_net.tickets.sqlite import SqliteStore
+from sipelangi_net.tickets.sqlite import SqliteStore, utcnow
 from sipelangi_net.tickets.workflow import completed
 
 CORE, DIST, SW = "core-diskominfo", "dist-gerunggang", "sw-dinkes"
@@ -296,3 +296,31 @@ def test_a_backup_path_outside_the_ticket_is_never_pushed(
     journal.write_text(text.replace(core_backup, "/etc/passwd"))
     with pytest.raises(ConfigError, match=r"run journal backup_path '/etc/passwd' is not a backup under"):
         install(store, net, reports, sleep=lambda _s: None)
+
+
+def test_a_test_result_the_store_could_not_take_is_recorded_from_the_journal(
+    store: SqliteStore, net: FakeNetwork, tmp_path: Path
+) -> None:
+    """Step 7 is on the ticket, step 8 is not (the store locked right between the two writes):
+    the journal's bandwidth result is recorded as step 8 — once — instead of measuring again."""
+    from sipelangi_net.change.reconcile import reconcile
+
+    reports = tmp_path / "reports"
+    install(store, net, reports)
+    (journal,) = (reports / tid_of(store) / RUNS).glob("*.jsonl")
+    tested = valid(Move(step=8, actor="Andi"), tid_of(store)).outputs
+    tested["bwtest"]["started_at"] = utcnow().isoformat()  # measured during the run
+    lines = [json.loads(line) for line in journal.read_text().splitlines()[:-1]]  # not closed
+    lines[-1]["data"]["tested"] = tested  # the run had measured before it confirmed
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert completed(store.get(tid_of(store)), 8) is None
+
+    for _ in range(2):
+        reconcile(store, tid_of(store), reports / tid_of(store), actor="Andi", undo=lambda b, e: None)  # type: ignore[arg-type,return-value]
+    steps = [e.step for e in store.get(tid_of(store)).events]
+    assert steps.count(7) == 1 and steps.count(8) == 1
+    recorded = completed(store.get(tid_of(store)), 8).outputs["bwtest"]  # type: ignore[union-attr]
+    assert (
+        recorded["verdict"] == tested["bwtest"]["verdict"]
+        and recorded["reason"] == tested["bwtest"]["reason"]
+    )
