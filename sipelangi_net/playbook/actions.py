@@ -176,7 +176,7 @@ def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     with ctx.timed("device_io"):
         report, _gate = run_deploy(
             plan, ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.tid / "backups",
-            environment=_environment(ctx), dry_run=True,
+            environment=_environment(ctx), dry_run=True, driver_factory=ctx.drivers,
             progress=lambda device, what: ctx.reporter.device("diff", device, what),
         )  # fmt: skip
     if not report.ok:
@@ -197,6 +197,7 @@ def _recovered(ctx: RunContext) -> bool:
         earlier = recover(
             ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
             confirm_seconds=ctx.options.confirm_timeout, lock_wait=ctx.options.lock_wait, sleep=ctx.sleep,
+            driver_factory=ctx.drivers,
         )  # fmt: skip
     return earlier.report is not None
 
@@ -260,7 +261,7 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
         return _not_now(check)
     installed = install_ticket(
         ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
-        environment=_environment(ctx), approved=ctx.change,
+        environment=_environment(ctx), approved=ctx.change, driver_factory=ctx.drivers,
         bandwidth=settings if gated else None, started=ctx.now(), lock_wait=ctx.options.lock_wait,
         slot=check.record,
         confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),

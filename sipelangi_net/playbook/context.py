@@ -97,6 +97,8 @@ class RunContext:
     """What a step leaves for the next ones (e.g. the compliance report)."""
     environment: Any = None
     """Where the change is checked from (sipelangi_net.environment), chosen by the CLI; ``None``: field."""
+    drivers: Any = None
+    """The devices' driver factory; ``None``: the registry's driver per platform."""
     change: Any = None
     """The change set the ``diff`` step read and the ``confirm`` step approved: what ``deploy`` pushes."""
     held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
