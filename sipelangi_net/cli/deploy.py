@@ -144,7 +144,19 @@ def diff_command(
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Dry run: print per device the exact commands a deploy would send. Changes nothing."""
+    """Dry run: print per device the exact commands a deploy would send. Changes nothing.
+
+    The change set is saved for ``deploy --change-set DIGEST`` (reports/<ticket>/change-set.json).
+    """
+    from sipelangi_net.change.journal import pending
+    from sipelangi_net.paths import reports_dir
+
+    for journal in pending(reports_dir() / ticket_id):
+        say(
+            f"warning: an earlier run of {ticket_id} is not on the ticket yet ({journal}): its devices may"
+            " still be armed with its change; the next deploy records it first",
+            err=True,
+        )
     report = _dry_run(ticket_id, inventory, db, store)
     if as_json:
         say_json(report.to_json())
