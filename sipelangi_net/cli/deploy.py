@@ -230,12 +230,15 @@ def deploy_command(
         )
     report, tested = done.report, done.tested
     data = report.to_json()
+    data["reconciled"] = done.reconciled
     if tested is not None:
         data["bwtest"] = tested.result.model_dump(mode="json")
     with already_stored(ticket_id, f"the installation (step 7) of ticket {ticket_id}"):
         if as_json:
             say_json(data)
         else:
+            if done.reconciled:
+                say(f"recorded from the journal of an earlier run ({report.run_id}); nothing was pushed now")
             _print_report(report, tested)
     if not report.ok:
         raise typer.Exit(1)

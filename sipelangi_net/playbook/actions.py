@@ -278,6 +278,8 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
         return failed(report.error, **data)
     confirmed = sum(d.state == "confirmed" for d in report.devices)
     what = f"{confirmed} devices confirmed" if report.changed else "no changes"
+    if installed.reconciled:
+        what += f" by an earlier run, recorded now from its journal {report.run_id}"
     if tested is not None:
         what += f"; {tested.result.reason}"
     return done(what, **data)
