@@ -23,11 +23,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,20 @@ def _noted(gate: Any, note: Note) -> Callable[[], None]:
     return journaled
 
 
+@contextlib.contextmanager
+def changing(
+    st: Any, ticket_id: str, devices: Iterable[str], *, purpose: str, lock_wait: float
+) -> Iterator[None]:
+    """The ticket's and its devices' locks, and a store that takes a write, before any device is touched.
+
+    A store that stays locked for ``SIPELANGI_STORE_WAIT`` seconds stops the run here (StoreError, exit 6).
+    """
+    names = [("ticket", ticket_id)] + [("device", d) for d in devices]
+    with holding(names, purpose=f"{purpose} {ticket_id}", wait=lock_wait):
+        st.ready_to_write(wait=store_wait())
+        yield
+
+
 def _all(checks: list[Callable[[], None]]) -> Callable[[], None] | None:
     def run_all() -> None:
         for check in checks:
@@ -222,12 +237,11 @@ def install_ticket(
     plan = stored_plan(ticket, "deploy")
     folder = reports / ticket_id
     try:
-        names = [("ticket", ticket_id)] + [("device", d) for d in touched_devices(plan, inventory)]
+        devices = touched_devices(plan, inventory)
     except SipelangiError as exc:  # e.g. a template refused the text: nothing was pushed; record why
         st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=printable(str(exc))[:2000]))
         raise
-    with holding(names, purpose=f"deploy {ticket_id}", wait=lock_wait):
-        st.ready_to_write(wait=store_wait())  # a store that cannot record stops the run before any device
+    with changing(st, ticket_id, devices, purpose="deploy", lock_wait=lock_wait):
         drivers = driver_factory or default_drivers()
         undo = _undo(
             ticket_id, inventory, creds, folder / "undo", confirm_seconds=confirm_seconds, drivers=drivers
@@ -283,9 +297,8 @@ def recover(
     if not pending(folder):
         return Earlier()
     plan = stored_plan(st.get(ticket_id), "deploy")
-    names = [("ticket", ticket_id)] + [("device", d) for d in touched_devices(plan, inventory)]
-    with holding(names, purpose=f"record earlier runs of {ticket_id}", wait=lock_wait):
-        st.ready_to_write(wait=store_wait())
+    devices = touched_devices(plan, inventory)
+    with changing(st, ticket_id, devices, purpose="record earlier runs of", lock_wait=lock_wait):
         drivers = driver_factory or default_drivers()
         undo = _undo(
             ticket_id, inventory, creds, folder / "undo", confirm_seconds=confirm_seconds, drivers=drivers

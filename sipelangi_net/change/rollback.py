@@ -17,7 +17,6 @@ from typing import Any
 from sipelangi_net.change.push import DeviceResult, backup_intended
 from sipelangi_net.change.render import Intended
 from sipelangi_net.errors import ConfigError, WorkflowError
-from sipelangi_net.locks import holding
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.outputs import DeviceRecord, Installed, outputs_of
@@ -83,7 +82,7 @@ def uninstall_ticket(
     lock_wait: float = 0.0,
 ) -> Any:
     """Put the ticket's devices back to their pre-deploy backups; record step 9 failed when done."""
-    from sipelangi_net.change.install import store_wait
+    from sipelangi_net.change.install import changing
     from sipelangi_net.compliance.remediate import remediate
     from sipelangi_net.drivers.registry import open_driver
     from sipelangi_net.tickets.sqlite import utcnow
@@ -93,9 +92,7 @@ def uninstall_ticket(
     refused = Move(step=9, actor=actor, outcome="failed", note=note)
     workflow.may_do(ticket, refused, now=utcnow())  # the SOP must allow it before any device is touched
     intended, expect = _targets(ticket, reports)
-    names = [("ticket", ticket_id)] + [("device", d) for d in intended]
-    with holding(names, purpose=f"rollback {ticket_id}", wait=lock_wait):
-        st.ready_to_write(wait=store_wait())  # the rollback must be recordable before any device is touched
+    with changing(st, ticket_id, intended, purpose="rollback", lock_wait=lock_wait):  # recordable first
         report = remediate(
             intended, inventory, creds, driver_factory=open_driver, backups=reports / ticket_id / "rollback",
             confirm_seconds=confirm_seconds, run_id=ticket_id, expect=expect,

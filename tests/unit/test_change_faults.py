@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fake_network import FakeNetwork
-from ticket_data import request, valid
+from ticket_data import scheduled
 
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.changeset import ChangeSet, DeviceChange, from_json, to_json
@@ -26,7 +26,6 @@ from sipelangi_net.change.render import Intended, render_plan
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.errors import ChangedSince, ConfigError, DeviceError
 from sipelangi_net.inventory import Inventory, load_inventory
-from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 CREDS = Credentials(username="u", password="p")
@@ -42,10 +41,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Inv
         mp.setenv("SIPELANGI_CHECKPOINTS", str(base / "checkpoints.jsonl"))
         st = SqliteStore(base / "tickets.db")
         try:
-            tid = st.create(request(), helpdesk="Helpdesk").id
-            st.apply(tid, Move(step=3, actor="Kepala Dinas", outcome="approve"))
-            for step in (4, 5, 6):
-                st.apply(tid, valid(Move(step=step, actor="Andi"), tid))
+            tid = scheduled(st)
             plan = stored_plan(st.get(tid), "deploy")
         finally:
             st.close()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fake_network import FakeNetwork
 from test_change_record import Bench
-from ticket_data import request, valid
+from ticket_data import scheduled as scheduled_ticket
 
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.render import render_plan
@@ -24,7 +24,6 @@ from sipelangi_net.playbook.context import RunContext, RunOptions
 from sipelangi_net.playbook.model import load_playbook
 from sipelangi_net.playbook.progress import JsonLinesReporter
 from sipelangi_net.playbook.runner import run_playbook
-from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,10 +44,7 @@ def scheduled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     monkeypatch.setenv("SIPELANGI_PASSWORD", "unit-test")
     st = SqliteStore(tmp_path / "tickets.db")
     try:
-        tid = st.create(request(), helpdesk="Helpdesk").id
-        st.apply(tid, Move(step=3, actor="Kepala Dinas", outcome="approve"))
-        for step in (4, 5, 6):
-            st.apply(tid, valid(Move(step=step, actor="Andi"), tid))
+        tid = scheduled_ticket(st)
         yield st, tid
     finally:
         st.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ticket_data import cli_env, request, valid
+from ticket_data import cli_env, scheduled
 
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.install import install_ticket
@@ -80,10 +80,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqliteSto
     monkeypatch.setenv("SIPELANGI_LOCKS", str(tmp_path / "locks"))
     st = SqliteStore(tmp_path / "tickets.db")
     try:
-        tid = st.create(request(), helpdesk="Helpdesk").id
-        st.apply(tid, Move(step=3, actor="Kepala Dinas", outcome="approve"))
-        for step in (4, 5, 6):
-            st.apply(tid, valid(Move(step=step, actor="Andi"), tid))
+        scheduled(st)
         yield st
     finally:
         st.close()

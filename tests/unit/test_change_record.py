@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fake_network import FakeNetwork
-from ticket_data import request, valid
+from ticket_data import scheduled, valid
 
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.install import install_ticket
@@ -60,10 +60,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqliteSto
     monkeypatch.setenv("SIPELANGI_STORE_WAIT", "0.2")
     st = SqliteStore(tmp_path / "tickets.db", busy_timeout_ms=300)
     try:
-        tid = st.create(request(), helpdesk="Helpdesk").id
-        st.apply(tid, Move(step=3, actor="Kepala Dinas", outcome="approve"))
-        for step in (4, 5, 6):
-            st.apply(tid, valid(Move(step=step, actor="Andi"), tid))
+        scheduled(st)
         yield st
     finally:
         st.close()
@@ -85,6 +82,19 @@ def install(st: SqliteStore, net: FakeNetwork, reports: Path, **kwargs: Any) -> 
         st, tid_of(st), INVENTORY, actor="Andi", creds=None, reports=reports, environment=Bench(net),
         driver_factory=net.driver, confirm_seconds=60, **kwargs,
     )  # fmt: skip
+
+
+def killed_after_confirming(device: str, st: SqliteStore, net: FakeNetwork, reports: Path) -> Path:
+    """A deploy killed right after ``device`` confirmed (before its journal says so): its open journal."""
+
+    def kill() -> None:
+        raise Killed
+
+    net.after(device, "confirm", kill)
+    with pytest.raises(Killed):
+        install(st, net, reports)
+    (journal,) = pending(reports / tid_of(st))
+    return journal
 
 
 def kinds(path: Path, device: str = "") -> list[str]:
@@ -172,14 +182,7 @@ def test_a_run_killed_between_confirms_is_undone_recorded_and_pushed_again(
     waits for them), core is put back through the safe push, the killed run is recorded as
     failed with what happened, and the rerun then installs the change for real."""
     reports = tmp_path / "reports"
-
-    def kill() -> None:
-        raise Killed
-
-    net.after(CORE, "confirm", kill)
-    with pytest.raises(Killed):
-        install(store, net, reports)
-    (journal,) = pending(reports / tid_of(store))
+    journal = killed_after_confirming(CORE, store, net, reports)
     assert net.devices[DIST].snapshot is not None, "dist was left armed"
 
     waited: list[float] = []
@@ -283,14 +286,7 @@ def test_a_backup_path_outside_the_ticket_is_never_pushed(
 ) -> None:
     """A killed run's journal names a 'backup' outside the ticket's folder: the undo refuses it."""
     reports = tmp_path / "reports"
-
-    def kill() -> None:
-        raise Killed
-
-    net.after(CORE, "confirm", kill)
-    with pytest.raises(Killed):
-        install(store, net, reports)
-    (journal,) = pending(reports / tid_of(store))
+    journal = killed_after_confirming(CORE, store, net, reports)
     text = journal.read_text()
     core_backup = next(e for e in read(journal) if e.kind == "backup" and e.device == CORE).data["path"]
     journal.write_text(text.replace(core_backup, "/etc/passwd"))

@@ -50,3 +50,14 @@ def valid(move: Move, ticket_id: str) -> Move:
     from test_documents_data import outputs_for
 
     return move.model_copy(update={"outputs": outputs_for(move.step, ticket_id, move.outcome)})
+
+
+def scheduled(st: Any) -> str:
+    """A new ticket in ``st`` with its plan made and slot agreed (steps 1-6): ready for step 7."""
+    from sipelangi_net.tickets.models import Move
+
+    tid = str(st.create(request(), helpdesk="Helpdesk").id)
+    st.apply(tid, Move(step=3, actor="Kepala Dinas", outcome="approve"))
+    for step in (4, 5, 6):
+        st.apply(tid, valid(Move(step=step, actor="Andi"), tid))
+    return tid
