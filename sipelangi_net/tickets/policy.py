@@ -175,14 +175,15 @@ def stamp(account: Actor, *, on_behalf_of: str = "", delegation: str = "") -> Ac
 
 
 def _pemohon_of(request: Request, account: Actor, where: str) -> None:
+    needed = f"{where} needs the role {PEMOHON} of {request.opd!r} (or {HELPDESK} on their behalf)"
     if account.opd is None or not _same(account.opd, request.opd):
         raise Forbidden(
-            f"{where}: account {account.username!r} is a pemohon of {account.opd or 'no OPD'!r},"
-            f" not of {request.opd!r}; only that OPD's pemohon (or the helpdesk) may do it"
+            f"{needed}; account {account.username!r} is a pemohon of {account.opd or 'no OPD'!r},"
+            f" not of {request.opd!r}"
         )
     if account.sites and request.site not in account.sites:
         raise Forbidden(
-            f"{where}: account {account.username!r} is not bound to site {request.site!r}"
+            f"{needed}; account {account.username!r} is not bound to site {request.site!r}"
             f" (its sites: {', '.join(sorted(account.sites))})"
         )
 
