@@ -4,15 +4,24 @@ or withdrawn and closed (sop.BRANCHES, workflow)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
-from ticket_data import request, valid
+import yaml
+from ticket_data import cli_env, raw_request, request, valid
 
 from sipelangi_net.errors import OutputsError, WorkflowError
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.chain import verify
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.sop import END_STATUSES, STATUSES
+from sipelangi_net.tickets.sqlite import SqliteStore
+
+CLI = str(Path(sys.executable).with_name("sipelangi-net"))
 
 T0 = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 LETTER = {"letter": {"number": "005/130/DINKES/2026", "date": "2026-11-27"}}
@@ -115,3 +124,58 @@ def test_steps_1_and_2_take_no_other_outcome_now() -> None:
 def test_every_status_is_named_in_the_sop() -> None:
     assert {"resubmitted", "acknowledged", "withdrawn"} <= set(STATUSES)
     assert set(END_STATUSES) <= set(STATUSES) | {"notified"}
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = cli_env()
+    e.update(SIPELANGI_DB=str(tmp_path / "tickets.db"), SIPELANGI_ACTOR="tester", HOME=str(tmp_path))
+    return e
+
+
+def cli(env: dict[str, str], *args: str, code: int = 0) -> Any:
+    proc = subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert proc.returncode == code, proc.stderr
+    return json.loads(proc.stdout) if code == 0 and "--json" in args else proc.stderr
+
+
+def test_the_end_states_by_command(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "permohonan.yaml"
+    path.write_text(yaml.safe_dump(raw_request(), allow_unicode=True))
+    tid = cli(env, "ticket", "new", "--file", str(path), "--json")["id"]
+    cli(env, "ticket", "defer", tid, "--note", "anggaran belum ada", "--json")
+    t = cli(
+        env, "ticket", "resubmit", tid, "--letter-number", "005/9/DINKES/2026", "--letter-date", "2026-11-28",
+        "--note", "lokasi dipindah", "--json",
+    )  # fmt: skip
+    assert (t["status"], t["events"][-1]["outputs"]["letter"]["number"]) == (
+        "resubmitted",
+        "005/9/DINKES/2026",
+    )
+    assert "step 2 (open ticket and forward) is not done yet" in cli(env, "ticket", "approve", tid, code=6)
+    assert cli(env, "ticket", "forward", tid, "--json")["status"] == "forwarded"
+    cli(env, "ticket", "defer", tid, "--note", "tunggu APBD-P", "--json")
+    assert cli(env, "ticket", "withdraw", tid, "--note", "tidak jadi", "--json")["status"] == "withdrawn"
+    assert "was withdrawn: nothing more to record" in cli(env, "ticket", "approve", tid, code=6)
+    cli(env, "ticket", "verify", tid)
+
+
+def test_acknowledge_by_command(env: dict[str, str], tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "tickets.db")
+    try:
+        t = store.create(request(), helpdesk="Rina")
+        t = store.apply(t.id, Move(step=3, actor="Kadis", outcome="approve"))
+        for n in range(4, 11):
+            t = store.apply(t.id, valid(Move(step=n, actor="Andi"), t.id))
+    finally:
+        store.close()
+    t = cli(env, "ticket", "acknowledge", t.id, "--json")
+    assert (t["status"], t["events"][-1]["role"], t["events"][-1]["outcome"]) == (
+        "acknowledged",
+        "Kepala Bidang",
+        "acknowledge",
+    )
+    assert cli(env, "ticket", "close", t["id"], "--json")["status"] == "closed"
