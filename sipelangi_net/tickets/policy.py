@@ -261,3 +261,27 @@ def check_acknowledged(ticket: Ticket, move: Move) -> None:
             f" ({describe(10)}) is not acknowledged by the Kepala Bidang yet"
             f" ({KEPALA_BIDANG} records step 10 with outcome acknowledge)"
         )
+
+
+def may_see(ticket: Ticket, account: Actor) -> bool:
+    """Whether ``account`` may read ``ticket``: a pemohon only their OPD's (and sites'), every other
+    role every ticket; a disabled account none. A server answers "not found" otherwise."""
+    if account.disabled:
+        return False
+    if str(account.role) != PEMOHON:
+        return True
+    request = ticket.request
+    same_opd = account.opd is not None and _same(account.opd, request.opd)
+    return same_opd and (not account.sites or request.site in account.sites)
+
+
+def visible_opd(account: Actor) -> str | None:
+    """The OPD a ticket list is limited to for ``account`` (a pemohon's), None for every OPD.
+
+    Compare with :func:`same_opd` (blanks and case do not count)."""
+    return account.opd or "" if str(account.role) == PEMOHON else None
+
+
+def same_opd(a: str, b: str) -> bool:
+    """Whether two OPD names are the same one (blanks and case do not count)."""
+    return _same(a, b)

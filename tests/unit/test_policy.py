@@ -407,3 +407,18 @@ def test_the_stamp_is_under_the_hash(store: SqliteStore, tmp_path: Path) -> None
         assert not again.audit().ok
     finally:
         again.close()
+
+
+def test_a_pemohon_sees_only_their_opds_tickets(store: SqliteStore) -> None:
+    t = store.create(request(), helpdesk="Rina")
+    other = store.create(request(opd="Bappeda", site="bappeda"), helpdesk="Rina")
+    budi, sari = ACCOUNTS["pemohon"], ACCOUNTS["pemohon_bappeda"]
+    assert [policy.may_see(x, budi) for x in (t, other)] == [True, False]
+    assert [policy.may_see(x, sari) for x in (t, other)] == [False, True]
+    assert all(
+        policy.may_see(x, ACCOUNTS[r]) for x in (t, other) for r in ("helpdesk", "tim_kerja", "kepala_bidang")
+    )
+    assert not policy.may_see(t, Account(12, "x", "X", "helpdesk", disabled=True))
+    assert not policy.may_see(t, Account(13, "y", "Y", "pemohon", opd=OPD, sites=("puskesmas-1",)))
+    assert (policy.visible_opd(budi), policy.visible_opd(ACCOUNTS["helpdesk"])) == (OPD, None)
+    assert policy.same_opd(" dinas  kesehatan (DINKES)", OPD)
