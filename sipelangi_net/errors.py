@@ -17,6 +17,7 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     ├── TicketError                 the ticket record
     │   ├── TicketNotFound          (LookupError) no such ticket
     │   ├── WorkflowError           a move the SOP does not allow (names the missing step)
+    │   ├── Forbidden               (PermissionError) the account's role may not do that step
     │   ├── ConflictError           the ticket changed under the caller; retry
     │   ├── IntegrityError          the hash chain of events is broken
     │   ├── StoreError              the ticket store cannot be read or reached
@@ -89,6 +90,10 @@ class TicketNotFound(TicketError, LookupError):
 
 class WorkflowError(TicketError):
     """The SOP does not allow this move now; the message names the missing step."""
+
+
+class Forbidden(TicketError, PermissionError):
+    """The SOP does not let this account do this step (role, OPD, delegation); names the role needed."""
 
 
 class ConflictError(TicketError):

@@ -353,6 +353,72 @@ def close(
     _apply(db, store, ticket_id, _move(Move, step=11, actor=_actor(actor)), as_json)
 
 
+@ticket_app.command("resubmit")
+def resubmit(
+    ticket_id: str,
+    letter_number: str = typer.Option(..., help="The revised letter's number."),
+    letter_date: str = typer.Option(..., help="The revised letter's date (YYYY-MM-DD)."),
+    note: str = typer.Option(..., help="What was revised."),
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The pemohon resubmits a deferred request, revised (step 1 again); the helpdesk forwards it."""
+    from sipelangi_net.tickets.models import Move
+
+    letter = {"number": letter_number, "date": letter_date}
+    move = _move(Move, step=1, actor=_actor(actor), outcome="resubmit", note=note, outputs={"letter": letter})
+    _apply(db, store, ticket_id, move, as_json)
+
+
+@ticket_app.command("forward")
+def forward(
+    ticket_id: str,
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Helpdesk forwards a submitted or resubmitted request to the Kepala Dinas (SOP step 2)."""
+    from sipelangi_net.tickets.models import Move
+
+    move = _move(Move, step=2, actor=_actor(actor), outputs={"forwarded_to": "Kepala Dinas"})
+    _apply(db, store, ticket_id, move, as_json)
+
+
+@ticket_app.command("withdraw")
+def withdraw(
+    ticket_id: str,
+    note: str = typer.Option(..., help="Why the request is withdrawn."),
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The pemohon (or the helpdesk for them) withdraws a request not yet approved: an end state."""
+    from sipelangi_net.tickets.models import Move
+
+    move = _move(Move, step=11, actor=_actor(actor), outcome="withdraw", note=note)
+    _apply(db, store, ticket_id, move, as_json)
+
+
+@ticket_app.command("acknowledge")
+def acknowledge(
+    ticket_id: str,
+    note: str = typer.Option("", help="A remark on the report."),
+    actor: str | None = ActorOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Kepala Bidang acknowledges the installation report (step 10) before the helpdesk closes."""
+    from sipelangi_net.tickets.models import Move
+
+    move = _move(Move, step=10, actor=_actor(actor), outcome="acknowledge", note=note)
+    _apply(db, store, ticket_id, move, as_json)
+
+
 @ticket_app.command("verify")
 def verify(
     ticket_id: str | None = typer.Argument(None, help="The ticket to check (or --all)."),

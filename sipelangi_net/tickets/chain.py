@@ -41,7 +41,10 @@ def event_hash(
     ended_at: dt.datetime,
     note: str,
     outputs: dict[str, Any],
+    account: dict[str, Any] | None = None,
 ) -> str:
+    """The event's hash; ``account`` enters the hashed body only when present, so an event
+    recorded without an account hashes exactly as it did before accounts existed."""
     body = {
         "prev": prev_hash,
         "ticket": ticket_id,
@@ -55,6 +58,8 @@ def event_hash(
         "note": note,
         "outputs": outputs,
     }
+    if account is not None:
+        body["account"] = account
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
@@ -71,6 +76,7 @@ def rehash(event: Event) -> str:
         ended_at=event.ended_at,
         note=event.note,
         outputs=event.outputs,
+        account=None if event.account is None else event.account.model_dump(mode="json"),
     )
 
 

@@ -74,7 +74,7 @@ When = Annotated[dt.datetime, BeforeValidator(_iso_text)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{5,19}$")]
 TicketId = Annotated[str, StringConstraints(pattern=r"^SPL-\d{4}-\d{5}$")]
-Outcome = Literal["done", "failed", "approve", "defer"]
+Outcome = Literal["done", "failed", "approve", "defer", "resubmit", "acknowledge", "withdraw"]
 JsonValue = Any
 
 
@@ -144,6 +144,23 @@ class Move(_Frozen):
     ended_at: When | None = None
 
 
+class AccountStamp(_Frozen):
+    """The account that recorded an event, as the policy (:mod:`sipelangi_net.tickets.policy`) let it act.
+
+    Covered by the event's hash when present; events recorded without accounts have none.
+    """
+
+    id: RequiredText
+    username: RequiredText
+    display_name: RequiredText
+    role: RequiredText
+    """The account's role (``pemohon``, ``helpdesk``, ``kepala_dinas``, ... or ``system``)."""
+    on_behalf_of: Text = ""
+    """Whom the step was recorded for (the helpdesk entering a pemohon's paper letter)."""
+    delegation: Text = ""
+    """The delegation it acted under (``Plt. Kepala Dinas on 2026-12-01``), "" when none."""
+
+
 class Event(_Frozen):
     """One recorded SOP step of a ticket; hash-chained to the one before."""
 
@@ -157,6 +174,7 @@ class Event(_Frozen):
     ended_at: dt.datetime
     note: str = ""
     outputs: dict[str, JsonValue] = {}
+    account: AccountStamp | None = None
     prev_hash: str
     hash: str
 

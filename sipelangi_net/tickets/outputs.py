@@ -434,8 +434,8 @@ BY_HAND: Mapping[int, ByHand] = MappingProxyType(
         7: ByHand(("failed",), command="deploy"),
         8: ByHand((), command="bwtest"),
         9: ByHand((), command="ticket sign (signed) or provision --playbook rollback (refused)"),
-        10: ByHand(("failed",), command="document laporan-pemasangan"),
-        11: ByHand(("done",), command="ticket close"),
+        10: ByHand(("failed",), command="document laporan-pemasangan (the report) / ticket acknowledge"),
+        11: ByHand(("done",), command="ticket close / ticket withdraw"),
         12: ByHand((), command="ticket notify (recorded when the closing notice is delivered)"),
     }
 )
@@ -449,7 +449,10 @@ def check_by_hand(ticket_id: str, step: int, outcome: str, outputs: Mapping[str,
     """Refuse (OutputsError, exit 2) what ``ticket record`` may not record; the workflow checks the rest."""
     rule = BY_HAND.get(step)
     if rule is None:
-        raise OutputsError(f"--step {step}: steps 1 and 2 are recorded by 'ticket new'")
+        raise OutputsError(
+            f"--step {step}: steps 1 and 2 are recorded by 'ticket new'"
+            " (a deferred request again by 'ticket resubmit' and 'ticket forward')"
+        )
     where = f"ticket {printable(ticket_id)}: {describe(step)}"
     use = f"sipelangi-net {rule.command}"
     if not rule.outcomes:

@@ -147,9 +147,71 @@ STEPS: tuple[Step, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """An outcome of a step beside done and failed: how a deferred request ends, or an acknowledgement.
+
+    The twelve steps stay the SOP's; a branch is recorded on one of them (its ``step``) with its
+    own outcome, role and status, and only from the statuses in ``after``.
+    """
+
+    step: int
+    outcome: str
+    title: str
+    role: Role
+    """The SOP role in whose name it is recorded (the pemohon's may be entered by the helpdesk)."""
+    status: str
+    after: tuple[str, ...]
+    note: str = ""
+    """What the note must say; "" when no note is needed."""
+
+
+BRANCHES: tuple[Branch, ...] = (
+    Branch(
+        1,
+        "resubmit",
+        "revise and resubmit the request",
+        Role.PEMOHON,
+        "resubmitted",
+        ("deferred",),
+        note="what was revised",
+    ),
+    Branch(
+        10,
+        "acknowledge",
+        "acknowledge the installation report",
+        Role.KEPALA_BIDANG,
+        "acknowledged",
+        ("reported",),
+    ),
+    Branch(
+        11,
+        "withdraw",
+        "withdraw and close the request",
+        Role.PEMOHON,
+        "withdrawn",
+        ("submitted", "forwarded", "deferred", "resubmitted"),
+        note="why it is withdrawn",
+    ),
+)
+"""A deferred request ends approved (a new step-3 decision), resubmitted after revision (then
+forwarded again, step 2, and decided again, step 3) or withdrawn; the Kepala Bidang acknowledges
+the step-10 report before the helpdesk closes the ticket (required when accounts are used)."""
+
 STEP_BY_NUMBER = {s.number: s for s in STEPS}
+BRANCH_BY_OUTCOME = {(b.step, b.outcome): b for b in BRANCHES}
 TOTAL_STANDARD_MIN = sum(s.standard_min for s in STEPS)
-STATUSES = ("submitted", "forwarded", "approved", "deferred", *(s.status for s in STEPS[3:]))
+END_STATUSES = ("notified", "withdrawn")
+"""A ticket in one of these statuses takes no more events."""
+STATUSES = (
+    "submitted",
+    "forwarded",
+    "approved",
+    "deferred",
+    *(s.status for s in STEPS[3:]),
+    *(b.status for b in BRANCHES),
+)
 
 
 def step(number: int) -> Step:

@@ -27,8 +27,9 @@ from sipelangi_net.errors import MalformedTicketError, StoreError, TicketNotFoun
 from sipelangi_net.tickets import anchor, seals, workflow
 from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
 from sipelangi_net.tickets.messages import closing_message, schedule_message
-from sipelangi_net.tickets.models import Event, Move, Notification, Request, Ticket
+from sipelangi_net.tickets.models import AccountStamp, Event, Move, Notification, Request, Ticket
 from sipelangi_net.tickets.outputs import Skipped, skip
+from sipelangi_net.tickets.policy import Actor
 from sipelangi_net.validate import printable
 
 MIGRATIONS: tuple[str, ...] = (
@@ -99,6 +100,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: the seals: event MACs, sealed heads and the store's id (sipelangi_net/tickets/seals.py)
     seals.MIGRATION,
+    # 4: the account that recorded an event (sipelangi_net/tickets/policy.py); NULL before accounts
+    "ALTER TABLE events ADD COLUMN account TEXT;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8
@@ -324,10 +327,11 @@ class SqliteStore:
                 outputs=json.loads(r[9]),
                 prev_hash=r[10],
                 hash=r[11],
+                account=None if r[12] is None else AccountStamp.model_validate_json(r[12]),
             )
             for r in conn.execute(
                 "SELECT ticket_id, seq, step, outcome, actor, role, started_at, ended_at, note, outputs,"
-                " prev_hash, hash FROM events WHERE ticket_id = ? ORDER BY seq",
+                " prev_hash, hash, account FROM events WHERE ticket_id = ? ORDER BY seq",
                 (ticket_id,),
             )
         ]
@@ -373,7 +377,9 @@ class SqliteStore:
             self._key = anchor.load_key(self.audit_key, create=seals.key_id(conn) is None)
         return seals.bind(conn, self._key, where=str(self.path))
 
-    def create(self, request: Request, *, helpdesk: str) -> Ticket:
+    def create(self, request: Request, *, helpdesk: str, account: Actor | None = None) -> Ticket:
+        """Open a ticket; with ``account``, as the policy lets it (a pemohon submits, the helpdesk
+        enters a paper letter and forwards it), else recorded as today (steps 1 and 2)."""
         now = utcnow()
         with self._write() as conn:
             key = self._sealing_key(conn)
@@ -382,11 +388,20 @@ class SqliteStore:
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE year = ?", (year,)
             ).fetchone()[0]
             ticket_id = f"SPL-{year}-{number:05d}"
-            created, events = workflow.opening(ticket_id, request, helpdesk=helpdesk, now=now)
+            created, events = workflow.opening(
+                ticket_id, request, helpdesk=helpdesk, now=now, account=account
+            )
             conn.execute(
                 "INSERT INTO tickets (id, year, number, created_at, request, status)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (ticket_id, year, number, _ts(created), request.model_dump_json(), "forwarded"),
+                (
+                    ticket_id,
+                    year,
+                    number,
+                    _ts(created),
+                    request.model_dump_json(),
+                    workflow.derived_status(events),
+                ),
             )
             for event in events:
                 self._insert_event(conn, event)
@@ -395,10 +410,11 @@ class SqliteStore:
         anchor.append_checkpoints(self.checkpoints, [point])
         return created_ticket
 
-    def apply(self, ticket_id: str, move: Move) -> Ticket:
+    def apply(self, ticket_id: str, move: Move, *, account: Actor | None = None) -> Ticket:
+        """Check ``move`` (with ``account``: also who may do it) and append its event atomically."""
         with self._write() as conn:
             ticket = self._load(conn, ticket_id)
-            transition = workflow.plan(ticket, move, now=utcnow())
+            transition = workflow.plan(ticket, move, now=utcnow(), account=account)
             key = self._sealing_key(conn)
             self._insert_event(conn, transition.event)
             conn.execute("UPDATE tickets SET status = ? WHERE id = ?", (transition.status, ticket_id))
@@ -485,7 +501,7 @@ class SqliteStore:
     def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
         conn.execute(
             "INSERT INTO events (ticket_id, seq, step, outcome, actor, role, started_at, ended_at, note,"
-            " outputs, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " outputs, prev_hash, hash, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 e.ticket_id,
                 e.seq,
@@ -499,6 +515,7 @@ class SqliteStore:
                 json.dumps(e.outputs, sort_keys=True),
                 e.prev_hash,
                 e.hash,
+                None if e.account is None else e.account.model_dump_json(),
             ),
         )
 

@@ -445,7 +445,7 @@ def test_appending_a_forged_event_is_found(db: Path, store: SqliteStore) -> None
     tamper(
         db,
         "INSERT INTO events SELECT ticket_id, 4, 4, outcome, 'Pemalsu', role, started_at, ended_at, note,"
-        " outputs, hash, ? FROM events WHERE ticket_id = ? AND seq = 3",
+        " outputs, hash, ?, account FROM events WHERE ticket_id = ? AND seq = 3",
         args=(forged, t.id),
     )
     tamper(db, "UPDATE tickets SET status = 'analysed' WHERE id = ?", args=(t.id,))
