@@ -33,8 +33,9 @@ def request(**changes: Any) -> Request:
     return Request.model_validate(raw_request(**changes))
 
 
-AUDIT_ANCHORS = ("SIPELANGI_AUDIT_KEY", "SIPELANGI_CHECKPOINTS")
-"""Kept in the environment of a CLI run by a test: its own audit key and checkpoint file (conftest)."""
+AUDIT_ANCHORS = ("SIPELANGI_AUDIT_KEY", "SIPELANGI_CHECKPOINTS", "SIPELANGI_REPORTS")
+"""Kept in the environment of a CLI run by a test: its own audit key, checkpoint file and reports
+folder (conftest)."""
 
 
 def cli_env() -> dict[str, str]:
