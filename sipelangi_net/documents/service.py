@@ -19,11 +19,11 @@ from sipelangi_net.documents.indonesian import check_nip, local_date
 from sipelangi_net.documents.installation import Attachment, build_installation_report
 from sipelangi_net.documents.intranet import build_intranet_report, period
 from sipelangi_net.documents.records import Handover, Signer, SignerRole
-from sipelangi_net.documents.writer import DocumentFiles, write_document
+from sipelangi_net.documents.writer import DocumentFiles, WrittenFile, sha256_file, write_document
 from sipelangi_net.errors import DocumentInputError, IncompleteTicketError, RequestError
 from sipelangi_net.paths import reports_dir
 from sipelangi_net.tickets.models import Move, Ticket
-from sipelangi_net.tickets.outputs import Skipped, screen
+from sipelangi_net.tickets.outputs import DispositionRecord, Skipped, screen
 from sipelangi_net.tickets.store import TicketStore
 from sipelangi_net.tickets.workflow import may_do
 from sipelangi_net.validate import printable
@@ -156,8 +156,27 @@ class Rewritten:
         return self.files.to_json() | {"recorded": self.recorded, "matches": self.matches}
 
 
+def _intact(doc_folder: Path, slug: str, record: DispositionRecord) -> DocumentFiles | None:
+    """The recorded sheet's files when they are still in ``doc_folder`` with the recorded SHA-256."""
+    html, pdf = doc_folder / f"{slug}.html", doc_folder / f"{slug}.pdf"
+    if not (html.is_file() and pdf.is_file()):
+        return None
+    if (sha256_file(html), sha256_file(pdf)) != (record.html.sha256, record.pdf.sha256):
+        return None
+    return DocumentFiles(
+        kind=record.kind,
+        number=record.number,
+        html=WrittenFile(html, record.html.sha256),
+        pdf=WrittenFile(pdf, record.pdf.sha256),
+    )
+
+
 def write_disposisi(ticket: Ticket, *, out: Path | None = None) -> Rewritten:
-    """Write again the Lembar Disposisi of the ticket's latest step-3 decision, from the record."""
+    """The Lembar Disposisi of the ticket's latest step-3 decision, written again from the record.
+
+    Files still there with the recorded SHA-256 are kept as they are; otherwise the sheet is
+    written again (deterministic: the same decision gives the same bytes) and compared.
+    """
     decisions = disposisi.recorded_decisions(ticket)
     if not decisions:
         raise IncompleteTicketError(
@@ -166,7 +185,12 @@ def write_disposisi(ticket: Ticket, *, out: Path | None = None) -> Rewritten:
             f" or 'sipelangi-net ticket defer {ticket.id} --note ...'"
         )
     decision, record = decisions[-1]
-    written = write_document(disposisi.build_disposisi(ticket, decision), out=out)
+    doc = disposisi.build_disposisi(ticket, decision)
+    if record is not None:
+        kept = _intact((out or reports_dir()) / doc.folder, doc.slug, record)
+        if kept is not None:
+            return Rewritten(kept, recorded=True, matches=True)
+    written = write_document(doc, out=out)
     matches = record is not None and (record.html.sha256, record.pdf.sha256) == (
         written.html.sha256,
         written.pdf.sha256,
