@@ -1,4 +1,5 @@
-"""``sipelangi-net document``: berita acara, installation report, intranet report (PDF + HTML)."""
+"""``sipelangi-net document``: lembar disposisi, berita acara, installation report, intranet report
+(PDF + HTML)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,35 @@ def _print(files: Any, as_json: bool, extra: dict[str, Any] | None = None) -> No
     say(f"{files.kind} {files.number}")
     say(f"  {files.pdf.path}  sha256 {files.pdf.sha256}")
     say(f"  {files.html.path}  sha256 {files.html.sha256}")
+
+
+@document_app.command("disposisi")
+def disposisi_command(
+    ticket_id: str,
+    out: Path | None = OutOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Lembar Disposisi (SOP step 3) of the latest decision, again from the ticket (e.g. to print it).
+
+    'ticket approve' and 'ticket defer' write it and record its SHA-256; this writes the same bytes
+    again and says whether they match the record (exit 6 when they do not).
+    """
+    from sipelangi_net.documents.service import write_disposisi
+    from sipelangi_net.errors import IntegrityError
+
+    with opened(db, store) as st:
+        ticket = st.get(ticket_id)
+    again = write_disposisi(ticket, out=out)
+    _print(again.files, as_json, {"ticket": ticket.id, "recorded": again.recorded, "matches": again.matches})
+    if not as_json and not again.recorded:
+        say("  note: step 3 was recorded without a Lembar Disposisi; these files are not on the ticket")
+    if again.recorded and not again.matches:
+        raise IntegrityError(
+            f"ticket {ticket.id}: the Lembar Disposisi written now differs from the SHA-256 recorded on"
+            " step 3 (templates or fonts changed since?); keep the files recorded then"
+        )
 
 
 @document_app.command("berita-acara")

@@ -259,21 +259,73 @@ def show(
     _print_ticket(ticket, as_json)
 
 
+NipOpt = typer.Option("", "--nip", help="NIP of who decides (18 digits), shown on the Lembar Disposisi.")
+KedudukanOpt = typer.Option(
+    "", "--kedudukan", help="Deciding as 'plt' or 'plh' of the Kepala Dinas (default: the Kepala Dinas)."
+)
+ReportsOpt = typer.Option(None, "--out", help="Reports directory (default: SIPELANGI_REPORTS or ./reports).")
+KEDUDUKAN = {"": "", "plt": "Plt.", "plh": "Plh."}
+
+
+def _decide(
+    ticket_id: str,
+    outcome: str,
+    *,
+    note: str,
+    actor: str | None,
+    nip: str,
+    kedudukan: str,
+    db: Path | None,
+    store: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Record step 3 with its Lembar Disposisi (PDF + HTML, hashes on the event); deliver the mail due."""
+    from sipelangi_net.documents.service import record_decision
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets.sqlite import utcnow
+    from sipelangi_net.validate import printable
+
+    seat = KEDUDUKAN.get(kedudukan.strip().lower().rstrip("."))
+    if seat is None:
+        raise ConfigError(f"--kedudukan {printable(kedudukan)!r}: expected plt or plh (or nothing)")
+    with opened(db, store) as st:
+        ticket, files = record_decision(
+            st,
+            ticket_id,
+            outcome=outcome,
+            note=note,
+            actor=_actor(actor),
+            now=utcnow(),
+            nip=nip,
+            kedudukan=seat,  # type: ignore[arg-type]
+            out=out,
+        )
+        with already_stored(ticket_id, f"step 3 of ticket {ticket_id}"):
+            _deliver(st)
+    with already_stored(ticket_id, f"step 3 of ticket {ticket_id}"):
+        _print_ticket(ticket, as_json)
+        if not as_json:
+            say(f"Lembar Disposisi {files.number}: {files.pdf.path} (sha256 {files.pdf.sha256})")
+
+
 @ticket_app.command("approve")
 def approve(
     ticket_id: str,
     actor: str | None = ActorOpt,
     note: str = typer.Option("", help="Disposition note."),
+    nip: str = NipOpt,
+    kedudukan: str = KedudukanOpt,
+    out: Path | None = ReportsOpt,
     db: Path | None = DbOpt,
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Kepala Dinas approves the request (SOP step 3: YA)."""
-    from sipelangi_net.tickets.models import Move
-
-    _apply(
-        db, store, ticket_id, _move(Move, step=3, actor=_actor(actor), outcome="approve", note=note), as_json
-    )
+    """Kepala Dinas approves the request (SOP step 3: YA); writes the Lembar Disposisi."""
+    _decide(
+        ticket_id, "approve", note=note, actor=actor, nip=nip, kedudukan=kedudukan,
+        db=db, store=store, out=out, as_json=as_json,
+    )  # fmt: skip
 
 
 @ticket_app.command("defer")
@@ -281,16 +333,19 @@ def defer(
     ticket_id: str,
     note: str = typer.Option(..., help="The Kepala Dinas's consideration (why it is deferred)."),
     actor: str | None = ActorOpt,
+    nip: str = NipOpt,
+    kedudukan: str = KedudukanOpt,
+    out: Path | None = ReportsOpt,
     db: Path | None = DbOpt,
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Kepala Dinas defers the request with a consideration (SOP step 3: TIDAK)."""
-    from sipelangi_net.tickets.models import Move
-
-    _apply(
-        db, store, ticket_id, _move(Move, step=3, actor=_actor(actor), outcome="defer", note=note), as_json
-    )
+    """Kepala Dinas defers the request with a consideration (SOP step 3: TIDAK); writes the Lembar
+    Disposisi, and the requester's PIC is told the consideration."""
+    _decide(
+        ticket_id, "defer", note=note, actor=actor, nip=nip, kedudukan=kedudukan,
+        db=db, store=store, out=out, as_json=as_json,
+    )  # fmt: skip
 
 
 @ticket_app.command("record")

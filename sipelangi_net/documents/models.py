@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["berita-acara", "laporan-pemasangan", "laporan-intra"]
+Kind = Literal["berita-acara", "laporan-pemasangan", "laporan-intra", "lembar-disposisi"]
 
 
 @dataclass(frozen=True, slots=True)

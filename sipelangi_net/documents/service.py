@@ -7,24 +7,26 @@ these functions add the file writing and the ticket store.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from sipelangi_net.documents import berita_acara, files
+from sipelangi_net.documents import berita_acara, disposisi, files
 from sipelangi_net.documents.compliance import latest_compliance
 from sipelangi_net.documents.indonesian import check_nip, local_date
 from sipelangi_net.documents.installation import Attachment, build_installation_report
 from sipelangi_net.documents.intranet import build_intranet_report, period
 from sipelangi_net.documents.records import Handover, Signer, SignerRole
-from sipelangi_net.documents.writer import DocumentFiles, write_document
-from sipelangi_net.errors import DocumentInputError
+from sipelangi_net.documents.writer import DocumentFiles, WrittenFile, sha256_file, write_document
+from sipelangi_net.errors import DocumentInputError, IncompleteTicketError, RequestError
 from sipelangi_net.paths import reports_dir
 from sipelangi_net.tickets.models import Move, Ticket
-from sipelangi_net.tickets.outputs import Skipped, screen
+from sipelangi_net.tickets.outputs import DispositionRecord, Skipped, screen
 from sipelangi_net.tickets.store import TicketStore
+from sipelangi_net.tickets.workflow import may_do
+from sipelangi_net.validate import printable
 
 
 def make_signer(role: SignerRole, name: str, nip: str) -> Signer:
@@ -84,6 +86,116 @@ def record_handover(
             kept.unlink(missing_ok=True)
         raise
     return ticket, write_berita_acara(ticket, address=address, out=out)
+
+
+def _decision_move(*, outcome: str, note: str, actor: str, now: dt.datetime) -> Move:
+    try:
+        return Move(step=3, actor=actor, outcome=outcome, note=note, ended_at=now)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        field = ".".join(printable(str(p)) for p in err["loc"])
+        raise RequestError(f"--{field.replace('_', '-')}: {err['msg']}") from None
+
+
+def record_decision(
+    store: TicketStore,
+    ticket_id: str,
+    *,
+    outcome: str,
+    note: str,
+    actor: str,
+    now: dt.datetime,
+    nip: str = "",
+    kedudukan: disposisi.Kedudukan = "",
+    out: Path | None = None,
+) -> tuple[Ticket, DocumentFiles]:
+    """SOP step 3: the Kepala Dinas approves or defers; write the Lembar Disposisi and record both.
+
+    The move is checked against the SOP before anything is written; the sheet is written first
+    (its SHA-256 goes on the step-3 event) and removed again if the store refuses the step.
+    """
+    move = _decision_move(outcome=outcome, note=note, actor=actor, now=now)
+    clean_nip = check_nip(nip, field="--nip") if nip else ""
+    ticket = store.get(ticket_id)
+    may_do(ticket, move, now=now)
+    decision = disposisi.Decision(
+        outcome="approve" if move.outcome == "approve" else "defer",
+        note=move.note,
+        actor=move.actor,
+        at=now,
+        nip=clean_nip,
+        kedudukan=kedudukan,
+        ordinal=1 + sum(1 for e in ticket.events if e.step == 3),
+    )
+    doc = disposisi.build_disposisi(ticket, decision)
+    folder = (out or reports_dir()) / doc.folder
+    existed = {p.name for p in folder.glob(f"{doc.slug}.*")}
+    written = write_document(doc, out=out)
+    record = written.to_json() | {"nip": clean_nip, "kedudukan": kedudukan}
+    try:
+        ticket = store.apply(ticket_id, move.model_copy(update={"outputs": {"disposisi": record}}))
+    except Exception:
+        for f in (written.html, written.pdf):
+            if f.path.name not in existed:
+                f.path.unlink(missing_ok=True)
+        raise
+    return ticket, written
+
+
+@dataclass(frozen=True, slots=True)
+class Rewritten:
+    """A Lembar Disposisi written again from the record, and whether it matches the recorded hashes."""
+
+    files: DocumentFiles
+    recorded: bool
+    """The step-3 event holds the sheet's hashes (False: recorded without a sheet)."""
+    matches: bool
+    """The files written now have the recorded SHA-256 (always False when not recorded)."""
+
+    def to_json(self) -> dict[str, object]:
+        return self.files.to_json() | {"recorded": self.recorded, "matches": self.matches}
+
+
+def _intact(doc_folder: Path, slug: str, record: DispositionRecord) -> DocumentFiles | None:
+    """The recorded sheet's files when they are still in ``doc_folder`` with the recorded SHA-256."""
+    html, pdf = doc_folder / f"{slug}.html", doc_folder / f"{slug}.pdf"
+    if not (html.is_file() and pdf.is_file()):
+        return None
+    if (sha256_file(html), sha256_file(pdf)) != (record.html.sha256, record.pdf.sha256):
+        return None
+    return DocumentFiles(
+        kind=record.kind,
+        number=record.number,
+        html=WrittenFile(html, record.html.sha256),
+        pdf=WrittenFile(pdf, record.pdf.sha256),
+    )
+
+
+def write_disposisi(ticket: Ticket, *, out: Path | None = None) -> Rewritten:
+    """The Lembar Disposisi of the ticket's latest step-3 decision, written again from the record.
+
+    Files still there with the recorded SHA-256 are kept as they are; otherwise the sheet is
+    written again (deterministic: the same decision gives the same bytes) and compared.
+    """
+    decisions = disposisi.recorded_decisions(ticket)
+    if not decisions:
+        raise IncompleteTicketError(
+            f"ticket {ticket.id}: the Kepala Dinas has not decided yet (step 3); record it with"
+            f" 'sipelangi-net ticket approve {ticket.id}'"
+            f" or 'sipelangi-net ticket defer {ticket.id} --note ...'"
+        )
+    decision, record = decisions[-1]
+    doc = disposisi.build_disposisi(ticket, decision)
+    if record is not None:
+        kept = _intact((out or reports_dir()) / doc.folder, doc.slug, record)
+        if kept is not None:
+            return Rewritten(kept, recorded=True, matches=True)
+    written = write_document(doc, out=out)
+    matches = record is not None and (record.html.sha256, record.pdf.sha256) == (
+        written.html.sha256,
+        written.pdf.sha256,
+    )
+    return Rewritten(written, recorded=record is not None, matches=matches)
 
 
 def record_installation_report(

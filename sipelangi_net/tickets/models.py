@@ -216,12 +216,12 @@ class Ticket(_Frozen):
         }
 
 
-NotificationKind = Literal["schedule", "closing"]
+NotificationKind = Literal["schedule", "closing", "disposition", "deferral", "report"]
 NotificationStatus = Literal["pending", "sent", "failed"]
 
 
 class Notification(_Frozen):
-    """A message to the requester's PIC, kept in the store's outbox until delivered."""
+    """A message of the SOP (to the requester's PIC or an official), kept in the outbox until delivered."""
 
     id: int
     ticket_id: TicketId

@@ -84,7 +84,7 @@ class Forwarded(StepOutputs):
 
 
 class Nothing(StepOutputs):
-    """Steps 3 and 11 keep no outputs (the note says why a step 3 was deferred)."""
+    """Step 11 keeps no outputs."""
 
 
 class Analysed(StepOutputs):
@@ -275,6 +275,28 @@ class ReportRecord(StepOutputs):
     attachments: tuple[AttachmentRecord, ...] = ()
 
 
+class DispositionRecord(StepOutputs):
+    """The Lembar Disposisi written when step 3 was decided (``sipelangi_net.documents.disposisi``)."""
+
+    kind: Literal["lembar-disposisi"]
+    number: Text
+    html: WrittenFile
+    pdf: WrittenFile
+    nip: Annotated[str, StringConstraints(pattern=r"^(\d{18})?$")] = ""
+    """The NIP of who decided, when given (the name is the event's actor)."""
+    kedudukan: Literal["", "Plt.", "Plh."] = ""
+    """Decided as the Kepala Dinas (""), or as Plt./Plh. (acting, standing in)."""
+
+
+class Decided(StepOutputs):
+    """Step 3: the Kepala Dinas's decision (the note holds the consideration) and its Lembar Disposisi.
+
+    ``disposisi`` is optional: steps 3 recorded before the sheet existed, or by ``ticket record``.
+    """
+
+    disposisi: DispositionRecord | None = None
+
+
 class Reported(StepOutputs):
     """Step 10: the installation report's files and their SHA-256."""
 
@@ -302,7 +324,7 @@ STEP_OUTPUTS: Mapping[int, type[StepOutputs]] = MappingProxyType(
     {
         1: Opened,
         2: Forwarded,
-        3: Nothing,
+        3: Decided,
         4: Analysed,
         5: Prepared,
         6: Agreed,

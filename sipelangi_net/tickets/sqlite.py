@@ -26,8 +26,9 @@ from pydantic import ValidationError
 from sipelangi_net.errors import MalformedTicketError, StoreError, TicketNotFound
 from sipelangi_net.tickets import anchor, seals, workflow
 from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
-from sipelangi_net.tickets.messages import closing_message, schedule_message
 from sipelangi_net.tickets.models import AccountStamp, Event, Move, Notification, Request, Ticket
+from sipelangi_net.tickets.officials import Officials, load_officials
+from sipelangi_net.tickets.outbox import queued_for
 from sipelangi_net.tickets.outputs import Skipped, skip
 from sipelangi_net.tickets.policy import Actor
 from sipelangi_net.validate import printable
@@ -205,8 +206,11 @@ class SqliteStore:
         audit_key: Path | None = None,
         checkpoints: Path | None = None,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        officials: Officials | None = None,
     ) -> None:
         self.path = path
+        self._officials = officials
+        """Where the Kepala Dinas's and Kepala Bidang's messages go (default: read when first needed)."""
         self.busy_timeout_ms = busy_timeout_ms
         """How long a write waits for another process's lock before it fails (StoreError)."""
         self.webhook_url = webhook_url if webhook_url is not None else os.environ.get("SIPELANGI_WEBHOOK_URL")
@@ -407,6 +411,7 @@ class SqliteStore:
                 self._insert_event(conn, event)
             point = seals.seal(conn, key, ticket_id, events)
             created_ticket = self._load(conn, ticket_id)
+            self._enqueue(conn, created_ticket, events[-1])
         anchor.append_checkpoints(self.checkpoints, [point])
         return created_ticket
 
@@ -520,22 +525,29 @@ class SqliteStore:
         )
 
     def _enqueue(self, conn: sqlite3.Connection, ticket: Ticket, event: Event) -> None:
-        if event.outcome != "done" or event.step not in (6, 11):
-            return
-        kind = "schedule" if event.step == 6 else "closing"
-        subject, body = (
-            schedule_message(ticket, event.outputs) if kind == "schedule" else closing_message(ticket)
-        )
-        targets = [("email", str(ticket.request.pic.email))]
-        if self.webhook_url:
-            targets.append(("webhook", self.webhook_url))
+        """Queue the SOP's message for ``event`` (tickets.messages.MESSAGES), in the step's transaction."""
+        if self._officials is None:
+            self._officials = load_officials()
         now = _ts(utcnow())
-        for channel, recipient in targets:
+        for q in queued_for(ticket, event, officials=self._officials, webhook_url=self.webhook_url):
             conn.execute(
                 "INSERT INTO notifications (ticket_id, kind, channel, recipient, subject, body, status,"
-                " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (ticket.id, kind, channel, recipient, subject, body, now, now),
+                " last_error, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ticket.id,
+                    q.kind,
+                    q.channel,
+                    q.recipient,
+                    q.subject,
+                    q.body,
+                    "failed" if q.undeliverable else "pending",
+                    q.undeliverable,
+                    now,
+                    now,
+                ),
             )
+            if q.undeliverable:
+                logger.warning("%s: %s notification not deliverable: %s", ticket.id, q.kind, q.undeliverable)
 
     # --- outbox -------------------------------------------------------------
     _NOTIFICATION_COLUMNS = (
@@ -608,7 +620,7 @@ class SqliteStore:
         with self._write() as conn:
             cur = conn.execute(
                 "UPDATE notifications SET status = 'pending', next_attempt_at = ?"
-                " WHERE status = 'failed' AND (? IS NULL OR ticket_id = ?)",
+                " WHERE status = 'failed' AND recipient != '' AND (? IS NULL OR ticket_id = ?)",
                 (_ts(utcnow()), ticket_id, ticket_id),
             )
             return cur.rowcount

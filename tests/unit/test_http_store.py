@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 from api_server import Server, open_local, running_server, stop
-from ticket_data import valid
+from ticket_data import only, valid
 
 from sipelangi_net.cli.serve import read_token
 from sipelangi_net.errors import (
@@ -197,7 +197,7 @@ def test_outbox_and_deliveries_over_http(store: HttpStore) -> None:
     ticket = store.create(REQUEST, helpdesk="Helpdesk")
     advance(store, ticket.id, 6)
 
-    [schedule] = store.outbox(ticket_id=ticket.id)
+    [schedule] = only(store.outbox(ticket_id=ticket.id))
     assert (schedule.kind, schedule.channel, schedule.status) == ("schedule", "email", "pending")
     assert schedule.recipient == "budi@dinkes.pangkalpinangkota.go.id"
     assert "2 Desember 2026 09.00 WIB" in schedule.body
@@ -211,13 +211,13 @@ def test_outbox_and_deliveries_over_http(store: HttpStore) -> None:
     sent = store.record_delivery(schedule.id, ok=True)
     assert (sent.status, sent.attempts) == ("sent", 2)
     assert sent.sent_at is not None
-    assert store.outbox(ticket_id=ticket.id) == []
+    assert only(store.outbox(ticket_id=ticket.id)) == []
 
     store.apply(ticket.id, valid(Move(step=7, actor="Tim Kerja"), ticket.id))
     for step in (8, 9, 10):
         store.apply(ticket.id, valid(Move(step=step, actor="Tim Kerja"), ticket.id))
     store.apply(ticket.id, Move(step=11, actor="Helpdesk"))
-    [closing] = store.outbox(ticket_id=ticket.id)
+    [closing] = only(store.outbox(ticket_id=ticket.id))
     assert (closing.kind, closing.status) == ("closing", "pending")
 
     assert store.retry_failed(ticket.id) == 0

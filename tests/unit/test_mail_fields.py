@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from ticket_data import request
 
 from sipelangi_net.errors import DeliveryError
-from sipelangi_net.tickets.messages import closing_message, schedule_message
-from sipelangi_net.tickets.models import Notification, Request, Ticket
+from sipelangi_net.tickets.messages import MESSAGES, closing_message, schedule_message
+from sipelangi_net.tickets.models import Event, Notification, Request, Ticket
 from sipelangi_net.tickets.notify import SmtpTransport
 from sipelangi_net.tickets.sqlite import SqliteStore
 
@@ -71,6 +71,30 @@ def test_a_hostile_office_name_and_schedule_add_no_header_and_no_line(tmp_path: 
     assert not any(x.startswith(("Bcc:", "Reply-To:", "Transfer")) for x in lines)
     if build == "schedule":
         assert any("Jadwal pemasangan: besok\\r\\nBcc: evil@x.id" in x for x in lines)
+
+
+@pytest.mark.parametrize(("step", "outcome"), [(2, "done"), (3, "defer"), (10, "done")])
+def test_the_sop_messages_to_officials_and_the_deferral_add_no_header_and_no_line(
+    tmp_path: Path, step: int, outcome: str
+) -> None:
+    """A stored event as a hostile store could hand it back: a note and a report number with lines."""
+    message = MESSAGES[(step, outcome)]
+    plain, hostile = _ticket(tmp_path, "Dinas Kesehatan"), _ticket(tmp_path, HOSTILE_OPD)
+
+    def event(t: Ticket, text: str) -> Event:
+        return t.events[-1].model_copy(
+            update={"step": step, "outcome": outcome, "note": text, "outputs": {"report": {"number": text}}}
+        )
+
+    headers, lines = _parsed(_notification(hostile, *message.text(hostile, event(hostile, HOSTILE_SCHEDULE))))
+    _, plain_lines = _parsed(_notification(plain, *message.text(plain, event(plain, "Senin"))))
+    assert set(headers) == HEADERS
+    assert "\r" not in headers["Subject"] and "\n" not in headers["Subject"]
+    assert HOSTILE_OPD.replace("=?", "= ?") in headers["Subject"]
+    assert len(lines) == len(plain_lines)
+    assert not any(x.startswith(("Bcc:", "Reply-To:", "Transfer")) for x in lines)
+    if step != 2:
+        assert any("besok\\r\\nBcc: evil@x.id" in x for x in lines)
 
 
 @pytest.mark.parametrize(

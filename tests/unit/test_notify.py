@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from ticket_data import valid
+from ticket_data import only, valid
 
 from sipelangi_net import logs
 from sipelangi_net.errors import ConfigError
@@ -179,10 +179,11 @@ def open_scheduled(store: SqliteStore) -> Ticket:
     return drive(store, ticket.id, 3, 4, 5, 6)
 
 
-def notifications(store: SqliteStore) -> list[Notification]:
-    """Every row of the outbox, sent or not (the store's outbox() leaves sent ones out)."""
+def notifications(store: SqliteStore, *kinds: str) -> list[Notification]:
+    """Every row of the outbox of ``kinds`` (default: the PIC's schedule and closing), sent or not
+    (the store's outbox() leaves sent ones out)."""
     rows = store.conn.execute(f"SELECT {SqliteStore._NOTIFICATION_COLUMNS} FROM notifications ORDER BY id")
-    return [SqliteStore._notification(r) for r in rows]
+    return only((SqliteStore._notification(r) for r in rows), kinds or ("schedule", "closing"))
 
 
 def email(port: int, **kwargs: Any) -> dict[str, Transport]:
@@ -277,7 +278,7 @@ def test_after_max_attempts_the_notification_fails_until_retried(
     [n] = notifications(store)
     assert (n.status, n.attempts) == ("failed", MAX_ATTEMPTS)
     assert deliver_due(store, transports, now=later(2 * 3600)) == NOTHING
-    assert [x.id for x in store.outbox(ticket_id=ticket.id)] == [n.id]  # still in the outbox
+    assert [x.id for x in only(store.outbox(ticket_id=ticket.id))] == [n.id]  # still in the outbox
 
     assert store.retry_failed() == 1
     [n] = notifications(store)
@@ -341,30 +342,32 @@ def test_webhook_and_email_are_both_delivered(tmp_path: Path, smtp: Mailbox, hoo
     }
     try:
         ticket = open_scheduled(store)
-        assert [n.channel for n in store.outbox()] == ["email", "webhook"]
-        assert deliver_due(store, transports).sent == 2
+        assert [n.channel for n in only(store.outbox())] == ["email", "webhook"]
+        # the schedule by both; the Kepala Dinas's message of step 2 by webhook (no e-mail address set)
+        assert deliver_due(store, transports).sent == 3
         assert len(smtp.messages) == 1
-        [body] = hook.bodies
+        assert [b["kind"] for b in hook.bodies] == ["disposition", "schedule"]
+        body = hook.bodies[1]
         assert body["ticket_id"] == ticket.id
         assert body["kind"] == "schedule"
         assert body["recipient"] == redact_url(hook.url)  # the URL's secret parts never travel
         assert ticket.id in body["subject"]
         assert SCHEDULE in body["body"]
-        assert hook.authorization == ["Bearer hook-token-2026"]
+        assert hook.authorization == ["Bearer hook-token-2026"] * 2
 
         hook.status = 500
         drive(store, ticket.id, 7, 8, 9, 10, 11)
         report = deliver_due(store, transports)
-        assert (report.sent, report.failed) == (1, 1)
-        assert "HTTP 500" in report.errors[0]
+        assert (report.sent, report.failed) == (1, 2)  # the report (step 10) and the closing by webhook
+        assert all("HTTP 500" in e for e in report.errors)
         webhook = next(n for n in notifications(store) if n.kind == "closing" and n.channel == "webhook")
         assert (webhook.status, webhook.attempts) == ("pending", 1)
         assert "HTTP 500" in webhook.last_error
         assert store.get(ticket.id).status == "notified"  # the e-mail made it
 
         hook.status = 204
-        assert deliver_due(store, transports, now=later(BACKOFF_S + 1)).sent == 1
-        assert len(hook.bodies) == 3
+        assert deliver_due(store, transports, now=later(BACKOFF_S + 1)).sent == 2
+        assert [b["kind"] for b in hook.bodies[2:]] == ["report", "closing", "report", "closing"]
         steps = [e.step for e in store.get(ticket.id).events]
         assert steps.count(12) == 1
     finally:
@@ -377,9 +380,9 @@ def test_one_channel_down_does_not_stop_the_other(tmp_path: Path, hook: Hook) ->
     try:
         open_scheduled(store)
         report = deliver_due(store, transports)
-        assert (report.sent, report.failed, report.skipped) == (1, 1, 0)
-        assert len(hook.bodies) == 1
-        assert hook.authorization == [None]
+        assert (report.sent, report.failed, report.skipped) == (2, 1, 0)  # webhook: disposition, schedule
+        assert len(hook.bodies) == 2
+        assert hook.authorization == [None, None]
         assert {n.channel: n.status for n in notifications(store)} == {"email": "pending", "webhook": "sent"}
     finally:
         store.close()
@@ -389,10 +392,10 @@ def test_a_channel_without_transport_is_skipped_and_left_pending(tmp_path: Path,
     store = SqliteStore(tmp_path / "tickets.db", webhook_url="https://hooks.example.invalid/sipelangi")
     try:
         open_scheduled(store)
-        assert deliver_due(store, email(smtp.port)) == DeliveryReport(sent=1, failed=0, skipped=1, errors=())
+        assert deliver_due(store, email(smtp.port)) == DeliveryReport(sent=1, failed=0, skipped=2, errors=())
         webhook = next(n for n in notifications(store) if n.channel == "webhook")
         assert (webhook.status, webhook.attempts) == ("pending", 0)
-        assert deliver_due(store, {}).skipped == 1
+        assert deliver_due(store, {}).skipped == 2  # the schedule's and the step-2 message's webhooks
     finally:
         store.close()
 
@@ -403,7 +406,9 @@ def test_closing_notice_that_cannot_be_recorded_is_reported_not_raised(
     ticket = open_scheduled(store)
     deliver_due(store, email(smtp.port))
     # A closing notice for a ticket that is not closed (e.g. restored from an old backup).
-    store.conn.execute("UPDATE notifications SET kind = 'closing', status = 'pending'")
+    store.conn.execute(
+        "UPDATE notifications SET kind = 'closing', status = 'pending' WHERE kind = 'schedule'"
+    )
     report = deliver_due(store, email(smtp.port))
     assert report.sent == 1
     assert "step 12 not recorded" in report.errors[0]

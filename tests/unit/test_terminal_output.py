@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from analysis_data import NOW, catalogues, day0_facts
-from ticket_data import cli_env, raw_request, request
+from ticket_data import cli_env, only, raw_request, request
 from typer.testing import CliRunner
 
 from sipelangi_net.analysis.analyze import Inputs, analyze
@@ -203,7 +203,7 @@ def test_steps_with_markup_are_recorded_once_and_shown(hostile_store: tuple[Path
         ticket = st.get(tid)
         assert [e.step for e in ticket.events] == [1, 2, 3, 4, 5, 6]  # each step once, no exit 70 and retry
         assert ticket.events[-1].actor == "[bold]tester"
-        [mail] = st.outbox(ticket_id=tid)
+        [mail] = only(st.outbox(ticket_id=tid))
         assert HOSTILE in mail.subject and f"untuk {HOSTILE[:150]} (surat nomor" in mail.body
     finally:
         st.close()

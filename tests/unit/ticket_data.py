@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable
 from typing import Any
 
-from sipelangi_net.tickets.models import Move, Request
+from sipelangi_net.tickets.models import Move, Notification, Request
 
 REQUEST: dict[str, Any] = {
     "opd": "Dinas Kesehatan (Dinkes)",
@@ -33,13 +34,26 @@ def request(**changes: Any) -> Request:
     return Request.model_validate(raw_request(**changes))
 
 
-AUDIT_ANCHORS = ("SIPELANGI_AUDIT_KEY", "SIPELANGI_CHECKPOINTS")
-"""Kept in the environment of a CLI run by a test: its own audit key and checkpoint file (conftest)."""
+AUDIT_ANCHORS = ("SIPELANGI_AUDIT_KEY", "SIPELANGI_CHECKPOINTS", "SIPELANGI_REPORTS")
+"""Kept in the environment of a CLI run by a test: its own audit key, checkpoint file and reports
+folder (conftest)."""
 
 
 def cli_env() -> dict[str, str]:
     """The environment for a CLI run by a test: no SIPELANGI_* setting but the test's audit anchors."""
     return {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_") or k in AUDIT_ANCHORS}
+
+
+SCHEDULE_AND_CLOSING = ("schedule", "closing")
+"""The PIC's messages of a ticket that is approved at once (steps 6 and 11); step 2 also queues one
+to the Kepala Dinas and step 10 one to the Kepala Bidang (tickets.messages.MESSAGES)."""
+
+
+def only(
+    notifications: Iterable[Notification], kinds: tuple[str, ...] = SCHEDULE_AND_CLOSING
+) -> list[Notification]:
+    """The notifications of ``kinds`` (default: the PIC's schedule and closing messages)."""
+    return [n for n in notifications if n.kind in kinds]
 
 
 def valid(move: Move, ticket_id: str) -> Move:
