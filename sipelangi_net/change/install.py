@@ -36,7 +36,7 @@ from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.changeset import ChangeSet
 from sipelangi_net.change.journal import Journal, close
 from sipelangi_net.change.push import DeployReport, DriverFactory, Expected, Note, Undo
-from sipelangi_net.change.reconcile import reconcile
+from sipelangi_net.change.reconcile import Earlier, reconcile
 from sipelangi_net.change.record import record_installation
 from sipelangi_net.change.render import Intended
 from sipelangi_net.environment import Environment
@@ -227,12 +227,11 @@ def install_ticket(
         st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=printable(str(exc))[:2000]))
         raise
     with holding(names, purpose=f"deploy {ticket_id}", wait=lock_wait):
-        st.ready_to_write(wait=store_wait())  # a store that cannot record stops the run before any device
         drivers = driver_factory or default_drivers()
-        undo = _undo(
-            ticket_id, inventory, creds, folder / "undo", confirm_seconds=confirm_seconds, drivers=drivers
-        )
-        earlier = reconcile(st, ticket_id, folder, actor=actor, undo=undo, sleep=sleep)
+        earlier = settle_earlier(
+            st, ticket_id, inventory, actor=actor, creds=creds, reports=reports,
+            confirm_seconds=confirm_seconds, sleep=sleep, driver_factory=drivers,
+        )  # fmt: skip
         if earlier.report is not None:  # an earlier run's installation, recorded now: push nothing again
             return Installed(earlier.report, earlier.tested, waited_s=earlier.waited_s, reconciled=True)
         t0 = time.monotonic()
@@ -258,6 +257,32 @@ def install_ticket(
             log.warning("%s: the run's report is not in its journal: %s", ticket_id, exc)
         _record(st, ticket_id, journal.path, report, tested, actor=actor, started=started, slot=slot)
     return Installed(report, tested, deploy_s=time.monotonic() - t0, waited_s=earlier.waited_s)
+
+
+def settle_earlier(
+    st: Any,
+    ticket_id: str,
+    inventory: Any,
+    *,
+    actor: str,
+    creds: Any,
+    reports: Path,
+    confirm_seconds: int = 120,
+    sleep: Callable[[float], None] = time.sleep,
+    driver_factory: DriverFactory | None = None,
+) -> Earlier:
+    """Before a change of ``ticket_id`` reads its devices: record what earlier runs' journals say.
+
+    A killed run's armed devices are waited for (their timers) and its confirmed ones put back,
+    so a diff read after this sees the devices as they stay. A store that cannot record stops
+    here, before any device is touched. The caller holds the ticket's and the devices' locks.
+    """
+    st.ready_to_write(wait=store_wait())  # a store that cannot record stops the run before any device
+    undo = _undo(
+        ticket_id, inventory, creds, reports / ticket_id / "undo", confirm_seconds=confirm_seconds,
+        drivers=driver_factory or default_drivers(),
+    )  # fmt: skip
+    return reconcile(st, ticket_id, reports / ticket_id, actor=actor, undo=undo, sleep=sleep)
 
 
 def _start_journal(folder: Path, actor: str, confirm_seconds: int) -> Journal:

@@ -171,6 +171,8 @@ def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     devices = [("device", d) for d in touched_devices(plan, ctx.inventory)]
     # The devices stay locked from this read until the change is confirmed (end of the run).
     ctx.held.enter_context(holding(devices, purpose=f"change {ctx.tid}", wait=ctx.options.lock_wait))
+    if not ctx.options.dry_run and _settled(ctx):
+        return skipped("already installed (step 7 recorded now from an earlier run's journal)")
     with ctx.timed("device_io"):
         report, _gate = run_deploy(
             plan, ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.tid / "backups",
@@ -185,6 +187,22 @@ def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     what = f"{n} commands on {sum(1 for c in commands.values() if c)} devices" if n else "no changes"
     return done(f"{what}; change set {report.change_set[:12]}", commands=commands,
                 change_set=report.change_set)  # fmt: skip
+
+
+def _settled(ctx: RunContext) -> bool:
+    """An earlier run stopped mid-change (killed, store locked): record it and let its devices settle
+    before they are read, so the diff is not taken from a change about to revert. True when that
+    run's installation was kept (step 7 is now done)."""
+    from sipelangi_net.change.install import settle_earlier
+    from sipelangi_net.locks import holding
+
+    with holding([("ticket", ctx.tid)], purpose=f"change {ctx.tid}", wait=ctx.options.lock_wait):
+        earlier = settle_earlier(
+            ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
+            confirm_seconds=ctx.options.confirm_timeout, sleep=ctx.sleep,
+        )  # fmt: skip
+    ctx.timings["waiting"] += earlier.waited_s
+    return earlier.report is not None
 
 
 def _environment(ctx: RunContext) -> Any:
