@@ -268,4 +268,7 @@ def _print_report(report: Any, tested: Any) -> None:
         from sipelangi_net.bandwidth.gate import summary_lines
 
         say_lines(summary_lines(tested))
-    say("no changes" if not report.changed else ("deployed and confirmed" if report.ok else report.error))
+    if not report.ok:  # also a change refused before anything was sent (report.changed is then False)
+        say(report.error)
+    else:
+        say("deployed and confirmed" if report.changed else "no changes")

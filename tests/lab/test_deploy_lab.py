@@ -210,7 +210,8 @@ def test_a_session_that_drops_after_the_push_is_undone_by_the_device(
         )
     finally:
         os.kill(pid, signal.SIGCONT)
-    assert not report.ok and "ROLLBACK NOT VERIFIED on sw-dinkes" in report.error
+    assert not report.ok and "NOT ROLLED BACK by this run: sw-dinkes" in report.error, report.error
+    assert "its own revert timer restores its backup by" in report.error
     states = {d.device: (d.state, d.verified) for d in report.devices}
     assert states["core-diskominfo"] == ("rolled_back", True)
     assert states["dist-gerunggang"] == ("rolled_back", True)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sipelangi_net.deploy import normalise
 
+from sipelangi_net.change.push import normalise
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers import confirm
 from sipelangi_net.drivers.lab import open_driver

@@ -320,3 +320,41 @@ def test_a_test_result_the_store_could_not_take_is_recorded_from_the_journal(
         recorded["verdict"] == tested["bwtest"]["verdict"]
         and recorded["reason"] == tested["bwtest"]["reason"]
     )
+
+
+def test_a_diff_after_a_killed_run_reads_the_devices_once_they_settled(
+    store: SqliteStore, net: FakeNetwork, tmp_path: Path
+) -> None:
+    """provision's diff step after a run killed right after the push: read then, the diff would
+    be taken from a change about to revert and the push refused. recover first waits for
+    the devices' own timers and records the killed run; the diff read after it is what is pushed."""
+    from sipelangi_net.change.install import recover, run_deploy
+
+    reports = tmp_path / "reports"
+
+    def kill() -> None:
+        raise Killed
+
+    net.after(SW, "push", kill)
+    with pytest.raises(Killed):
+        install(store, net, reports)
+    net.after(SW, "push", lambda: None)
+    assert net.devices[SW].snapshot is not None, "killed while armed"
+
+    def timers_fire(_seconds: float) -> None:
+        for device in net.devices.values():
+            device.expire()
+
+    earlier = recover(
+        store, tid_of(store), INVENTORY, actor="Andi", creds=None, reports=reports,
+        driver_factory=net.driver, sleep=timers_fire,
+    )  # fmt: skip
+    assert earlier.report is None and earlier.waited_s > 0 and pending(reports / tid_of(store)) == []
+    assert [e.outcome for e in store.get(tid_of(store)).events if e.step == 7] == ["failed"]
+    plan = stored_plan(store.get(tid_of(store)), "deploy")
+    dry, _gate = run_deploy(
+        plan, INVENTORY, creds=None, backups=tmp_path / "dry", environment=Bench(net), dry_run=True,
+        driver_factory=net.driver,
+    )  # fmt: skip
+    done = install(store, net, reports, approved=dry.change)
+    assert done.report.ok and done.report.change_set == dry.change_set, done.report.error

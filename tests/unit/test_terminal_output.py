@@ -321,3 +321,13 @@ def test_analysis_plan_is_shown_as_text(capsys: pytest.CaptureFixture[str]) -> N
     _print_plan(plan)
     out = capsys.readouterr().out
     assert OSC8 not in out and f"SPL-2026-00001\x1b[0m {HOSTILE[:150]} (dinkes), 40 users" in out
+
+
+def test_a_refused_change_set_says_why_not_no_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    """A deploy refused before anything was sent (a device changed since the diff) has nothing
+    'changed', yet it failed: the text says why, not "no changes"."""
+    why = "dist-gerunggang: its running config changed since the change set was made; nothing was pushed"
+    devices = [DeviceResult(device="dist-gerunggang", platform="frr", commands=("ip route 10.20.0.0/25 x",))]
+    _print_report(DeployReport(ticket_id="SPL-2026-00001", ok=False, error=why, devices=devices), None)
+    out = capsys.readouterr().out
+    assert why in out and "no changes" not in out
