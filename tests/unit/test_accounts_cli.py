@@ -371,3 +371,64 @@ def test_the_http_store_refuses_plain_http_off_loopback(url: str, refused: bool)
             HttpStore(url, token="spl_x")
     else:
         HttpStore(url, token="spl_x").close()
+
+
+# --- passwords typed in a terminal ------------------------------------------------------------
+def typed(env: dict[str, str], args: list[str], answers: list[str]) -> tuple[int, str]:
+    """Run the CLI in a pseudo-terminal (its controlling tty), typing ``answers`` at each prompt."""
+    import pty
+    import select
+    import signal
+    import termios
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the CLI
+        os.execve(CLI, [CLI, *args], env)
+    out, pending, deadline = b"", list(answers), time.monotonic() + 30
+    status: int | None = None
+    try:
+        while status is None or select.select([fd], [], [], 0)[0]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the CLI did not finish: {out!r}")
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if pending and out.rstrip().endswith(b":"):
+                    time.sleep(0.3)  # let getpass switch the echo off and start reading
+                    while termios.tcgetattr(fd)[3] & termios.ECHO and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    os.write(fd, pending.pop(0).encode() + b"\r")
+            if status is None:
+                done, code = os.waitpid(pid, os.WNOHANG)
+                status = code if done else None
+    finally:
+        while status is None and time.monotonic() < deadline:  # the terminal closed: the CLI ends
+            done, code = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = code
+            else:
+                time.sleep(0.05)
+        if status is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert status is not None, out
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def test_a_password_is_asked_twice_in_a_terminal_and_never_echoed(env: dict[str, str]) -> None:
+    code, out = typed(
+        env, ["user", "add", "budi", "--role", "tim_kerja", "--name", "Budi"], [PASSWORD, PASSWORD]
+    )
+    assert code == 0, out
+    assert out.count("Password") == 2 and PASSWORD not in out
+    code, out = typed(env, ["user", "passwd", "budi"], ["kopi-tubruk-tanpa-gula", "kopi-tubruk-tanpa-gulx"])
+    assert code == 2 and "the two passwords differ" in out and "kopi" not in out
+    accounts = SqliteAccounts(Path(env["SIPELANGI_DB"]))
+    try:
+        assert accounts.authenticate("budi", PASSWORD).username == "budi"
+    finally:
+        accounts.close()
