@@ -79,7 +79,7 @@ When = Annotated[dt.datetime, AfterValidator(_aware)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Delegation(_Frozen):

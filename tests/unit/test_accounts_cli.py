@@ -432,3 +432,28 @@ def test_a_password_is_asked_twice_in_a_terminal_and_never_echoed(env: dict[str,
         assert accounts.authenticate("budi", PASSWORD).username == "budi"
     finally:
         accounts.close()
+
+
+def test_debug_logs_carry_no_password_nor_token(env: dict[str, str]) -> None:
+    ok(
+        env,
+        "-vv",
+        "user",
+        "add",
+        "budi",
+        "--role",
+        "tim_kerja",
+        "--name",
+        "Budi",
+        "--password-stdin",
+        stdin=PASSWORD,
+    )
+    made = ok(env, "-vv", "user", "token", "budi", "--name", "laptop")
+    token = made.stdout.strip()
+    assert "got a new API token, #1 (laptop)" in made.stderr and token not in made.stderr
+    passwd = ok(env, "-vv", "user", "passwd", "budi", "--password-stdin", stdin=PASSWORD[::-1])
+    assert "changed the password" in passwd.stderr and PASSWORD[::-1] not in passwd.stderr
+    login = ok(env, "-vv", "login", "http://127.0.0.1:8700", "-u", "budi", "--token-stdin", stdin=token)
+    revoked = ok(env, "-vv", "user", "token-revoke", "budi", "1")
+    for proc in (login, revoked):
+        assert token not in proc.stdout + proc.stderr and tokens.token_digest(token) not in proc.stderr
