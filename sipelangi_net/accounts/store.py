@@ -1,13 +1,9 @@
 """Accounts, delegations, API tokens and failed logins, in the ticket store's SQLite file.
 
-The tables are the accounts' own (``accounts``, ``account_delegations``, ``api_tokens``,
-``login_failures``), created by the accounts' own migrations and versioned by their own row in
-``schema_components`` (``accounts``, N): the ticket store's ``PRAGMA user_version`` and its
-migrations are untouched, so either store may open the file first, an existing ticket database
-gains the accounts' tables on first use without a change to its tickets, and the two schemas
-evolve without renumbering each other. Writes use the ticket store's ``BEGIN IMMEDIATE``
-transactions (:func:`sipelangi_net.tickets.sqlite.immediate`); every row read back is validated
-by the frozen models, and a row that does not parse is a StoreError naming the account.
+The tables and their migrations are in :mod:`sipelangi_net.accounts.schema` (versioned apart
+from the ticket store's). Writes use the ticket store's ``BEGIN IMMEDIATE`` transactions
+(:func:`sipelangi_net.tickets.sqlite.immediate`); every row read back is validated by the frozen
+models, and a row that does not parse is a StoreError naming the account.
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sipelangi_net.accounts import passwords
+from sipelangi_net.accounts import passwords, schema
 from sipelangi_net.accounts import tokens as api_tokens
 from sipelangi_net.accounts.models import Account, AccountRole, Delegation
 from sipelangi_net.errors import AccountError, AuthError, LoginThrottled, StoreError
@@ -34,55 +30,6 @@ from sipelangi_net.tickets.sqlite import BUSY_TIMEOUT_MS, immediate
 from sipelangi_net.validate import printable
 
 logger = logging.getLogger(__name__)
-
-COMPONENT = "accounts"
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # 1: accounts, delegations, API tokens (SHA-256 digests), failed logins
-    (
-        """CREATE TABLE accounts (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            username TEXT NOT NULL UNIQUE,
-            display_name TEXT NOT NULL,
-            role TEXT NOT NULL,
-            opd TEXT,
-            sites TEXT NOT NULL DEFAULT '[]',
-            disabled INTEGER NOT NULL DEFAULT 0,
-            local INTEGER NOT NULL DEFAULT 0,
-            created_at TEXT NOT NULL,
-            password_hash TEXT,
-            password_changed_at TEXT
-        )""",
-        """CREATE TABLE account_delegations (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            account_id INTEGER NOT NULL REFERENCES accounts(id),
-            acting_as TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            starts TEXT NOT NULL,
-            ends TEXT NOT NULL,
-            decree TEXT NOT NULL,
-            recorded_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE api_tokens (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            account_id INTEGER NOT NULL REFERENCES accounts(id),
-            name TEXT NOT NULL,
-            digest TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL,
-            last_used_at TEXT,
-            revoked_at TEXT
-        )""",
-        """CREATE TABLE login_failures (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            username TEXT NOT NULL,
-            at TEXT NOT NULL,
-            source TEXT NOT NULL DEFAULT ''
-        )""",
-        "CREATE INDEX login_failures_by_user ON login_failures (username, at)",
-        "CREATE INDEX api_tokens_by_account ON api_tokens (account_id)",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -159,27 +106,7 @@ class SqliteAccounts:
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         with immediate(conn, where=f"{self.path}: "):
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_components"
-                " (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-            )
-            row = conn.execute(
-                "SELECT version FROM schema_components WHERE name = ?", (COMPONENT,)
-            ).fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: the account tables are at version {version}, newer than this"
-                    f" sipelangi-net ({SCHEMA_VERSION}); upgrade sipelangi-net"
-                )
-            for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number]:
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_components (name, version) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET version = excluded.version",
-                (COMPONENT, SCHEMA_VERSION),
-            )
+            schema.migrate(conn, where=str(self.path))
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
