@@ -13,7 +13,8 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── RequestError            a request (Surat Permohonan) with a bad field
     │   ├── PlaybookError           a playbook file (playbooks/*.yaml) with a bad step or option
     │   ├── OutputsError            a step's outputs do not fit its schema (names ticket, step, field)
-    │   └── DocumentInputError      bad input for a document (signer name/NIP, scan file, period)
+    │   ├── DocumentInputError      bad input for a document (signer name/NIP, scan file, period)
+    │   └── AccountError            no such account, a username taken, a bad role, OPD or delegation
     ├── TicketError                 the ticket record
     │   ├── TicketNotFound          (LookupError) no such ticket
     │   ├── WorkflowError           a move the SOP does not allow (names the missing step)
@@ -24,7 +25,9 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── IncompleteTicketError   the ticket lacks what a document needs (names the missing item)
     │   ├── MalformedTicketError    a stored ticket does not fit the schema (names ticket, event, field)
     │   ├── Busy                    another run holds the ticket's or a device's lock
-    │   └── DeliveryError           a notification could not be delivered (recorded, retried)
+    │   ├── DeliveryError           a notification could not be delivered (recorded, retried)
+    │   └── AuthError               (PermissionError) password or token refused (HTTP 401)
+    │       └── LoginThrottled      too many failed logins for that username lately; wait
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
     │   ├── MissingPackageError     a program it runs is not installed (doctor, lab preflight)
@@ -122,6 +125,19 @@ class Busy(TicketError):
 
 class DeliveryError(TicketError):
     """One notification could not be delivered (refused before sending, or by the other end)."""
+
+
+class AuthError(TicketError, PermissionError):
+    """Authentication refused: unknown user or wrong password, a token unknown, expired or revoked,
+    a disabled account. The message never says which of user and password was wrong."""
+
+
+class LoginThrottled(AuthError):
+    """Too many failed logins for that username within the window; refused without checking."""
+
+
+class AccountError(ConfigError):
+    """An account operation that cannot be done: no such account, a username taken, a bad delegation."""
 
 
 class EnvironmentProblem(SipelangiError):

@@ -28,6 +28,7 @@ from sipelangi_net.cli.lab import lab_app
 from sipelangi_net.cli.provision import playbook_app, provision_command
 from sipelangi_net.cli.serve import serve_command
 from sipelangi_net.cli.ticket import ticket_app
+from sipelangi_net.cli.user import login_command, user_app
 
 app = typer.Typer(
     name="sipelangi-net",
@@ -40,6 +41,8 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(ticket_app, name="ticket")
 app.add_typer(document_app, name="document")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(user_app, name="user")
+app.command("login")(login_command)
 app.command("analyze")(analyze_command)
 app.command("prepare")(prepare_command)
 app.command("schedule")(schedule_command)

@@ -23,6 +23,8 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from sipelangi_net import __version__
+from sipelangi_net.accounts.credentials import credentials_path, stored_token
+from sipelangi_net.accounts.transport import refuse_plain_http
 from sipelangi_net.errors import (
     ConfigError,
     ConflictError,
@@ -67,7 +69,11 @@ def _when(value: dt.datetime) -> str:
 
 
 class HttpStore:
-    """A :class:`~sipelangi_net.tickets.store.TicketStore` over the SiPelangi ticket API."""
+    """A :class:`~sipelangi_net.tickets.store.TicketStore` over the SiPelangi ticket API.
+
+    ``token`` ``None``: the one ``sipelangi-net login`` saved for this server. Plain ``http://``
+    is refused to any host but loopback (the token would cross the network readable).
+    """
 
     def __init__(
         self,
@@ -77,11 +83,12 @@ class HttpStore:
         timeout: float = TIMEOUT_S,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.url = api_url(base_url)
+        self.url = refuse_plain_http(api_url(base_url))
+        token = token or stored_token(self.url)
         if not token:
             raise SecretsError(
-                f"{self.url}: no API token; set SIPELANGI_TOKEN to the server's token"
-                " (the contents of the file given to 'sipelangi-net serve --token-file')"
+                f"{self.url}: no API token; run 'sipelangi-net login {base_url}' (saved in"
+                f" {credentials_path()}) or set SIPELANGI_TOKEN"
             )
         from sipelangi_net.logs import register_secret
 
@@ -168,7 +175,7 @@ class HttpStore:
         if status in (401, 403):
             return StoreError(
                 f"{where}: token refused (HTTP {status}: {message});"
-                " check SIPELANGI_TOKEN against the server's --token-file"
+                " check SIPELANGI_TOKEN, or log in again: sipelangi-net login URL"
             )
         if status == 404 and code != "no_route":
             return not_found(message or f"{method} {path}: not found at {where}")

@@ -1,0 +1,1 @@
+"""Accounts of the SOP's people: models, password hashing, API tokens, the SQLite store, logins."""

@@ -1,0 +1,88 @@
+"""The account tables' schema: their own migrations, versioned by their own row of ``schema_components``.
+
+The ticket store versions its tables with SQLite's ``PRAGMA user_version``
+(``tickets/sqlite.py``). The account tables live in the same file but keep their version in a
+row of their own (``schema_components``: ``accounts``, N), so neither schema's migrations
+renumber or wait for the other's, either store may open a file first, and a ticket database
+made before accounts existed gains the account tables on first use with nothing else changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sipelangi_net.errors import StoreError
+
+COMPONENT = "accounts"
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: accounts, delegations, API tokens (SHA-256 digests), failed logins
+    (
+        """CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            opd TEXT,
+            sites TEXT NOT NULL DEFAULT '[]',
+            disabled INTEGER NOT NULL DEFAULT 0,
+            local INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            password_hash TEXT,
+            password_changed_at TEXT
+        )""",
+        """CREATE TABLE account_delegations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            acting_as TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            starts TEXT NOT NULL,
+            ends TEXT NOT NULL,
+            decree TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            digest TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at TEXT
+        )""",
+        """CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            username TEXT NOT NULL,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX login_failures_by_user ON login_failures (username, at)",
+        "CREATE INDEX api_tokens_by_account ON api_tokens (account_id)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, *, where: str) -> None:
+    """Bring the account tables to :data:`SCHEMA_VERSION`; run inside a write transaction.
+
+    StoreError when the file's account tables are newer than this program.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_components (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    row = conn.execute("SELECT version FROM schema_components WHERE name = ?", (COMPONENT,)).fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where}: the account tables are at version {version}, newer than this"
+            f" sipelangi-net ({SCHEMA_VERSION}); upgrade sipelangi-net"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        for statement in MIGRATIONS[number]:
+            conn.execute(statement)
+    conn.execute(
+        "INSERT INTO schema_components (name, version) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+        (COMPONENT, SCHEMA_VERSION),
+    )
