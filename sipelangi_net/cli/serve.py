@@ -62,7 +62,7 @@ def serve_command(
     ),
 ) -> None:
     """Serve the SiPelangi ticket API until Ctrl-C or SIGTERM."""
-    from sipelangi_net.tickets.server import serve
+    from sipelangi_net.server.serve import serve
     from sipelangi_net.tickets.store import default_db_path
 
     token = read_token(token_file)

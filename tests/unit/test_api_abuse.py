@@ -22,9 +22,9 @@ import pytest
 from api_server import Server, running_server
 from ticket_data import raw_request
 
-from sipelangi_net.tickets.guard import MAX_BODY, MAX_DEPTH, json_depth, json_problem
+from sipelangi_net.server.guard import MAX_BODY, MAX_DEPTH, json_depth, json_problem
+from sipelangi_net.server.store import SKIPPED_HEADER, tickets_response
 from sipelangi_net.tickets.models import Event, Request
-from sipelangi_net.tickets.server import SKIPPED_HEADER, tickets_response
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(120)
@@ -221,7 +221,7 @@ def test_unknown_sites_and_applications_are_refused(
 
 def test_serve_refuses_to_start_on_a_broken_inventory(tmp_path: Path) -> None:
     from sipelangi_net.errors import InventoryError
-    from sipelangi_net.tickets.server import serve
+    from sipelangi_net.server.serve import serve
 
     with pytest.raises(InventoryError, match="inventory directory not found"):
         serve(tmp_path / "t.db", "127.0.0.1", 0, "t" * 32, inventory=tmp_path / "nowhere")
