@@ -6,6 +6,7 @@ writes it; a unit test fails when the file and the code disagree).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,10 +18,9 @@ from sipelangi_net.server.auth import TokenResolver, single_token
 from sipelangi_net.server.errors import install_handlers
 from sipelangi_net.server.guard import Guard
 from sipelangi_net.server.routes import HEALTH_PATH, health, notifications, tickets
-from sipelangi_net.server.store import InventoryLoader, StoreFactory, StoreHolder
-from sipelangi_net.tickets.store import TicketStore
+from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
 
-API_VERSION = "1.0.0"
+API_VERSION = "2.0.0"  # 2: GET /tickets answers one page ({items, next, limit})
 DEFAULT_PORT = 8700
 MIN_TOKEN_LENGTH = 16
 
@@ -45,12 +45,14 @@ def create_app(
     token: str | None = None,
     resolver: TokenResolver | None = None,
     inventory: InventoryLoader | None = None,
+    cursor_key: bytes | None = None,
 ) -> FastAPI:
     """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
 
     Callers are authenticated by ``resolver`` (:mod:`~sipelangi_net.server.auth`), or by the one
     ``token``. ``inventory`` gives the sites and applications a new ticket may name (default: the
-    inventory directory, read on first use).
+    inventory directory, read on first use). ``cursor_key`` signs the list's page cursors (default: a
+    random key made now, so cursors do not outlive the app).
     """
     if resolver is None:
         if token is None:
@@ -83,6 +85,7 @@ def create_app(
         generate_unique_id_function=_operation_id,
     )
     app.state.store = holder
+    app.state.cursor_key = cursor_key or secrets.token_bytes(32)
     app.state.inventory = inventory or _default_inventory()
     app.include_router(health.router)
     app.include_router(tickets.router)
@@ -96,7 +99,7 @@ def openapi_yaml() -> str:
     """The contract file ``docs/openapi.yaml`` as ``create_app`` describes it now."""
     import yaml
 
-    def no_store() -> TicketStore:
+    def no_store() -> ServedStore:
         raise StoreError("no store: this app only describes the API")
 
     app = create_app(no_store, token="x" * MIN_TOKEN_LENGTH)

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from sipelangi_net.tickets.models import Request, RequiredText, TicketId
+from sipelangi_net.tickets.models import Request, RequiredText, Ticket, TicketId
 from sipelangi_net.tickets.sop import STATUSES
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER
@@ -68,6 +68,19 @@ class RetryFailed(_Body):
 
 class Retried(_Body):
     retried: int
+
+
+class TicketList(_Body):
+    """One page of the ticket list, in id order (which is creation order)."""
+
+    items: list[Ticket]
+    next: str | None = Field(
+        description=(
+            "The cursor of the next page (pass it back as `cursor` with the same filters);"
+            " null on the last page."
+        )
+    )
+    limit: int = Field(description="The page size used.")
 
 
 class Health(_Body):

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from fastapi import Request as HttpRequest
 from fastapi.responses import Response
@@ -29,6 +29,7 @@ from sipelangi_net.errors import (
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.server.errors import INTERNAL, UNAVAILABLE, ApiError
 from sipelangi_net.server.guard import MAX_DEPTH, json_depth
+from sipelangi_net.tickets.listing import TicketPage, TicketQuery
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.store import TicketStore
 
@@ -37,7 +38,14 @@ logger = logging.getLogger(__name__)
 SKIPPED_HEADER = "Sipelangi-Skipped"
 T = TypeVar("T")
 
-StoreFactory = Callable[[], TicketStore]
+
+class ServedStore(TicketStore, Protocol):
+    """A ticket store the server can serve: one that also lists a page at a time."""
+
+    def page(self, query: TicketQuery, *, after: str | None, limit: int) -> TicketPage: ...
+
+
+StoreFactory = Callable[[], ServedStore]
 InventoryLoader = Callable[[], Inventory]
 
 
@@ -46,11 +54,11 @@ class StoreHolder:
 
     def __init__(self, factory: StoreFactory) -> None:
         self._factory = factory
-        self._store: TicketStore | None = None
+        self._store: ServedStore | None = None
         self._lock = threading.Lock()
 
     @contextmanager
-    def use(self) -> Iterator[TicketStore]:
+    def use(self) -> Iterator[ServedStore]:
         with self._lock:
             if self._store is None:
                 self._store = self._factory()
@@ -72,7 +80,7 @@ _ERROR_STATUS: tuple[tuple[type[SipelangiError], int, str], ...] = (
 )
 
 
-def run(request: HttpRequest, action: Callable[[TicketStore], T], *, missing: str | None = None) -> T:
+def run(request: HttpRequest, action: Callable[[ServedStore], T], *, missing: str | None = None) -> T:
     """Run ``action`` on the store; turn store errors into API errors (``missing``: the 404 message)."""
     holder: StoreHolder = request.app.state.store
     try:

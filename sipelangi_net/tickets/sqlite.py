@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sipelangi_net.errors import MalformedTicketError, StoreError, TicketNotFound
-from sipelangi_net.tickets import anchor, seals, workflow
+from sipelangi_net.tickets import anchor, listing, seals, workflow
 from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
 from sipelangi_net.tickets.messages import closing_message, schedule_message
 from sipelangi_net.tickets.models import Event, Move, Notification, Request, Ticket
@@ -99,6 +99,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: the seals: event MACs, sealed heads and the store's id (sipelangi_net/tickets/seals.py)
     seals.MIGRATION,
+    # 4: tickets.updated_at and the indexes of paged, filtered lists (sipelangi_net/tickets/listing.py)
+    listing.MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8
@@ -365,6 +367,20 @@ class SqliteStore:
             except MalformedTicketError as exc:
                 self.skipped.append(skip(i, str(exc), doing="the ticket list"))
         return out
+
+    def page(self, query: listing.TicketQuery, *, after: str | None, limit: int) -> listing.TicketPage:
+        """Up to ``limit`` tickets with ids after ``after``, in id order (keyset pagination)."""
+        sql, args = listing.page_sql(query, after=after, limit=limit + 1)
+        ids = [r[0] for r in self.conn.execute(sql, args)]
+        more, ids = len(ids) > limit, ids[:limit]
+        out: list[Ticket] = []
+        skipped: list[Skipped] = []
+        for i in ids:  # one unreadable ticket is skipped and reported, never fatal to the page
+            try:
+                out.append(self._load(self.conn, i))
+            except MalformedTicketError as exc:
+                skipped.append(skip(i, str(exc), doing="the ticket list"))
+        return listing.TicketPage(tuple(out), ids[-1] if more else None, tuple(skipped))
 
     # --- writing ------------------------------------------------------------
     def _sealing_key(self, conn: sqlite3.Connection) -> anchor.AuditKey:

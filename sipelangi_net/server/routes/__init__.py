@@ -32,7 +32,8 @@ ERRORS: Responses = {
         "description": (
             "Invalid input; the message names the field. Also: a body that is not UTF-8 JSON, holds"
             f" NaN or Infinity, or nests deeper than {MAX_DEPTH} levels; a query parameter the"
-            " operation does not declare; a site or application the server's inventory does not know."
+            " operation does not declare; a site or application the server's inventory does not know;"
+            " a list cursor the server did not issue for the same filters."
         ),
     },
     503: {"model": ApiErrorBody, "description": "The ticket store is unavailable; retry later"},

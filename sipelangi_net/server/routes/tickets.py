@@ -6,6 +6,7 @@ the command line; so must a step-4 plan's devices and ports.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import Query
@@ -13,20 +14,24 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import Response
 
 from sipelangi_net.inventory import Inventory
-from sipelangi_net.server.models import Instant, NewTicket, Status, TicketPath
+from sipelangi_net.server.models import Instant, NewTicket, Status, TicketList, TicketPath
+from sipelangi_net.server.paging import CURSOR_PATTERN, decode_cursor, encode_cursor
 from sipelangi_net.server.routes import NOT_FOUND, REFUSED, Responses, api_router
 from sipelangi_net.server.store import (
     SKIPPED_HEADER,
     inventory,
     run,
     ticket_response,
-    tickets_response,
+    tickets_json,
 )
 from sipelangi_net.tickets.intake import check_catalogues
-from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.tickets.listing import TicketQuery
+from sipelangi_net.tickets.models import Key, Move, Ticket
 from sipelangi_net.tickets.store import TicketStore
 
 ANALYSIS_STEP = 4
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
 
 _SKIPPED: Responses = {
     200: {
@@ -60,15 +65,47 @@ def create_ticket(request: HttpRequest, body: NewTicket) -> Response:
     return ticket_response(run(request, action), status=201)
 
 
-@router.get("/tickets", response_model=list[Ticket], tags=["tickets"], responses=_SKIPPED)
+@router.get("/tickets", response_model=TicketList, tags=["tickets"], responses=_SKIPPED)
 def list_tickets(
     request: HttpRequest,
+    *,
     status: Annotated[Status | None, Query(description="Only tickets with this status.")] = None,
+    site: Annotated[Key | None, Query(description="Only requests for this site (inventory key).")] = None,
+    opd: Annotated[
+        str | None, Query(min_length=1, max_length=150, description="Only this OPD's requests (exact name).")
+    ] = None,
     since: Annotated[Instant | None, Query(description="Created at or after (ISO 8601, with zone).")] = None,
     until: Annotated[Instant | None, Query(description="Created before (ISO 8601, with zone).")] = None,
+    updated_since: Annotated[
+        Instant | None, Query(description="Last recorded to at or after (ISO 8601, with zone).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Tickets per page.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=CURSOR_PATTERN,
+            description="Where to go on: the `next` of the previous page, with the same filters.",
+        ),
+    ] = None,
 ) -> Response:
-    """Tickets created in [since, until), oldest first."""
-    return tickets_response(run(request, lambda s: s.tickets(status=status, since=since, until=until)))
+    """One page of tickets, in id order (creation order); filters combine with AND.
+
+    Keyset pagination on the id: a ticket opened while a client pages through
+    the list comes after all it has seen; none is repeated or skipped. A cursor
+    is signed and bound to its filters (422 otherwise).
+    """
+    query = TicketQuery(
+        status=status, site=site, opd=opd, since=since, until=until, updated_since=updated_since
+    )
+    key: bytes = request.app.state.cursor_key
+    after = decode_cursor(key, cursor, query=query) if cursor else None
+    page = run(request, lambda s: s.page(query, after=after, limit=limit))
+    items, unserved = tickets_json(list(page.tickets))
+    following = encode_cursor(key, after=page.after, query=query) if page.after else None
+    body = f'{{"items":{items},"next":{json.dumps(following)},"limit":{limit}}}'
+    skipped = [s.ticket_id for s in page.skipped] + unserved
+    headers = {SKIPPED_HEADER: ", ".join(skipped)} if skipped else None
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/tickets/{ticket_id}", response_model=Ticket, tags=["tickets"], responses=NOT_FOUND)
