@@ -63,7 +63,10 @@ def build(db: Path, anchors: dict[str, Path], count: int) -> list[str]:
     try:
         for n in range(count):
             site, opd = SITES[n % len(SITES)]
-            tid = store.create(request(site=site, opd=opd), helpdesk="Helpdesk Diskominfo").id
+            pic = {"name": f"Petugas {n}", "phone": "+62 812 7100 1234", "email": f"pic{n}@{site}.go.id"}
+            letter = {"number": f"005/{n}/2026", "date": "2026-11-20"}
+            asked = request(site=site, opd=opd, pic=pic, letter=letter, users=1 + n % 200)
+            tid = store.create(asked, helpdesk="Helpdesk Diskominfo").id
             ids.append(tid)
             if n % 4 == 3:
                 store.apply(tid, Move(step=3, actor="Kepala Dinas", outcome="defer", note="anggaran"))

@@ -91,7 +91,7 @@ bearer = HTTPBearer(
 )
 
 
-def authorize(
+async def authorize(  # async: it does no I/O, and a sync dependency costs a thread hop per request
     request: HttpRequest, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     """The caller (the guard has resolved the token already); declares bearer auth in the OpenAPI document."""

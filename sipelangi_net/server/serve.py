@@ -73,7 +73,8 @@ def check_transport(host: str, tls: Tls | None) -> None:
         )
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host:port`` (ConfigError naming the address when it cannot)."""
     address = "127.0.0.1" if host == "localhost" else host
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
@@ -126,7 +127,7 @@ def serve(
     finally:
         probe.close()
     app = create_app(lambda: SqliteStore(db), token=token, inventory=lambda: known)
-    sock = _listen(host, port)
+    sock = listen(host, port)
     try:
         bound = sock.getsockname()
         name = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]

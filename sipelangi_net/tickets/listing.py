@@ -51,7 +51,7 @@ MIGRATION = """
     UPDATE tickets SET updated_at = COALESCE(
         (SELECT MAX(ended_at) FROM events WHERE events.ticket_id = tickets.id), created_at);
     CREATE TRIGGER tickets_updated_at AFTER INSERT ON events BEGIN
-        UPDATE tickets SET updated_at = strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')
+        UPDATE tickets SET updated_at = strftime('%Y-%m-%dT%H:%M:%f999+00:00', 'now')
         WHERE id = NEW.ticket_id;
     END;
     CREATE INDEX tickets_status_id ON tickets (status, id);
@@ -59,8 +59,10 @@ MIGRATION = """
     CREATE INDEX tickets_opd_id ON tickets (json_extract(request, '$.opd'), id);
     CREATE INDEX tickets_updated_at ON tickets (updated_at);
     """
-"""Schema version 4: when a ticket was last recorded to (set by a trigger on every event, in UTC with
-microseconds like every stored time), and the indexes the filters walk in id order."""
+"""Schema version 4: when a ticket was last recorded to (set by a trigger on every event, in UTC in the
+stored times' format; SQLite's clock has milliseconds, so it is rounded up to the end of its
+millisecond: ``updated_since`` may include a ticket recorded up to 1 ms before, never miss one), and
+the indexes the filters walk in id order."""
 
 
 def _utc(value: dt.datetime) -> str:

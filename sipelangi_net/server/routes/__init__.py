@@ -44,7 +44,7 @@ REFUSED: Responses = {
 }
 
 
-def known_query(request: HttpRequest) -> None:
+async def known_query(request: HttpRequest) -> None:  # async: no I/O, no thread hop
     """Refuse a query parameter the operation does not declare (``?stauts=closed`` would list all)."""
     route = request.scope.get("route")
     known = {p.alias for p in route.dependant.query_params} if isinstance(route, APIRoute) else set()
