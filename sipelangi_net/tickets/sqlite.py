@@ -314,20 +314,7 @@ class SqliteStore:
         if row is None:
             raise TicketNotFound(f"ticket {ticket_id}: not found in {self.path}")
         events = [
-            Event(
-                ticket_id=r[0],
-                seq=r[1],
-                step=r[2],
-                outcome=r[3],
-                actor=r[4],
-                role=r[5],
-                started_at=_parse_ts(r[6]),
-                ended_at=_parse_ts(r[7]),
-                note=r[8],
-                outputs=json.loads(r[9]),
-                prev_hash=r[10],
-                hash=r[11],
-            )
+            _event(r)
             for r in conn.execute(
                 "SELECT ticket_id, seq, step, outcome, actor, role, started_at, ended_at, note, outputs,"
                 " prev_hash, hash FROM events WHERE ticket_id = ? ORDER BY seq",
@@ -612,6 +599,26 @@ class SqliteStore:
                 (_ts(utcnow()), ticket_id, ticket_id),
             )
             return cur.rowcount
+
+
+@functools.lru_cache(maxsize=16384)
+def _event(r: tuple[Any, ...]) -> Event:
+    """A stored event row, validated (a pure function of the row, and event rows never change:
+    kept, so a ticket read again is not parsed again)."""
+    return Event(
+        ticket_id=r[0],
+        seq=r[1],
+        step=r[2],
+        outcome=r[3],
+        actor=r[4],
+        role=r[5],
+        started_at=_parse_ts(r[6]),
+        ended_at=_parse_ts(r[7]),
+        note=r[8],
+        outputs=json.loads(r[9]),
+        prev_hash=r[10],
+        hash=r[11],
+    )
 
 
 @functools.lru_cache(maxsize=4096)
