@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.server.serve import Tls, check_transport, listen
+from sipelangi_net.tickets.http import HttpStore
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -62,7 +63,7 @@ def self_signed(folder: Path, *, name: str = "127.0.0.1") -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def test_serve_with_a_certificate_speaks_https_only(tmp_path: Path) -> None:
+def test_serve_with_a_certificate_speaks_https_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cert, key = self_signed(tmp_path / "tls")
     trust = ssl.create_default_context(cafile=cert)
     with running_server(tmp_path / "srv", tls=(cert, key)) as server:
@@ -76,6 +77,9 @@ def test_serve_with_a_certificate_speaks_https_only(tmp_path: Path) -> None:
             httpx.get(f"{server.url}/api/v1/health", timeout=5)  # the system's CAs do not know it
         with pytest.raises(httpx.TransportError):  # no plain HTTP on the TLS port
             httpx.get(server.url.replace("https://", "http://") + "/api/v1/health", timeout=5)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # how a CLI user trusts the server's own CA
+        with HttpStore(server.url, token=server.token) as store:
+            assert store.tickets() == []
 
 
 def _serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
