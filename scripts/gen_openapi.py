@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sipelangi_net.tickets.server import openapi_yaml
+from sipelangi_net.server.app import openapi_yaml
 
 TARGET = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 

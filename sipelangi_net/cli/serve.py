@@ -46,14 +46,17 @@ def serve_command(
         "--db",
         help="Ticket database (default: SIPELANGI_DB or ~/.local/share/sipelangi-net/tickets.db).",
     ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback only by default)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (other than loopback: needs --cert and --key)."
+    ),
     port: int = typer.Option(8700, "--port", min=0, max=65535, help="TCP port (0: any free port)."),
     token_file: Path | None = typer.Option(
         None, "--token-file", help="File holding the bearer token, mode 600 (default: SIPELANGI_TOKEN)."
     ),
-    allow_remote: bool = typer.Option(
-        False, "--allow-remote", help="Allow a non-loopback --host (put TLS in front of it)."
+    cert: Path | None = typer.Option(
+        None, "--cert", help="TLS certificate chain (PEM): serve HTTPS. Needs --key."
     ),
+    key: Path | None = typer.Option(None, "--key", help="The certificate's private key (PEM, mode 600)."),
     inventory: Path | None = typer.Option(
         None,
         "--inventory",
@@ -62,9 +65,13 @@ def serve_command(
     ),
 ) -> None:
     """Serve the SiPelangi ticket API until Ctrl-C or SIGTERM."""
-    from sipelangi_net.tickets.server import serve
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.server.serve import Tls, serve
     from sipelangi_net.tickets.store import default_db_path
 
+    if (cert is None) != (key is None):
+        raise ConfigError("--cert and --key go together: give both (HTTPS) or neither (loopback HTTP)")
+    tls = Tls(cert=cert, key=key) if cert is not None and key is not None else None
     token = read_token(token_file)
     path = db or default_db_path()
 
@@ -73,4 +80,4 @@ def serve_command(
 
         say(f"serve: {path} at {url} (Ctrl-C to stop)", err=True)
 
-    serve(path, host, port, token, allow_remote=allow_remote, inventory=inventory, announce=announce)
+    serve(path, host, port, token, tls=tls, inventory=inventory, announce=announce)

@@ -220,8 +220,15 @@ class HttpStore:
             params["since"] = _when(since)
         if until:
             params["until"] = _when(until)
-        data = self._call("GET", "/tickets", params=params)
-        return self._parse(_TICKETS.validate_python, data, "ticket list")
+        out: list[Ticket] = []
+        while True:  # the server answers a page at a time, with the cursor of the next one
+            data = self._call("GET", "/tickets", params={**params, "limit": "200"})
+            if not isinstance(data, dict) or not isinstance(data.get("next"), str | None):
+                raise StoreError(f"SiPelangi at {self.url} sent an invalid ticket list: not a page")
+            out += self._parse(_TICKETS.validate_python, data.get("items"), "ticket list")
+            if data["next"] is None:
+                return out
+            params["cursor"] = data["next"]
 
     def apply(self, ticket_id: str, move: Move) -> Ticket:
         path = f"{self._ticket_path(ticket_id)}/events"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sipelangi_net.errors import MalformedTicketError, StoreError, TicketNotFound
-from sipelangi_net.tickets import anchor, seals, workflow
+from sipelangi_net.tickets import anchor, listing, seals, workflow
 from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
 from sipelangi_net.tickets.models import AccountStamp, Event, Move, Notification, Request, Ticket
 from sipelangi_net.tickets.officials import Officials, load_officials
@@ -103,6 +104,8 @@ MIGRATIONS: tuple[str, ...] = (
     seals.MIGRATION,
     # 4: the account that recorded an event (sipelangi_net/tickets/policy.py); NULL before accounts
     "ALTER TABLE events ADD COLUMN account TEXT;",
+    # 5: tickets.updated_at and the indexes of paged, filtered lists (sipelangi_net/tickets/listing.py)
+    listing.MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8
@@ -318,21 +321,7 @@ class SqliteStore:
         if row is None:
             raise TicketNotFound(f"ticket {ticket_id}: not found in {self.path}")
         events = [
-            Event(
-                ticket_id=r[0],
-                seq=r[1],
-                step=r[2],
-                outcome=r[3],
-                actor=r[4],
-                role=r[5],
-                started_at=_parse_ts(r[6]),
-                ended_at=_parse_ts(r[7]),
-                note=r[8],
-                outputs=json.loads(r[9]),
-                prev_hash=r[10],
-                hash=r[11],
-                account=None if r[12] is None else AccountStamp.model_validate_json(r[12]),
-            )
+            _event(r)
             for r in conn.execute(
                 "SELECT ticket_id, seq, step, outcome, actor, role, started_at, ended_at, note, outputs,"
                 " prev_hash, hash, account FROM events WHERE ticket_id = ? ORDER BY seq",
@@ -342,7 +331,7 @@ class SqliteStore:
         return Ticket(
             id=row[0],
             created_at=_parse_ts(row[1]),
-            request=Request.model_validate_json(row[2]),
+            request=_request(row[2]),
             status=row[3],
             events=tuple(events),
         )
@@ -373,6 +362,20 @@ class SqliteStore:
             except MalformedTicketError as exc:
                 self.skipped.append(skip(i, str(exc), doing="the ticket list"))
         return out
+
+    def page(self, query: listing.TicketQuery, *, after: str | None, limit: int) -> listing.TicketPage:
+        """Up to ``limit`` tickets with ids after ``after``, in id order (keyset pagination)."""
+        sql, args = listing.page_sql(query, after=after, limit=limit + 1)
+        ids = [r[0] for r in self.conn.execute(sql, args)]
+        more, ids = len(ids) > limit, ids[:limit]
+        out: list[Ticket] = []
+        skipped: list[Skipped] = []
+        for i in ids:  # one unreadable ticket is skipped and reported, never fatal to the page
+            try:
+                out.append(self._load(self.conn, i))
+            except MalformedTicketError as exc:
+                skipped.append(skip(i, str(exc), doing="the ticket list"))
+        return listing.TicketPage(tuple(out), ids[-1] if more else None, tuple(skipped))
 
     # --- writing ------------------------------------------------------------
     def _sealing_key(self, conn: sqlite3.Connection) -> anchor.AuditKey:
@@ -624,6 +627,34 @@ class SqliteStore:
                 (_ts(utcnow()), ticket_id, ticket_id),
             )
             return cur.rowcount
+
+
+@functools.lru_cache(maxsize=16384)
+def _event(r: tuple[Any, ...]) -> Event:
+    """A stored event row, validated (a pure function of the row, and event rows never change:
+    kept, so a ticket read again is not parsed again)."""
+    return Event(
+        ticket_id=r[0],
+        seq=r[1],
+        step=r[2],
+        outcome=r[3],
+        actor=r[4],
+        role=r[5],
+        started_at=_parse_ts(r[6]),
+        ended_at=_parse_ts(r[7]),
+        note=r[8],
+        outputs=json.loads(r[9]),
+        prev_hash=r[10],
+        hash=r[11],
+        account=None if r[12] is None else AccountStamp.model_validate_json(r[12]),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _request(text: str) -> Request:
+    """A stored request, validated (a pure function of its text, so kept: its e-mail check is half
+    the cost of reading a ticket)."""
+    return Request.model_validate_json(text)
 
 
 def _why(exc: Exception) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -70,7 +71,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(base: Path, *, token: str | None = None) -> Iterator[Server]:
+def running_server(
+    base: Path, *, token: str | None = None, tls: tuple[Path, Path] | None = None
+) -> Iterator[Server]:
+    """The server on a free loopback port; ``tls`` (cert, key): over HTTPS, trusted by the health probe."""
     base.mkdir(parents=True, exist_ok=True)
     token = token or "test-" + os.urandom(24).hex()
     token_file = base / "token"
@@ -78,16 +82,19 @@ def running_server(base: Path, *, token: str | None = None) -> Iterator[Server]:
     token_file.chmod(0o600)
     db, log, port = base / "tickets.db", base / "server.log", free_port()
     argv = [str(SCRIPT), "serve", "--db", str(db), "--port", str(port), "--token-file", str(token_file)]
+    if tls is not None:
+        argv += ["--cert", str(tls[0]), "--key", str(tls[1])]
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=tls[0]) if tls else True
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=_env(base))
     try:
-        url = f"http://127.0.0.1:{port}"
+        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"serve exited with {proc.returncode}: {log.read_text(errors='replace')}")
             try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/api/v1/health", timeout=1, verify=verify).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -22,9 +22,9 @@ import pytest
 from api_server import Server, running_server
 from ticket_data import raw_request
 
-from sipelangi_net.tickets.guard import MAX_BODY, MAX_DEPTH, json_depth, json_problem
+from sipelangi_net.server.guard import MAX_BODY, MAX_DEPTH, json_depth, json_problem
+from sipelangi_net.server.store import SKIPPED_HEADER, tickets_response
 from sipelangi_net.tickets.models import Event, Request
-from sipelangi_net.tickets.server import SKIPPED_HEADER, tickets_response
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(120)
@@ -221,7 +221,7 @@ def test_unknown_sites_and_applications_are_refused(
 
 def test_serve_refuses_to_start_on_a_broken_inventory(tmp_path: Path) -> None:
     from sipelangi_net.errors import InventoryError
-    from sipelangi_net.tickets.server import serve
+    from sipelangi_net.server.serve import serve
 
     with pytest.raises(InventoryError, match="inventory directory not found"):
         serve(tmp_path / "t.db", "127.0.0.1", 0, "t" * 32, inventory=tmp_path / "nowhere")
@@ -310,7 +310,7 @@ def test_a_broken_stored_ticket_never_makes_the_listing_fail(server: Server, api
     listed = api.get("/tickets")
 
     assert listed.status_code == 200
-    ids = [t["id"] for t in listed.json()]
+    ids = [t["id"] for t in listed.json()["items"]]
     assert good in ids
     assert broken not in ids
     assert api.get(f"/tickets/{good}").status_code == 200
@@ -351,15 +351,15 @@ def test_a_fresh_server_answers_after_abuse(tmp_path: Path) -> None:
         answer, _ = _stream(srv, total=8 * 1024 * 1024, content_length=None)
         assert answer.startswith(b"HTTP/1.1 413 ")
         headers = {"Authorization": f"Bearer {srv.token}"}
-        assert httpx.get(f"{srv.url}/api/v1/tickets", headers=headers, timeout=5).json() == []
+        assert httpx.get(f"{srv.url}/api/v1/tickets", headers=headers, timeout=5).json()["items"] == []
 
 
 def test_an_undeclared_query_parameter_is_refused_not_ignored(api: httpx.Client) -> None:
     answer = api.get("/tickets", params={"stauts": "closed"})
     assert answer.status_code == 422
     assert (
-        answer.json()["error"]
-        == "query parameter 'stauts': not known here (parameters: since, status, until)"
+        answer.json()["error"] == "query parameter 'stauts': not known here"
+        " (parameters: cursor, limit, opd, since, site, status, until, updated_since)"
     )
     assert api.get("/notifications", params={"": "x"}).status_code == 422
 
@@ -405,7 +405,9 @@ def test_the_http_store_reports_tickets_the_server_left_out(caplog: pytest.LogCa
     from sipelangi_net.tickets.http import HttpStore
 
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=[], headers={SKIPPED_HEADER: "SPL-2026-00007"})
+        return httpx.Response(
+            200, json={"items": [], "next": None, "limit": 200}, headers={SKIPPED_HEADER: "SPL-2026-00007"}
+        )
 
     with HttpStore("http://127.0.0.1:9", token="t" * 32, transport=httpx.MockTransport(answer)) as store:
         assert store.tickets() == []

@@ -10,8 +10,10 @@ raises the number of examples per operation for a longer run by hand).
 
 Two things a static contract cannot carry are supplied here, as the contract
 describes them: ``format: safe-text`` (one line of printable text, the rule of
-``sipelangi_net.validate``) and the inventory's site and application keys (a
-valid request names known ones; unknown ones are the documented 422).
+``sipelangi_net.validate``), the inventory's site and application keys (a
+valid request names known ones; unknown ones are the documented 422) and the
+list's cursors (a valid one is one the server issued for the same filters, so a
+positive case starts at the first page; any other is the documented 422).
 """
 
 from __future__ import annotations
@@ -87,9 +89,12 @@ def catalogue() -> tuple[list[str], list[str]]:
 
 
 def _known_keys(case: Any, catalogue: tuple[list[str], list[str]]) -> None:
-    """A valid new ticket names sites and applications of the server's inventory."""
+    """A valid new ticket names sites and applications of the server's inventory; a valid list
+    request has no cursor but one the server issued."""
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return
+    if case.method.upper() == "GET" and case.path == "/api/v1/tickets" and case.query:
+        case.query.pop("cursor", None)
     if case.method.upper() != "POST" or case.path != "/api/v1/tickets" or not isinstance(case.body, dict):
         return
     request = case.body.get("request")

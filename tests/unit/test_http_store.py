@@ -28,10 +28,11 @@ from sipelangi_net.errors import (
     TicketNotFound,
     WorkflowError,
 )
+from sipelangi_net.server.app import create_app, openapi_yaml
+from sipelangi_net.server.serve import serve
 from sipelangi_net.tickets.chain import verify
 from sipelangi_net.tickets.http import HttpStore
 from sipelangi_net.tickets.models import Move, Request, Ticket
-from sipelangi_net.tickets.server import create_app, openapi_yaml, serve
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 pytestmark = pytest.mark.timeout(90)

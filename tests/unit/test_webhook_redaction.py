@@ -14,9 +14,9 @@ from ticket_data import SCHEDULE_AND_CLOSING, only, valid
 from sipelangi_net import logs
 from sipelangi_net.logs import REDACTED, scrub
 from sipelangi_net.redact import redact_url, url_secrets
+from sipelangi_net.server.app import create_app
 from sipelangi_net.tickets.models import Move, Request
 from sipelangi_net.tickets.notify import WebhookTransport, deliver_due
-from sipelangi_net.tickets.server import create_app
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 HOOK = (

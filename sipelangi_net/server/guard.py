@@ -3,8 +3,9 @@
 An ASGI middleware, so that nothing in FastAPI reads a byte of the body before
 it passes:
 
-- the token is checked first (401, nothing read), except on the open paths
-  (the health check), which still get the body checks;
+- the bearer token is resolved first (:mod:`~sipelangi_net.server.auth`; 401,
+  nothing read), except on the open paths (the health check), which still get
+  the body checks; the caller's principal goes into the scope's state;
 - a declared ``Content-Length`` above the limit is refused at once (413), and
   the bytes actually received are counted as they arrive, whatever the headers
   say (chunked, or a small ``Content-Length`` with a larger body): 413 as soon
@@ -19,36 +20,16 @@ The checked body is then handed to the application unchanged.
 
 from __future__ import annotations
 
-import hmac
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sipelangi_net.server.auth import PRINCIPAL, TokenResolver, authenticate
+from sipelangi_net.server.errors import CHALLENGE, UNAUTHORIZED, error_response
 
 MAX_BODY = 256 * 1024
 MAX_DEPTH = 32
-
-UNAUTHORIZED = (401, "unauthorized", "missing or wrong bearer token")
-CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-
-def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    """The API's error body ``{"error": message, "code": code}``."""
-    return JSONResponse({"error": message, "code": code}, status_code=status, headers=headers)
-
-
-def token_ok(header: str | None, token: str) -> bool:
-    """Whether an ``Authorization`` header carries ``Bearer <token>`` (compared in constant time)."""
-    if not header:
-        return False
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(value.strip().encode(), token.encode())
 
 
 def json_depth(value: Any, *, stop: int = MAX_DEPTH) -> int:
@@ -105,9 +86,16 @@ class _TooLarge(Exception):
 class Guard:
     """ASGI middleware: the token (except on ``open_paths``), then the body (size, JSON), before the app."""
 
-    def __init__(self, app: ASGIApp, *, token: str, open_paths: frozenset[str], max_body: int = MAX_BODY):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        resolver: TokenResolver,
+        open_paths: frozenset[str],
+        max_body: int = MAX_BODY,
+    ):
         self.app = app
-        self.token = token
+        self.resolver = resolver
         self.open_paths = open_paths
         self.max_body = max_body
 
@@ -116,9 +104,12 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if scope["path"] not in self.open_paths and not token_ok(headers.get("authorization"), self.token):
-            await error_response(*UNAUTHORIZED, headers=CHALLENGE)(scope, receive, send)
-            return
+        if scope["path"] not in self.open_paths:
+            principal = authenticate(self.resolver, headers.get("authorization"))
+            if principal is None:
+                await error_response(*UNAUTHORIZED, headers=CHALLENGE)(scope, receive, send)
+                return
+            scope.setdefault("state", {})[PRINCIPAL] = principal
         declared = headers.get("content-length", "")
         try:
             if declared.isdecimal() and int(declared) > self.max_body:

@@ -1,0 +1,111 @@
+"""The application: :func:`create_app` assembles the routes, the guard and the error handlers.
+
+``docs/openapi.yaml`` is :func:`openapi_yaml`'s output (``scripts/gen_openapi.py``
+writes it; a unit test fails when the file and the code disagree).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from sipelangi_net.errors import StoreError
+from sipelangi_net.server.auth import TokenResolver, single_token
+from sipelangi_net.server.errors import install_handlers
+from sipelangi_net.server.guard import Guard
+from sipelangi_net.server.routes import HEALTH_PATH, health, notifications, tickets
+from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
+
+API_VERSION = "2.0.0"  # 2: GET /tickets answers one page ({items, next, limit})
+DEFAULT_PORT = 8700
+MIN_TOKEN_LENGTH = 16
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def _default_inventory() -> InventoryLoader:
+    """The inventory of ``paths.inventory_dir()``, loaded on first use and kept."""
+    from functools import cache
+
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.paths import inventory_dir
+
+    return cache(lambda: load_inventory(inventory_dir()))
+
+
+def create_app(
+    store_factory: StoreFactory,
+    *,
+    token: str | None = None,
+    resolver: TokenResolver | None = None,
+    inventory: InventoryLoader | None = None,
+    cursor_key: bytes | None = None,
+) -> FastAPI:
+    """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
+
+    Callers are authenticated by ``resolver`` (:mod:`~sipelangi_net.server.auth`), or by the one
+    ``token``. ``inventory`` gives the sites and applications a new ticket may name (default: the
+    inventory directory, read on first use). ``cursor_key`` signs the list's page cursors (default: a
+    random key made now, so cursors do not outlive the app).
+    """
+    if resolver is None:
+        if token is None:
+            raise ValueError("create_app needs a token or a resolver")
+        resolver = single_token(token)
+    holder = StoreHolder(store_factory)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            holder.close()
+
+    app = FastAPI(
+        title="SiPelangi ticket API",
+        version=API_VERSION,
+        summary="Tickets and events of the SOP Pemanfaatan Jaringan Intra Pemerintah (Pangkalpinang).",
+        description=(
+            "Served by `sipelangi-net serve` on loopback; spoken by the toolkit's HTTP store adapter."
+            " Every path except /api/v1/health needs `Authorization: Bearer <token>`. Errors are"
+            ' `{"error": message, "code": code}`. Times are ISO 8601 with a zone and microseconds;'
+            " tickets round-trip exactly, so their hash chains verify on the client."
+        ),
+        servers=[{"url": f"http://127.0.0.1:{DEFAULT_PORT}", "description": "sipelangi-net serve"}],
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.store = holder
+    app.state.cursor_key = cursor_key or secrets.token_bytes(32)
+    app.state.inventory = inventory or _default_inventory()
+    app.include_router(health.router)
+    app.include_router(tickets.router)
+    app.include_router(notifications.router)
+    install_handlers(app)
+    app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH}))
+    return app
+
+
+def openapi_yaml() -> str:
+    """The contract file ``docs/openapi.yaml`` as ``create_app`` describes it now."""
+    import yaml
+
+    def no_store() -> ServedStore:
+        raise StoreError("no store: this app only describes the API")
+
+    app = create_app(no_store, token="x" * MIN_TOKEN_LENGTH)
+    header = (
+        "# The SiPelangi ticket API contract (served by `sipelangi-net serve`, spoken by HttpStore).\n"
+        "# Generated from sipelangi_net.server.app.create_app by scripts/gen_openapi.py; do not edit.\n"
+        "# tests/unit/test_http_store.py fails when this file and the code disagree.\n"
+    )
+    return header + yaml.safe_dump(app.openapi(), sort_keys=False, allow_unicode=True, width=100)

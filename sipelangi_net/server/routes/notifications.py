@@ -1,0 +1,63 @@
+"""The notification outbox: ``/api/v1/notifications``, one delivery attempt, retrying failed ones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+from fastapi import Request as HttpRequest
+
+from sipelangi_net.server.errors import ApiError
+from sipelangi_net.server.models import (
+    ApiErrorBody,
+    Delivery,
+    Instant,
+    NotificationId,
+    Retried,
+    RetryFailed,
+)
+from sipelangi_net.server.routes import api_router
+from sipelangi_net.server.store import run
+from sipelangi_net.tickets.models import Notification, TicketId
+from sipelangi_net.tickets.store import TicketStore
+
+router = api_router()
+
+
+@router.get("/notifications", response_model=list[Notification], tags=["notifications"])
+def list_notifications(
+    request: HttpRequest,
+    due: Annotated[Instant | None, Query(description="Only pending ones due by then.")] = None,
+    ticket_id: Annotated[TicketId | None, Query(description="Only this ticket's.")] = None,
+) -> list[Notification]:
+    """The outbox: notifications not yet sent."""
+    return run(request, lambda s: s.outbox(due=due, ticket_id=ticket_id))
+
+
+@router.post(
+    "/notifications/{notification_id}/delivery",
+    response_model=Notification,
+    tags=["notifications"],
+    responses={404: {"model": ApiErrorBody, "description": "No such notification"}},
+)
+def record_delivery(request: HttpRequest, notification_id: NotificationId, body: Delivery) -> Notification:
+    """Record one delivery attempt; failures are retried later with backoff."""
+    return run(
+        request,
+        lambda s: s.record_delivery(notification_id, ok=body.ok, error=body.error),
+        missing=f"notification {notification_id}: not found",
+    )
+
+
+@router.post("/notifications/retry", response_model=Retried, tags=["notifications"])
+def retry_failed(request: HttpRequest, body: RetryFailed) -> Retried:
+    """Make failed notifications pending again; returns how many."""
+
+    def action(store: TicketStore) -> int:
+        retry = getattr(store, "retry_failed", None)
+        if retry is None:
+            raise ApiError(501, "unsupported", "this ticket store cannot retry notifications")
+        count: int = retry(body.ticket_id)
+        return count
+
+    return Retried(retried=run(request, action))

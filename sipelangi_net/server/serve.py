@@ -1,0 +1,150 @@
+"""``sipelangi-net serve``: the API under uvicorn on a socket bound here, over TLS when given a certificate.
+
+Plain HTTP is for loopback only: a non-loopback address (``0.0.0.0``, a LAN
+address, a host name other than ``localhost``) is refused unless the server
+has a certificate and key (``--cert``/``--key``), which are loaded and checked
+before anything listens. The key file must not be readable by group or others.
+
+Login rate limiting belongs with the accounts (``sipelangi_net.accounts``): the
+token resolver the app is given (:mod:`~sipelangi_net.server.auth`) is the
+place for it, as it sees every authentication attempt.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sipelangi_net.errors import ConfigError, StoreError
+from sipelangi_net.server.app import MIN_TOKEN_LENGTH, create_app
+from sipelangi_net.server.routes import API_PREFIX
+
+
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """The server's certificate chain and private key (PEM files)."""
+
+    cert: Path
+    key: Path
+
+    def check(self) -> None:
+        """ConfigError (naming the file) unless the pair loads and the key file is private."""
+        try:
+            mode = self.key.stat().st_mode
+        except OSError as exc:
+            raise ConfigError(f"{self.key}: cannot read the TLS key: {exc.strerror or exc}") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"{self.key}: TLS key is accessible by group or others; run: chmod 600 {self.key}"
+            )
+        if not self.cert.is_file():
+            raise ConfigError(f"{self.cert}: TLS certificate not found (--cert)")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(self.cert, self.key)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(
+                f"{self.cert}, {self.key}: not a PEM certificate and its private key: {exc}"
+            ) from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(host: str, tls: Tls | None) -> None:
+    """Refuse plain HTTP on a non-loopback address (ConfigError, exit 2, naming the address)."""
+    if tls is None and not is_loopback(host):
+        raise ConfigError(
+            f"{host}: not a loopback address; the ticket API carries tokens and personal data, so it"
+            " serves plain HTTP on loopback only (e.g. --host 127.0.0.1); to listen on"
+            f" {host}, give it a certificate: --cert FILE --key FILE"
+        )
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host:port`` (ConfigError naming the address when it cannot)."""
+    address = "127.0.0.1" if host == "localhost" else host
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"{address}:{port}: cannot listen: {exc.strerror or exc}") from None
+    return sock
+
+
+def serve(
+    db: Path,
+    host: str,
+    port: int,
+    token: str,
+    *,
+    tls: Tls | None = None,
+    inventory: Path | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the API over the SQLite store ``db`` until SIGINT/SIGTERM (``announce``: told the URL).
+
+    With ``tls``, HTTPS (on any address); without, plain HTTP on loopback only.
+
+    ``inventory`` (default: ``paths.inventory_dir()``) is read once, now: new
+    tickets must name its sites and applications; restart to pick up edits.
+    """
+    import uvicorn
+
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.logs import register_secret
+    from sipelangi_net.paths import inventory_dir
+    from sipelangi_net.tickets.sqlite import SqliteStore
+
+    check_transport(host, tls)
+    if tls is not None:
+        tls.check()
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"the API token is too short ({len(token)} characters; use at least {MIN_TOKEN_LENGTH})"
+        )
+    register_secret(token)
+    known = load_inventory(inventory or inventory_dir())
+    probe = SqliteStore(db)  # fail now, not on the first request, when the database cannot be opened
+    try:
+        _ = probe.conn
+    finally:
+        probe.close()
+    app = create_app(lambda: SqliteStore(db), token=token, inventory=lambda: known)
+    sock = listen(host, port)
+    try:
+        bound = sock.getsockname()
+        name = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            lifespan="on",
+            ssl_certfile=tls.cert if tls else None,
+            ssl_keyfile=tls.key if tls else None,
+        )
+        server = uvicorn.Server(config)
+        if announce is not None:
+            announce(f"{'https' if tls else 'http'}://{name}:{bound[1]}{API_PREFIX}")
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if not server.started:
+        raise StoreError(f"the ticket API on {name}:{bound[1]} did not start (see the log above)")
