@@ -328,7 +328,7 @@ def test_the_http_store_uses_the_saved_token(
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers["Authorization"])
-        return httpx.Response(200, json=[])
+        return httpx.Response(200, json={"items": [], "next": None, "limit": 50})
 
     with HttpStore("https://sipelangi.example", token=None, transport=httpx.MockTransport(answer)) as store:
         assert store.tickets() == []
