@@ -175,8 +175,12 @@ class SqliteAccounts:
         rows = self.conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY username").fetchall()  # noqa: S608
         return [self._account(self.conn, r) for r in rows]
 
-    def count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0])
+    def count(self, *, local: bool | None = None) -> int:
+        """How many accounts; ``local``: only those made by single-engineer mode (True) or not (False)."""
+        if local is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0])
+        row = self.conn.execute("SELECT COUNT(*) FROM accounts WHERE local = ?", (int(local),)).fetchone()
+        return int(row[0])
 
     # --- accounts -----------------------------------------------------------------
     def add(
