@@ -87,5 +87,13 @@ def acting(
     if not isinstance(store, SqliteStore):
         return store
     given = token if token is not None else os.environ.get(TOKEN_ENV) or None
-    path = store.path
-    return Acting(store, lambda: whoami(path, token=given, user=user))
+    return Acting(store, lambda: _bind(store, token=given, user=user))
+
+
+def _bind(store: SqliteStore, *, token: str | None, user: tuple[str, str] | None) -> Account:
+    """Who acts, found at the store's first write; a store that cannot be written now is named first
+    (finding the account may write: the account tables, the local account, a token's last use)."""
+    from sipelangi_net.change.install import store_wait
+
+    store.ready_to_write(wait=store_wait())
+    return whoami(store.path, token=token, user=user)

@@ -169,8 +169,15 @@ def what(step: int, outcome: str) -> str:
 
 
 def local_day(when: dt.datetime) -> dt.date:
-    """The day in Jakarta (WIB) of ``when``: the day a delegation must be valid on."""
-    return when.astimezone(WIB).date()
+    """The day in Jakarta (WIB) of ``when``: the day a delegation must be valid on.
+
+    At the ends of the calendar (``0001-01-01T00:00+14:00``) the day as written: the workflow's
+    checks of the step's times refuse such a time afterwards.
+    """
+    try:
+        return when.astimezone(WIB).date()
+    except OverflowError:
+        return when.date()
 
 
 def _same(a: str, b: str) -> bool:
