@@ -7,8 +7,13 @@ are still done by an account: the account whose username is this machine's login
   after the login name (and the user's full name from the password database when it is a
   valid name). It is recorded as local, so the record says it was not made by an admin.
 - The store has accounts (an admin added people with ``sipelangi-net user add``): the login
-  name must be one of them, else the move is refused (AuthError) naming what to run.
+  name must be one of them, else the move is refused (AuthError) naming what to run. (The
+  CLI asks only while the store has no accounts but local ones: with real accounts it acts
+  as the account of ``SIPELANGI_TOKEN``, see ``sipelangi_net/cli/identity.py``.)
 - A disabled account is refused.
+
+A local account may record every SOP step (``tickets.policy.single_engineer``), so it is
+bound to a store only while the store has no other accounts (:func:`bindable`).
 
 A store made before accounts existed gains the account tables on first open (nothing else
 changes), and so enters single-engineer mode on its next move.
