@@ -201,6 +201,8 @@ def test_with_accounts_a_write_needs_a_token_of_the_right_role(
     assert decision["actor"] == "Dr. H. Kadis Kominfo, M.Si." and decision["account"]["username"] == "kadis"
     assert "local" not in decision["account"]
     assert len(stored(db, tid).events) == 3  # the refused moves recorded nothing
+    sheet = Path(decision["outputs"]["disposisi"]["html"]["path"]).read_text(encoding="utf-8")
+    assert "Dr. H. Kadis Kominfo, M.Si." in sheet and "Typed" not in sheet  # the sheet names who decided
 
 
 def test_with_accounts_the_close_is_the_helpdesks_after_the_kepala_bidang(
@@ -343,3 +345,27 @@ def test_a_server_store_is_not_bound_on_the_client() -> None:
         assert acting(store) is store and as_system(store) is store
     finally:
         store.close()
+
+
+def test_a_stage_refuses_an_account_of_the_wrong_role_before_any_device(
+    db: Path, tmp_path: Path, accounts: SqliteAccounts
+) -> None:
+    people(accounts)
+    st = SqliteStore(db)
+    try:
+        tid = st.create(request(), helpdesk="Rina").id
+        st.apply(tid, Move(step=3, actor="Kadis", outcome="approve"))
+    finally:
+        st.close()
+    helpdesk = Acting(SqliteStore(db), accounts.by_username("rina"))
+    ctx = RunContext(
+        ticket_id=tid, store=helpdesk, inventory_path=tmp_path / "no-inventory", actor="Rina",
+        options=RunOptions(), reporter=None,  # type: ignore[arg-type]  # refused before it reports
+        reports=tmp_path,
+    )  # fmt: skip
+    try:
+        with pytest.raises(Forbidden, match=r"step 4 \(needs analysis\) needs the role tim_kerja"):
+            ACTIONS["analyze"].fn(ctx, {})  # the inventory and the devices are never read
+        assert len(helpdesk.get(tid).events) == 3
+    finally:
+        helpdesk.close()
