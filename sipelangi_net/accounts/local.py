@@ -7,8 +7,13 @@ are still done by an account: the account whose username is this machine's login
   after the login name (and the user's full name from the password database when it is a
   valid name). It is recorded as local, so the record says it was not made by an admin.
 - The store has accounts (an admin added people with ``sipelangi-net user add``): the login
-  name must be one of them, else the move is refused (AuthError) naming what to run.
+  name must be one of them, else the move is refused (AuthError) naming what to run. (The
+  CLI asks only while the store has no accounts but local ones: with real accounts it acts
+  as the account of ``SIPELANGI_TOKEN``, see ``sipelangi_net/cli/identity.py``.)
 - A disabled account is refused.
+
+A local account may record every SOP step (``tickets.policy.single_engineer``), so it is
+bound to a store only while the store has no other accounts (:func:`bindable`).
 
 A store made before accounts existed gains the account tables on first open (nothing else
 changes), and so enters single-engineer mode on its next move.
@@ -52,3 +57,20 @@ def local_account(accounts: SqliteAccounts, *, user: tuple[str, str] | None = No
             " and act as it on a SiPelangi server"
         )
     return accounts.ensure_local(username, display_name=name)
+
+
+def bindable(accounts: SqliteAccounts, account: Account) -> Account:
+    """``account`` if it may act on this store now; AuthError for a local account once others exist.
+
+    A local account may record every SOP step (``sipelangi_net.tickets.policy.single_engineer``),
+    so it is bound to a store only while the store has no accounts but local ones: after an admin
+    added people, each acts as their own account (a token), and the local one no more. Asked by
+    whoever binds an account to a store (the CLI, a server), right before it binds.
+    """
+    if account.local and accounts.count(local=False):
+        raise AuthError(
+            f"account {account.username!r} was made by single-engineer mode, and {accounts.path} has"
+            " accounts now: act as your own account (SIPELANGI_TOKEN with a token from"
+            " 'sipelangi-net user token USERNAME', or 'sipelangi-net login URL' on a server)"
+        )
+    return account

@@ -63,6 +63,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def current(conn: sqlite3.Connection) -> bool:
+    """Whether the account tables are at :data:`SCHEMA_VERSION` already (read, no lock taken)."""
+    known = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_components'")
+    if known.fetchone() is None:
+        return False
+    row = conn.execute("SELECT version FROM schema_components WHERE name = ?", (COMPONENT,)).fetchone()
+    return row is not None and int(row[0]) == SCHEMA_VERSION
+
+
 def migrate(conn: sqlite3.Connection, *, where: str) -> None:
     """Bring the account tables to :data:`SCHEMA_VERSION`; run inside a write transaction.
 

@@ -105,6 +105,8 @@ class SqliteAccounts:
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
+        if schema.current(conn):  # no write lock to open a store whose tables are up to date
+            return
         with immediate(conn, where=f"{self.path}: "):
             schema.migrate(conn, where=str(self.path))
 
@@ -175,8 +177,12 @@ class SqliteAccounts:
         rows = self.conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY username").fetchall()  # noqa: S608
         return [self._account(self.conn, r) for r in rows]
 
-    def count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0])
+    def count(self, *, local: bool | None = None) -> int:
+        """How many accounts; ``local``: only those made by single-engineer mode (True) or not (False)."""
+        if local is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0])
+        row = self.conn.execute("SELECT COUNT(*) FROM accounts WHERE local = ?", (int(local),)).fetchone()
+        return int(row[0])
 
     # --- accounts -----------------------------------------------------------------
     def add(
@@ -237,8 +243,14 @@ class SqliteAccounts:
 
         Made only while the store has no account at all, in the same transaction that sees it
         empty (two first runs make one account). Once any account exists, a user without one is
-        refused: an admin adds it.
+        refused: an admin adds it. An account that exists is read without a write lock.
         """
+        row = self._row(self.conn, "username", username)
+        if row is not None:
+            account = self._account(self.conn, row)
+            if account.disabled:
+                raise AuthError(f"account {account.username!r} is disabled in {self.path}")
+            return account
         with self._write() as conn:
             row = self._row(conn, "username", username)
             if row is not None:
@@ -259,7 +271,7 @@ class SqliteAccounts:
                     created_at=now,
                 )
                 account = self._insert(conn, draft, None, now)
-                logger.warning(
+                logger.info(
                     "%s: single-engineer mode: local account %s (tim_kerja) made for this machine's user",
                     self.path,
                     username,

@@ -19,6 +19,7 @@ from sipelangi_net.analysis.stored import holdings, plan_of, schedule_of
 from sipelangi_net.errors import ConfigError, InventoryError, WorkflowError
 from sipelangi_net.platforms import spec_for
 from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets.acting import bound_account
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.outputs import Skipped
 from sipelangi_net.validate import printable
@@ -65,7 +66,8 @@ def analyze_ticket(
     from sipelangi_net.analysis.facts import gather
 
     ticket = st.get(ticket_id)
-    workflow.may_do(ticket, Move(step=4, actor=actor), now=now)  # refuse before touching any device
+    account = bound_account(st)
+    workflow.may_do(ticket, Move(step=4, actor=actor), now=now, account=account)  # before any device
     t0 = time.monotonic()
     facts = gather(cat.inventory.path, creds, facts_devices(cat, ticket))
     if timings is not None:

@@ -44,6 +44,7 @@ from sipelangi_net.environment import Environment
 from sipelangi_net.errors import ConfigError, SipelangiError, StorageError, StoreError
 from sipelangi_net.locks import holding
 from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets.acting import bound_account
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.validate import printable
 
@@ -233,7 +234,8 @@ def install_ticket(
     from sipelangi_net.tickets.sqlite import utcnow
 
     ticket = st.get(ticket_id)
-    workflow.may_do(ticket, Move(step=7, actor=actor), now=utcnow())  # refuse before touching devices
+    step7 = Move(step=7, actor=actor)
+    workflow.may_do(ticket, step7, now=utcnow(), account=bound_account(st))  # refuse before touching devices
     plan = stored_plan(ticket, "deploy")
     folder = reports / ticket_id
     try:

@@ -18,6 +18,7 @@ from sipelangi_net.change.push import DeviceResult, backup_intended
 from sipelangi_net.change.render import Intended
 from sipelangi_net.errors import ConfigError, WorkflowError
 from sipelangi_net.tickets import workflow
+from sipelangi_net.tickets.acting import bound_account
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.outputs import DeviceRecord, Installed, outputs_of
 from sipelangi_net.validate import printable
@@ -90,7 +91,7 @@ def uninstall_ticket(
     ticket = st.get(ticket_id)
     note = f"berita acara not signed; installation rolled back: {printable(reason)}"[:2000]
     refused = Move(step=9, actor=actor, outcome="failed", note=note)
-    workflow.may_do(ticket, refused, now=utcnow())  # the SOP must allow it before any device is touched
+    workflow.may_do(ticket, refused, now=utcnow(), account=bound_account(st))  # before any device is touched
     intended, expect = _targets(ticket, reports)
     with changing(st, ticket_id, intended, purpose="rollback", lock_wait=lock_wait):  # recordable first
         report = remediate(

@@ -55,6 +55,7 @@ def bwtest_command(
     from sipelangi_net.cli.deploy import _inventory, _plan
     from sipelangi_net.errors import MeasurementError
     from sipelangi_net.tickets import workflow
+    from sipelangi_net.tickets.acting import bound_account
     from sipelangi_net.tickets.models import Move
     from sipelangi_net.tickets.sqlite import utcnow
 
@@ -62,7 +63,7 @@ def bwtest_command(
     with opened(db, store) as st:
         ticket, plan = _plan(st, ticket_id)
         if record:  # refuse before measuring when the SOP does not allow step 8 now
-            workflow.may_do(ticket, Move(step=8, actor=who), now=utcnow())
+            workflow.may_do(ticket, Move(step=8, actor=who), now=utcnow(), account=bound_account(st))
     from sipelangi_net.cli.environment import chosen_environment
 
     inv = _inventory(inventory)

@@ -47,9 +47,11 @@ def _tz(inv: Any) -> dt.tzinfo:
 def _sync_faults(db: Path | None, store: str | None, report: Any) -> Any:
     from sipelangi_net.compliance.faults import sync_faults
     from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets.acting import unwrapped
     from sipelangi_net.tickets.sqlite import SqliteStore
 
-    with opened(db, store) as st:
+    with opened(db, store) as bound:
+        st = unwrapped(bound)
         if not isinstance(st, SqliteStore):
             raise ConfigError(
                 "fault tickets are kept in the SQLite ticket store only; use --db or --no-faults"
@@ -225,9 +227,11 @@ def faults_command(
     """Fault tickets opened by compliance runs (open ones, or --all)."""
     from sipelangi_net.compliance.faults import list_faults
     from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets.acting import unwrapped
     from sipelangi_net.tickets.sqlite import SqliteStore
 
-    with opened(db, store) as st:
+    with opened(db, store) as bound:
+        st = unwrapped(bound)
         if not isinstance(st, SqliteStore):
             raise ConfigError("fault tickets are kept in the SQLite ticket store only; use --db")
         found = list_faults(st.conn, status=None if all_ else "open")

@@ -28,20 +28,25 @@ StoreOpt = typer.Option(
 )
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output.")
 ActorOpt = typer.Option(
-    None, "--actor", help="Who does the step (default: SIPELANGI_ACTOR or the login name)."
+    None,
+    "--actor",
+    help="Who does the step, as recorded in single-engineer mode (default: SIPELANGI_ACTOR or the"
+    " login name); with accounts (SIPELANGI_TOKEN, a server) the account's name is recorded instead.",
 )
 InventoryOpt = typer.Option(None, "--inventory", "-i", help="Inventory directory (sites and applications).")
 
 
 def _store(db: Path | None, store: str | None) -> Any:
+    from sipelangi_net.cli.identity import acting
     from sipelangi_net.tickets.store import open_store
 
-    return open_store(store or db)
+    return acting(open_store(store or db))
 
 
 @contextlib.contextmanager
 def opened(db: Path | None, store: str | None) -> Iterator[Any]:
-    """The ticket store of the options, closed afterwards."""
+    """The ticket store of the options, its writes done by who the CLI is (cli/identity.py), closed
+    afterwards."""
     st = _store(db, store)
     try:
         yield st
@@ -172,7 +177,9 @@ def new(
     letter_date: str | None = typer.Option(None, help="Request letter date (YYYY-MM-DD)."),
     notes: str = typer.Option("", help="Notes."),
     helpdesk: str | None = typer.Option(
-        None, help="Helpdesk officer opening the ticket (default: --actor rules)."
+        None,
+        help="Helpdesk officer opening the ticket, as recorded in single-engineer mode (default:"
+        " --actor rules); with accounts the account's name is recorded instead.",
     ),
     inventory: Path | None = InventoryOpt,
     db: Path | None = DbOpt,

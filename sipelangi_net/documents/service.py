@@ -22,6 +22,7 @@ from sipelangi_net.documents.records import Handover, Signer, SignerRole
 from sipelangi_net.documents.writer import DocumentFiles, WrittenFile, sha256_file, write_document
 from sipelangi_net.errors import DocumentInputError, IncompleteTicketError, RequestError
 from sipelangi_net.paths import reports_dir
+from sipelangi_net.tickets.acting import bound_account, recorded_actor
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.outputs import DispositionRecord, Skipped, screen
 from sipelangi_net.tickets.store import TicketStore
@@ -114,10 +115,10 @@ def record_decision(
     The move is checked against the SOP before anything is written; the sheet is written first
     (its SHA-256 goes on the step-3 event) and removed again if the store refuses the step.
     """
-    move = _decision_move(outcome=outcome, note=note, actor=actor, now=now)
+    move = _decision_move(outcome=outcome, note=note, actor=recorded_actor(store, actor), now=now)
     clean_nip = check_nip(nip, field="--nip") if nip else ""
     ticket = store.get(ticket_id)
-    may_do(ticket, move, now=now)
+    may_do(ticket, move, now=now, account=bound_account(store))
     decision = disposisi.Decision(
         outcome="approve" if move.outcome == "approve" else "defer",
         note=move.note,

@@ -46,9 +46,11 @@ def _address(ctx: RunContext) -> str:
 def _allowed(ctx: RunContext, step: int) -> None:
     """Refuse (WorkflowError naming the missing step) before credentials or devices are touched."""
     from sipelangi_net.tickets import workflow
+    from sipelangi_net.tickets.acting import bound_account
     from sipelangi_net.tickets.models import Move
 
-    workflow.may_do(ctx.ticket(), Move(step=step, actor=ctx.actor), now=ctx.now())
+    account = bound_account(ctx.store)
+    workflow.may_do(ctx.ticket(), Move(step=step, actor=ctx.actor), now=ctx.now(), account=account)
 
 
 def _plan(ctx: RunContext) -> Any:
@@ -346,12 +348,24 @@ def installation_report(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
 
 @action("close")
 def close(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
-    """SOP step 11: the helpdesk closes the ticket; the closing notification is queued."""
+    """SOP step 11: the helpdesk closes the ticket; the closing notification is queued.
+
+    In single-engineer mode the run closes it. An account the SOP does not let close it (the
+    Tim Kerja's: step 11 is the helpdesk's, after the Kepala Bidang acknowledged the report)
+    pauses the run here, nothing recorded; run it again once the helpdesk closed the ticket.
+    """
+    from sipelangi_net.errors import Forbidden
     from sipelangi_net.tickets.models import Move
 
     if completed(ctx.ticket(), 11):
         return skipped("already closed (step 11 done)")
-    ctx.store.apply(ctx.tid, Move(step=11, actor=ctx.actor, started_at=ctx.now()))
+    try:
+        ctx.store.apply(ctx.tid, Move(step=11, actor=ctx.actor, started_at=ctx.now()))
+    except Forbidden as exc:
+        return paused(
+            f"waiting for the helpdesk to close the ticket once the Kepala Bidang acknowledged the"
+            f" report ({exc}); then run provision again to deliver the closing notice"
+        )
     return done("ticket closed; closing notification queued")
 
 

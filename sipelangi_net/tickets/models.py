@@ -159,6 +159,10 @@ class AccountStamp(_Frozen):
     """Whom the step was recorded for (the helpdesk entering a pemohon's paper letter)."""
     delegation: Text = ""
     """The delegation it acted under (``Plt. Kepala Dinas on 2026-12-01``), "" when none."""
+    local: bool = Field(default=False, exclude_if=lambda v: not v)
+    """Single-engineer mode's local account (docs/accounts.md): it may record every step, so the
+    record shows the step was not decided by the policy. Left out when false, so a stamp made
+    before this field existed hashes as it did."""
 
 
 class Event(_Frozen):

@@ -29,6 +29,7 @@ import httpx
 from sipelangi_net.errors import ConfigError, DeliveryError, WorkflowError
 from sipelangi_net.logs import register_secret, scrub
 from sipelangi_net.redact import redact_url, url_secrets
+from sipelangi_net.tickets.acting import as_system
 from sipelangi_net.tickets.messages import WIB
 from sipelangi_net.tickets.models import Move, Notification
 from sipelangi_net.tickets.store import TicketStore
@@ -259,7 +260,7 @@ def _record_closing_notice(store: TicketStore, n: Notification) -> str:
     recipient = redact_url(n.recipient) if n.channel == "webhook" else n.recipient
     move = Move(step=12, actor=ACTOR, outputs={"channel": n.channel, "recipient": recipient})
     try:
-        store.apply(n.ticket_id, move)
+        as_system(store).apply(n.ticket_id, move)  # step 12 is the system's (policy.SYSTEM)
     except WorkflowError as exc:
         if store.get(n.ticket_id).status == "notified":  # another delivery got there first
             return ""

@@ -16,6 +16,16 @@
 ``admin`` manages accounts and does no step. A refused move raises
 :class:`~sipelangi_net.errors.Forbidden` naming the step and the role(s) it needs.
 
+**Single-engineer mode.** One engineer alone on a local SQLite store runs the whole SOP
+(``provision``, ``ticket approve``, ``ticket close``). Their account is the machine's ``local``
+account (``sipelangi_net.accounts.local``), and :func:`single_engineer` is the one place the
+policy steps aside: a local account may record every step, the event keeps its stamp with
+``local: true`` (so the record shows the step was not decided by the policy) and the actor the
+command was given (``--actor``, ``--helpdesk``). Whoever binds an account to a store (the CLI:
+``sipelangi_net/cli/identity.py``; a server) binds a local account only while the store has no
+other accounts (:func:`sipelangi_net.accounts.local.bindable`): once an admin adds accounts,
+the local one acts no more.
+
 The accounts are anything shaped like :class:`Actor` (the accounts package's ``Account``).
 """
 
@@ -77,6 +87,10 @@ class Actor(Protocol):
     def delegations(self) -> Sequence[Delegation]: ...
     @property
     def disabled(self) -> bool: ...
+    @property
+    def local(self) -> bool:
+        """Single-engineer mode's account of this machine's user (see :func:`single_engineer`)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +105,7 @@ class SystemAccount:
     sites: tuple[str, ...] = ()
     delegations: tuple[Delegation, ...] = ()
     disabled: bool = False
+    local: bool = False
 
 
 SYSTEM = SystemAccount()
@@ -154,12 +169,33 @@ def what(step: int, outcome: str) -> str:
 
 
 def local_day(when: dt.datetime) -> dt.date:
-    """The day in Jakarta (WIB) of ``when``: the day a delegation must be valid on."""
-    return when.astimezone(WIB).date()
+    """The day in Jakarta (WIB) of ``when``: the day a delegation must be valid on.
+
+    At the ends of the calendar (``0001-01-01T00:00+14:00``) the day as written: the workflow's
+    checks of the step's times refuse such a time afterwards.
+    """
+    try:
+        return when.astimezone(WIB).date()
+    except OverflowError:
+        return when.date()
 
 
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def single_engineer(account: Actor | None) -> bool:
+    """Whether ``account`` is single-engineer mode's local account, which may record every step.
+
+    The one exception to the rules above (see the module's docstring): keyed on the account's
+    ``local`` flag; a disabled local account is refused like any other.
+    """
+    return account is not None and account.local and not account.disabled
+
+
+def decides(account: Actor | None) -> bool:
+    """Whether the policy decides the moves of ``account`` (None: no account, nothing to decide)."""
+    return account is not None and not single_engineer(account)
 
 
 def stamp(account: Actor, *, on_behalf_of: str = "", delegation: str = "") -> AccountStamp:
@@ -171,6 +207,7 @@ def stamp(account: Actor, *, on_behalf_of: str = "", delegation: str = "") -> Ac
         role=str(account.role),
         on_behalf_of=on_behalf_of,
         delegation=delegation,
+        local=account.local,
     )
 
 
@@ -199,6 +236,8 @@ def _decide(r: Rule, request: Request, account: Actor, *, where: str, day: dt.da
     role = str(account.role)
     if account.disabled:
         raise Forbidden(f"{where}: account {account.username!r} is disabled")
+    if single_engineer(account):
+        return stamp(account)
     if role == ADMIN:
         raise Forbidden(
             f"{where} needs the role {r.needed(day)}; an admin manages accounts and does no SOP step"

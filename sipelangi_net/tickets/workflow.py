@@ -230,7 +230,7 @@ def _check(ticket: Ticket, move: Move, *, now: dt.datetime, account: Actor | Non
     stamp = None if account is None else policy.check_actor(ticket, move, account, now=now)
     _check_order(ticket, move)
     _check_outcome(ticket, move)
-    if account is not None:
+    if policy.decides(account):
         policy.check_acknowledged(ticket, move)
     _times(ticket, move, now)
     return stamp
@@ -242,7 +242,8 @@ def may_do(ticket: Ticket, move: Move, *, now: dt.datetime, account: Actor | Non
     What a command asks before it touches a device or measures: the outputs it will record
     do not exist yet; :func:`plan` checks them when the step is recorded. With an ``account``,
     the policy (:mod:`sipelangi_net.tickets.policy`) decides first whether it may do the step
-    (Forbidden); without one (a local single-engineer store), anyone may.
+    (Forbidden); without one, or with single-engineer mode's local account
+    (:func:`~sipelangi_net.tickets.policy.single_engineer`), anyone may.
     """
     _check(ticket, move, now=now, account=account)
 
@@ -253,10 +254,11 @@ def plan(ticket: Ticket, move: Move, *, now: dt.datetime, account: Actor | None 
     Raises Forbidden (``account`` may not do it), WorkflowError (order, outcome, times) or
     OutputsError (the outputs do not fit the step's schema in :mod:`sipelangi_net.tickets.outputs`);
     the event stores the checked outputs, and with an ``account`` its stamp and its display name
-    as the actor.
+    as the actor (single-engineer mode's local account: its stamp, and ``move.actor`` as given).
     """
     stamp = _check(ticket, move, now=now, account=account)
-    if account is not None:
+    decided = policy.decides(account)
+    if decided:
         policy.check_cosigned(ticket, move)
     started, ended = _times(ticket, move, now)
     outputs = check_outputs(ticket.id, move.step, move.outcome, move.outputs)
@@ -267,7 +269,7 @@ def plan(ticket: Ticket, move: Move, *, now: dt.datetime, account: Actor | None 
         last.hash,
         move.step,
         outcome=move.outcome,
-        actor=move.actor if stamp is None else stamp.display_name,
+        actor=stamp.display_name if decided and stamp is not None else move.actor,
         started=started,
         ended=ended,
         note=move.note,
@@ -285,6 +287,8 @@ def opening(
     With an ``account``: a pemohon of the request's OPD records step 1 only (the ticket is
     ``submitted`` until the helpdesk forwards it, step 2); the helpdesk entering a paper letter
     records both, step 1 on the pemohon's behalf. Anyone else is refused (Forbidden).
+    Single-engineer mode's local account records both, with the names given (the pemohon's
+    PIC for step 1, ``helpdesk`` for step 2), each stamped with the local account.
     """
     submitted = request.submitted_at or now
     if submitted.tzinfo is None:
@@ -292,6 +296,7 @@ def opening(
     if submitted > now + FUTURE_SKEW:
         raise WorkflowError("request.submitted_at is in the future")
     stamp = None if account is None else policy.check_opening(ticket_id, request, account, now=now)
+    decided = policy.decides(account)
     prev = genesis(ticket_id, now, request)
     first = _seal(
         ticket_id,
@@ -299,13 +304,13 @@ def opening(
         prev,
         1,
         outcome="done",
-        actor=request.pic.name if stamp is None else stamp.display_name,
+        actor=stamp.display_name if decided and stamp is not None else request.pic.name,
         started=submitted,
         ended=now,
         outputs=check_outputs(ticket_id, 1, "done", {"letter": request.letter.model_dump(mode="json")}),
         account=stamp,
     )
-    if account is not None and str(account.role) != policy.HELPDESK:
+    if decided and account is not None and str(account.role) != policy.HELPDESK:
         return now, (first,)
     second = _seal(
         ticket_id,
@@ -313,7 +318,7 @@ def opening(
         first.hash,
         2,
         outcome="done",
-        actor=helpdesk if account is None else account.display_name,
+        actor=account.display_name if decided and account is not None else helpdesk,
         started=now,
         ended=now,
         outputs=check_outputs(ticket_id, 2, "done", {"forwarded_to": Role.KEPALA_DINAS.value}),

@@ -45,6 +45,7 @@ class Account:
     sites: tuple[str, ...] = ()
     delegations: tuple[Delegation, ...] = field(default=())
     disabled: bool = False
+    local: bool = False
 
 
 TODAY = policy.local_day(utcnow())
