@@ -248,3 +248,20 @@ def test_login_gives_a_token_and_is_throttled_after_failures(tmp_path: Path) -> 
     assert "login andi from 127.0.0.1: accepted" in log
     assert "login andi from 127.0.0.1: throttled" in log
     assert PASSWORD not in log and token not in log
+
+
+def test_the_contract_describes_auth_and_the_403() -> None:
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text())
+    paths = spec["paths"]
+    assert "spl_" in spec["components"]["securitySchemes"]["bearerAuth"]["description"]
+    assert "service token" in spec["info"]["description"]
+    for path, method in (("/api/v1/tickets", "post"), ("/api/v1/tickets/{ticket_id}/events", "post")):
+        forbidden = paths[path][method]["responses"]["403"]["description"]
+        assert "role" in forbidden and "nothing is recorded" in forbidden
+    login = paths["/api/v1/auth/token"]["post"]
+    assert "security" not in login
+    assert {"200", "401", "429"} <= set(login["responses"])
+    assert "Needs no bearer token" in login["description"]
+    assert "not found" in paths["/api/v1/tickets/{ticket_id}"]["get"]["description"]
