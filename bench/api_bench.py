@@ -15,6 +15,10 @@ the end) and measures, sequentially and with ``--clients`` concurrent clients
 - ``GET /api/v1/tickets?status=approved&site=dinkes&limit=50`` and the pages
   after it, following ``next`` (a client walking the list).
 
+Every request is authenticated as one of ``--accounts`` accounts (tim_kerja and
+helpdesk, each with its own API token, looked up by digest on every request), as
+the server does in use.
+
 Prints p50/p95/max in milliseconds. Targets (issue 15): p95 < 50 ms
 sequentially, < 200 ms with 20 clients.
 """
@@ -147,13 +151,31 @@ def list_pages() -> Request:
     return call
 
 
-def measure(url: str, token: str, call: Request, *, requests: int, clients: int) -> list[float]:
-    """Milliseconds of each of ``requests`` calls, made by ``clients`` threads at once."""
+def account_tokens(db: Path, count: int) -> list[str]:
+    """``count`` accounts in ``db`` (tim_kerja and helpdesk, who see every ticket), one API token each."""
+    from sipelangi_net.accounts.models import AccountRole
+    from sipelangi_net.accounts.store import SqliteAccounts
+
+    accounts = SqliteAccounts(db)
+    try:
+        tokens = []
+        for n in range(count):
+            role = AccountRole.TIM_KERJA if n % 2 else AccountRole.HELPDESK
+            accounts.add(f"user{n:03d}", display_name=f"Pengguna {n}", role=role)
+            tokens.append(accounts.issue_token(f"user{n:03d}", name="bench").token)
+        return tokens
+    finally:
+        accounts.close()
+
+
+def measure(url: str, tokens: list[str], call: Request, *, requests: int, clients: int) -> list[float]:
+    """Milliseconds of each of ``requests`` calls, made by ``clients`` threads at once (each its own
+    account's token)."""
     times: list[float] = []
     lock = threading.Lock()
     per_client = requests // clients
 
-    def worker() -> None:
+    def worker(token: str) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
             call(client)  # the connection, made once
@@ -164,7 +186,7 @@ def measure(url: str, token: str, call: Request, *, requests: int, clients: int)
                 with lock:
                     times.append(elapsed)
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, args=(random.choice(tokens),)) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -187,6 +209,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     random.seed(15)
@@ -196,16 +219,17 @@ def main() -> None:
         t0 = time.perf_counter()
         anchors = {"key": base / "audit.key", "checkpoints": base / "checkpoints.jsonl"}
         ids = build(db, anchors, args.tickets)
+        tokens = account_tokens(db, args.accounts)
         built = time.perf_counter() - t0
-        token = secrets.token_urlsafe(32)
+        token = secrets.token_urlsafe(32)  # the service token: serve needs one
         proc, url = start(base, db, token)
         rows: dict[str, dict[str, float]] = {}
         try:
             for name, call in (("GET one ticket", one_ticket(ids)), ("GET list page", list_pages())):
                 for clients in (1, args.clients):
-                    times = measure(url, token, call, requests=args.requests, clients=clients)
+                    times = measure(url, tokens, call, requests=args.requests, clients=clients)
                     rows[f"{name}, {clients} client{'s' if clients > 1 else ''}"] = summary(times)
-            headers = {"Authorization": f"Bearer {token}"}
+            headers = {"Authorization": f"Bearer {tokens[0]}"}
             page = httpx.get(f"{url}{LIST}", headers=headers, timeout=30)
         finally:
             stop(proc)

@@ -17,10 +17,11 @@ from sipelangi_net.errors import StoreError
 from sipelangi_net.server.auth import TokenResolver, single_token
 from sipelangi_net.server.errors import install_handlers
 from sipelangi_net.server.guard import Guard
-from sipelangi_net.server.routes import HEALTH_PATH, health, notifications, tickets
+from sipelangi_net.server.routes import HEALTH_PATH, health, login, notifications, tickets
+from sipelangi_net.server.routes.login import LOGIN_PATH, LoginDesk, LoginsFactory
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
 
-API_VERSION = "2.0.0"  # 2: GET /tickets answers one page ({items, next, limit})
+API_VERSION = "3.0.0"  # 3: accounts act (403 by role), POST /auth/token; 2: paged GET /tickets
 DEFAULT_PORT = 8700
 MIN_TOKEN_LENGTH = 16
 
@@ -46,13 +47,15 @@ def create_app(
     resolver: TokenResolver | None = None,
     inventory: InventoryLoader | None = None,
     cursor_key: bytes | None = None,
+    logins: LoginsFactory | None = None,
 ) -> FastAPI:
     """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
 
     Callers are authenticated by ``resolver`` (:mod:`~sipelangi_net.server.auth`), or by the one
     ``token``. ``inventory`` gives the sites and applications a new ticket may name (default: the
     inventory directory, read on first use). ``cursor_key`` signs the list's page cursors (default: a
-    random key made now, so cursors do not outlive the app).
+    random key made now, so cursors do not outlive the app). ``logins`` opens the accounts that
+    ``POST /api/v1/auth/token`` checks passwords against (none: that path answers 404).
     """
     if resolver is None:
         if token is None:
@@ -72,8 +75,12 @@ def create_app(
         version=API_VERSION,
         summary="Tickets and events of the SOP Pemanfaatan Jaringan Intra Pemerintah (Pangkalpinang).",
         description=(
-            "Served by `sipelangi-net serve` on loopback; spoken by the toolkit's HTTP store adapter."
-            " Every path except /api/v1/health needs `Authorization: Bearer <token>`. Errors are"
+            "Served by `sipelangi-net serve`; spoken by the toolkit's HTTP store adapter."
+            " Every path except /api/v1/health and /api/v1/auth/token needs `Authorization: Bearer"
+            " <token>`: an account's API token (the server decides who acts: each SOP step is done by"
+            " the account whose role the SOP names for it, else 403 naming the role; a pemohon sees"
+            " only their OPD's tickets), or the server's service token, which reads, works the"
+            " notification outbox and records step 12, and does no step of a person. Errors are"
             ' `{"error": message, "code": code}`. Times are ISO 8601 with a zone and microseconds;'
             " tickets round-trip exactly, so their hash chains verify on the client."
         ),
@@ -87,11 +94,13 @@ def create_app(
     app.state.store = holder
     app.state.cursor_key = cursor_key or secrets.token_bytes(32)
     app.state.inventory = inventory or _default_inventory()
+    app.state.logins = LoginDesk(logins) if logins is not None else None
     app.include_router(health.router)
+    app.include_router(login.router)
     app.include_router(tickets.router)
     app.include_router(notifications.router)
     install_handlers(app)
-    app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH}))
+    app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH, LOGIN_PATH}))
     return app
 
 

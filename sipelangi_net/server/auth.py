@@ -7,63 +7,77 @@ before reading the body, and puts the principal in the ASGI scope's state;
 :func:`authorize`, the security dependency every ``/api/v1`` route declares,
 hands it to the endpoint and makes the OpenAPI document say "bearer auth".
 
-Today the server has one token (:func:`single_token`). Per-account tokens plug
-in as another resolver: anything callable as ``resolver(token) -> Principal |
-None``, e.g. ``SqliteAccounts.authenticate_token`` (an ``Account`` has the
-:class:`Principal` attributes). A resolver must not raise for a wrong token
-(``None``); it is called in the event loop, so it should be quick (a hashed
-token lookup, not a password hash).
+``serve`` resolves with :func:`account_tokens`: a per-account API token
+(``spl_...``, ``SqliteAccounts.authenticate_token``, a hashed lookup) is its
+account; the server's own token (``--token-file``) is the *service* principal,
+:data:`~sipelangi_net.tickets.policy.SYSTEM` (role ``system``): it reads tickets,
+works the notification outbox and records step 12 on delivery, and the SOP
+policy refuses it every step a person does (403). Nothing anonymous or shared
+acts as a SOP role. A resolver must not raise for a wrong token (``None``); it
+is called in the event loop, so it must be quick (no password hash).
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 from fastapi import Depends
 from fastapi import Request as HttpRequest
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sipelangi_net.errors import AuthError, StoreError
 from sipelangi_net.server.errors import UNAUTHORIZED, ApiError
+from sipelangi_net.tickets.policy import SYSTEM, Actor
+
+logger = logging.getLogger(__name__)
 
 PRINCIPAL = "principal"
 """The key of the caller's principal in the ASGI scope's ``state``."""
 
 
-class Principal(Protocol):
-    """The caller a token belongs to (an account, or the server's one token)."""
-
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def display_name(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
+Principal = Actor
+"""The caller a token belongs to: an account, or the service principal (policy.SYSTEM)."""
 
 TokenResolver = Callable[[str], Principal | None]
 
 
-@dataclass(frozen=True, slots=True)
-class ServerToken:
-    """The principal of the server's one token (``serve --token-file``): may do anything."""
+class AccountTokens(Protocol):
+    """What the resolver needs of the accounts (``SqliteAccounts``)."""
 
-    username: str = "server-token"
-    display_name: str = "the server's token"
-    role: str = "admin"
+    def authenticate_token(self, token: str) -> Actor: ...
 
 
 def single_token(token: str) -> TokenResolver:
-    """The resolver of one shared token (compared in constant time)."""
+    """The resolver of the server's own token: the service principal ``SYSTEM`` (constant-time compare)."""
     expected = token.encode()
-    principal = ServerToken()
 
     def resolve(candidate: str) -> Principal | None:
-        return principal if hmac.compare_digest(candidate.encode(), expected) else None
+        return SYSTEM if hmac.compare_digest(candidate.encode(), expected) else None
+
+    return resolve
+
+
+def account_tokens(accounts: AccountTokens, *, service: str | None = None) -> TokenResolver:
+    """Per-account API tokens (an ``spl_`` token is looked up by its digest), and the server's own
+    token ``service`` as the service principal; ``None`` for anything refused (logged, never the token)."""
+    own = single_token(service) if service else None
+    lock = threading.Lock()  # one SQLite connection, used from the event loop and the thread pool
+
+    def resolve(candidate: str) -> Principal | None:
+        if own is not None and (principal := own(candidate)) is not None:
+            return principal
+        try:
+            with lock:
+                return accounts.authenticate_token(candidate)
+        except AuthError as exc:
+            logger.info("API token refused: %s", exc)
+        except StoreError as exc:
+            logger.error("API token not checked: %s", exc)
+        return None
 
     return resolve
 
@@ -87,7 +101,11 @@ def authenticate(resolver: TokenResolver, header: str | None) -> Principal | Non
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="bearerAuth",
-    description="The server's token (sipelangi-net serve --token-file, or SIPELANGI_TOKEN).",
+    description=(
+        "An account's API token (`spl_...`, from POST /api/v1/auth/token or `sipelangi-net user token`),"
+        " or the server's service token (serve --token-file), which may read and deliver notifications"
+        " but does no step of a person."
+    ),
 )
 
 

@@ -90,3 +90,20 @@ class Health(_Body):
 class ApiErrorBody(_Body):
     error: str
     code: str
+
+
+class LoginBody(_Body):
+    """A login: an account's username and password, and a name for the token it gets."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field(
+        default="api", min_length=1, max_length=100, description="Names the token (e.g. user@laptop)."
+    )
+
+
+class IssuedTokenBody(_Body):
+    """A new API token: shown once; only its digest is kept on the server."""
+
+    token: str
+    expires_at: dt.datetime

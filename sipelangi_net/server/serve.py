@@ -5,9 +5,12 @@ address, a host name other than ``localhost``) is refused unless the server
 has a certificate and key (``--cert``/``--key``), which are loaded and checked
 before anything listens. The key file must not be readable by group or others.
 
-Login rate limiting belongs with the accounts (``sipelangi_net.accounts``): the
-token resolver the app is given (:mod:`~sipelangi_net.server.auth`) is the
-place for it, as it sees every authentication attempt.
+Callers are the accounts of the served database (``sipelangi_net.accounts``, in the
+same SQLite file): an account's API token is resolved to the account
+(:func:`~sipelangi_net.server.auth.account_tokens`), and ``POST /api/v1/auth/token``
+trades a password for a new token (throttled per username). The server's own
+token (``--token-file``) is the service principal only: it reads, works the
+notification outbox and records step 12; it does no step of a person.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from sipelangi_net.errors import ConfigError, StoreError
 from sipelangi_net.server.app import MIN_TOKEN_LENGTH, create_app
+from sipelangi_net.server.auth import account_tokens
 from sipelangi_net.server.routes import API_PREFIX
 
 
@@ -107,6 +111,7 @@ def serve(
     """
     import uvicorn
 
+    from sipelangi_net.accounts.store import SqliteAccounts
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.logs import register_secret
     from sipelangi_net.paths import inventory_dir
@@ -126,7 +131,14 @@ def serve(
         _ = probe.conn
     finally:
         probe.close()
-    app = create_app(lambda: SqliteStore(db), token=token, inventory=lambda: known)
+    accounts = SqliteAccounts(db)
+    _ = accounts.conn  # the account tables made or migrated now, not on the first request
+    app = create_app(
+        lambda: SqliteStore(db),
+        resolver=account_tokens(accounts, service=token),
+        inventory=lambda: known,
+        logins=lambda: SqliteAccounts(db),
+    )
     sock = listen(host, port)
     try:
         bound = sock.getsockname()
@@ -146,5 +158,6 @@ def serve(
         server.run(sockets=[sock])
     finally:
         sock.close()
+        accounts.close()
     if not server.started:
         raise StoreError(f"the ticket API on {name}:{bound[1]} did not start (see the log above)")

@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from sipelangi_net.errors import (
     ConfigError,
     ConflictError,
+    Forbidden,
     InventoryError,
     SipelangiError,
     StoreError,
@@ -30,7 +31,8 @@ from sipelangi_net.inventory import Inventory
 from sipelangi_net.server.errors import INTERNAL, UNAVAILABLE, ApiError
 from sipelangi_net.server.guard import MAX_DEPTH, json_depth
 from sipelangi_net.tickets.listing import TicketPage, TicketQuery
-from sipelangi_net.tickets.models import Ticket
+from sipelangi_net.tickets.models import Move, Request, Ticket
+from sipelangi_net.tickets.policy import Actor
 from sipelangi_net.tickets.store import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,11 @@ T = TypeVar("T")
 
 
 class ServedStore(TicketStore, Protocol):
-    """A ticket store the server can serve: one that also lists a page at a time."""
+    """A ticket store the server can serve: one that lists a page at a time and records as an account."""
+
+    def create(self, request: Request, *, helpdesk: str, account: Actor | None = None) -> Ticket: ...
+
+    def apply(self, ticket_id: str, move: Move, *, account: Actor | None = None) -> Ticket: ...
 
     def page(self, query: TicketQuery, *, after: str | None, limit: int) -> TicketPage: ...
 
@@ -74,6 +80,7 @@ class StoreHolder:
 # Store errors → (HTTP status, code); the first matching class wins.
 _ERROR_STATUS: tuple[tuple[type[SipelangiError], int, str], ...] = (
     (TicketNotFound, 404, "not_found"),
+    (Forbidden, 403, "forbidden"),
     (WorkflowError, 409, "workflow"),
     (ConflictError, 409, "conflict"),
     (ConfigError, 422, "invalid"),

@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def api(server: Server) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {server.token}"}
+    headers = {"Authorization": f"Bearer {server.tokens['helpdesk']}"}  # opens tickets
     with httpx.Client(base_url=f"{server.url}/api/v1", headers=headers, timeout=30) as client:
         yield client
 
@@ -157,14 +157,19 @@ def test_deep_nesting_is_refused_and_the_listing_keeps_working(
     assert api.get("/tickets").status_code == 200
 
 
-def test_nesting_within_the_bound_passes_the_guard(api: httpx.Client) -> None:
+def kadis(server: Server) -> dict[str, str]:
+    """The Kepala Dinas's bearer header: step 3 is theirs (the helpdesk's is refused with 403 first)."""
+    return {"Authorization": f"Bearer {server.tokens['kepala_dinas']}"}
+
+
+def test_nesting_within_the_bound_passes_the_guard(api: httpx.Client, server: Server) -> None:
     """A body nested exactly as deep as allowed reaches the step's schema (which has no such field)."""
     ticket = api.post("/tickets", json={"request": REQUEST, "helpdesk": "Helpdesk"}).json()
     deep: Any = 1
     for _ in range(MAX_DEPTH - 2):  # the body and outputs are the first two levels
         deep = {"a": deep}
     move = {"step": 3, "actor": "Kadis", "outcome": "approve", "outputs": deep}
-    answer = api.post(f"/tickets/{ticket['id']}/events", json=move)
+    answer = api.post(f"/tickets/{ticket['id']}/events", json=move, headers=kadis(server))
     assert answer.status_code == 422, answer.text
     assert "outputs.a: Extra inputs are not permitted" in answer.json()["error"]
 
@@ -385,20 +390,22 @@ def test_json_types_are_taken_as_the_contract_declares(
     assert _count(server, "tickets") == tickets
 
 
-def test_a_whole_number_written_as_a_float_is_a_number(api: httpx.Client) -> None:
+def test_a_whole_number_written_as_a_float_is_a_number(api: httpx.Client, server: Server) -> None:
     answer = api.post("/tickets", json={"request": {**REQUEST, "users": 40.0}, "helpdesk": "Helpdesk"})
     assert answer.status_code == 201, answer.text
     assert answer.json()["request"]["users"] == 40
     ticket = answer.json()["id"]
     for step in ("3", True):
         refused = api.post(
-            f"/tickets/{ticket}/events", json={"step": step, "actor": "Kadis", "outcome": "approve"}
+            f"/tickets/{ticket}/events",
+            json={"step": step, "actor": "Kadis", "outcome": "approve"},
+            headers=kadis(server),
         )
         assert refused.status_code == 422, refused.text
     move = {"step": 3.0, "actor": "Kadis", "outcome": "approve", "started_at": 1700000000}
-    assert api.post(f"/tickets/{ticket}/events", json=move).status_code == 422
+    assert api.post(f"/tickets/{ticket}/events", json=move, headers=kadis(server)).status_code == 422
     del move["started_at"]
-    assert api.post(f"/tickets/{ticket}/events", json=move).status_code == 201
+    assert api.post(f"/tickets/{ticket}/events", json=move, headers=kadis(server)).status_code == 201
 
 
 def test_the_http_store_reports_tickets_the_server_left_out(caplog: pytest.LogCaptureFixture) -> None:

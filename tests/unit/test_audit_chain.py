@@ -397,12 +397,10 @@ def test_verify_adopt_on_the_command_line(db: Path) -> None:
 
 
 def test_over_http_the_client_checks_chain_and_status_and_the_server_host_the_seals(tmp_path: Path) -> None:
-    from api_server import anchors, running_server
-
-    from sipelangi_net.tickets.http import HttpStore
+    from api_server import SopClients, anchors, running_server
 
     with running_server(tmp_path / "srv") as srv:
-        with HttpStore(srv.url, token=srv.token) as remote:
+        with SopClients(srv) as remote:
             t = remote.create(request(), helpdesk="Rina")
             remote.apply(t.id, Move(step=3, actor="Kadis", outcome="approve"))
             remote.apply(t.id, valid(Move(step=4, actor="Andi"), t.id))

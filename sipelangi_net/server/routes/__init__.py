@@ -25,7 +25,10 @@ HEALTH_PATH = f"{API_PREFIX}/health"
 Responses = dict[int | str, dict[str, Any]]
 
 ERRORS: Responses = {
-    401: {"model": ApiErrorBody, "description": "Missing or wrong bearer token"},
+    401: {
+        "model": ApiErrorBody,
+        "description": "Missing or wrong bearer token (unknown, expired or revoked; or a disabled account)",
+    },
     413: {"model": ApiErrorBody, "description": f"Request body larger than {MAX_BODY // 1024} KiB"},
     422: {
         "model": ApiErrorBody,
@@ -39,6 +42,15 @@ ERRORS: Responses = {
     503: {"model": ApiErrorBody, "description": "The ticket store is unavailable; retry later"},
 }
 NOT_FOUND: Responses = {404: {"model": ApiErrorBody, "description": "No such ticket"}}
+FORBIDDEN: Responses = {
+    403: {
+        "model": ApiErrorBody,
+        "description": (
+            "The caller's account may not do this SOP step: the message names the step and the role(s)"
+            " it needs (e.g. step 3 needs kepala_dinas or a Plt./Plh.); nothing is recorded"
+        ),
+    }
+}
 REFUSED: Responses = {
     409: {"model": ApiErrorBody, "description": "The SOP does not allow this move now; the message says why"}
 }

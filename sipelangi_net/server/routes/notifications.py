@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 from fastapi import Request as HttpRequest
 
+from sipelangi_net.server.auth import Caller
 from sipelangi_net.server.errors import ApiError
 from sipelangi_net.server.models import (
     ApiErrorBody,
@@ -19,9 +20,22 @@ from sipelangi_net.server.models import (
 from sipelangi_net.server.routes import api_router
 from sipelangi_net.server.store import run
 from sipelangi_net.tickets.models import Notification, TicketId
+from sipelangi_net.tickets.policy import PEMOHON
 from sipelangi_net.tickets.store import TicketStore
 
+
+async def staff_only(caller: Caller) -> None:  # async: no I/O
+    """The outbox holds every OPD's mail: a pemohon may not read or work it (403)."""
+    if str(caller.role) == PEMOHON:
+        raise ApiError(
+            403,
+            "forbidden",
+            "the notification outbox needs the service token or a Dinas account (not pemohon)",
+        )
+
+
 router = api_router()
+router.dependencies.append(Depends(staff_only))
 
 
 @router.get("/notifications", response_model=list[Notification], tags=["notifications"])

@@ -14,11 +14,14 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import Response
 
 from sipelangi_net.inventory import Inventory
+from sipelangi_net.server.auth import Caller
+from sipelangi_net.server.errors import ApiError
 from sipelangi_net.server.models import Instant, NewTicket, Status, TicketList, TicketPath
 from sipelangi_net.server.paging import CURSOR_PATTERN, decode_cursor, encode_cursor
-from sipelangi_net.server.routes import NOT_FOUND, REFUSED, Responses, api_router
+from sipelangi_net.server.routes import FORBIDDEN, NOT_FOUND, REFUSED, Responses, api_router
 from sipelangi_net.server.store import (
     SKIPPED_HEADER,
+    ServedStore,
     inventory,
     run,
     ticket_response,
@@ -27,7 +30,7 @@ from sipelangi_net.server.store import (
 from sipelangi_net.tickets.intake import check_catalogues
 from sipelangi_net.tickets.listing import TicketQuery
 from sipelangi_net.tickets.models import Key, Move, Ticket
-from sipelangi_net.tickets.store import TicketStore
+from sipelangi_net.tickets.policy import Actor, may_see, same_opd, visible_opd
 
 ANALYSIS_STEP = 4
 DEFAULT_LIMIT = 50
@@ -50,17 +53,20 @@ _SKIPPED: Responses = {
 router = api_router()
 
 
-@router.post("/tickets", status_code=201, response_model=Ticket, tags=["tickets"], responses=REFUSED)
-def create_ticket(request: HttpRequest, body: NewTicket) -> Response:
-    """Open a ticket: records SOP steps 1 (request) and 2 (forwarded to the Kepala Dinas).
+@router.post(
+    "/tickets", status_code=201, response_model=Ticket, tags=["tickets"], responses={**REFUSED, **FORBIDDEN}
+)
+def create_ticket(request: HttpRequest, body: NewTicket, caller: Caller) -> Response:
+    """Open a ticket: SOP step 1 (the request), by a pemohon of the request's OPD, or by the
+    helpdesk entering a paper letter on their behalf (403 for any other account).
 
     The site and the applications must be in the server's inventory (422 otherwise).
     """
     known = inventory(request)
 
-    def action(store: TicketStore) -> Ticket:
+    def action(store: ServedStore) -> Ticket:
         check_catalogues(body.request, known, source="request")
-        return store.create(body.request, helpdesk=body.helpdesk)
+        return store.create(body.request, helpdesk=body.helpdesk, account=caller)
 
     return ticket_response(run(request, action), status=201)
 
@@ -68,6 +74,7 @@ def create_ticket(request: HttpRequest, body: NewTicket) -> Response:
 @router.get("/tickets", response_model=TicketList, tags=["tickets"], responses=_SKIPPED)
 def list_tickets(
     request: HttpRequest,
+    caller: Caller,
     *,
     status: Annotated[Status | None, Query(description="Only tickets with this status.")] = None,
     site: Annotated[Key | None, Query(description="Only requests for this site (inventory key).")] = None,
@@ -90,17 +97,21 @@ def list_tickets(
 ) -> Response:
     """One page of tickets, in id order (creation order); filters combine with AND.
 
+    A pemohon sees their own OPD's tickets only (and of those, their sites'): the list is limited to
+    them, whatever ``opd`` asks for.
+
     Keyset pagination on the id: a ticket opened while a client pages through
     the list comes after all it has seen; none is repeated or skipped. A cursor
     is signed and bound to its filters (422 otherwise).
     """
+    opd = _visible(caller, opd)
     query = TicketQuery(
         status=status, site=site, opd=opd, since=since, until=until, updated_since=updated_since
     )
     key: bytes = request.app.state.cursor_key
     after = decode_cursor(key, cursor, query=query) if cursor else None
     page = run(request, lambda s: s.page(query, after=after, limit=limit))
-    items, unserved = tickets_json(list(page.tickets))
+    items, unserved = tickets_json([t for t in page.tickets if may_see(t, caller)])
     following = encode_cursor(key, after=page.after, query=query) if page.after else None
     body = f'{{"items":{items},"next":{json.dumps(following)},"limit":{limit}}}'
     skipped = [s.ticket_id for s in page.skipped] + unserved
@@ -108,10 +119,27 @@ def list_tickets(
     return Response(body, media_type="application/json", headers=headers)
 
 
+def _visible(caller: Actor, opd: str | None) -> str | None:
+    """The OPD filter for ``caller``: a pemohon's own OPD (a different ``opd`` matches nothing)."""
+    own = visible_opd(caller)
+    if own is None or opd is None or same_opd(opd, own):
+        return opd if own is None else own
+    return "\x00"  # another OPD: no ticket has this name, so the page is empty
+
+
 @router.get("/tickets/{ticket_id}", response_model=Ticket, tags=["tickets"], responses=NOT_FOUND)
-def get_ticket(request: HttpRequest, ticket_id: TicketPath) -> Response:
-    """One ticket with all its hash-chained events."""
-    return ticket_response(run(request, lambda s: s.get(ticket_id), missing=f"ticket {ticket_id}: not found"))
+def get_ticket(request: HttpRequest, ticket_id: TicketPath, caller: Caller) -> Response:
+    """One ticket with all its hash-chained events. A ticket the caller may not see (a pemohon and
+    another OPD's ticket) is "not found", the same answer as an id that does not exist."""
+    missing = f"ticket {ticket_id}: not found"
+
+    def action(store: ServedStore) -> Ticket:
+        ticket = store.get(ticket_id)
+        if not may_see(ticket, caller):
+            raise ApiError(404, "not_found", missing)
+        return ticket
+
+    return ticket_response(run(request, action, missing=missing))
 
 
 @router.post(
@@ -119,19 +147,24 @@ def get_ticket(request: HttpRequest, ticket_id: TicketPath) -> Response:
     status_code=201,
     response_model=Ticket,
     tags=["tickets"],
-    responses={**NOT_FOUND, **REFUSED},
+    responses={**NOT_FOUND, **REFUSED, **FORBIDDEN},
 )
-def add_event(request: HttpRequest, ticket_id: TicketPath, move: Move) -> Response:
-    """Record one SOP step (checked against the SOP and the step's outputs schema); returns the
-    updated ticket. A plan (step 4) must name the server's inventory's devices and ports (422)."""
+def add_event(request: HttpRequest, ticket_id: TicketPath, move: Move, caller: Caller) -> Response:
+    """Record one SOP step as the caller's account (checked against the SOP, the role the SOP names
+    for the step, and the step's outputs schema); returns the updated ticket. 403 names the role
+    needed, and nothing is recorded. A plan (step 4) must name the server's inventory's devices and
+    ports (422). A ticket the caller may not see is "not found"."""
     known = inventory(request) if move.step == ANALYSIS_STEP and "plan" in move.outputs else None
+    missing = f"ticket {ticket_id}: not found"
 
-    def action(store: TicketStore) -> Ticket:
+    def action(store: ServedStore) -> Ticket:
+        if not may_see(store.get(ticket_id), caller):
+            raise ApiError(404, "not_found", missing)
         if known is not None:
             _check_plan(ticket_id, move, known)
-        return store.apply(ticket_id, move)
+        return store.apply(ticket_id, move, account=caller)
 
-    ticket = run(request, action, missing=f"ticket {ticket_id}: not found")
+    ticket = run(request, action, missing=missing)
     return ticket_response(ticket, status=201)
 
 
