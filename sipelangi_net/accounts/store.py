@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,7 +25,7 @@ from sipelangi_net.accounts import tokens as api_tokens
 from sipelangi_net.accounts.models import Account, AccountRole, Delegation
 from sipelangi_net.errors import AccountError, AuthError, LoginThrottled, StoreError
 from sipelangi_net.logs import register_secret
-from sipelangi_net.tickets.sqlite import BUSY_TIMEOUT_MS, immediate
+from sipelangi_net.tickets.sqlite import BUSY_TIMEOUT_MS, connect, immediate
 from sipelangi_net.validate import printable
 
 logger = logging.getLogger(__name__)
@@ -85,24 +84,7 @@ class SqliteAccounts:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fresh = not self.path.exists()
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-            )
-            if fresh:
-                os.chmod(self.path, 0o600)  # names, password hashes and token digests
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the account tables: {exc}") from None
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot open the account tables: {exc.strerror or exc}") from None
-        return conn
+        return connect(self.path, self.busy_timeout_ms, self._migrate, what="the account tables")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         if schema.current(conn):  # no write lock to open a store whose tables are up to date

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -232,24 +232,7 @@ class SqliteStore:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fresh = not self.path.exists()
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-            )
-            if fresh:
-                os.chmod(self.path, 0o600)  # PIC names, phones and e-mails are personal data
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the ticket database: {exc}") from None
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot open the ticket database: {exc.strerror or exc}") from None
-        return conn
+        return connect(self.path, self.busy_timeout_ms, self._migrate, what="the ticket database")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -627,6 +610,31 @@ class SqliteStore:
                 (_ts(utcnow()), ticket_id, ticket_id),
             )
             return cur.rowcount
+
+
+def connect(
+    path: Path, busy_timeout_ms: int, migrate: Callable[[sqlite3.Connection], None], *, what: str
+) -> sqlite3.Connection:
+    """The one way the ticket database file is opened (tickets and accounts): private (0600, folder
+    0700), WAL, the busy timeout, foreign keys, then ``migrate``; StoreError naming ``what`` if not."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not path.exists()
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        if fresh:
+            os.chmod(path, 0o600)  # PIC names, phones and e-mails, password hashes: personal data
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open {what}: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot open {what}: {exc.strerror or exc}") from None
+    return conn
 
 
 @functools.lru_cache(maxsize=16384)
