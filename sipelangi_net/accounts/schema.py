@@ -59,6 +59,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX login_failures_by_user ON login_failures (username, at)",
         "CREATE INDEX api_tokens_by_account ON api_tokens (account_id)",
     ),
+    # 2: the pages' sessions (sipelangi_net.accounts.sessions): the SHA-256 of the cookie's id, the
+    # account, the expiry, the CSRF secret of the session's forms
+    (
+        """CREATE TABLE web_sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            digest TEXT NOT NULL UNIQUE,
+            csrf TEXT NOT NULL,
+            remember INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX web_sessions_by_account ON web_sessions (account_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,6 +17,7 @@ from sipelangi_net.errors import StoreError
 from sipelangi_net.server.auth import TokenResolver, single_token
 from sipelangi_net.server.errors import install_handlers
 from sipelangi_net.server.guard import Guard
+from sipelangi_net.server.pages import PageDispatch, PagesConfig, pages_app
 from sipelangi_net.server.routes import HEALTH_PATH, health, login, notifications, tickets
 from sipelangi_net.server.routes.login import LOGIN_PATH, LoginDesk, LoginsFactory
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
@@ -48,6 +49,7 @@ def create_app(
     inventory: InventoryLoader | None = None,
     cursor_key: bytes | None = None,
     logins: LoginsFactory | None = None,
+    pages: PagesConfig | None = None,
 ) -> FastAPI:
     """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
 
@@ -55,7 +57,8 @@ def create_app(
     ``token``. ``inventory`` gives the sites and applications a new ticket may name (default: the
     inventory directory, read on first use). ``cursor_key`` signs the list's page cursors (default: a
     random key made now, so cursors do not outlive the app). ``logins`` opens the accounts that
-    ``POST /api/v1/auth/token`` checks passwords against (none: that path answers 404).
+    ``POST /api/v1/auth/token`` checks passwords against (none: that path answers 404). ``pages``:
+    the pages for people (:mod:`sipelangi_net.server.pages`) on every path outside ``/api/``.
     """
     if resolver is None:
         if token is None:
@@ -101,6 +104,9 @@ def create_app(
     app.include_router(notifications.router)
     install_handlers(app)
     app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH, LOGIN_PATH}))
+    if pages is not None:  # outermost: a page never meets the API's guard
+        served = pages_app(pages, store=holder, inventory=app.state.inventory)
+        app.add_middleware(PageDispatch, pages=served)
     return app
 
 

@@ -26,7 +26,11 @@ from pathlib import Path
 from sipelangi_net.errors import ConfigError, StoreError
 from sipelangi_net.server.app import MIN_TOKEN_LENGTH, create_app
 from sipelangi_net.server.auth import account_tokens
+from sipelangi_net.server.pages import PagesConfig
 from sipelangi_net.server.routes import API_PREFIX
+
+LETTERS_DIR = "surat-permohonan"
+"""Beside the database: the request letters uploaded on the pages (never served as files)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ def serve(
     """
     import uvicorn
 
+    from sipelangi_net.accounts.sessions import WebSessions
     from sipelangi_net.accounts.store import SqliteAccounts
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.logs import register_secret
@@ -138,6 +143,7 @@ def serve(
         resolver=account_tokens(accounts, service=token),
         inventory=lambda: known,
         logins=lambda: SqliteAccounts(db),
+        pages=PagesConfig(sessions=lambda: WebSessions(SqliteAccounts(db)), letters=db.parent / LETTERS_DIR),
     )
     sock = listen(host, port)
     try:
