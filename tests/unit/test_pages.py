@@ -262,6 +262,8 @@ def test_the_helpdesk_forwards_and_the_kepala_dinas_approves_from_the_inbox(
     assert ticket.status == "approved"
     last = ticket.events[-1]
     assert (last.step, last.outcome, last.account.username if last.account else "") == (3, "approve", "kadis")
+    twice = app_client.post(f"/disposisi/{ticket_id}", data={"csrf": csrf_of(page), "keputusan": "setujui"})
+    assert twice.status_code == 409 and len(store.get(ticket_id).events) == len(ticket.events)
 
 
 def test_returning_for_revision_defers_with_the_consideration(
@@ -327,3 +329,41 @@ def test_other_opds_are_not_listed_to_a_pemohon(app_client: Browserless) -> None
     log_in(app_client, "sari")
     page = app_client.get("/permohonan")
     assert ticket_id not in page.text and BAPPEDA in page.text
+
+
+def test_the_helpdesk_closes_a_ticket_whose_report_is_acknowledged(
+    app_client: Browserless, store: SqliteStore
+) -> None:
+    from test_policy import at_status
+
+    ready = at_status(store, "acknowledged")
+    log_in(app_client, "rina")
+    queue = app_client.get("/helpdesk")
+    section = queue.text.split('id="tutup"')[1].split("</section>")[0]
+    assert ready.id in section and "Tutup tiket" in section
+    closed = app_client.post(f"/helpdesk/{ready.id}/tutup", data={"csrf": csrf_of(queue)})
+    assert closed.status_code == 200
+    last = store.get(ready.id).events[-1]
+    assert (last.step, last.account.username if last.account else "") == (11, "rina")
+    again = app_client.post(f"/helpdesk/{ready.id}/tutup", data={"csrf": csrf_of(queue)})
+    assert again.status_code == 409 and "Belum dapat dicatat" in again.text
+
+
+def test_the_timeline_shows_who_when_and_the_time_against_the_standard(store: SqliteStore) -> None:
+    from test_policy import at_status
+
+    from sipelangi_net.server.pages.view import minutes, timeline
+
+    ticket = at_status(store, "approved")
+    rows = timeline(ticket)
+    assert [r.step for r in rows] == [1, 2, 3, *range(4, 13)]
+    assert [r.done for r in rows] == [True] * 3 + [False] * 9
+    assert rows[2].outcome == "disetujui" and rows[2].who == "Ir. Kadis, Kepala Dinas"
+    assert rows[0].who.startswith("Rina Helpdesk, Helpdesk, atas nama ")  # a paper letter entered
+    assert rows[6].standard == "1 jam" and rows[3].outcome == "belum"
+    assert [minutes(s) for s in (30, 60, 3600 + 300, 86400 * 2 + 3600)] == [
+        "< 1 mnt",
+        "1 mnt",
+        "1 jam 5 mnt",
+        "2 hari 1 jam",
+    ]

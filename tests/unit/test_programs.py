@@ -211,7 +211,7 @@ def test_missing_programs_are_named_with_their_packages_and_the_apt_command(tmp_
     message = programs.missing_message(missing)
     assert "ping (iputils-ping)" in message
     assert "setpriv (util-linux)" in message
-    assert "apt-get install coreutils iputils-ping openssh-client util-linux (or" in message
+    assert "apt-get install chromium coreutils iputils-ping openssh-client util-linux (or" in message
     assert message.endswith("(or ./dev.sh setup)")
 
 

@@ -109,7 +109,8 @@ async def decide(request: HttpRequest, ticket_id: str) -> Response:
     move = Move(step=3, actor=session.account.display_name, outcome=outcome, note=prefix + consideration)
 
     def record() -> None:
-        visible_ticket(request, session, ticket_id)
+        if visible_ticket(request, session, ticket_id).status not in (WAITING, DEFERRED):
+            raise PageError(409, "Sudah diputuskan", "Permohonan ini sudah diputuskan; lihat linimasanya.")
         use_store(request, lambda store: store.apply(ticket_id, move, account=session.account))
 
     await run_in_threadpool(record)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from sipelangi_net.server.pages.ticket import recent
 from sipelangi_net.server.pages.view import HELPDESK_QUEUES, queues
 from sipelangi_net.server.pages.web import (
+    PageError,
     check_csrf,
     not_found,
     render,
@@ -27,10 +28,19 @@ from sipelangi_net.tickets.policy import HELPDESK
 from sipelangi_net.tickets.sop import Role
 
 PER_STATUS = 100
-ACTIONS = {
-    "teruskan": (2, {"forwarded_to": Role.KEPALA_DINAS.value}),
-    "tutup": (11, {}),
+ACTIONS: dict[str, tuple[int, dict[str, str], tuple[str, ...]]] = {
+    "teruskan": (2, {"forwarded_to": Role.KEPALA_DINAS.value}, ("submitted", "resubmitted")),
+    "tutup": (11, {}, ("acknowledged",)),
 }
+"""Action -> the step, its outputs, and the statuses it is offered from (a second click records nothing)."""
+
+
+def _not_now() -> PageError:
+    return PageError(
+        409, "Belum dapat dicatat", "Langkah ini sudah dicatat, atau tiket belum sampai pada langkah ini."
+    )
+
+
 router = APIRouter()
 
 
@@ -53,11 +63,12 @@ async def act(request: HttpRequest, ticket_id: str, action: str) -> Response:
     check_csrf(session, form)
     if action not in ACTIONS:
         raise not_found()
-    step, outputs = ACTIONS[action]
+    step, outputs, statuses = ACTIONS[action]
     move = Move(step=step, actor=session.account.display_name, outputs=outputs)
 
     def record() -> None:
-        visible_ticket(request, session, ticket_id)
+        if visible_ticket(request, session, ticket_id).status not in statuses:
+            raise _not_now()
         use_store(request, lambda store: store.apply(ticket_id, move, account=session.account))
 
     await run_in_threadpool(record)

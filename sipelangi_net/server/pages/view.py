@@ -50,8 +50,10 @@ def minutes(seconds: float) -> str:
     days, rest = divmod(whole, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} hari {hours} jam"
-    return f"{hours} jam {mins} mnt" if hours else f"{mins} mnt"
+        return f"{days} hari {hours} jam" if hours else f"{days} hari"
+    if hours:
+        return f"{hours} jam {mins} mnt" if mins else f"{hours} jam"
+    return f"{mins} mnt"
 
 
 @dataclass(frozen=True, slots=True)
