@@ -367,3 +367,33 @@ def test_the_timeline_shows_who_when_and_the_time_against_the_standard(store: Sq
         "1 jam 5 mnt",
         "2 hari 1 jam",
     ]
+
+
+def _decided_with_sheet(store: SqliteStore, pdf: Path) -> str:
+    from test_policy import ACCOUNTS, at_status
+
+    ticket = at_status(store, "forwarded")
+    files = {"path": str(pdf), "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest()}
+    sheet = {"kind": "lembar-disposisi", "number": "005/1/LD/2026", "html": files, "pdf": files}
+    move = Move(step=3, actor="Ir. Kadis", outcome="approve", outputs={"disposisi": sheet})
+    store.apply(ticket.id, move, account=ACCOUNTS["kepala_dinas"])
+    return ticket.id
+
+
+def test_the_lembar_disposisi_is_served_only_while_it_is_the_recorded_pdf(
+    app_client: Browserless, store: SqliteStore, base: Path
+) -> None:
+    pdf = base / "lembar.pdf"
+    pdf.write_bytes(PDF)
+    ticket_id = _decided_with_sheet(store, pdf)
+    log_in(app_client, "kadis")
+    page = app_client.get(f"/tiket/{ticket_id}")
+    assert f'href="/tiket/{ticket_id}/disposisi"' in page.text and "005/1/LD/2026" in page.text
+    assert app_client.get(f"/tiket/{ticket_id}/disposisi").content == PDF
+    pdf.write_bytes(PDF + b"% changed\n")  # no longer the file the event recorded
+    assert app_client.get(f"/tiket/{ticket_id}/disposisi").status_code == 404
+    assert f"/tiket/{ticket_id}/disposisi" not in app_client.get(f"/tiket/{ticket_id}").text
+    secret = base / "not-a-pdf.txt"
+    secret.write_bytes(b"a secret of the server")
+    other = _decided_with_sheet(store, secret)  # a record naming any file is not served on its word
+    assert app_client.get(f"/tiket/{other}/disposisi").status_code == 404

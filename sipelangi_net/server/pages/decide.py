@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sipelangi_net.accounts.models import AccountRole
 from sipelangi_net.accounts.sessions import WebSession
-from sipelangi_net.server.pages.ticket import recent
+from sipelangi_net.server.pages.ticket import disposition_pdf, recent
 from sipelangi_net.server.pages.view import RETURNED, last_decision, status_text, timeline
 from sipelangi_net.server.pages.web import (
     PageError,
@@ -76,6 +76,7 @@ def _page(
         state=status_text(ticket.status),
         rows=timeline(ticket),
         decision=last_decision(ticket),
+        sheet=disposition_pdf(ticket) is not None,
         open_=ticket.status in (WAITING, DEFERRED),
         error=error,
     )
