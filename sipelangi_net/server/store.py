@@ -48,7 +48,9 @@ class ServedStore(TicketStore, Protocol):
 
     def apply(self, ticket_id: str, move: Move, *, account: Actor | None = None) -> Ticket: ...
 
-    def page(self, query: TicketQuery, *, after: str | None, limit: int) -> TicketPage: ...
+    def page(
+        self, query: TicketQuery, *, after: str | None, limit: int, newest: bool = False
+    ) -> TicketPage: ...
 
 
 StoreFactory = Callable[[], ServedStore]

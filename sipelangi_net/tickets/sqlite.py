@@ -346,9 +346,12 @@ class SqliteStore:
                 self.skipped.append(skip(i, str(exc), doing="the ticket list"))
         return out
 
-    def page(self, query: listing.TicketQuery, *, after: str | None, limit: int) -> listing.TicketPage:
-        """Up to ``limit`` tickets with ids after ``after``, in id order (keyset pagination)."""
-        sql, args = listing.page_sql(query, after=after, limit=limit + 1)
+    def page(
+        self, query: listing.TicketQuery, *, after: str | None, limit: int, newest: bool = False
+    ) -> listing.TicketPage:
+        """Up to ``limit`` tickets with ids after ``after``, in id order (keyset pagination); ``newest``:
+        the newest first, with ids below ``after`` (the pages' lists)."""
+        sql, args = listing.page_sql(query, after=after, limit=limit + 1, newest=newest)
         ids = [r[0] for r in self.conn.execute(sql, args)]
         more, ids = len(ids) > limit, ids[:limit]
         out: list[Ticket] = []

@@ -397,3 +397,29 @@ def test_the_lembar_disposisi_is_served_only_while_it_is_the_recorded_pdf(
     secret.write_bytes(b"a secret of the server")
     other = _decided_with_sheet(store, secret)  # a record naming any file is not served on its word
     assert app_client.get(f"/tiket/{other}/disposisi").status_code == 404
+
+
+def test_a_closed_ticket_shows_the_pemohon_its_closing_notice(
+    app_client: Browserless, store: SqliteStore
+) -> None:
+    from test_policy import at_status
+
+    closed = at_status(store, "notified")
+    log_in(app_client, "budi")
+    page = app_client.get(f"/tiket/{closed.id}")
+    assert "Pemberitahuan penutupan" in page.text and f"Tiket {closed.id} telah ditutup" in page.text
+    # step 9's record names a scan that is not on this server: no link, and nothing served
+    assert "/berita-acara" not in page.text
+    assert app_client.get(f"/tiket/{closed.id}/berita-acara").status_code == 404
+
+
+def test_the_lists_take_the_newest_tickets_in_one_query(store: SqliteStore) -> None:
+    from test_policy import at_status
+
+    from sipelangi_net.tickets.listing import TicketQuery
+
+    ids = [at_status(store, "submitted").id for _ in range(5)]
+    newest = store.page(TicketQuery(status="submitted"), after=None, limit=3, newest=True)
+    assert [t.id for t in newest.tickets] == ids[:1:-1] and newest.after == ids[2]
+    rest = store.page(TicketQuery(status="submitted"), after=newest.after, limit=3, newest=True)
+    assert [t.id for t in rest.tickets] == ids[1::-1] and rest.after is None

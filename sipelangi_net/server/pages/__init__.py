@@ -20,6 +20,7 @@ anything, and every form works without JavaScript.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ from sipelangi_net.server.pages.web import (
     not_found,
 )
 from sipelangi_net.server.store import InventoryLoader, StoreHolder
+
+logger = logging.getLogger(__name__)
 
 API_PATHS = "/api/"
 MAX_PAGE_BODY = MAX_LETTER_BYTES + 64 * 1024
@@ -89,10 +92,15 @@ def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLo
     async def on_invalid(request: HttpRequest, exc: Exception) -> HTMLResponse:
         return error_page(request, not_found())
 
+    async def on_bug(request: HttpRequest, exc: Exception) -> HTMLResponse:
+        logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return error_page(request, PageError(500, "Galat", "Terjadi galat pada server; lihat log server."))
+
     app.add_exception_handler(PageError, on_page_error)
     app.add_exception_handler(LoginNeeded, login_redirect)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(Exception, on_bug)
     return app
 
 

@@ -36,7 +36,8 @@ from sipelangi_net.tickets.sqlite import utcnow
 
 WAITING = "forwarded"
 DEFERRED = "deferred"
-INBOX_SIZE = 200
+INBOX_SIZE = 100
+DEFERRED_SHOWN = 20
 DECISIONS = {
     "setujui": ("approve", ""),
     "tunda": ("defer", ""),
@@ -59,7 +60,7 @@ def deciding(request: HttpRequest) -> WebSession:
 def inbox(request: HttpRequest) -> Response:
     session = deciding(request)
     waiting = use_store(request, lambda s: recent(s, TicketQuery(status=WAITING), INBOX_SIZE))
-    deferred = use_store(request, lambda s: recent(s, TicketQuery(status=DEFERRED), INBOX_SIZE))
+    deferred = use_store(request, lambda s: recent(s, TicketQuery(status=DEFERRED), DEFERRED_SHOWN))
     return render(request, "disposisi_daftar.html", session=session, waiting=waiting[::-1], deferred=deferred)
 
 

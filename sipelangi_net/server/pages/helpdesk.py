@@ -27,7 +27,8 @@ from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.policy import HELPDESK
 from sipelangi_net.tickets.sop import Role
 
-PER_STATUS = 100
+PER_STATUS = 20
+"""The newest tickets of each status the queue shows (the oldest waiting ones are on ``/tiket``)."""
 ACTIONS: dict[str, tuple[int, dict[str, str], tuple[str, ...]]] = {
     "teruskan": (2, {"forwarded_to": Role.KEPALA_DINAS.value}, ("submitted", "resubmitted")),
     "tutup": (11, {}, ("acknowledged",)),

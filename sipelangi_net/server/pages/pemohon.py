@@ -39,7 +39,7 @@ from sipelangi_net.tickets.listing import TicketQuery
 from sipelangi_net.tickets.models import Request, Ticket
 from sipelangi_net.tickets.policy import PEMOHON, same_opd
 
-MAX_LISTED = 500
+MAX_LISTED = 100
 router = APIRouter()
 
 
@@ -176,18 +176,12 @@ def _submit(request: HttpRequest, session: WebSession, values: dict[str, object]
 
 
 def own_tickets(store: ServedStore, session: WebSession) -> list[Ticket]:
-    """The tickets of the pemohon's OPD (their sites only, when bound), newest first."""
-    query = TicketQuery(opd=session.account.opd or "\x00")
-    found: list[Ticket] = []
-    after: str | None = None
-    while len(found) < MAX_LISTED:
-        page = store.page(query, after=after, limit=200)
-        sites = session.account.sites
-        found += [t for t in page.tickets if not sites or t.request.site in sites]
-        if page.after is None:
-            break
-        after = page.after
-    return sorted(found, key=lambda t: t.id, reverse=True)[:MAX_LISTED]
+    """The newest :data:`MAX_LISTED` tickets of the pemohon's OPD (their sites only, when bound)."""
+    sites = session.account.sites
+    one_site = next(iter(sites)) if len(sites) == 1 else None
+    query = TicketQuery(opd=session.account.opd or "\x00", site=one_site)
+    found = store.page(query, after=None, limit=MAX_LISTED, newest=True).tickets
+    return [t for t in found if not sites or t.request.site in sites]
 
 
 @router.get("/permohonan", include_in_schema=False)

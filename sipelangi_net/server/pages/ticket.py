@@ -20,25 +20,20 @@ from sipelangi_net.server.pages.view import last_decision, status_text, timeline
 from sipelangi_net.server.pages.web import not_found, pages_of, render, require, use_store, visible_ticket
 from sipelangi_net.server.store import ServedStore
 from sipelangi_net.tickets.listing import TicketQuery
+from sipelangi_net.tickets.messages import closing_message
 from sipelangi_net.tickets.models import Ticket
-from sipelangi_net.tickets.outputs import Decided, outputs_of
+from sipelangi_net.tickets.outputs import Decided, HandedOver, outputs_of
 from sipelangi_net.tickets.policy import PEMOHON
 
 RECENT = 50
+CLOSED = ("closed", "notified")
 OFFICIALS = ("helpdesk", "kepala_dinas", "kepala_bidang", "tim_kerja", "admin")
 router = APIRouter()
 
 
 def recent(store: ServedStore, query: TicketQuery, count: int) -> list[Ticket]:
-    """The last ``count`` tickets of ``query``, newest first (paged through in id order)."""
-    found: list[Ticket] = []
-    after: str | None = None
-    while True:
-        page = store.page(query, after=after, limit=200)
-        found = [*found, *page.tickets][-count:]
-        if page.after is None:
-            return found[::-1]
-        after = page.after
+    """The newest ``count`` tickets of ``query``, newest first (one indexed query)."""
+    return list(store.page(query, after=None, limit=count, newest=True).tickets)
 
 
 @router.get("/tiket", include_in_schema=False)
@@ -63,45 +58,66 @@ def ticket_page(request: HttpRequest, ticket_id: str, baru: str = "") -> Respons
         rows=timeline(ticket),
         decision=last_decision(ticket),
         sheet=disposition_pdf(ticket) is not None,
+        signed=handover_pdf(ticket) is not None,
+        closing=closing_message(ticket) if ticket.status in CLOSED else None,
         fresh=baru == "1" and str(session.account.role) == PEMOHON,
     )
 
 
-def disposition_pdf(ticket: Ticket) -> Path | None:
-    """The Lembar Disposisi PDF of the ticket's latest decision, when its file is there, is a PDF and
-    still has the SHA-256 the event recorded (a path in a record is never served on its word)."""
-    event = last_decision(ticket)
-    if event is None:
-        return None
+def recorded_pdf(path: str, sha256: str) -> Path | None:
+    """The PDF a ticket's event names, only while the file there is a PDF with the SHA-256 the event
+    recorded (a path in a record is never served on its word)."""
+    file = Path(path)
     try:
-        record = outputs_of(ticket, event, Decided).disposisi
-    except MalformedTicketError:
-        return None
-    if record is None:
-        return None
-    path = Path(record.pdf.path)
-    try:
-        data = path.read_bytes() if path.is_file() else b""
+        data = file.read_bytes() if file.is_file() else b""
     except OSError:
         return None
-    if not data.startswith(PDF_MAGIC) or hashlib.sha256(data).hexdigest() != record.pdf.sha256:
+    if not data.startswith(PDF_MAGIC) or hashlib.sha256(data).hexdigest() != sha256:
         return None
-    return path
+    return file
+
+
+def disposition_pdf(ticket: Ticket) -> Path | None:
+    """The Lembar Disposisi PDF of the ticket's latest decision (step 3), when it is there intact."""
+    event = last_decision(ticket)
+    try:
+        record = None if event is None else outputs_of(ticket, event, Decided).disposisi
+    except MalformedTicketError:
+        return None
+    return None if record is None else recorded_pdf(record.pdf.path, record.pdf.sha256)
+
+
+def handover_pdf(ticket: Ticket) -> Path | None:
+    """The signed, scanned berita acara of the ticket's done step 9, when it is there intact."""
+    event = next((e for e in reversed(ticket.events) if e.step == 9 and e.outcome == "done"), None)
+    try:
+        record = None if event is None else outputs_of(ticket, event, HandedOver).handover
+    except MalformedTicketError:
+        return None
+    return None if record is None else recorded_pdf(record.scan, record.scan_sha256)
+
+
+def _pdf(path: Path | None, name: str, missing: str) -> Response:
+    if path is None:
+        raise not_found(missing)
+    return FileResponse(
+        path, media_type="application/pdf", filename=name, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/tiket/{ticket_id}/disposisi", include_in_schema=False)
 def disposition(request: HttpRequest, ticket_id: str) -> Response:
-    session = require(request)
-    ticket = visible_ticket(request, session, ticket_id)
-    path = disposition_pdf(ticket)
-    if path is None:
-        raise not_found("Lembar Disposisi tiket ini belum ada.")
-    return FileResponse(
-        path,
-        media_type="application/pdf",
-        filename=f"lembar-disposisi-{ticket.id}.pdf",
-        headers={"Cache-Control": "no-store"},
+    ticket = visible_ticket(request, require(request), ticket_id)
+    return _pdf(
+        disposition_pdf(ticket), f"lembar-disposisi-{ticket.id}.pdf", "Lembar Disposisi tiket ini belum ada."
     )
+
+
+@router.get("/tiket/{ticket_id}/berita-acara", include_in_schema=False)
+def handover(request: HttpRequest, ticket_id: str) -> Response:
+    ticket = visible_ticket(request, require(request), ticket_id)
+    missing = "Berita acara bertanda tangan tiket ini belum ada."
+    return _pdf(handover_pdf(ticket), f"berita-acara-{ticket.id}.pdf", missing)
 
 
 @router.get("/tiket/{ticket_id}/surat", include_in_schema=False)
