@@ -152,11 +152,13 @@ class Message:
     to: Recipient
     """``pemohon``: the request's PIC; the officials: from the settings (tickets.officials)."""
     text: Callable[[Ticket, Event], tuple[str, str]]
+    page: str = "/tiket/{id}"
+    """The page of SiPelangi the message links to (``{id}``: the ticket), when its address is set."""
 
 
 MESSAGES: Mapping[tuple[int, str], Message] = MappingProxyType(
     {
-        (2, "done"): Message("disposition", "kepala_dinas", disposition_message),
+        (2, "done"): Message("disposition", "kepala_dinas", disposition_message, page="/disposisi/{id}"),
         (3, "defer"): Message("deferral", "pemohon", deferral_message),
         (6, "done"): Message("schedule", "pemohon", lambda t, e: schedule_message(t, e.outputs)),
         (10, "done"): Message("report", "kepala_bidang", report_message),

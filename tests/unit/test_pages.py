@@ -423,3 +423,30 @@ def test_the_lists_take_the_newest_tickets_in_one_query(store: SqliteStore) -> N
     assert [t.id for t in newest.tickets] == ids[:1:-1] and newest.after == ids[2]
     rest = store.page(TicketQuery(status="submitted"), after=newest.after, limit=3, newest=True)
     assert [t.id for t in rest.tickets] == ids[1::-1] and rest.after is None
+
+
+def test_the_mails_link_to_the_page_when_the_pages_address_is_set(tmp_path: Path) -> None:
+    from test_policy import ACCOUNTS
+    from ticket_data import request
+
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets.officials import load_officials
+
+    settings = tmp_path / "officials.yaml"
+    settings.write_text(
+        "kepala_dinas:\n  email: kadis@diskominfo.pangkalpinangkota.go.id\n"
+        "sipelangi_url: https://sipelangi.pangkalpinangkota.go.id/\n"
+    )
+    officials = load_officials(settings)
+    store = SqliteStore(tmp_path / "t.db", webhook_url="", officials=officials)
+    try:
+        ticket = store.create(request(), helpdesk="-", account=ACCOUNTS["helpdesk"])
+        [mail] = [n for n in store.outbox(ticket_id=ticket.id) if n.kind == "disposition"]
+        assert mail.body.endswith(
+            f"Buka di SiPelangi: https://sipelangi.pangkalpinangkota.go.id/disposisi/{ticket.id}\n"
+        )
+    finally:
+        store.close()
+    settings.write_text("sipelangi_url: javascript:alert(1)\n")
+    with pytest.raises(ConfigError, match="sipelangi_url"):
+        load_officials(settings)
