@@ -450,3 +450,32 @@ def test_the_mails_link_to_the_page_when_the_pages_address_is_set(tmp_path: Path
     settings.write_text("sipelangi_url: javascript:alert(1)\n")
     with pytest.raises(ConfigError, match="sipelangi_url"):
         load_officials(settings)
+
+
+def test_under_tls_the_session_cookie_is_secure(tmp_path: Path) -> None:
+    import ssl
+
+    from api_server import running_server
+    from pages_world import make_people
+    from test_api_tls import self_signed
+
+    cert, key = self_signed(tmp_path / "tls")
+    make_people(tmp_path / "srv" / "tickets.db")
+    with (
+        running_server(tmp_path / "srv", tls=(cert, key)) as server,
+        httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=cert)) as browser,
+    ):
+        answer = log_in(browser, "kadis", remember=True)
+        assert answer.status_code == 303
+        assert "Secure" in session_cookie(answer) and "HttpOnly" in session_cookie(answer)
+
+
+def test_failed_logins_are_throttled_per_username(app_client: Browserless) -> None:
+    token = csrf_of(app_client.get("/masuk"))
+    for _ in range(5):
+        wrong = {"csrf": token, "username": "kadis", "password": "salah"}
+        assert app_client.post("/masuk", data=wrong).status_code == 401
+    right = {"csrf": token, "username": "kadis", "password": "kata-sandi-yang-panjang-sekali-42"}
+    throttled = app_client.post("/masuk", data=right)
+    assert throttled.status_code == 429 and "Tunggu 15 menit" in throttled.text
+    assert "spl_sesi" not in app_client.cookies
