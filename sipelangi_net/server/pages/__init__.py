@@ -13,7 +13,8 @@ anything, and every form works without JavaScript.
 
     /masuk, /keluar                   log in (password) and out
     /permohonan, /permohonan/baru     pemohon: "Permohonan saya", the Surat Permohonan form (step 1)
-    /tiket, /tiket/<id>               a ticket and its timeline of the 12 steps; /tiket/<id>/surat: the letter
+    /tiket, /tiket/<id>               a ticket and its timeline of the 12 steps; .../surat, .../disposisi,
+                                      .../berita-acara: its letter, Lembar Disposisi, signed berita acara
     /disposisi, /disposisi/<id>       Kepala Dinas: the inbox, the decision (step 3)
     /helpdesk                         helpdesk: the queue by state, forward (step 2) and close (step 11)
 """

@@ -19,7 +19,7 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from sipelangi_net.accounts.sessions import WebSession
+from sipelangi_net.accounts.sessions import REMEMBER_DAYS, WebSession
 from sipelangi_net.errors import AccountError, AuthError, LoginThrottled, StoreError
 from sipelangi_net.server.pages.web import (
     CSRF_FIELD,
@@ -126,11 +126,10 @@ async def login(request: HttpRequest) -> Response:
             503, "Layanan tidak tersedia", "Data akun sedang tidak tersedia; coba lagi."
         ) from None
     response = see_other(back or home_of(session))
-    max_age = int((session.expires_at - session.expires_at.now(session.expires_at.tzinfo)).total_seconds())
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
-        max_age=max_age if session.remembered else None,
+        max_age=REMEMBER_DAYS * 24 * 3600 if session.remembered else None,  # else: until the browser closes
         httponly=True,
         samesite="lax",
         secure=_secure(request),
