@@ -479,3 +479,61 @@ def test_failed_logins_are_throttled_per_username(app_client: Browserless) -> No
     throttled = app_client.post("/masuk", data=right)
     assert throttled.status_code == 429 and "Tunggu 15 menit" in throttled.text
     assert "spl_sesi" not in app_client.cookies
+
+
+def test_the_kepala_bidang_acknowledges_a_report(app_client: Browserless, store: SqliteStore) -> None:
+    from test_policy import at_status
+
+    reported = at_status(store, "reported")
+    assert log_in(app_client, "kabid").headers["location"] == "/laporan"
+    page = app_client.get("/laporan")
+    assert reported.id in page.text
+    done = app_client.post(f"/laporan/{reported.id}/terima", data={"csrf": csrf_of(page)})
+    assert done.status_code == 200 and store.get(reported.id).status == "acknowledged"
+    last = store.get(reported.id).events[-1]
+    assert (last.step, last.outcome, last.account.username if last.account else "") == (
+        10,
+        "acknowledge",
+        "kabid",
+    )
+    assert app_client.post(f"/laporan/{reported.id}/terima", data={"csrf": csrf_of(page)}).status_code == 409
+
+
+def test_a_pemohon_resubmits_a_deferred_request_with_a_revised_letter(
+    app_client: Browserless, store: SqliteStore
+) -> None:
+    from test_policy import at_status
+
+    deferred = at_status(store, "deferred")
+    log_in(app_client, "budi")
+    page = app_client.get(f"/tiket/{deferred.id}")
+    assert "Perbaiki dan ajukan ulang" in page.text and "Tarik permohonan" in page.text
+    revised = PDF.replace(b"Catalog", b"Catalog /Revised true")
+    data = {"csrf": csrf_of(page), "perbaikan": "Denah dilampirkan.", "letter_number": "005/130/DINKES/2026"}
+    files = {"surat": ("surat.pdf", revised, "application/pdf")}
+    refused = app_client.post(f"/permohonan/{deferred.id}/ajukan-ulang", data=data, files=files)
+    assert refused.status_code == 422  # no date
+    data["letter_date"] = "2026-12-01"
+    answer = app_client.post(f"/permohonan/{deferred.id}/ajukan-ulang", data=data, files=files)
+    assert answer.status_code == 200
+    last = store.get(deferred.id).events[-1]
+    assert (last.step, last.outcome, last.note) == (1, "resubmit", "Denah dilampirkan.")
+    assert last.outputs["letter"]["scan_sha256"] == hashlib.sha256(revised).hexdigest()
+
+
+def test_a_pemohon_withdraws_a_request_with_the_reason(app_client: Browserless, store: SqliteStore) -> None:
+    ticket_id = _submitted(app_client)
+    log_in(app_client, "budi")
+    token = csrf_of(app_client.get(f"/tiket/{ticket_id}"))
+    assert app_client.post(f"/permohonan/{ticket_id}/tarik", data={"csrf": token}).status_code == 422
+    answer = app_client.post(
+        f"/permohonan/{ticket_id}/tarik", data={"csrf": token, "alasan": "Pindah gedung."}
+    )
+    assert answer.status_code == 200 and store.get(ticket_id).status == "withdrawn"
+    assert "Tarik permohonan" not in answer.text
+    sari = client_of(app_client)
+    log_in(sari, "sari")
+    other = sari.post(
+        f"/permohonan/{ticket_id}/tarik", data={"csrf": csrf_of(sari.get("/permohonan")), "alasan": "x"}
+    )
+    assert other.status_code == 404

@@ -12,11 +12,13 @@ anything, and every form works without JavaScript.
 ::
 
     /masuk, /keluar                   log in (password) and out
-    /permohonan, /permohonan/baru     pemohon: "Permohonan saya", the Surat Permohonan form (step 1)
+    /permohonan, /permohonan/baru     pemohon: "Permohonan saya", the Surat Permohonan form (step 1);
+                                      .../<id>/ajukan-ulang, .../<id>/tarik: resubmit, withdraw
     /tiket, /tiket/<id>               a ticket and its timeline of the 12 steps; .../surat, .../disposisi,
                                       .../berita-acara: its letter, Lembar Disposisi, signed berita acara
     /disposisi, /disposisi/<id>       Kepala Dinas: the inbox, the decision (step 3)
     /helpdesk                         helpdesk: the queue by state, forward (step 2) and close (step 11)
+    /laporan                          Kepala Bidang: installation reports to acknowledge (step 10)
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sipelangi_net.accounts.sessions import WebSessions
-from sipelangi_net.server.pages import access, decide, helpdesk, pemohon, ticket
+from sipelangi_net.server.pages import access, decide, helpdesk, pemohon, reports, revise, ticket
 from sipelangi_net.server.pages.letters import MAX_LETTER_BYTES
 from sipelangi_net.server.pages.web import (
     LoginNeeded,
@@ -77,7 +79,7 @@ def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLo
     app.state.pages = Pages(
         store=store, inventory=inventory, sessions=config.sessions(), letters=config.letters
     )
-    for module in (access, pemohon, ticket, decide, helpdesk):
+    for module in (access, pemohon, revise, ticket, decide, helpdesk, reports):
         app.include_router(module.router)
 
     async def on_page_error(request: HttpRequest, exc: Exception) -> HTMLResponse:

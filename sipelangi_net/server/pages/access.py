@@ -43,6 +43,7 @@ HOMES = {
     "pemohon": "/permohonan",
     "kepala_dinas": "/disposisi",
     "helpdesk": "/helpdesk",
+    "kepala_bidang": "/laporan",
 }
 """Where each role lands after logging in (the others: their tickets' list, :data:`DEFAULT_HOME`)."""
 DEFAULT_HOME = "/tiket"

@@ -135,7 +135,8 @@ def _request(session: WebSession, values: dict[str, object], digest: str) -> Req
     )
 
 
-async def _letter_bytes(form: FormData) -> bytes:
+async def letter_bytes(form: FormData) -> bytes:
+    """The uploaded letter (field ``surat``) of a form, at most one byte past the limit."""
     upload = form.get("surat")
     if not isinstance(upload, UploadFile):
         return b""
@@ -148,7 +149,7 @@ async def submit(request: HttpRequest) -> Response:
         session = await run_in_threadpool(require, request, (PEMOHON,))
         check_csrf(session, form)
         values = _values(form)
-        data = await _letter_bytes(form)
+        data = await letter_bytes(form)
     return await run_in_threadpool(_submit, request, session, values, data)
 
 

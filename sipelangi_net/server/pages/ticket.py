@@ -24,9 +24,12 @@ from sipelangi_net.tickets.messages import closing_message
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Decided, HandedOver, outputs_of
 from sipelangi_net.tickets.policy import PEMOHON
+from sipelangi_net.tickets.sop import BRANCH_BY_OUTCOME
 
 RECENT = 50
 CLOSED = ("closed", "notified")
+RESUBMIT_FROM = BRANCH_BY_OUTCOME[(1, "resubmit")].after
+WITHDRAW_FROM = BRANCH_BY_OUTCOME[(11, "withdraw")].after
 OFFICIALS = ("helpdesk", "kepala_dinas", "kepala_bidang", "tim_kerja", "admin")
 router = APIRouter()
 
@@ -60,6 +63,8 @@ def ticket_page(request: HttpRequest, ticket_id: str, baru: str = "") -> Respons
         sheet=disposition_pdf(ticket) is not None,
         signed=handover_pdf(ticket) is not None,
         closing=closing_message(ticket) if ticket.status in CLOSED else None,
+        resubmit=ticket.status in RESUBMIT_FROM,
+        withdraw=ticket.status in WITHDRAW_FROM,
         fresh=baru == "1" and str(session.account.role) == PEMOHON,
     )
 
