@@ -100,9 +100,7 @@ def _refused(accounts: SqliteAccounts, exc: AccountError) -> ApiError:
     message = _scrubbed(accounts, exc)
     if "not found" in message or "not a token of" in message:
         return ApiError(404, "not_found", message.split(" (see ")[0])
-    if "is taken" in message:
-        return ApiError(409, "conflict", message)
-    return ApiError(422, "invalid", message)
+    return ApiError(422, "invalid", message)  # a username taken, a bad delegation, a disabled account
 
 
 def desk(request: HttpRequest) -> AccountDesk:
@@ -169,7 +167,7 @@ def list_accounts(request: HttpRequest) -> list[Account]:
 @router.post("/accounts", status_code=201, response_model=Account, tags=["accounts"], responses=ADMIN_ONLY)
 def add_account(request: HttpRequest, body: NewAccount, caller: Caller) -> Account:
     """Add an account (admin only). A pemohon is bound to an OPD of the server's inventory and its
-    sites (422 for an OPD it does not know); no other role has an OPD. 409: the username is taken."""
+    sites (422 for an OPD it does not know); no other role has an OPD. 422 too for a username taken."""
     opd: str | None = None
     sites: tuple[str, ...] = ()
     if body.opd is not None and body.role is not AccountRole.PEMOHON:
