@@ -220,7 +220,7 @@ def set_password(request: HttpRequest, username: UsernamePath, body: NewPassword
     """Set an account's password (admin only; 422 for a password too short or the username)."""
     with desk(request).use() as accounts:
         accounts.set_password(username, body.password)
-    logger.warning("accounts: %s set the password of %s", caller.username, username)
+    logger.warning("accounts: %s changed %s's password", caller.username, username)
     return Response(status_code=204)
 
 
@@ -246,12 +246,13 @@ def issue_token(
     """Issue an API token for an account (admin only): in this answer once; only its digest is kept."""
     with desk(request).use() as accounts:
         issued = accounts.issue_token(username, name=body.name, days=body.days)
-    logger.warning(
-        "accounts: %s issued token %d (%s) for %s",
+    logger.warning(  # worded as the store's log, so the scrubber's "token <value>" rule keeps it
+        "accounts: %s issued %s a new API token, #%d (%s), until %s",
         caller.username,
+        username,
         issued.info.id,
         issued.info.name,
-        username,
+        issued.info.expires_at,
     )
     return IssuedAccountToken(token=issued.token, info=_row(issued.info))
 
@@ -268,7 +269,7 @@ def revoke_token(
     """Revoke one of an account's tokens (admin only); revoking it again changes nothing."""
     with desk(request).use() as accounts:
         info = accounts.revoke_token(username, token_id)
-    logger.warning("accounts: %s revoked token %d of %s", caller.username, token_id, username)
+    logger.warning("accounts: %s revoked #%d of %s (API token)", caller.username, token_id, username)
     return _row(info)
 
 
