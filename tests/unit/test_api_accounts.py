@@ -33,10 +33,11 @@ from sipelangi_net.accounts.models import AccountRole
 from sipelangi_net.accounts.store import SqliteAccounts
 from sipelangi_net.errors import AuthError, Forbidden
 from sipelangi_net.server.auth import LastUse
-from sipelangi_net.tickets import policy
+from sipelangi_net.tickets import policy, workflow
+from sipelangi_net.tickets.acting import bound_account, recorded_actor
 from sipelangi_net.tickets.http import HttpStore
 from sipelangi_net.tickets.models import Move
-from sipelangi_net.tickets.sqlite import SqliteStore
+from sipelangi_net.tickets.sqlite import SqliteStore, utcnow
 
 CLI = str(Path(sys.executable).with_name("sipelangi-net"))
 PASSWORD = "kata-sandi-yang-panjang-sekali-42"
@@ -274,6 +275,21 @@ def test_http_store_refusals_are_forbidden_and_auth_errors(srv: Server, store: S
         stranger.get(ticket.id)
     assert "sipelangi-net login" in str(refused.value) and refused.value.exit_code == 6
     assert store.get(ticket.id).status == "forwarded"
+
+
+def test_a_server_stores_bound_account_is_the_servers_answer_asked_once(
+    srv: Server, store: SqliteStore
+) -> None:
+    ticket = at_status(store, "approved")
+    with HttpStore(srv.url, token=srv.tokens["helpdesk"]) as helpdesk:
+        account = bound_account(helpdesk)
+        assert account is not None and (account.username, account.role) == ("rina", "helpdesk")
+        assert bound_account(helpdesk) is account  # asked once, then kept
+        assert recorded_actor(helpdesk, "typed in") == "Rina Helpdesk"
+        with pytest.raises(Forbidden, match="needs the role tim_kerja"):  # before any device
+            workflow.may_do(helpdesk.get(ticket.id), Move(step=4, actor="x"), now=utcnow(), account=account)
+    with HttpStore(srv.url, token=srv.token) as service:
+        assert bound_account(service) is policy.SYSTEM
 
 
 # --- the Lembar Disposisi ---------------------------------------------------------------
