@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from sipelangi_net.errors import AccountError
+from sipelangi_net.tickets.policy import SYSTEM, SystemAccount
 from sipelangi_net.tickets.sop import Role
 from sipelangi_net.validate import safe_text
 
@@ -174,3 +175,33 @@ def opd_sites(opd: str, site_opds: Mapping[str, str]) -> tuple[str, tuple[str, .
         known = "; ".join(sorted(set(site_opds.values())))
         raise AccountError(f"--opd: {opd!r} is no OPD of inventory sites.yaml (known: {known})")
     return name, tuple(sorted(k for k, n in site_opds.items() if n == name))
+
+
+class Whoami(_Frozen):
+    """Who a server says the caller is (``GET /api/v1/auth/me``): an account, or the service principal.
+
+    ``account`` is None for the server's service token (the ``system`` principal, SiPelangi itself).
+    """
+
+    username: str
+    display_name: str
+    role: Literal["pemohon", "helpdesk", "kepala_dinas", "kepala_bidang", "tim_kerja", "admin", "system"]
+    account: Account | None = None
+    delegation: Delegation | None = None
+    """The account's delegation valid today (WIB), if any: it may act as the Kepala Dinas."""
+    token_expires_at: When | None = None
+    """When the caller's API token expires (None: the service token, which does not)."""
+
+    def actor(self) -> Account | SystemAccount:
+        """The caller as the policy reads it: the account, or :data:`~sipelangi_net.tickets.policy.SYSTEM`."""
+        return SYSTEM if self.account is None else self.account
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Whoami:
+        if (self.account is None) != (self.role == SYSTEM.role):
+            raise ValueError("an account's role, or the system principal without an account")
+        if self.account is not None and (
+            self.account.username != self.username or str(self.account.role) != self.role
+        ):
+            raise ValueError("the account's username and role differ from the answer's")
+        return self

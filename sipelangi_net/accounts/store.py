@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -446,11 +446,9 @@ class SqliteAccounts:
         logger.info("%s: #%d of %s revoked (API token)", self.path, token_id, account.username)
         return self._token_info(token_id)
 
-    def authenticate_token(self, token: str, *, now: dt.datetime | None = None) -> Account:
-        """The account of an active token; AuthError for an unknown, expired or revoked token and for
-        every token of a disabled account."""
+    def token_of(self, token: str) -> api_tokens.TokenInfo:
+        """What is kept of ``token`` (whatever its state); AuthError for a token never issued here."""
         register_secret(token)
-        now = now or utcnow()
         if not api_tokens.looks_like_token(token):
             raise AuthError(f"token refused: not a SiPelangi API token ({api_tokens.PREFIX}...)")
         row = self.conn.execute(
@@ -459,7 +457,24 @@ class SqliteAccounts:
         ).fetchone()
         if row is None or not api_tokens.matches(token, str(row[7])):
             raise AuthError("token refused: unknown token; log in again (sipelangi-net login)")
-        info = self._parse_token(row)
+        return self._parse_token(row)
+
+    def authenticate_token(
+        self,
+        token: str,
+        *,
+        now: dt.datetime | None = None,
+        touch: Callable[[int, dt.datetime], None] | None = None,
+    ) -> Account:
+        """The account of an active token; AuthError for an unknown, expired or revoked token and for
+        every token of a disabled account.
+
+        The token's ``last_used_at`` is written here (at most every :data:`TOUCH_EVERY`), or, with
+        ``touch``, handed to it (token id, time) to be written later: a server resolves tokens in its
+        event loop and writes their last use from a thread (:meth:`touch_tokens`).
+        """
+        now = now or utcnow()
+        info = self.token_of(token)
         state = info.state(now)
         if state != "active":
             when = info.revoked_at if state == "revoked" else info.expires_at
@@ -468,9 +483,22 @@ class SqliteAccounts:
         if account.disabled:
             raise AuthError(f"token {info.id} refused: account {account.username!r} is disabled")
         if info.last_used_at is None or now - info.last_used_at >= TOUCH_EVERY:
-            with self._write() as conn:
-                conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (_ts(now), info.id))
+            if touch is not None:
+                touch(info.id, now)
+            else:
+                self.touch_tokens({info.id: now})
         return account
+
+    def touch_tokens(self, used: Mapping[int, dt.datetime]) -> None:
+        """Write the tokens' last use (token id -> when), in one transaction; never moves one back."""
+        if not used:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE api_tokens SET last_used_at = ? WHERE id = ?"
+                " AND (last_used_at IS NULL OR last_used_at < ?)",
+                [(_ts(at), token_id, _ts(at)) for token_id, at in used.items()],
+            )
 
 
 def _flag(value: object) -> bool:

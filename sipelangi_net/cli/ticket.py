@@ -642,18 +642,21 @@ def notify(
     retry: bool = typer.Option(False, "--retry", help="Also retry notifications that failed too often."),
     ticket_id: str | None = typer.Option(None, "--ticket", help="Only this ticket's notifications."),
     db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Deliver due notifications to the requesters' PICs (SMTP and/or webhook, from the environment).
 
-    Exit 0 when nothing failed, 1 when a delivery failed (it stays queued and is retried).
+    A closing notice delivered completes its ticket (SOP step 12, by the system): recorded here on a
+    local database, by the server when it is told of the delivery (--store URL: any account of the
+    Dinas may deliver, not a pemohon). Exit 0 when nothing failed, 1 when a delivery failed (it
+    stays queued and is retried).
     """
     from sipelangi_net.tickets.notify import deliver_due, transports_from_env
-    from sipelangi_net.tickets.sqlite import SqliteStore
-    from sipelangi_net.tickets.store import default_db_path
+    from sipelangi_net.tickets.store import open_store
 
     transports = transports_from_env()
-    st = SqliteStore(db or default_db_path())
+    st: Any = open_store(store or db)
     try:
         retried = st.retry_failed(ticket_id) if retry else 0
         report = deliver_due(st, transports)

@@ -21,8 +21,15 @@ import typer
 from sipelangi_net.cli.output import add_row, say, say_json, show_table, table
 from sipelangi_net.cli.ticket import DbOpt, InventoryOpt, JsonOpt
 
+StoreOpt = typer.Option(
+    None,
+    "--store",
+    help="A SiPelangi server URL: manage its accounts with an admin's token (or SIPELANGI_STORE).",
+)
+
 if TYPE_CHECKING:
     from sipelangi_net.accounts.models import Account
+    from sipelangi_net.accounts.remote import HttpAccounts
     from sipelangi_net.accounts.store import SqliteAccounts
 
 user_app = typer.Typer(
@@ -36,20 +43,33 @@ PasswordStdinOpt = typer.Option(
 MAX_STDIN = 4096
 
 
-def accounts_db(db: Path | None) -> SqliteAccounts:
-    """The accounts of ``--db``, else of the local ticket database (never a server's)."""
+def server_url(db: Path | None, store: str | None) -> str | None:
+    """The server whose accounts the command manages (``--store URL``, else a URL in SIPELANGI_STORE),
+    or None for a database file (``--db`` wins over SIPELANGI_STORE)."""
+    loc = store if store is not None else ("" if db is not None else os.environ.get("SIPELANGI_STORE", ""))
+    return loc if loc.startswith(("http://", "https://")) else None
+
+
+def accounts_db(db: Path | None, store: str | None = None) -> SqliteAccounts | HttpAccounts:
+    """The accounts of a server (``--store URL``/SIPELANGI_STORE; the caller's token must be an
+    admin's), else of ``--db``, else of the local ticket database."""
     from sipelangi_net.accounts.store import SqliteAccounts
     from sipelangi_net.errors import ConfigError
     from sipelangi_net.tickets.store import default_db_path
 
+    url = server_url(db, store)
+    if url is not None:
+        from sipelangi_net.accounts.remote import HttpAccounts
+        from sipelangi_net.tickets.http import HttpStore
+
+        return HttpAccounts(HttpStore(url, token=os.environ.get("SIPELANGI_TOKEN") or None))
+    if store:
+        raise ConfigError(
+            f"--store {store!r}: not a server URL (http(s)://...); for a database file use --db"
+        )
     if db is not None:
         return SqliteAccounts(db)
     loc = os.environ.get("SIPELANGI_STORE", "")
-    if loc.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"SIPELANGI_STORE={loc}: 'user' commands manage the accounts of a database file;"
-            " run them on the server's machine with --db (its database)"
-        )
     return SqliteAccounts(Path(loc) if loc else default_db_path())
 
 
@@ -128,10 +148,12 @@ def add(
     password_stdin: bool = PasswordStdinOpt,
     inventory: Path | None = InventoryOpt,
     db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Add an account (password asked twice in a terminal; without one, only tokens log it in)."""
     from sipelangi_net.accounts.models import AccountRole, opd_sites
+    from sipelangi_net.accounts.store import SqliteAccounts as SqliteAccountsType
     from sipelangi_net.errors import AccountError
 
     try:
@@ -140,21 +162,52 @@ def add(
         raise AccountError(f"--role: {role!r} is not a role; give one of {', '.join(AccountRole)}") from None
     opd_name: str | None = None
     sites: tuple[str, ...] = ()
+    remote = server_url(db, store) is not None
     if opd is not None:
         if account_role is not AccountRole.PEMOHON:
             raise AccountError(f"--opd: only a pemohon account has an OPD (this one is {account_role})")
-        opd_name, sites = opd_sites(opd, _site_opds(inventory))
+        if not remote:  # a server binds the OPD by its own inventory
+            opd_name, sites = opd_sites(opd, _site_opds(inventory))
     elif account_role is AccountRole.PEMOHON:
         raise AccountError("--opd: a pemohon account needs its OPD (the name in sites.yaml or a site key)")
+    if remote:
+        _check_names(username, name)
     password = read_password(from_stdin=password_stdin, confirm=True)
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
-        account = _add(accounts, username, name, account_role, opd_name, sites, password)
+        if remote:
+            assert not isinstance(accounts, SqliteAccountsType)
+            account = accounts.add(username, display_name=name, role=account_role, opd=opd, password=password)
+        else:
+            assert isinstance(accounts, SqliteAccountsType)
+            account = _add(accounts, username, name, account_role, opd_name, sites, password)
     finally:
         accounts.close()
     _show(account, as_json)
     if password is None:
         say(f"note: {account.username} has no password: set one with 'sipelangi-net user passwd'", err=True)
+
+
+def _check_names(username: str, name: str) -> None:
+    """The username and the display name as an account takes them (AccountError naming the option)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from sipelangi_net.accounts.models import DisplayName, Username
+    from sipelangi_net.errors import AccountError
+
+    try:
+        TypeAdapter(Username).validate_python(username)
+    except ValidationError:
+        raise AccountError(
+            f"USERNAME: {username!r} is not an account name: 1 to 32 of a-z 0-9 . _ -,"
+            " starting with a letter or _"
+        ) from None
+    try:
+        TypeAdapter(DisplayName).validate_python(name)
+    except ValidationError as exc:
+        raise AccountError(
+            f"--name: {exc.errors(include_url=False, include_input=False)[0]['msg']}"
+        ) from None
 
 
 def _add(
@@ -186,9 +239,9 @@ def _add(
 
 
 @user_app.command("list")
-def list_accounts(db: Path | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def list_accounts(db: Path | None = DbOpt, store: str | None = StoreOpt, as_json: bool = JsonOpt) -> None:
     """Every account (no password or token is ever shown)."""
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
         found = accounts.list()
     finally:
@@ -203,9 +256,14 @@ def list_accounts(db: Path | None = DbOpt, as_json: bool = JsonOpt) -> None:
 
 
 @user_app.command("disable")
-def disable(username: str = typer.Argument(...), db: Path | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def disable(
+    username: str = typer.Argument(...),
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Disable an account: its password and every token are refused from now on (the record stays)."""
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
         account = accounts.disable(username)
     finally:
@@ -215,7 +273,10 @@ def disable(username: str = typer.Argument(...), db: Path | None = DbOpt, as_jso
 
 @user_app.command("passwd")
 def passwd(
-    username: str = typer.Argument(...), password_stdin: bool = PasswordStdinOpt, db: Path | None = DbOpt
+    username: str = typer.Argument(...),
+    password_stdin: bool = PasswordStdinOpt,
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
 ) -> None:
     """Set an account's password (asked twice in a terminal, or one line on stdin)."""
     from sipelangi_net.errors import ConfigError
@@ -223,7 +284,7 @@ def passwd(
     password = read_password(from_stdin=password_stdin, confirm=True)
     if password is None:
         raise ConfigError("no password: run in a terminal, or give it on stdin with --password-stdin")
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
         accounts.set_password(username, password)
     finally:
@@ -237,10 +298,11 @@ def token(
     name: str | None = typer.Option(None, "--name", help="What the token is for (default: cli@this host)."),
     days: int = typer.Option(90, "--days", help="Days until it expires (1 to 365)."),
     db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Issue an API token: printed once on stdout (only its digest is stored); keep it secret."""
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
         issued = accounts.issue_token(username, name=name or f"cli@{socket.gethostname()}"[:200], days=days)
     finally:
@@ -258,9 +320,14 @@ def token(
 
 
 @user_app.command("tokens")
-def tokens(username: str = typer.Argument(...), db: Path | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def tokens(
+    username: str = typer.Argument(...),
+    db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """An account's tokens: id, name, dates and state (never the tokens themselves)."""
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
         found = accounts.tokens(username)
     finally:
@@ -283,9 +350,10 @@ def token_revoke(
     username: str = typer.Argument(...),
     token_id: int = typer.Argument(..., help="The token's id (see 'user tokens USERNAME')."),
     db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
 ) -> None:
     """Revoke one of an account's tokens: refused from now on."""
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
         info = accounts.revoke_token(username, token_id)
     finally:
@@ -302,6 +370,7 @@ def delegate(
     end: str = typer.Option(..., "--to", help="Last day (YYYY-MM-DD)."),
     decree: str = typer.Option(..., "--decree", help="The decree's number (Surat Perintah / SK)."),
     db: Path | None = DbOpt,
+    store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Record a delegation: the account acts as the Kepala Dinas (Plt./Plh.) for a period."""
@@ -323,7 +392,7 @@ def delegate(
         }
         where = option.get(str(err["loc"][0]), "the delegation") if err["loc"] else "the delegation"
         raise AccountError(f"{where}: {err['msg']}") from None
-    accounts = accounts_db(db)
+    accounts = accounts_db(db, store)
     try:
         account = accounts.add_delegation(username, delegation)
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -18,11 +19,22 @@ from sipelangi_net.server.auth import TokenResolver, single_token
 from sipelangi_net.server.errors import install_handlers
 from sipelangi_net.server.guard import Guard
 from sipelangi_net.server.pages import PageDispatch, PagesConfig, pages_app
-from sipelangi_net.server.routes import HEALTH_PATH, health, login, notifications, tickets
+from sipelangi_net.server.routes import (
+    HEALTH_PATH,
+    accounts,
+    documents,
+    health,
+    login,
+    notifications,
+    tickets,
+)
+from sipelangi_net.server.routes.accounts import AccountDesk, AccountsFactory
 from sipelangi_net.server.routes.login import LOGIN_PATH, LoginDesk, LoginsFactory
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
 
-API_VERSION = "3.0.0"  # 3: accounts act (403 by role), POST /auth/token; 2: paged GET /tickets
+# 3.1: GET /auth/me, an admin's /accounts, a ticket's documents; 3: accounts act (403 by role),
+# POST /auth/token; 2: paged GET /tickets
+API_VERSION = "3.1.0"
 DEFAULT_PORT = 8700
 MIN_TOKEN_LENGTH = 16
 
@@ -49,6 +61,8 @@ def create_app(
     inventory: InventoryLoader | None = None,
     cursor_key: bytes | None = None,
     logins: LoginsFactory | None = None,
+    accounts_factory: AccountsFactory | None = None,
+    reports: Path | None = None,
     pages: PagesConfig | None = None,
 ) -> FastAPI:
     """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
@@ -57,14 +71,17 @@ def create_app(
     ``token``. ``inventory`` gives the sites and applications a new ticket may name (default: the
     inventory directory, read on first use). ``cursor_key`` signs the list's page cursors (default: a
     random key made now, so cursors do not outlive the app). ``logins`` opens the accounts that
-    ``POST /api/v1/auth/token`` checks passwords against (none: that path answers 404). ``pages``:
-    the pages for people (:mod:`sipelangi_net.server.pages`) on every path outside ``/api/``.
+    ``POST /api/v1/auth/token`` checks passwords against (none: that path answers 404);
+    ``accounts_factory`` the accounts ``GET /auth/me`` and the admin's ``/accounts`` use. ``reports``:
+    where the server writes and finds the tickets' documents (default: ``paths.reports_dir()``).
+    ``pages``: the pages for people (:mod:`sipelangi_net.server.pages`) on every path outside ``/api/``.
     """
     if resolver is None:
         if token is None:
             raise ValueError("create_app needs a token or a resolver")
         resolver = single_token(token)
     holder = StoreHolder(store_factory)
+    account_desk = AccountDesk(accounts_factory) if accounts_factory is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +89,8 @@ def create_app(
             yield
         finally:
             holder.close()
+            if account_desk is not None:
+                account_desk.close()
 
     app = FastAPI(
         title="SiPelangi ticket API",
@@ -98,10 +117,15 @@ def create_app(
     app.state.cursor_key = cursor_key or secrets.token_bytes(32)
     app.state.inventory = inventory or _default_inventory()
     app.state.logins = LoginDesk(logins) if logins is not None else None
+    app.state.accounts = account_desk
+    app.state.reports = reports
     app.include_router(health.router)
     app.include_router(login.router)
     app.include_router(tickets.router)
     app.include_router(notifications.router)
+    app.include_router(accounts.me_router)
+    app.include_router(accounts.router)
+    app.include_router(documents.router)
     install_handlers(app)
     app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH, LOGIN_PATH}))
     if pages is not None:  # outermost: a page never meets the API's guard

@@ -19,17 +19,19 @@ is called in the event loop, so it must be quick (no password hash).
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Protocol
 
 from fastapi import Depends
 from fastapi import Request as HttpRequest
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sipelangi_net.errors import AuthError, StoreError
+from sipelangi_net.errors import AuthError, SipelangiError, StoreError
 from sipelangi_net.server.errors import UNAUTHORIZED, ApiError
 from sipelangi_net.tickets.policy import SYSTEM, Actor
 
@@ -48,7 +50,65 @@ TokenResolver = Callable[[str], Principal | None]
 class AccountTokens(Protocol):
     """What the resolver needs of the accounts (``SqliteAccounts``)."""
 
-    def authenticate_token(self, token: str) -> Actor: ...
+    def authenticate_token(
+        self, token: str, *, touch: Callable[[int, dt.datetime], None] | None = None
+    ) -> Actor: ...
+
+
+class TokenUse(Protocol):
+    """Where the tokens' last use is written (``SqliteAccounts``, its own connection)."""
+
+    def touch_tokens(self, used: Mapping[int, dt.datetime]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LastUse:
+    """Writes the tokens' ``last_used_at`` off the event loop: noted there, written by one worker thread.
+
+    Notes arriving while a write is pending are batched into the next one (per token, the latest
+    time). The store ``factory`` makes is opened, used and closed in the worker thread.
+    """
+
+    def __init__(self, factory: Callable[[], TokenUse]) -> None:
+        self._factory = factory
+        self._store: TokenUse | None = None
+        self._pending: dict[int, dt.datetime] = {}
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="token-last-use")
+        self._closed = False
+
+    def note(self, token_id: int, at: dt.datetime) -> None:
+        """Remember that the token ``token_id`` was used ``at`` (called in the event loop: no I/O)."""
+        with self._lock:
+            if self._closed:
+                return
+            first = not self._pending
+            self._pending[token_id] = max(at, self._pending.get(token_id, at))
+            if first:
+                self._worker.submit(self._flush)
+
+    def _flush(self) -> None:
+        with self._lock:
+            used, self._pending = self._pending, {}
+        try:
+            if self._store is None:
+                self._store = self._factory()
+            self._store.touch_tokens(used)
+        except SipelangiError as exc:  # a busy or broken database: the last use is not worth a failure
+            logger.warning("API tokens' last use not written (%d token(s)): %s", len(used), exc)
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def close(self) -> None:
+        """Write what is pending, then stop the worker (its store closed in its thread)."""
+        with self._lock:
+            self._closed = True
+        self._worker.submit(self._close_store)
+        self._worker.shutdown(wait=True)
 
 
 def single_token(token: str) -> TokenResolver:
@@ -61,18 +121,25 @@ def single_token(token: str) -> TokenResolver:
     return resolve
 
 
-def account_tokens(accounts: AccountTokens, *, service: str | None = None) -> TokenResolver:
+def account_tokens(
+    accounts: AccountTokens, *, service: str | None = None, last_use: LastUse | None = None
+) -> TokenResolver:
     """Per-account API tokens (an ``spl_`` token is looked up by its digest), and the server's own
-    token ``service`` as the service principal; ``None`` for anything refused (logged, never the token)."""
+    token ``service`` as the service principal; ``None`` for anything refused (logged, never the token).
+
+    ``last_use``: where a token's last use goes to be written off the event loop (without it, the
+    lookup writes it itself).
+    """
     own = single_token(service) if service else None
     lock = threading.Lock()  # one SQLite connection, used from the event loop and the thread pool
+    touch = last_use.note if last_use is not None else None
 
     def resolve(candidate: str) -> Principal | None:
         if own is not None and (principal := own(candidate)) is not None:
             return principal
         try:
             with lock:
-                return accounts.authenticate_token(candidate)
+                return accounts.authenticate_token(candidate, touch=touch)
         except AuthError as exc:
             logger.info("API token refused: %s", exc)
         except StoreError as exc:

@@ -41,6 +41,7 @@ def _digest(query: TicketQuery) -> str:
         "status": query.status,
         "site": query.site,
         "opd": query.opd,
+        "sites": list(query.sites),
         "since": query.since and query.since.timestamp(),
         "until": query.until and query.until.timestamp(),
         "updated_since": query.updated_since and query.updated_since.timestamp(),

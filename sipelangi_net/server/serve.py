@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sipelangi_net.errors import ConfigError, StoreError
 from sipelangi_net.server.app import MIN_TOKEN_LENGTH, create_app
-from sipelangi_net.server.auth import account_tokens
+from sipelangi_net.server.auth import LastUse, account_tokens
 from sipelangi_net.server.pages import PagesConfig
 from sipelangi_net.server.routes import API_PREFIX
 
@@ -138,14 +138,21 @@ def serve(
         probe.close()
     accounts = SqliteAccounts(db)
     _ = accounts.conn  # the account tables made or migrated now, not on the first request
+    last_use = LastUse(lambda: SqliteAccounts(db))
     app = create_app(
         lambda: SqliteStore(db),
-        resolver=account_tokens(accounts, service=token),
+        resolver=account_tokens(accounts, service=token, last_use=last_use),
         inventory=lambda: known,
         logins=lambda: SqliteAccounts(db),
+        accounts_factory=lambda: SqliteAccounts(db),
         pages=PagesConfig(sessions=lambda: WebSessions(SqliteAccounts(db)), letters=db.parent / LETTERS_DIR),
     )
-    sock = listen(host, port)
+    try:
+        sock = listen(host, port)
+    except ConfigError:
+        last_use.close()
+        accounts.close()
+        raise
     try:
         bound = sock.getsockname()
         name = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
@@ -164,6 +171,7 @@ def serve(
         server.run(sockets=[sock])
     finally:
         sock.close()
+        last_use.close()
         accounts.close()
     if not server.started:
         raise StoreError(f"the ticket API on {name}:{bound[1]} did not start (see the log above)")

@@ -7,7 +7,9 @@ and ``create``, where the workflow's policy decides (``sipelangi_net/tickets/pol
 
 Only a store that records accounts itself (the local :class:`SqliteStore`) is bound. An HTTP
 store is not: the server decides who acts from the caller's token, and the client sends nothing
-else (:func:`as_system` leaves it as it is too).
+else (:func:`as_system` leaves it as it is too); where a stage needs to know who it is before
+the step is recorded (a pre-check before device work, the name on the Lembar Disposisi),
+:func:`bound_account` asks the server (``GET /auth/me``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from sipelangi_net.tickets.http import HttpStore
 from sipelangi_net.tickets.models import Move, Notification, Request, Ticket
 from sipelangi_net.tickets.policy import SYSTEM, Actor, decides
 from sipelangi_net.tickets.sqlite import SqliteStore
@@ -84,9 +87,15 @@ def bound_account(store: TicketStore) -> Actor | None:
     """The account ``store``'s writes carry (found now if not yet); None for a store not bound.
 
     What a stage passes to ``workflow.may_do`` so that a step the account may not do is refused
-    before any device is touched, not when the outcome is recorded.
+    before any device is touched, not when the outcome is recorded. For a server's store, the
+    account the server says its token is (``GET /auth/me``, asked once): the server decides again
+    when the step is recorded.
     """
-    return store.account if isinstance(store, Acting) else None
+    if isinstance(store, Acting):
+        return store.account
+    if isinstance(store, HttpStore):
+        return store.me().actor()
+    return None
 
 
 def recorded_actor(store: TicketStore, typed: str) -> str:

@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -26,8 +26,10 @@ from sipelangi_net import __version__
 from sipelangi_net.accounts.credentials import credentials_path, stored_token
 from sipelangi_net.accounts.transport import refuse_plain_http
 from sipelangi_net.errors import (
+    AuthError,
     ConfigError,
     ConflictError,
+    Forbidden,
     RequestError,
     SecretsError,
     StoreError,
@@ -35,6 +37,9 @@ from sipelangi_net.errors import (
     WorkflowError,
 )
 from sipelangi_net.tickets.models import Move, Notification, Request, Ticket
+
+if TYPE_CHECKING:
+    from sipelangi_net.accounts.models import Whoami
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +102,7 @@ class HttpStore:
         self.timeout = timeout
         self._transport = transport
         self._client: httpx.Client | None = None
+        self._me: Whoami | None = None
 
     def __repr__(self) -> str:
         return f"HttpStore({self.url!r})"
@@ -152,6 +158,8 @@ class HttpStore:
             ) from None
         except httpx.TransportError as exc:
             raise StoreError(f"cannot reach SiPelangi at {self.url}: {type(exc).__name__}: {exc}") from None
+        if response.status_code == 204:  # done, nothing to answer
+            return None
         if response.is_success:
             skipped = response.headers.get(SKIPPED_HEADER)
             if skipped:
@@ -173,10 +181,7 @@ class HttpStore:
         status = response.status_code
         where = f"SiPelangi at {self.url}"
         if status in (401, 403):
-            return StoreError(
-                f"{where}: token refused (HTTP {status}: {message});"
-                " check SIPELANGI_TOKEN, or log in again: sipelangi-net login URL"
-            )
+            return self._refused(status, message or f"{method} {path}: refused")
         if status == 404 and code != "no_route":
             return not_found(message or f"{method} {path}: not found at {where}")
         if status == 409:
@@ -186,6 +191,41 @@ class HttpStore:
         if status == 404:
             return StoreError(f"{where}: {message}; is this a server of the SiPelangi ticket API contract?")
         return StoreError(f"{where}: {method} {path} failed with HTTP {status}: {message}")
+
+    def _refused(self, status: int, message: str) -> Exception:
+        """403: Forbidden with the server's message (it names the role needed); 401: AuthError saying
+        how to log in again. Both exit 6."""
+        if status == 403:
+            return Forbidden(message)
+        root = self.url.removesuffix(API_PREFIX)
+        return AuthError(
+            f"SiPelangi at {self.url}: token refused (HTTP 401: {message}); log in again with"
+            f" 'sipelangi-net login {root}' (or set SIPELANGI_TOKEN to a valid token)"
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+        not_found: type[Exception] = StoreError,
+    ) -> Any:
+        """One request to a path under the API root (``/accounts``...); its JSON or the toolkit error."""
+        return self._call(method, path, body=body, params=params, not_found=not_found)
+
+    def parse(self, parse: Callable[[Any], T], data: Any, what: str) -> T:
+        """``parse(data)``; StoreError naming ``what`` the server sent when it does not fit."""
+        return self._parse(parse, data, what)
+
+    def me(self) -> Whoami:
+        """Who the server says this client is (``GET /auth/me``): asked once, then kept."""
+        from sipelangi_net.accounts.models import Whoami
+
+        if self._me is None:
+            self._me = self._parse(Whoami.model_validate, self._call("GET", "/auth/me"), "answer of /auth/me")
+        return self._me
 
     def _parse(self, parse: Callable[[Any], T], data: Any, what: str) -> T:
         try:

@@ -27,6 +27,8 @@ class TicketQuery:
     """The request's site key (``inventory/sites.yaml``)."""
     opd: str | None = None
     """The requesting OPD, exactly as on the request."""
+    sites: tuple[str, ...] = ()
+    """Any of these sites (a pemohon's: their OPD's sites; whatever case the request wrote the OPD in)."""
     since: dt.datetime | None = None
     """Created at or after."""
     until: dt.datetime | None = None
@@ -89,5 +91,8 @@ def page_sql(
         if value is not None:
             where.append(clause)
             args.append(value)
+    if query.sites:
+        where.append(f"json_extract(request, '$.site') IN ({', '.join('?' * len(query.sites))})")
+        args.extend(query.sites)
     sql = "SELECT id FROM tickets" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - constant clauses
     return sql + (" ORDER BY id DESC" if newest else " ORDER BY id") + " LIMIT ?", [*args, limit]

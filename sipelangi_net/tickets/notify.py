@@ -253,8 +253,13 @@ def _attempt(transport: Transport, n: Notification) -> str:
     return ""
 
 
-def _record_closing_notice(store: TicketStore, n: Notification) -> str:
-    """Record SOP step 12 once the closing notice is out; return "" or why it could not be recorded."""
+def record_closing_notice(store: TicketStore, n: Notification) -> str:
+    """Record SOP step 12 once the closing notice is out; return "" or why it could not be recorded.
+
+    As SiPelangi itself (``policy.SYSTEM``) on a local store; a server does it when the delivery is
+    reported to it (``POST /notifications/{id}/delivery``), so over HTTP the ticket reads notified
+    already and nothing is sent.
+    """
     if store.get(n.ticket_id).status == "notified":
         return ""
     recipient = redact_url(n.recipient) if n.channel == "webhook" else n.recipient
@@ -300,7 +305,7 @@ def deliver_due(
         sent += 1
         log.info("%s: %s notification %d sent by %s", n.ticket_id, n.kind, n.id, n.channel)
         if n.kind == "closing":
-            problem = _record_closing_notice(store, n)
+            problem = record_closing_notice(store, n)
             if problem:
                 errors.append(problem)
                 log.warning("%s", problem)

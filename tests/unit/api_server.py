@@ -136,7 +136,13 @@ def free_port() -> int:
 
 def _env(base: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "TZ")}
-    return {**keep, "HOME": str(base / "home"), "XDG_DATA_HOME": str(base / "data"), **anchors(base)}
+    return {
+        **keep,
+        "HOME": str(base / "home"),
+        "XDG_DATA_HOME": str(base / "data"),
+        "SIPELANGI_REPORTS": str(base / "reports"),  # the documents the server writes (Lembar Disposisi)
+        **anchors(base),
+    }
 
 
 def anchors(base: Path) -> dict[str, str]:

@@ -190,11 +190,16 @@ def test_delegate(env: dict[str, str]) -> None:
     assert backwards.returncode == 2 and "before it starts" in backwards.stderr
 
 
-def test_user_commands_refuse_a_server_store(env: dict[str, str]) -> None:
+def test_user_commands_go_to_a_server_store_and_db_stays_a_file(env: dict[str, str]) -> None:
     env = {**env, "SIPELANGI_STORE": "https://sipelangi.pangkalpinangkota.go.id"}
-    env.pop("SIPELANGI_DB")
-    proc = run(env, "user", "list")
-    assert proc.returncode == 2 and "--db" in proc.stderr
+    db = env.pop("SIPELANGI_DB")
+    proc = run(env, "user", "list")  # the server's accounts: with a token of its admin
+    assert proc.returncode == 2 and "no API token" in proc.stderr and "sipelangi-net login" in proc.stderr
+    add_engineer({k: v for k, v in env.items() if k != "SIPELANGI_STORE"} | {"SIPELANGI_DB": db})
+    listed = json.loads(ok(env, "user", "list", "--db", db, "--json").stdout)  # --db wins over the URL
+    assert [a["username"] for a in listed] == ["budi"]
+    refused = run(env, "user", "list", "--store", "tickets.db")
+    assert refused.returncode == 2 and "not a server URL" in refused.stderr
 
 
 # --- login ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ticket_data import only, valid
 
 from sipelangi_net.cli.serve import read_token
 from sipelangi_net.errors import (
+    AuthError,
     ConfigError,
     RequestError,
     SecretsError,
@@ -250,12 +251,15 @@ def test_health_is_open_and_everything_else_needs_the_token(server: Server) -> N
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
 
 
-def test_wrong_token_is_refused(server: Server) -> None:
+def test_wrong_token_is_refused_saying_how_to_log_in_again(server: Server) -> None:
     with (
         HttpStore(server.url, token="not-the-token-at-all") as stranger,
-        pytest.raises(StoreError, match="token refused"),
+        pytest.raises(
+            AuthError, match=r"token refused .*HTTP 401.*sipelangi-net login http://127\.0\.0\.1:"
+        ) as caught,
     ):
         stranger.tickets()
+    assert caught.value.exit_code == 6
 
 
 def test_no_token_is_refused_before_any_request(server: Server) -> None:
@@ -288,7 +292,7 @@ def test_every_path_but_health_and_login_requires_bearer_auth() -> None:
         "scheme": "bearer",
     }
     operations = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()]
-    assert len(operations) == 9
+    assert len(operations) == 21  # 9, and /auth/me, 9 of /accounts, 2 of a ticket's documents
     for path, method, op in operations:
         assert path.startswith("/api/v1/")
         if path in ("/api/v1/health", "/api/v1/auth/token"):

@@ -182,3 +182,14 @@ def test_a_malformed_officials_file_refuses_the_step_and_records_nothing(
         assert notifications(store, "disposition") == []
     finally:
         store.close()
+
+
+def test_the_shipped_example_of_the_officials_file_reads() -> None:
+    from sipelangi_net.paths import PROJECT_ROOT
+    from sipelangi_net.tickets.officials import load_officials, officials_path
+
+    example = PROJECT_ROOT / "inventory" / "officials.example.yaml"
+    officials = load_officials(example)
+    assert officials.kepala_dinas.email and officials.kepala_bidang.email
+    assert officials.kepala_dinas.name and officials.kepala_bidang.name
+    assert officials_path().name == "officials.yaml"  # the example itself is never read by default

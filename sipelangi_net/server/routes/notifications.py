@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -18,10 +19,13 @@ from sipelangi_net.server.models import (
     RetryFailed,
 )
 from sipelangi_net.server.routes import api_router
-from sipelangi_net.server.store import run
+from sipelangi_net.server.store import ServedStore, run
 from sipelangi_net.tickets.models import Notification, TicketId
+from sipelangi_net.tickets.notify import record_closing_notice
 from sipelangi_net.tickets.policy import PEMOHON
 from sipelangi_net.tickets.store import TicketStore
+
+logger = logging.getLogger(__name__)
 
 
 async def staff_only(caller: Caller) -> None:  # async: no I/O
@@ -55,12 +59,19 @@ def list_notifications(
     responses={404: {"model": ApiErrorBody, "description": "No such notification"}},
 )
 def record_delivery(request: HttpRequest, notification_id: NotificationId, body: Delivery) -> Notification:
-    """Record one delivery attempt; failures are retried later with backoff."""
-    return run(
-        request,
-        lambda s: s.record_delivery(notification_id, ok=body.ok, error=body.error),
-        missing=f"notification {notification_id}: not found",
-    )
+    """Record one delivery attempt; failures are retried later with backoff. A closing notice
+    delivered completes its ticket: the server records SOP step 12 itself, as the system (whoever
+    reports the delivery), once."""
+
+    def action(store: ServedStore) -> Notification:
+        sent = store.record_delivery(notification_id, ok=body.ok, error=body.error)
+        if body.ok and sent.kind == "closing":
+            problem = record_closing_notice(store, sent)
+            if problem:
+                logger.warning("%s", problem)
+        return sent
+
+    return run(request, action, missing=f"notification {notification_id}: not found")
 
 
 @router.post("/notifications/retry", response_model=Retried, tags=["notifications"])

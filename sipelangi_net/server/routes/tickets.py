@@ -19,6 +19,7 @@ from sipelangi_net.server.errors import ApiError
 from sipelangi_net.server.models import Instant, NewTicket, Status, TicketList, TicketPath
 from sipelangi_net.server.paging import CURSOR_PATTERN, decode_cursor, encode_cursor
 from sipelangi_net.server.routes import FORBIDDEN, NOT_FOUND, REFUSED, Responses, api_router
+from sipelangi_net.server.routes.documents import needs_sheet, record_with_sheet, reports_of
 from sipelangi_net.server.store import (
     SKIPPED_HEADER,
     ServedStore,
@@ -104,9 +105,9 @@ def list_tickets(
     the list comes after all it has seen; none is repeated or skipped. A cursor
     is signed and bound to its filters (422 otherwise).
     """
-    opd = _visible(caller, opd)
+    opd, sites = _visible(caller, opd)
     query = TicketQuery(
-        status=status, site=site, opd=opd, since=since, until=until, updated_since=updated_since
+        status=status, site=site, opd=opd, sites=sites, since=since, until=until, updated_since=updated_since
     )
     key: bytes = request.app.state.cursor_key
     after = decode_cursor(key, cursor, query=query) if cursor else None
@@ -119,12 +120,18 @@ def list_tickets(
     return Response(body, media_type="application/json", headers=headers)
 
 
-def _visible(caller: Actor, opd: str | None) -> str | None:
-    """The OPD filter for ``caller``: a pemohon's own OPD (a different ``opd`` matches nothing)."""
+def _visible(caller: Actor, opd: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """The OPD and site filters for ``caller``. A pemohon's list is their sites' tickets (the page
+    is then screened by ``may_see``, which compares OPD names as ``same_opd`` does: blanks and case
+    do not count), or, for an account without sites, their OPD as written; another ``opd`` matches
+    nothing."""
     own = visible_opd(caller)
-    if own is None or opd is None or same_opd(opd, own):
-        return opd if own is None else own
-    return "\x00"  # another OPD: no ticket has this name, so the page is empty
+    if own is None:
+        return opd, ()
+    if opd is not None and not same_opd(opd, own):
+        return "\x00", ()  # another OPD: no ticket has this name, so the page is empty
+    sites = tuple(sorted(caller.sites))
+    return (None, sites) if sites else (own, ())
 
 
 @router.get("/tickets/{ticket_id}", response_model=Ticket, tags=["tickets"], responses=NOT_FOUND)
@@ -153,8 +160,11 @@ def add_event(request: HttpRequest, ticket_id: TicketPath, move: Move, caller: C
     """Record one SOP step as the caller's account (checked against the SOP, the role the SOP names
     for the step, and the step's outputs schema); returns the updated ticket. 403 names the role
     needed, and nothing is recorded. A plan (step 4) must name the server's inventory's devices and
-    ports (422). A ticket the caller may not see is "not found"."""
+    ports (422). A ticket the caller may not see is "not found". A step-3 decision sent without its
+    Lembar Disposisi (``outputs.disposisi``) gets one written by the server (PDF + HTML, listed
+    under the ticket's documents), its SHA-256 recorded on the event."""
     known = inventory(request) if move.step == ANALYSIS_STEP and "plan" in move.outputs else None
+    reports = reports_of(request)
     missing = f"ticket {ticket_id}: not found"
 
     def action(store: ServedStore) -> Ticket:
@@ -162,6 +172,8 @@ def add_event(request: HttpRequest, ticket_id: TicketPath, move: Move, caller: C
             raise ApiError(404, "not_found", missing)
         if known is not None:
             _check_plan(ticket_id, move, known)
+        if needs_sheet(move):  # step 3 without its Lembar Disposisi: the server writes it
+            return record_with_sheet(store, ticket_id, move, caller, reports)
         return store.apply(ticket_id, move, account=caller)
 
     ticket = run(request, action, missing=missing)
