@@ -31,6 +31,10 @@ from sipelangi_net.server.routes import API_PREFIX
 
 LETTERS_DIR = "surat-permohonan"
 """Beside the database: the request letters uploaded on the pages (never served as files)."""
+JOBS_DIR = "pekerjaan"
+"""Beside the database: the Tim Kerja's background jobs (their logs and exit codes)."""
+SCANS_DIR = "berita-acara"
+"""Beside the database: the signed berita acara scans uploaded on the pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,8 @@ def serve(
     from sipelangi_net.accounts.store import SqliteAccounts
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.logs import register_secret
-    from sipelangi_net.paths import inventory_dir
+    from sipelangi_net.paths import inventory_dir, reports_dir
+    from sipelangi_net.server.pages.jobs import WorkConfig
     from sipelangi_net.tickets.sqlite import SqliteStore
 
     check_transport(host, tls)
@@ -145,7 +150,17 @@ def serve(
         inventory=lambda: known,
         logins=lambda: SqliteAccounts(db),
         accounts_factory=lambda: SqliteAccounts(db),
-        pages=PagesConfig(sessions=lambda: WebSessions(SqliteAccounts(db)), letters=db.parent / LETTERS_DIR),
+        pages=PagesConfig(
+            sessions=lambda: WebSessions(SqliteAccounts(db)),
+            letters=db.parent / LETTERS_DIR,
+            work=WorkConfig(
+                db=db.resolve(),
+                inventory=(inventory or inventory_dir()).resolve(),
+                jobs=db.parent.resolve() / JOBS_DIR,
+                scans=db.parent.resolve() / SCANS_DIR,
+                reports=reports_dir().resolve(),
+            ),
+        ),
     )
     try:
         sock = listen(host, port)

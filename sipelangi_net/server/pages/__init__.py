@@ -19,6 +19,9 @@ anything, and every form works without JavaScript.
     /disposisi, /disposisi/<id>       Kepala Dinas: the inbox, the decision (step 3)
     /helpdesk                         helpdesk: the queue by state, forward (step 2) and close (step 11)
     /laporan                          Kepala Bidang: installation reports to acknowledge (step 10)
+    /kerja, /kerja/<id>               Tim Kerja: the work list, a ticket's plan, slots, dry-run diff,
+                                      provisioning job, bandwidth chart, signed berita acara upload;
+                                      /tiket/<id>/jadwal: step 6 (Tim Kerja or helpdesk)
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sipelangi_net.accounts.sessions import WebSessions
-from sipelangi_net.server.pages import access, decide, helpdesk, pemohon, reports, revise, ticket
+from sipelangi_net.server.pages import access, decide, helpdesk, pemohon, reports, revise, ticket, timkerja
+from sipelangi_net.server.pages.jobs import WorkConfig
 from sipelangi_net.server.pages.letters import MAX_LETTER_BYTES
 from sipelangi_net.server.pages.web import (
     LoginNeeded,
@@ -71,15 +75,20 @@ class PagesConfig:
 
     sessions: Callable[[], WebSessions]
     letters: Path
+    work: WorkConfig | None = None
 
 
 def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLoader) -> FastAPI:
     """The pages as an ASGI app over the API's store holder (the same lock) and inventory."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.pages = Pages(
-        store=store, inventory=inventory, sessions=config.sessions(), letters=config.letters
+        store=store,
+        inventory=inventory,
+        sessions=config.sessions(),
+        letters=config.letters,
+        work=config.work,
     )
-    for module in (access, pemohon, revise, ticket, decide, helpdesk, reports):
+    for module in (access, pemohon, revise, ticket, decide, helpdesk, reports, timkerja):
         app.include_router(module.router)
 
     async def on_page_error(request: HttpRequest, exc: Exception) -> HTMLResponse:

@@ -135,9 +135,9 @@ def _request(session: WebSession, values: dict[str, object], digest: str) -> Req
     )
 
 
-async def letter_bytes(form: FormData) -> bytes:
+async def letter_bytes(form: FormData, field: str = "surat") -> bytes:
     """The uploaded letter (field ``surat``) of a form, at most one byte past the limit."""
-    upload = form.get("surat")
+    upload = form.get(field)
     if not isinstance(upload, UploadFile):
         return b""
     return await upload.read(MAX_LETTER_BYTES + 1)

@@ -32,6 +32,7 @@ from sipelangi_net.errors import (
     TicketNotFound,
     WorkflowError,
 )
+from sipelangi_net.server.pages.jobs import WorkConfig
 from sipelangi_net.server.pages.view import ROLE
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreHolder
 from sipelangi_net.tickets.models import Ticket
@@ -65,6 +66,8 @@ class Pages:
     inventory: InventoryLoader
     sessions: WebSessions
     letters: Path
+    work: WorkConfig | None = None
+    """The Tim Kerja's jobs, dry runs and scans (None: those pages answer 503)."""
 
 
 def pages_of(request: HttpRequest) -> Pages:
