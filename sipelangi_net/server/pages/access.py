@@ -44,6 +44,7 @@ HOMES = {
     "kepala_dinas": "/disposisi",
     "helpdesk": "/helpdesk",
     "kepala_bidang": "/laporan",
+    "tim_kerja": "/kerja",
 }
 """Where each role lands after logging in (the others: their tickets' list, :data:`DEFAULT_HOME`)."""
 DEFAULT_HOME = "/tiket"

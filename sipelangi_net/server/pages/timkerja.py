@@ -26,6 +26,7 @@ from starlette.datastructures import FormData
 from sipelangi_net.accounts.sessions import WebSession
 from sipelangi_net.accounts.store import SqliteAccounts
 from sipelangi_net.errors import ConfigError, DocumentInputError, IncompleteTicketError, SipelangiError
+from sipelangi_net.logs import register_secret
 from sipelangi_net.server.pages import work_view
 from sipelangi_net.server.pages.jobs import Job, JobBusy, Jobs, WorkConfig
 from sipelangi_net.server.pages.letters import LetterRefused, keep_letter
@@ -189,15 +190,18 @@ def _start(request: HttpRequest, session: WebSession, ticket_id: str, kind: str)
         finally:
             accounts.close()
         token, token_id = issued.token, issued.info.id
+        register_secret(token)  # hidden wherever the server logs or shows a log line
     try:
         jobs.start(
             ticket.id, kind, argv, username=session.account.username, token_id=token_id,
             env=_env(work, token), now=utcnow(),
         )  # fmt: skip
-    except JobBusy as exc:
+    except BaseException as exc:
         if token_id:
             _revoke(work, session.account.username, token_id)
-        raise _busy_page(exc) from None
+        if isinstance(exc, JobBusy):
+            raise _busy_page(exc) from None
+        raise
     logger.info("%s started %s of %s from the pages", session.account.username, kind, ticket.id)
 
 
