@@ -18,7 +18,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pages_world import PDF, csrf_of, log_in, make_people, open_store, serving
-from test_policy import at_status
+from test_policy import ACCOUNTS, PATH, at_status, move
+from ticket_data import request
 
 from sipelangi_net.accounts.sessions import WebSessions
 from sipelangi_net.accounts.store import SqliteAccounts
@@ -26,7 +27,7 @@ from sipelangi_net.paths import inventory_dir
 from sipelangi_net.server.app import create_app
 from sipelangi_net.server.auth import single_token
 from sipelangi_net.server.pages import PagesConfig
-from sipelangi_net.server.pages.jobs import Jobs, WorkConfig
+from sipelangi_net.server.pages.jobs import Job, Jobs, WorkConfig
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 NIP_TK = "198501012010011001"
@@ -97,6 +98,34 @@ def test_the_work_list_and_page_show_the_plan_and_the_slots(world: tuple[str, Sq
         for words in ("Rencana analisis", "Jadwal disepakati", "Belum ada dry-run", "Mulai provisioning"):
             assert words in page.text
         assert 'http-equiv="refresh"' not in page.text  # nothing runs
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_hostile_ticket_fields_render_as_text_on_the_work_page(world: tuple[str, SqliteStore, Path]) -> None:
+    url, store, _ = world
+    ticket = store.create(request(notes=HOSTILE), helpdesk="-", account=ACCOUNTS["helpdesk"])
+    for step, outcome, who, note in PATH[:4]:  # approved, analysed, prepared, scheduled
+        ticket = store.apply(ticket.id, move(step, outcome, ticket.id, note), account=ACCOUNTS[who])
+    with browser(url, "andi") as andi:
+        page = andi.get(f"/kerja/{ticket.id}")
+    assert page.status_code == 200 and ticket.status == "scheduled"
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_a_job_in_words_waiting_is_not_a_failure(tmp_path: Path) -> None:
+    from sipelangi_net.server.pages.work_view import job_view
+
+    def ended(code: int) -> Job:
+        return Job("SPL-2026-00001", "20261201T000000Z-1", "provision", "andi", dt.datetime.now(dt.UTC),
+                   2**22 + 1, 0, tmp_path, code)  # fmt: skip
+
+    assert not job_view(ended(75)).failed and "menunggu" in job_view(ended(75)).state
+    assert job_view(ended(1)).failed and "kode keluar 1" in job_view(ended(1)).state
+    assert not job_view(ended(0)).failed and job_view(ended(0)).state.startswith("selesai")
 
 
 def test_other_roles_get_403_and_another_opds_pemohon_nothing(world: tuple[str, SqliteStore, Path]) -> None:
