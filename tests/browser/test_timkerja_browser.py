@@ -3,12 +3,15 @@ the bandwidth chart) at phone width, and the signed berita acara uploaded throug
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Callable
 
 import pytest
 from api_server import open_local
 from test_policy import at_status
 
+from sipelangi_net.server.pages.jobs import Jobs
 from tests.browser.browsing import Person, Site
 
 pytestmark = pytest.mark.browser
@@ -44,3 +47,32 @@ def test_the_tim_kerja_opens_the_work_page_and_uploads_the_signed_berita_acara(
         assert store.get(ticket_id).status == "handed_over"
     finally:
         store.close()
+
+
+def test_the_work_page_follows_a_running_job_with_its_packaged_script(
+    person: Callable[..., Person], site: Site
+) -> None:
+    store = open_local(site.server.db)
+    try:
+        ticket_id = at_status(store, "approved").id
+    finally:
+        store.close()
+    jobs = Jobs(site.server.db.parent / "pekerjaan")
+    script = "echo 'langkah pertama'; sleep 3; echo 'selesai dengan galat'; exit 1"
+    jobs.start(
+        ticket_id, "provision", ["sh", "-c", script], username="andi", env=dict(os.environ),
+        now=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    andi = person("andi")
+    page = andi.page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"/kerja/{ticket_id}")
+    assert page.locator("#status-pekerjaan-teks").inner_text() == "sedang berjalan"
+    andi.shot("berjalan")
+    # the script polls the JSON and reloads the page once the run ended (CSP allows only our own script)
+    page.locator("#status-pekerjaan.gagal").wait_for(timeout=15_000)
+    assert "kode keluar 1" in page.locator("#status-pekerjaan-teks").inner_text()
+    assert "selesai dengan galat" in page.locator("#log-pekerjaan").inner_text()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    andi.shot("gagal")

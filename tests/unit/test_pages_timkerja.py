@@ -166,6 +166,9 @@ def test_provisioning_runs_the_cli_as_its_own_process_and_shows_its_failure(
         assert job is not None and job.kind == "provision" and job.username == "andi"
         if job.running:  # the page polls while it runs; a second start is refused with a page
             assert 'http-equiv="refresh"' in started.text and "sedang berjalan" in started.text
+            assert 'src="/aset/kemajuan.js"' in started.text
+            polled = andi.get(f"/kerja/{ticket.id}/kemajuan").json()
+            assert set(polled) == {"running", "state", "failed", "steps", "log"}
             again = andi.post(f"/kerja/{ticket.id}/provisi", data={"csrf": csrf_of(page)})
             assert again.status_code == 409 and "Pekerjaan masih berjalan" in again.text
             assert len(jobs.of(ticket.id)) == 1
@@ -184,13 +187,42 @@ def test_provisioning_runs_the_cli_as_its_own_process_and_shows_its_failure(
         shown = andi.get(f"/kerja/{ticket.id}")
         assert 'class="gagal"' in shown.text and "kode keluar" in shown.text
         assert 'http-equiv="refresh"' not in shown.text and "Lanjutkan provisioning" in shown.text
-        assert 'aria-label="Log pekerjaan"' in shown.text
+        assert 'aria-label="Log pekerjaan"' in shown.text and "kemajuan.js" not in shown.text
+        polled = andi.get(f"/kerja/{ticket.id}/kemajuan").json()
+        assert polled["running"] is False and polled["failed"] is True
+        assert any("no device credentials" in line for line in polled["log"])
+        assert andi.get("/aset/kemajuan.js").headers["content-type"].startswith("text/javascript")
+    with browser(url, "rina") as rina:
+        assert rina.get(f"/kerja/{ticket.id}/kemajuan").status_code == 403
     accounts = SqliteAccounts(base / "tickets.db")
     try:
         tokens = accounts.tokens("andi")
     finally:
         accounts.close()
     assert [t.id for t in tokens] == [ended.token_id] and tokens[0].revoked_at is not None
+
+
+def test_one_job_per_ticket_a_second_start_is_refused_with_a_page(
+    world: tuple[str, SqliteStore, Path],
+) -> None:
+    url, store, base = world
+    ticket = at_status(store, "approved")
+    jobs = Jobs(base / "pekerjaan")
+    jobs.start(
+        ticket.id, "diff", ["sleep", "5"], username="andi", env=dict(os.environ), now=dt.datetime.now(dt.UTC)
+    )
+    with browser(url, "andi") as andi:
+        page = andi.get(f"/kerja/{ticket.id}")
+        for button in ("provisi", "dry-run"):
+            refused = andi.post(f"/kerja/{ticket.id}/{button}", data={"csrf": csrf_of(page)})
+            assert refused.status_code == 409 and "Pekerjaan masih berjalan" in refused.text
+    assert len(jobs.of(ticket.id)) == 1
+    accounts = SqliteAccounts(base / "tickets.db")
+    try:
+        assert accounts.tokens("andi") == []  # refused before any token was issued
+    finally:
+        accounts.close()
+    wait_for_end(jobs, ticket.id, 10)
 
 
 def test_a_job_outlives_the_server_that_started_it(world: tuple[str, SqliteStore, Path]) -> None:

@@ -60,7 +60,8 @@ MAX_PAGE_BODY = MAX_LETTER_BYTES + 64 * 1024
 HEADERS = (
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
+        b"default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self';"
+        b" form-action 'self';"
         b" frame-ancestors 'none'; base-uri 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),

@@ -49,6 +49,7 @@ HOMES = {
 """Where each role lands after logging in (the others: their tickets' list, :data:`DEFAULT_HOME`)."""
 DEFAULT_HOME = "/tiket"
 CSS = files("sipelangi_net.server.pages").joinpath("aset", "sipelangi.css").read_bytes()
+PROGRESS_JS = files("sipelangi_net.server.pages").joinpath("aset", "kemajuan.js").read_bytes()
 
 router = APIRouter()
 
@@ -71,6 +72,11 @@ def _secure(request: HttpRequest) -> bool:
 @router.get("/aset/sipelangi.css", include_in_schema=False)
 def style() -> Response:
     return Response(CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+@router.get("/aset/kemajuan.js", include_in_schema=False)
+def progress_script() -> Response:
+    return Response(PROGRESS_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("/", include_in_schema=False)

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi import Request as HttpRequest
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -32,7 +32,7 @@ from sipelangi_net.server.pages.jobs import Job, JobBusy, Jobs, WorkConfig
 from sipelangi_net.server.pages.letters import LetterRefused, keep_letter
 from sipelangi_net.server.pages.pemohon import letter_bytes
 from sipelangi_net.server.pages.ticket import recent
-from sipelangi_net.server.pages.view import status_text, timeline
+from sipelangi_net.server.pages.view import status_text
 from sipelangi_net.server.pages.web import (
     PageError,
     check_csrf,
@@ -142,13 +142,32 @@ def work_page(request: HttpRequest, ticket_id: str) -> Response:
         job_log=job.tail() if job else [],
         dry=work_view.job_view(dry) if dry else None,
         dry_log=dry.tail(15) if dry and not changes else [],
-        steps=[r for r in timeline(ticket) if 4 <= r.step <= 10 and r.done],
+        steps=work_view.progress_lines(ticket),
         refresh=REFRESH_SECONDS if running else 0,
         result=result,
         chart=work_view.bandwidth_chart(result) if result else None,
         schedulable=ticket.status in SCHEDULE_FROM,
         signable=ticket.status in HANDOVER_FROM,
     )
+
+
+@router.get("/kerja/{ticket_id}/kemajuan", include_in_schema=False)
+def progress(request: HttpRequest, ticket_id: str) -> Response:
+    """The provisioning's progress as JSON, for the page's packaged script (``aset/kemajuan.js``)."""
+    session = require(request, (TIM_KERJA,))
+    work = _work(request)
+    ticket = visible_ticket(request, session, ticket_id)
+    jobs = Jobs(work.jobs)
+    job, dry = jobs.latest(ticket.id, "provision"), jobs.latest(ticket.id, "diff")
+    shown = work_view.job_view(job) if job else None
+    body = {
+        "running": any(j is not None and j.running for j in (job, dry)),
+        "state": shown.state if shown else "",
+        "failed": bool(shown and shown.failed),
+        "steps": work_view.progress_lines(ticket),
+        "log": job.tail() if job else [],
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 def _busy_page(exc: JobBusy) -> PageError:

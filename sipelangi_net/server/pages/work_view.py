@@ -16,6 +16,7 @@ from sipelangi_net.change.changeset import ChangeSet, from_json
 from sipelangi_net.documents.charts import Series, bar_chart
 from sipelangi_net.errors import ConfigError, MalformedTicketError, SipelangiError
 from sipelangi_net.server.pages.jobs import Job
+from sipelangi_net.server.pages.view import timeline
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Agreed, Prepared, Tested, outputs_of
 
@@ -49,6 +50,15 @@ def job_view(job: Job) -> JobView:
         return JobView(job, "terhenti tanpa kode keluar (proses hilang)", True, False)
     words = EXIT_WORDS.get(job.exit_code, "gagal")
     return JobView(job, f"{words} (kode keluar {job.exit_code})", job.exit_code not in (0, 75), False)
+
+
+def progress_lines(ticket: Ticket) -> list[str]:
+    """The run's steps as recorded on the ticket (4 to 10), one line each."""
+    return [
+        f"Langkah {r.step} {r.name}: {r.outcome} · {r.when}" + (f" · {r.note}" if r.note else "")
+        for r in timeline(ticket)
+        if 4 <= r.step <= 10 and r.done
+    ]
 
 
 def plan(ticket: Ticket) -> Plan | None:
