@@ -145,11 +145,14 @@ def test_other_roles_get_403_and_another_opds_pemohon_nothing(world: tuple[str, 
 
 def test_a_job_form_without_its_csrf_token_starts_nothing(world: tuple[str, SqliteStore, Path]) -> None:
     url, store, base = world
-    ticket = at_status(store, "approved")
+    ticket, waiting = at_status(store, "approved"), at_status(store, "forwarded")
     with browser(url, "andi") as andi:
         refused = andi.post(f"/kerja/{ticket.id}/provisi", data={})
         assert refused.status_code == 403 and "tanda keamanan" in refused.text
-    assert Jobs(base / "pekerjaan").of(ticket.id) == []
+        csrf = csrf_of(andi.get(f"/kerja/{ticket.id}"))
+        early = andi.post(f"/kerja/{waiting.id}/provisi", data={"csrf": csrf})
+        assert early.status_code == 409 and "belum disetujui" in early.text
+    assert Jobs(base / "pekerjaan").of(ticket.id) == [] and Jobs(base / "pekerjaan").of(waiting.id) == []
 
 
 def test_provisioning_runs_the_cli_as_its_own_process_and_shows_its_failure(

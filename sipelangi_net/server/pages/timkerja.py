@@ -192,6 +192,12 @@ def _env(work: WorkConfig, token: str | None) -> dict[str, str]:
 def _start(request: HttpRequest, session: WebSession, ticket_id: str, kind: str) -> None:
     work = _work(request)
     ticket = visible_ticket(request, session, ticket_id)
+    if ticket.status not in work_view.WORK_STATUSES:
+        raise PageError(
+            409,
+            "Belum dapat dimulai",
+            "Tiket ini belum disetujui Kepala Dinas, atau pekerjaannya sudah selesai.",
+        )
     jobs = Jobs(work.jobs)
     current = jobs.latest(ticket.id)
     if current is not None and current.running:
