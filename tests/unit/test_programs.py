@@ -35,6 +35,7 @@ ABSENT_ON_PURPOSE = {"sipelangi-no-such-program"}
 # Runners whose program is data, on purpose: where it comes from.
 DYNAMIC = {
     "sipelangi_net/programs.py::installed": "looks up the list's own programs (doctor, lab preflight)",
+    "sipelangi_net/server/pages/jobrun.py::main": "runs the command the server gives it (the CLI)",
 }
 
 

@@ -16,8 +16,10 @@ from pathlib import Path
 
 
 def main(args: list[str]) -> int:
+    from sipelangi_net.cli.output import say
+
     if len(args) < 3 or args[1] != "--":
-        print("usage: jobrun FOLDER -- COMMAND...", file=sys.stderr)
+        say("usage: jobrun FOLDER -- COMMAND...", err=True)
         return 2
     folder = Path(args[0])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -25,7 +27,7 @@ def main(args: list[str]) -> int:
     try:
         child = subprocess.Popen(args[2:], stdin=subprocess.DEVNULL)
     except OSError as exc:
-        print(f"jobrun: cannot start {args[2]}: {exc}", flush=True)
+        say(f"jobrun: cannot start {args[2]}: {exc}", err=True)
         code = 127
     else:
         signal.signal(signal.SIGTERM, lambda _n, _f: child.terminate())
