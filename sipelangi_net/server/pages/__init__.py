@@ -19,6 +19,9 @@ anything, and every form works without JavaScript.
     /disposisi, /disposisi/<id>       Kepala Dinas: the inbox, the decision (step 3)
     /helpdesk                         helpdesk: the queue by state, forward (step 2) and close (step 11)
     /laporan                          Kepala Bidang: installation reports to acknowledge (step 10)
+    /dasbor, /laporan/bulanan[/unduh] Kepala Bidang: the SLA dashboard, the monthly intranet report
+    /kepatuhan                        Kepala Bidang: the fleet's latest compliance state, open faults
+    /survei/<id>                      pemohon: the satisfaction survey of a closed ticket
 """
 
 from __future__ import annotations
@@ -36,7 +39,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sipelangi_net.accounts.sessions import WebSessions
-from sipelangi_net.server.pages import access, decide, helpdesk, pemohon, reports, revise, ticket
+from sipelangi_net.accounts.store import SqliteAccounts
+from sipelangi_net.accounts.surveys import Surveys
+from sipelangi_net.analysis.schedule import Calendar
+from sipelangi_net.server.pages import (
+    access,
+    decide,
+    helpdesk,
+    kabid,
+    monthly,
+    pemohon,
+    reports,
+    revise,
+    survey,
+    ticket,
+)
 from sipelangi_net.server.pages.letters import MAX_LETTER_BYTES
 from sipelangi_net.server.pages.web import (
     LoginNeeded,
@@ -71,6 +88,10 @@ class PagesConfig:
 
     sessions: Callable[[], WebSessions]
     letters: Path
+    calendar: Callable[[], Calendar] | None = None
+    """The city's working calendar for the SLA dashboard (default: the inventory's calendar.yaml)."""
+    reports: Path | None = None
+    """Where compliance results are read (default: ``paths.reports_dir()``)."""
 
 
 def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLoader) -> FastAPI:
@@ -79,7 +100,13 @@ def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLo
     app.state.pages = Pages(
         store=store, inventory=inventory, sessions=config.sessions(), letters=config.letters
     )
-    for module in (access, pemohon, revise, ticket, decide, helpdesk, reports):
+    sessions: WebSessions = app.state.pages.sessions
+    app.state.kabid = kabid.KabidDesk(
+        calendar=config.calendar or kabid.default_calendar(),
+        reports=config.reports,
+        surveys=Surveys(SqliteAccounts(sessions.accounts.path)),
+    )
+    for module in (access, pemohon, revise, ticket, decide, helpdesk, reports, kabid, monthly, survey):
         app.include_router(module.router)
 
     async def on_page_error(request: HttpRequest, exc: Exception) -> HTMLResponse:

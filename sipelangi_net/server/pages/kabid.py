@@ -1,0 +1,182 @@
+"""The Kepala Bidang's pages beside the reports to acknowledge (:mod:`.reports`): the SLA dashboard
+(``/dasbor``), the monthly intranet report (``/laporan/bulanan``, and its HTML or PDF document made
+by :mod:`sipelangi_net.documents.intranet`, the CLI's own builder) and the fleet's compliance state
+(``/kepatuhan``, read from the latest ``reports/compliance/<date>/compliance.json`` and the store's
+open faults; no device is asked anything).
+
+Working time is counted on the city's calendar (``inventory/calendar.yaml``: weekday blocks, no
+holidays). The steps' figures of a month are computed from one query of the events' times
+(:meth:`~sipelangi_net.tickets.sqlite.SqliteStore.event_times`) and kept while the store has no new
+event (events are append-only: :meth:`~sipelangi_net.tickets.sqlite.SqliteStore.events_version`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi import Request as HttpRequest
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from sipelangi_net.accounts.surveys import Satisfaction, Surveys, summarise
+from sipelangi_net.analysis.schedule import Calendar, load_calendar
+from sipelangi_net.documents.compliance import ComplianceRun, latest_compliance
+from sipelangi_net.documents.indonesian import waktu
+from sipelangi_net.documents.intranet import COMPLIANCE
+from sipelangi_net.errors import DocumentInputError, InventoryError
+from sipelangi_net.paths import inventory_dir, reports_dir
+from sipelangi_net.server.pages import dashboard as dash
+from sipelangi_net.server.pages.web import PageError, render, require, use_store
+from sipelangi_net.server.store import ServedStore
+from sipelangi_net.tickets.sla import WorkClock, WorkingSla, per_role, working_summary
+from sipelangi_net.tickets.sqlite import utcnow
+
+KEPALA_BIDANG = "kepala_bidang"
+CACHED_MONTHS = 64
+router = APIRouter()
+
+
+def default_calendar() -> Callable[[], Calendar]:
+    """The calendar of ``paths.inventory_dir()``, read on first use and kept."""
+    return cache(lambda: load_calendar(inventory_dir() / "calendar.yaml"))
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFigures:
+    """A month's figures: per step (working time), and the events per (step, outcome)."""
+
+    steps: list[WorkingSla]
+    outcomes: Counter[tuple[int, str]]
+
+
+@dataclass
+class KabidDesk:
+    """What the Kepala Bidang's pages read beside the store: the calendar, the reports' folder,
+    the survey's answers; and the months' figures, kept while the store's events are unchanged."""
+
+    calendar: Callable[[], Calendar]
+    reports: Path | None
+    surveys: Surveys
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _version: int = -1
+    _months: dict[dash.Month, MonthFigures] = field(default_factory=dict)
+    _clock: WorkClock | None = None
+
+    def clock(self) -> WorkClock:
+        if self._clock is None:
+            try:
+                self._clock = WorkClock(self.calendar())
+            except InventoryError as exc:
+                raise PageError(
+                    503,
+                    "Kalender tidak terbaca",
+                    "Kalender kerja (calendar.yaml) tidak dapat dibaca.",
+                    str(exc),
+                ) from None
+        return self._clock
+
+    def months(self, store: ServedStore, months: list[dash.Month]) -> list[MonthFigures]:
+        """Each month's figures (computed once per month while no event is added)."""
+        clock = self.clock()
+        version = store.events_version()
+        with self._lock:
+            if version != self._version or len(self._months) > CACHED_MONTHS:
+                self._months, self._version = {}, version
+            out = []
+            for month in months:
+                if month not in self._months:
+                    since, until = dash.bounds(month)
+                    events = store.event_times(since=since, until=until)
+                    self._months[month] = MonthFigures(
+                        working_summary(events, clock), Counter((e.step, e.outcome) for e in events)
+                    )
+                out.append(self._months[month])
+            return out
+
+    def folder(self) -> Path:
+        return self.reports or reports_dir()
+
+
+def desk_of(request: HttpRequest) -> KabidDesk:
+    desk: KabidDesk = request.app.state.kabid
+    return desk
+
+
+def month_of(request: HttpRequest) -> dash.Month:
+    found = dash.parse_month(request.query_params.get("bulan", ""), utcnow())
+    if found is None:
+        raise PageError(404, "Bulan tidak dikenal", "Pilih bulan dengan format TTTT-BB, misalnya 2026-12.")
+    return found
+
+
+def satisfaction(request: HttpRequest, month: dash.Month) -> Satisfaction:
+    since, until = dash.bounds(month)
+    return summarise(desk_of(request).surveys.answers(since=since, until=until))
+
+
+@router.get("/dasbor", include_in_schema=False)
+def dashboard(request: HttpRequest) -> Response:
+    session = require(request, (KEPALA_BIDANG,))
+    month = month_of(request)
+    desk = desk_of(request)
+    trend = dash.months_back(month, dash.TREND_MONTHS)
+    figures = use_store(request, lambda store: desk.months(store, trend))
+    per_month = [f.steps for f in figures]
+    rows = per_month[-1]
+    return render(
+        request,
+        "dasbor.html",
+        session=session,
+        bulan=dash.key(month),
+        label=dash.month_label(month),
+        choices=dash.choices(utcnow()),
+        steps=dash.step_rows(rows),
+        roles=dash.role_rows(per_role(rows)),
+        step_chart=dash.step_chart(rows),
+        trend_chart=dash.trend_chart(trend, per_month),
+        puas=satisfaction(request, month),
+    )
+
+
+def latest_run(desk: KabidDesk) -> tuple[Path, ComplianceRun] | None:
+    tomorrow = utcnow().date() + dt.timedelta(days=1)
+    try:
+        return latest_compliance(desk.folder(), before=tomorrow)
+    except (DocumentInputError, ValidationError) as exc:
+        raise PageError(
+            503,
+            "Hasil kepatuhan tidak terbaca",
+            "Hasil pemeriksaan kepatuhan terakhir tidak terbaca.",
+            str(exc),
+        ) from None
+
+
+@router.get("/kepatuhan", include_in_schema=False)
+def compliance(request: HttpRequest) -> Response:
+    session = require(request, (KEPALA_BIDANG,))
+    found = latest_run(desk_of(request))
+    faults = use_store(request, lambda store: store.open_faults())
+    run = found[1] if found else None
+    counts = (
+        {label: sum(1 for d in run.devices if d.status == s) for s, label in COMPLIANCE.items()}
+        if run
+        else {}
+    )
+    return render(
+        request,
+        "kepatuhan.html",
+        session=session,
+        run=run,
+        source=found[0].parent.name if found else "",
+        finished=waktu(run.finished_at) if run else "",
+        counts=counts,
+        labels=COMPLIANCE,
+        faults=faults,
+    )
