@@ -57,7 +57,14 @@ class ServedStore(TicketStore, Protocol):
         self, query: TicketQuery, *, after: str | None, limit: int, newest: bool = False
     ) -> TicketPage: ...
 
-    def event_times(self, *, since: dt.datetime, until: dt.datetime) -> list[EventTime]: ...
+    def event_times(
+        self,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after: int = 0,
+        upto: int | None = None,
+    ) -> list[EventTime]: ...
 
     def events_version(self) -> int: ...
 

@@ -370,14 +370,36 @@ class SqliteStore:
                 skipped.append(skip(i, str(exc), doing="the ticket list"))
         return listing.TicketPage(tuple(out), ids[-1] if more else None, tuple(skipped))
 
-    def event_times(self, *, since: dt.datetime, until: dt.datetime) -> list[EventTime]:
-        """The step, outcome and times of every event that ended in [since, until): one query, no
-        ticket parsed (the Kepala Bidang's SLA dashboard over the whole store)."""
-        rows = self.conn.execute(
-            "SELECT step, outcome, started_at, ended_at FROM events WHERE ended_at >= ? AND ended_at < ?",
-            (_ts(since), _ts(until)),
-        )
-        return [EventTime(r[0], r[1], _parse_ts(r[2]), _parse_ts(r[3])) for r in rows]
+    def event_times(
+        self,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after: int = 0,
+        upto: int | None = None,
+    ) -> list[EventTime]:
+        """The step, outcome and times of the events that ended in [since, until) and were appended
+        after the version ``after`` up to ``upto`` (:meth:`events_version`): one query, no ticket
+        parsed (the Kepala Bidang's SLA dashboard over the whole store)."""
+        query = "SELECT step, outcome, started_at, ended_at FROM events WHERE rowid > ?"
+        args: list[Any] = [after]
+        if upto is not None:
+            query += " AND rowid <= ?"
+            args.append(upto)
+        if since is not None:
+            query += " AND ended_at >= ?"
+            args.append(_ts(since))
+        if until is not None:
+            query += " AND ended_at < ?"
+            args.append(_ts(until))
+        parse = _parse_ts
+        return [EventTime(r[0], r[1], parse(r[2]), parse(r[3])) for r in self.conn.execute(query, args)]
+
+    def events_version(self) -> int:
+        """Grows with every event appended (events are append-only, so rowids only grow): figures
+        computed from the events up to a version stay true of them."""
+        row = self.conn.execute("SELECT max(rowid) FROM events").fetchone()
+        return int(row[0] or 0)
 
     def active_tickets(self, *, since: dt.datetime, until: dt.datetime) -> list[Ticket]:
         """The tickets opened in [since, until) or with an event that ended then (the monthly report)."""
@@ -402,12 +424,6 @@ class SqliteStore:
         from sipelangi_net.compliance.faults import list_faults
 
         return list_faults(self.conn, status="open")
-
-    def events_version(self) -> int:
-        """Grows with every event appended (events are append-only): a cache of figures computed
-        from the events is current while this is unchanged."""
-        row = self.conn.execute("SELECT max(rowid) FROM events").fetchone()
-        return int(row[0] or 0)
 
     # --- writing ------------------------------------------------------------
     def _sealing_key(self, conn: sqlite3.Connection) -> anchor.AuditKey:

@@ -5,16 +5,17 @@ by :mod:`sipelangi_net.documents.intranet`, the CLI's own builder) and the fleet
 open faults; no device is asked anything).
 
 Working time is counted on the city's calendar (``inventory/calendar.yaml``: weekday blocks, no
-holidays). The steps' figures of a month are computed from one query of the events' times
-(:meth:`~sipelangi_net.tickets.sqlite.SqliteStore.event_times`) and kept while the store has no new
-event (events are append-only: :meth:`~sipelangi_net.tickets.sqlite.SqliteStore.events_version`).
+holidays). A month's events are read once in one query of their times
+(:meth:`~sipelangi_net.tickets.sqlite.SqliteStore.event_times`, no ticket parsed); after that only the
+events appended since are read and added (events are append-only, so the figures of the events up
+to a version stay true: :meth:`~sipelangi_net.tickets.sqlite.SqliteStore.events_version`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,7 +36,7 @@ from sipelangi_net.paths import inventory_dir, reports_dir
 from sipelangi_net.server.pages import dashboard as dash
 from sipelangi_net.server.pages.web import PageError, render, require, use_store
 from sipelangi_net.server.store import ServedStore
-from sipelangi_net.tickets.sla import WorkClock, WorkingSla, per_role, working_summary
+from sipelangi_net.tickets.sla import EventTime, WorkClock, WorkingSla, counted, per_role, step_figures
 from sipelangi_net.tickets.sqlite import utcnow
 
 KEPALA_BIDANG = "kepala_bidang"
@@ -57,16 +58,37 @@ class MonthFigures:
 
 
 @dataclass
+class _Month:
+    """A month's events as the figures need them: the working durations per step, the counts."""
+
+    durations: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    outcomes: Counter[tuple[int, str]] = field(default_factory=Counter)
+    figures: MonthFigures | None = None
+
+    def add(self, event: EventTime, clock: WorkClock) -> None:
+        self.outcomes[(event.step, event.outcome)] += 1
+        if counted(event):
+            self.durations[event.step].append(clock.seconds(event.started_at, event.ended_at))
+        self.figures = None
+
+    def done(self) -> MonthFigures:
+        if self.figures is None:
+            self.figures = MonthFigures(step_figures(self.durations), Counter(self.outcomes))
+        return self.figures
+
+
+@dataclass
 class KabidDesk:
     """What the Kepala Bidang's pages read beside the store: the calendar, the reports' folder,
-    the survey's answers; and the months' figures, kept while the store's events are unchanged."""
+    the survey's answers; and the months' events, read once and then only the events appended
+    since (events are append-only: :meth:`~sipelangi_net.tickets.sqlite.SqliteStore.events_version`)."""
 
     calendar: Callable[[], Calendar]
     reports: Path | None
     surveys: Surveys
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _version: int = -1
-    _months: dict[dash.Month, MonthFigures] = field(default_factory=dict)
+    _version: int = 0
+    _months: dict[dash.Month, _Month] = field(default_factory=dict)
     _clock: WorkClock | None = None
 
     def clock(self) -> WorkClock:
@@ -74,31 +96,31 @@ class KabidDesk:
             try:
                 self._clock = WorkClock(self.calendar())
             except InventoryError as exc:
-                raise PageError(
-                    503,
-                    "Kalender tidak terbaca",
-                    "Kalender kerja (calendar.yaml) tidak dapat dibaca.",
-                    str(exc),
-                ) from None
+                why = "Kalender kerja (calendar.yaml) tidak dapat dibaca."
+                raise PageError(503, "Kalender tidak terbaca", why, str(exc)) from None
         return self._clock
 
     def months(self, store: ServedStore, months: list[dash.Month]) -> list[MonthFigures]:
-        """Each month's figures (computed once per month while no event is added)."""
+        """Each month's figures, from the events up to the store's version now."""
         clock = self.clock()
         version = store.events_version()
         with self._lock:
-            if version != self._version or len(self._months) > CACHED_MONTHS:
-                self._months, self._version = {}, version
-            out = []
+            if version < self._version or len(self._months) > CACHED_MONTHS:
+                self._months = {}  # another database, or too many months kept: read again
+            elif version > self._version:
+                for event in store.event_times(after=self._version, upto=version):
+                    kept = self._months.get(dash.this_month(event.ended_at))
+                    if kept is not None:
+                        kept.add(event, clock)
+            self._version = version
             for month in months:
                 if month not in self._months:
                     since, until = dash.bounds(month)
-                    events = store.event_times(since=since, until=until)
-                    self._months[month] = MonthFigures(
-                        working_summary(events, clock), Counter((e.step, e.outcome) for e in events)
-                    )
-                out.append(self._months[month])
-            return out
+                    fresh = _Month()
+                    for event in store.event_times(since=since, until=until, upto=version):
+                        fresh.add(event, clock)
+                    self._months[month] = fresh
+            return [self._months[m].done() for m in months]
 
     def folder(self) -> Path:
         return self.reports or reports_dir()
