@@ -120,6 +120,7 @@ def serve(
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.logs import register_secret
     from sipelangi_net.paths import inventory_dir
+    from sipelangi_net.server.pages.kabid import default_calendar
     from sipelangi_net.tickets.sqlite import SqliteStore
 
     check_transport(host, tls)
@@ -145,7 +146,11 @@ def serve(
         inventory=lambda: known,
         logins=lambda: SqliteAccounts(db),
         accounts_factory=lambda: SqliteAccounts(db),
-        pages=PagesConfig(sessions=lambda: WebSessions(SqliteAccounts(db)), letters=db.parent / LETTERS_DIR),
+        pages=PagesConfig(
+            sessions=lambda: WebSessions(SqliteAccounts(db)),
+            letters=db.parent / LETTERS_DIR,
+            calendar=default_calendar(inventory or inventory_dir()),
+        ),
     )
     try:
         sock = listen(host, port)

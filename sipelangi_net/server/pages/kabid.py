@@ -44,9 +44,10 @@ CACHED_MONTHS = 64
 router = APIRouter()
 
 
-def default_calendar() -> Callable[[], Calendar]:
-    """The calendar of ``paths.inventory_dir()``, read on first use and kept."""
-    return cache(lambda: load_calendar(inventory_dir() / "calendar.yaml"))
+def default_calendar(folder: Path | None = None) -> Callable[[], Calendar]:
+    """The ``calendar.yaml`` of ``folder`` (default: ``paths.inventory_dir()``), read on first use
+    and kept (an unreadable one is a 503 page naming it, and read again next time)."""
+    return cache(lambda: load_calendar((folder or inventory_dir()) / "calendar.yaml"))
 
 
 @dataclass(frozen=True, slots=True)
