@@ -74,8 +74,14 @@ class EventTime:
 
     step: int
     outcome: str
-    started_at: dt.datetime
-    ended_at: dt.datetime
+    started: float
+    """POSIX seconds."""
+    ended: float
+    """POSIX seconds."""
+
+    @classmethod
+    def of(cls, step: int, outcome: str, started_at: dt.datetime, ended_at: dt.datetime) -> EventTime:
+        return cls(step, outcome, started_at.timestamp(), ended_at.timestamp())
 
 
 _DAY_S = 86400
@@ -109,7 +115,11 @@ class WorkClock:
 
     def seconds(self, start: dt.datetime, end: dt.datetime) -> float:
         """Working seconds in [start, end): the parts of it inside working blocks of working days."""
-        a, b = start.timestamp(), end.timestamp()
+        return self.between(start.timestamp(), end.timestamp())
+
+    def between(self, a: float, b: float) -> float:
+        """:meth:`seconds` of POSIX seconds (rounded to the millisecond: times read as POSIX seconds
+        by SQLite's ``julianday`` are a few microseconds off)."""
         if b <= a:
             return 0.0
         total = 0.0
@@ -120,7 +130,7 @@ class WorkClock:
                 if lo < hi:
                     total += hi - lo
             day += 1
-        return total
+        return round(total, 3)  # whole milliseconds: the stored times' precision, not the float's
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +175,7 @@ def working_summary(events: Iterable[EventTime], clock: WorkClock) -> list[Worki
     durations: dict[int, list[float]] = {s.number: [] for s in STEPS}
     for event in events:
         if counted(event):
-            durations[event.step].append(clock.seconds(event.started_at, event.ended_at))
+            durations[event.step].append(clock.between(event.started, event.ended))
     return step_figures(durations)
 
 

@@ -43,11 +43,11 @@ def test_working_time_skips_the_weekend_the_holiday_breaks_and_nights() -> None:
 
 def test_steps_are_summarised_in_working_time_and_charged_to_their_role() -> None:
     events = [
-        EventTime(3, "approve", wib(6, 15), wib(10, 8)),  # 120 working minutes: a breach of 105
-        EventTime(3, "defer", wib(10, 9), wib(10, 9, 10)),  # 10 minutes: within 15
-        EventTime(3, "approve", wib(7, 9), wib(8, 20)),  # the weekend: 0
-        EventTime(10, "acknowledge", wib(6, 8), wib(10, 8)),  # a branch: not step 10's time
-        EventTime(11, "done", wib(10, 9), wib(10, 9, 5)),  # 5 minutes: over 2
+        EventTime.of(3, "approve", wib(6, 15), wib(10, 8)),  # 120 working minutes: a breach of 105
+        EventTime.of(3, "defer", wib(10, 9), wib(10, 9, 10)),  # 10 minutes: within 15
+        EventTime.of(3, "approve", wib(7, 9), wib(8, 20)),  # the weekend: 0
+        EventTime.of(10, "acknowledge", wib(6, 8), wib(10, 8)),  # a branch: not step 10's time
+        EventTime.of(11, "done", wib(10, 9), wib(10, 9, 5)),  # 5 minutes: over 2
     ]
     rows = {r.step: r for r in working_summary(events, WorkClock(CITY))}
     three = rows[3]
@@ -132,7 +132,11 @@ def test_the_dashboard_shows_each_step_in_working_time_per_month_and_role(
     assert client.get("/dasbor?bulan=2026-13").status_code == 404
     clock.now = wib(10, 9, 30)  # a new event: the month's figures are computed again
     store.apply(store.tickets()[0].id, move(4, "done", store.tickets()[0].id), account=ACCOUNTS["tim_kerja"])
-    assert "Tim Kerja" in _row(client.get("/dasbor?bulan=2026-11").text, "4. ")
+    four = _row(client.get("/dasbor?bulan=2026-11").text, "4. ")  # 08:00 to 09:30: 90 working minutes
+    assert (
+        "<td>Tim Kerja</td><td>30 mnt</td><td>1</td><td>1 jam 30 mnt</td><td>0 %</td><td>1</td><td>1 jam</td>"
+        in four
+    )
 
 
 def test_the_kepala_bidangs_pages_refuse_every_other_role(

@@ -36,6 +36,7 @@ from sipelangi_net.paths import inventory_dir, reports_dir
 from sipelangi_net.server.pages import dashboard as dash
 from sipelangi_net.server.pages.web import PageError, render, require, use_store
 from sipelangi_net.server.store import ServedStore
+from sipelangi_net.tickets.messages import WIB
 from sipelangi_net.tickets.sla import EventTime, WorkClock, WorkingSla, counted, per_role, step_figures
 from sipelangi_net.tickets.sqlite import utcnow
 
@@ -69,7 +70,7 @@ class _Month:
     def add(self, event: EventTime, clock: WorkClock) -> None:
         self.outcomes[(event.step, event.outcome)] += 1
         if counted(event):
-            self.durations[event.step].append(clock.seconds(event.started_at, event.ended_at))
+            self.durations[event.step].append(clock.between(event.started, event.ended))
         self.figures = None
 
     def done(self) -> MonthFigures:
@@ -108,9 +109,10 @@ class KabidDesk:
         with self._lock:
             if version < self._version or len(self._months) > CACHED_MONTHS:
                 self._months = {}  # another database, or too many months kept: read again
-            elif version > self._version:
+            elif version > self._version and self._months:
                 for event in store.event_times(after=self._version, upto=version):
-                    kept = self._months.get(dash.this_month(event.ended_at))
+                    ended = dt.datetime.fromtimestamp(event.ended, WIB)
+                    kept = self._months.get((ended.year, ended.month))
                     if kept is not None:
                         kept.add(event, clock)
             self._version = version
