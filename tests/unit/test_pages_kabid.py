@@ -151,19 +151,20 @@ def test_the_kepala_bidangs_pages_refuse_every_other_role(
                 assert answer.status_code == 403 and "Kepala Bidang" in answer.text, (username, path)
 
 
-def _closed(store: SqliteStore, clock: Clock) -> str:
-    clock.now = dt.datetime.now(dt.UTC)
-    store.clock = lambda: dt.datetime.now(dt.UTC)
+def _closed(store: SqliteStore) -> str:
+    store.clock = lambda: dt.datetime.now(dt.UTC)  # closed today
     return at_status(store, "closed").id
 
 
 def test_the_survey_is_answered_once_by_a_pemohon_of_the_tickets_opd(
     world: tuple[httpx.Client, SqliteStore, Clock, Path],
 ) -> None:
-    client, store, clock, _ = world
-    ticket_id = _closed(store, clock)
+    client, store, _, _ = world
+    ticket_id = _closed(store)
     open_one = at_status(store, "approved").id
     log_in(client, "budi")
+    assert f'href="/survei/{ticket_id}"' in client.get(f"/tiket/{ticket_id}").text
+    assert "/survei/" not in client.get(f"/tiket/{open_one}").text
     form = client.get(f"/survei/{ticket_id}")
     assert form.status_code == 200 and 'name="speed"' in form.text and 'for="komentar"' in form.text
     data = {"speed": "5", "quality": "4", "helpdesk": "2", "komentar": "<script>alert(1)</script> cepat"}
