@@ -1,8 +1,8 @@
-"""The Kepala Bidang's pages beside the reports to acknowledge (:mod:`.reports`): the SLA dashboard
-(``/dasbor``), the monthly intranet report (``/laporan/bulanan``, and its HTML or PDF document made
-by :mod:`sipelangi_net.documents.intranet`, the CLI's own builder) and the fleet's compliance state
+"""The Kepala Bidang's pages beside the reports to acknowledge (:mod:`.reports`) and the monthly
+report (:mod:`.monthly`): the SLA dashboard (``/dasbor``) and the fleet's compliance state
 (``/kepatuhan``, read from the latest ``reports/compliance/<date>/compliance.json`` and the store's
-open faults; no device is asked anything).
+open faults; no device is asked anything); and :class:`KabidDesk`, what these pages read beside the
+store.
 
 Working time is counted on the city's calendar (``inventory/calendar.yaml``: weekday blocks, no
 holidays). A month's events are read once in one query of their times
@@ -37,10 +37,10 @@ from sipelangi_net.server.pages import dashboard as dash
 from sipelangi_net.server.pages.web import PageError, render, require, use_store
 from sipelangi_net.server.store import ServedStore
 from sipelangi_net.tickets.messages import WIB
+from sipelangi_net.tickets.policy import KEPALA_BIDANG
 from sipelangi_net.tickets.sla import EventTime, WorkClock, WorkingSla, counted, per_role, step_figures
 from sipelangi_net.tickets.sqlite import utcnow
 
-KEPALA_BIDANG = "kepala_bidang"
 CACHED_MONTHS = 64
 router = APIRouter()
 

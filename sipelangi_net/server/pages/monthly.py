@@ -24,8 +24,9 @@ from sipelangi_net.documents.records import Signer
 from sipelangi_net.documents.writer import html_to_pdf, render_html
 from sipelangi_net.errors import DocumentInputError
 from sipelangi_net.server.pages import dashboard as dash
-from sipelangi_net.server.pages.kabid import KEPALA_BIDANG, desk_of, latest_run, month_of, satisfaction
+from sipelangi_net.server.pages.kabid import desk_of, latest_run, month_of, satisfaction
 from sipelangi_net.server.pages.web import PageError, render, require, use_store
+from sipelangi_net.tickets.policy import KEPALA_BIDANG
 from sipelangi_net.tickets.sla import per_role
 from sipelangi_net.tickets.sqlite import utcnow
 
