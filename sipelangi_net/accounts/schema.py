@@ -73,6 +73,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX web_sessions_by_account ON web_sessions (account_id)",
     ),
+    # 3: the requesters' satisfaction survey after closing (sipelangi_net.accounts.surveys): one
+    # answer per ticket, by a pemohon of its OPD
+    (
+        """CREATE TABLE surveys (
+            ticket_id TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            opd TEXT NOT NULL,
+            speed INTEGER NOT NULL CHECK (speed BETWEEN 1 AND 5),
+            quality INTEGER NOT NULL CHECK (quality BETWEEN 1 AND 5),
+            helpdesk INTEGER NOT NULL CHECK (helpdesk BETWEEN 1 AND 5),
+            comment TEXT NOT NULL DEFAULT '',
+            answered_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX surveys_answered ON surveys (answered_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

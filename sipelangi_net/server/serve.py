@@ -125,6 +125,7 @@ def serve(
     from sipelangi_net.logs import register_secret
     from sipelangi_net.paths import inventory_dir, reports_dir
     from sipelangi_net.server.pages.jobs import WorkConfig
+    from sipelangi_net.server.pages.kabid import default_calendar
     from sipelangi_net.tickets.sqlite import SqliteStore
 
     check_transport(host, tls)
@@ -160,6 +161,7 @@ def serve(
                 scans=db.parent.resolve() / SCANS_DIR,
                 reports=reports_dir().resolve(),
             ),
+            calendar=default_calendar(inventory or inventory_dir()),
         ),
     )
     try:

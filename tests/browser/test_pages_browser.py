@@ -119,7 +119,7 @@ def test_pages_at_360_px_have_no_horizontal_scroll(person: Callable[..., Person]
         "budi": ["/permohonan", "/permohonan/baru", f"/tiket/{ticket_id}", "/tiket/SPL-2020-99999"],
         "kadis": ["/disposisi", f"/disposisi/{ticket_id}", "/tiket"],
         "rina": ["/helpdesk"],
-        "kabid": ["/laporan"],
+        "kabid": ["/laporan", "/dasbor", "/laporan/bulanan", "/kepatuhan"],
     }
     visitor = person("budi", phone=True, log_in=False)
     visitor.page.goto("/masuk")

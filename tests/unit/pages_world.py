@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sipelangi_net.accounts.models import AccountRole, Delegation
 from sipelangi_net.accounts.sessions import WebSessions
 from sipelangi_net.accounts.store import SqliteAccounts
+from sipelangi_net.analysis.schedule import Calendar
 from sipelangi_net.server.app import create_app
 from sipelangi_net.server.auth import single_token
 from sipelangi_net.server.pages import PagesConfig
@@ -59,15 +60,19 @@ def open_store(db: Path) -> SqliteStore:
     return SqliteStore(db, audit_key=db.parent / "audit.key", checkpoints=db.parent / "checkpoints.jsonl")
 
 
-def pages_server(base: Path) -> FastAPI:
-    """The API and the pages over ``base/tickets.db`` (its accounts made first)."""
+def pages_server(base: Path, *, calendar: Calendar | None = None, reports: Path | None = None) -> FastAPI:
+    """The API and the pages over ``base/tickets.db`` (its accounts made first); ``calendar`` and
+    ``reports``: the Kepala Bidang's working calendar and compliance results (default: the shipped)."""
     db = base / "tickets.db"
     make_people(db)
     return create_app(
         lambda: open_store(db),
         resolver=single_token("t" * 32),
         pages=PagesConfig(
-            sessions=lambda: WebSessions(SqliteAccounts(db)), letters=base / "surat-permohonan"
+            sessions=lambda: WebSessions(SqliteAccounts(db)),
+            letters=base / "surat-permohonan",
+            calendar=None if calendar is None else (lambda: calendar),
+            reports=reports,
         ),
     )
 

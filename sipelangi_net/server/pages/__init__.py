@@ -22,6 +22,9 @@ anything, and every form works without JavaScript.
     /kerja, /kerja/<id>               Tim Kerja: the work list, a ticket's plan, slots, dry-run diff,
                                       provisioning job, bandwidth chart, signed berita acara upload;
                                       /tiket/<id>/jadwal: step 6 (Tim Kerja or helpdesk)
+    /dasbor, /laporan/bulanan[/unduh] Kepala Bidang: the SLA dashboard, the monthly intranet report
+    /kepatuhan                        Kepala Bidang: the fleet's latest compliance state, open faults
+    /survei/<id>                      pemohon: the satisfaction survey of a closed ticket
 """
 
 from __future__ import annotations
@@ -39,7 +42,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sipelangi_net.accounts.sessions import WebSessions
-from sipelangi_net.server.pages import access, decide, helpdesk, pemohon, reports, revise, ticket, timkerja
+from sipelangi_net.accounts.store import SqliteAccounts
+from sipelangi_net.accounts.surveys import Surveys
+from sipelangi_net.analysis.schedule import Calendar
+from sipelangi_net.server.pages import (
+    access,
+    decide,
+    helpdesk,
+    kabid,
+    monthly,
+    pemohon,
+    reports,
+    revise,
+    survey,
+    ticket,
+    timkerja,
+)
 from sipelangi_net.server.pages.jobs import WorkConfig
 from sipelangi_net.server.pages.letters import MAX_LETTER_BYTES
 from sipelangi_net.server.pages.web import (
@@ -77,6 +95,10 @@ class PagesConfig:
     sessions: Callable[[], WebSessions]
     letters: Path
     work: WorkConfig | None = None
+    calendar: Callable[[], Calendar] | None = None
+    """The city's working calendar for the SLA dashboard (default: the inventory's calendar.yaml)."""
+    reports: Path | None = None
+    """Where compliance results are read (default: ``paths.reports_dir()``)."""
 
 
 def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLoader) -> FastAPI:
@@ -89,7 +111,14 @@ def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLo
         letters=config.letters,
         work=config.work,
     )
-    for module in (access, pemohon, revise, ticket, decide, helpdesk, reports, timkerja):
+    sessions: WebSessions = app.state.pages.sessions
+    app.state.kabid = kabid.KabidDesk(
+        calendar=config.calendar or kabid.default_calendar(),
+        reports=config.reports,
+        surveys=Surveys(SqliteAccounts(sessions.accounts.path)),
+    )
+    routed = (access, pemohon, revise, ticket, decide, helpdesk, reports, kabid, monthly, survey, timkerja)
+    for module in routed:
         app.include_router(module.router)
 
     async def on_page_error(request: HttpRequest, exc: Exception) -> HTMLResponse:
