@@ -17,7 +17,7 @@ from sipelangi_net.errors import StoreError
 from sipelangi_net.server.auth import TokenResolver, single_token
 from sipelangi_net.server.errors import install_handlers
 from sipelangi_net.server.guard import Guard
-from sipelangi_net.server.routes import HEALTH_PATH, health, login, notifications, tickets
+from sipelangi_net.server.routes import HEALTH_PATH, health, leases, login, notifications, tickets
 from sipelangi_net.server.routes.login import LOGIN_PATH, LoginDesk, LoginsFactory
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
 
@@ -99,6 +99,7 @@ def create_app(
     app.include_router(login.router)
     app.include_router(tickets.router)
     app.include_router(notifications.router)
+    app.include_router(leases.router)
     install_handlers(app)
     app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH, LOGIN_PATH}))
     return app
