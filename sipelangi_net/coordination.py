@@ -142,7 +142,7 @@ class ServerLeases:
         log.info("lease %s: holding %s until %s", lease.lease_id, ", ".join(names), lease.expires_at)
         with self._lock:
             self._leases[lease.lease_id] = lease
-        self._start()
+            self._start()
         return lease
 
     def _release(self, lease: Lease) -> None:
@@ -158,8 +158,8 @@ class ServerLeases:
 
     # --- renewing ---------------------------------------------------------------------
     def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._wake.clear()
+        """(Under ``_lock``.) The renewing thread, unless it runs; it ends when no lease is left."""
+        if self._thread is None:
             self._thread = threading.Thread(target=self._renewing, name="lease-renewal", daemon=True)
             self._thread.start()
 
@@ -167,8 +167,9 @@ class ServerLeases:
         while not self._wake.wait(self.ttl_s / 3):
             with self._lock:
                 leases = list(self._leases.values())
-            if not leases:
-                return
+                if not leases:
+                    self._thread = None  # a lease taken from now on starts a new thread
+                    return
             for lease in leases:
                 self._renew(lease)
 

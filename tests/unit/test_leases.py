@@ -299,3 +299,40 @@ def test_two_processes_with_their_own_accounts_never_hold_a_device_together(
     assert len(spans) == 6
     for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start, spans
+
+
+def test_a_run_whose_lease_is_lost_stops_before_its_next_step(world: World, tmp_path: Path) -> None:
+    from test_playbook import book, context
+
+    from sipelangi_net.playbook.actions import Action
+    from sipelangi_net.playbook.context import Outcome, RunContext, done
+    from sipelangi_net.playbook.runner import run_playbook
+
+    ran: list[str] = []
+
+    def freed_by_an_admin(ctx: RunContext, _opts: dict[str, object]) -> Outcome:
+        assert isinstance(ctx.coordinator, ServerLeases)
+        [lease] = [x for x in ctx.coordinator.client.held_leases() if "ticket:SPL-2026-00001" in x.names]  # type: ignore[attr-defined]
+        url = f"{world.server.url}/api/v1/leases/{lease.lease_id}"
+        assert httpx.delete(url, headers=_bearer(world.tokens["admin"])).status_code == 204
+        time.sleep(1.0)  # the renewing thread (every third of the 1 s TTL) finds it gone
+        ran.append("a")
+        return done("ok")
+
+    def never(_ctx: RunContext, _opts: dict[str, object]) -> Outcome:
+        ran.append("b")
+        return done("pushed")
+
+    actions = {"a_a": Action(freed_by_an_admin, frozenset(), "a"), "a_b": Action(never, frozenset(), "b")}
+    ctx = context(tmp_path)
+    ctx.coordinator = leases = ServerLeases(
+        world.client("tim_kerja"), ttl_s=1, local=LocalLocks(tmp_path / "l")
+    )
+    try:
+        summary = run_playbook(book(tmp_path, actions), ctx, actions=actions)
+    finally:
+        leases.close()
+    assert ran == ["a"]
+    assert [s.state for s in summary.steps] == ["done", "failed"]
+    assert summary.exit_code == 6 and isinstance(summary.error, LeaseLost)
+    assert "ticket:SPL-2026-00001" in summary.steps[-1].detail
