@@ -279,7 +279,7 @@ class HttpStore:
 
     def acquire_lease(self, names: list[str], *, purpose: str, ttl_s: int, host: str, pid: int) -> Lease:
         """All of ``names`` as one lease (Busy naming the holder when one is held)."""
-        body = {"names": names, "purpose": purpose[:300], "ttl_s": ttl_s, "host": host[:255], "pid": pid}
+        body = {"names": names, "purpose": purpose[:200], "ttl_s": ttl_s, "host": host[:200], "pid": pid}
         return self._parse(Lease.model_validate, self._call("POST", "/leases", body=body), "lease")
 
     def renew_lease(self, lease_id: str, *, ttl_s: int) -> Lease:

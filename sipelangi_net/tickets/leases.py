@@ -25,6 +25,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from sipelangi_net.errors import Busy, Forbidden, LeaseLost
+from sipelangi_net.tickets.models import RequiredText
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,10 @@ class _Model(BaseModel):
 class Holder(_Model):
     """Who holds a lease: the account (id and display name), and where its run is."""
 
-    account_id: str = Field(max_length=100)
-    display_name: str = Field(max_length=200)
-    host: str = Field(max_length=255)
-    pid: int = Field(ge=0)
+    account_id: RequiredText
+    display_name: RequiredText
+    host: RequiredText
+    pid: int = Field(ge=0, le=2**31)
 
 
 class Lease(_Model):
@@ -77,7 +78,7 @@ class Lease(_Model):
     lease_id: str
     names: tuple[LeaseName, ...]
     holder: Holder
-    purpose: str = Field(max_length=300)
+    purpose: RequiredText
     acquired_at: AwareDatetime
     expires_at: AwareDatetime
 

@@ -182,7 +182,19 @@ def test_only_engineers_and_admins_take_leases(world: World, who: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [{"names": []}, {"names": ["router:x"]}, {"ttl_s": 0}, {"ttl_s": 100000}, {"pid": -1}, {"x": 1}]
+    "body",
+    [
+        {"names": []},
+        {"names": ["router:x"]},
+        {"names": ["device:x\n"]},
+        {"ttl_s": 0},
+        {"ttl_s": 100000},
+        {"pid": -1},
+        {"x": 1},
+        {"purpose": "deploy\nForged: line"},
+        {"host": "laptop\x1b[31m"},
+        {"purpose": "x" * 201},
+    ],
 )
 def test_a_bad_lease_request_is_422(world: World, body: dict[str, object]) -> None:
     names = body.pop("names", ["device:x"])

@@ -23,6 +23,7 @@ from sipelangi_net.server.routes import Responses, api_router
 from sipelangi_net.server.store import ServedStore, run
 from sipelangi_net.tickets import policy
 from sipelangi_net.tickets.leases import MAX_NAMES, MAX_TTL_S, MIN_TTL_S, Holder, Lease, LeaseName
+from sipelangi_net.tickets.models import RequiredText
 
 LEASE_ROLES = (policy.TIM_KERJA, policy.ADMIN)
 LeaseId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$", description="The lease's id.")]
@@ -40,11 +41,11 @@ class NewLease(_Body):
         max_length=MAX_NAMES,
         description="kind:name, kind one of ticket, device, calendar, playbook (e.g. device:core-diskominfo)",
     )
-    purpose: str = Field(min_length=1, max_length=300, description="What the run does, e.g. 'deploy SPL-…'.")
+    purpose: RequiredText = Field(description="What the run does, e.g. 'deploy SPL-2026-00001'.")
     ttl_s: int = Field(
         ge=MIN_TTL_S, le=MAX_TTL_S, description="Seconds until the lease expires unless renewed."
     )
-    host: str = Field(min_length=1, max_length=255, description="The host the run is on.")
+    host: RequiredText = Field(description="The host the run is on.")
     pid: int = Field(ge=0, le=2**31, description="The run's process id on that host.")
 
 
