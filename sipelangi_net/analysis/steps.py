@@ -124,13 +124,21 @@ def prepare_ticket(
     """
     plan = stored_plan(st.get(ticket_id), "prepare")
     equipment = [i.model_dump(mode="json") for i in plan.equipment]
+
+    def attempt() -> Ticket:
+        seen: list[Skipped] = []  # the tickets left out of this look at the calendar
+        ticket = _propose(st, ticket_id, cat, equipment, actor=actor, now=now, started=started, skipped=seen)
+        if skipped is not None:
+            skipped.extend(seen)
+        return ticket
+
     with coordinator.holding([CALENDAR_LOCK], purpose=f"prepare {ticket_id}", wait=CALENDAR_WAIT_S):
         for _ in range(BOOKING_TRIES - 1):
             try:
-                return _propose(st, ticket_id, cat, equipment, actor=actor, now=now, started=started)
+                return attempt()
             except SlotTaken as exc:
                 log.info("%s: %s; proposing the next free slot", ticket_id, exc)
-        return _propose(st, ticket_id, cat, equipment, actor=actor, now=now, started=started, skipped=skipped)
+        return attempt()
 
 
 def _propose(
