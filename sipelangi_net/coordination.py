@@ -171,7 +171,11 @@ class ServerLeases:
                     self._thread = None  # a lease taken from now on starts a new thread
                     return
             for lease in leases:
-                self._renew(lease)
+                try:
+                    self._renew(lease)
+                except Exception as exc:  # a dead thread would let the lease expire unseen
+                    with self._lock:
+                        self._lose(lease, f"the renewal failed: {type(exc).__name__}: {exc}")
 
     def _renew(self, lease: Lease) -> None:
         with self._lock:
@@ -181,7 +185,9 @@ class ServerLeases:
                 self._leases[lease.lease_id] = self.client.renew_lease(lease.lease_id, ttl_s=self.ttl_s)
             except LeaseLost as exc:
                 self._lose(lease, str(exc))
-            except StoreError as exc:
+            except (
+                StoreError
+            ) as exc:  # the server unreachable, or the token refused: try again until it expires
                 if dt.datetime.now(dt.UTC) >= lease.expires_at:
                     self._lose(lease, f"lease {lease.lease_id} expired: not renewed in time ({exc})")
                 else:
