@@ -25,7 +25,7 @@ from sipelangi_net.accounts.store import SqliteAccounts
 from sipelangi_net.coordination import LocalLocks, ServerLeases, coordinating
 from sipelangi_net.errors import Busy, Forbidden, LeaseLost
 from sipelangi_net.tickets.http import HttpStore
-from sipelangi_net.tickets.leases import Holder
+from sipelangi_net.tickets.leases import Holder, Lease
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 ANDI = Holder(account_id="7", display_name="Andi Jaringan", host="laptop-andi", pid=4242)
@@ -348,3 +348,33 @@ def test_a_run_whose_lease_is_lost_stops_before_its_next_step(world: World, tmp_
     assert [s.state for s in summary.steps] == ["done", "failed"]
     assert summary.exit_code == 6 and isinstance(summary.error, LeaseLost)
     assert "ticket:SPL-2026-00001" in summary.steps[-1].detail
+
+
+class _BrokenRenewals:
+    """A lease client whose renewals fail with an error nobody expected."""
+
+    def acquire_lease(self, names: list[str], *, purpose: str, ttl_s: int, host: str, pid: int) -> Lease:
+        now = dt.datetime.now(dt.UTC)
+        holder = Holder(account_id="7", display_name="Andi", host=host, pid=pid)
+        return Lease(lease_id="0" * 32, names=tuple(names), holder=holder, purpose=purpose,
+                     acquired_at=now, expires_at=now + dt.timedelta(seconds=ttl_s))  # fmt: skip
+
+    def renew_lease(self, lease_id: str, *, ttl_s: int) -> Lease:
+        raise RuntimeError("boom")
+
+    def release_lease(self, lease_id: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_renewal_that_fails_unexpectedly_loses_the_lease_not_the_thread(tmp_path: Path) -> None:
+    leases = ServerLeases(_BrokenRenewals(), ttl_s=1, local=LocalLocks(tmp_path))
+    try:
+        with leases.holding([("device", "x")], purpose="deploy"):
+            time.sleep(0.8)  # a renewal every third of a second
+            with pytest.raises(LeaseLost, match="RuntimeError: boom"):
+                leases.check()
+    finally:
+        leases.close()
