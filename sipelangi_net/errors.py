@@ -20,11 +20,13 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │   ├── WorkflowError           a move the SOP does not allow (names the missing step)
     │   ├── Forbidden               (PermissionError) the account's role may not do that step
     │   ├── ConflictError           the ticket changed under the caller; retry
+    │   │   └── SlotTaken           the installation slot is taken by another ticket (names it)
     │   ├── IntegrityError          the hash chain of events is broken
     │   ├── StoreError              the ticket store cannot be read or reached
     │   ├── IncompleteTicketError   the ticket lacks what a document needs (names the missing item)
     │   ├── MalformedTicketError    a stored ticket does not fit the schema (names ticket, event, field)
-    │   ├── Busy                    another run holds the ticket's or a device's lock
+    │   ├── Busy                    another run holds the ticket's or a device's lock (or lease)
+    │   │   └── LeaseLost           a server lease this run held has expired and was taken over
     │   ├── DeliveryError           a notification could not be delivered (recorded, retried)
     │   └── AuthError               (PermissionError) password or token refused (HTTP 401)
     │       └── LoginThrottled      too many failed logins for that username lately; wait
@@ -103,6 +105,10 @@ class ConflictError(TicketError):
     """The ticket changed between reading and writing; the caller may retry."""
 
 
+class SlotTaken(ConflictError):
+    """The installation slot a step 5 or 6 records overlaps other tickets' beyond the team's capacity."""
+
+
 class IntegrityError(TicketError):
     """The ticket's hash chain does not verify."""
 
@@ -121,6 +127,10 @@ class MalformedTicketError(TicketError):
 
 class Busy(TicketError):
     """Another run is changing the same ticket or device; this one changed nothing."""
+
+
+class LeaseLost(Busy):
+    """A lease this run held on the server is gone (expired and taken over): stop before changing more."""
 
 
 class DeliveryError(TicketError):

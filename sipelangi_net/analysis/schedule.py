@@ -376,3 +376,24 @@ def check_slot(
             if s < end and local < e
         )
     return problems
+
+
+def crowding(
+    calendar: Calendar,
+    start: datetime,
+    end: datetime,
+    others: Sequence[tuple[str, datetime, datetime]],
+) -> tuple[str, ...]:
+    """Who leaves no room for an installation in [``start``, ``end``): empty when it fits.
+
+    ``others`` are other installations (name, start, end). When, at some instant of the slot,
+    they and the calendar's bookings already run ``team_capacity`` at once, the answer names every
+    one of them that overlaps the slot (the others by name, a booking as ``the booking 'what'``).
+    """
+    s, e = _aware(start, "start").astimezone(WIB), _aware(end, "end").astimezone(WIB)
+    intervals = _intervals(calendar, [(a, b) for _, a, b in others], describe=False)
+    if _overload_end(s, e, [(a, b) for a, b, _ in intervals], calendar.team_capacity) is None:
+        return ()
+    names = [name for name, a, b in others if a < e and s < b]
+    names += [f"the booking {b.what!r}" for b in calendar.bookings if b.start < e and s < b.end]
+    return tuple(names)

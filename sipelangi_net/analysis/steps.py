@@ -8,21 +8,26 @@ these; the pure work is in :mod:`sipelangi_net.analysis.analyze` and
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from typing import Any
 
 from sipelangi_net.analysis.analyze import INSTALL_DURATION, Inputs, analyze, busy
+from sipelangi_net.analysis.booking import BOOKING_TRIES, CALENDAR_LOCK, CALENDAR_WAIT_S, taken_by
 from sipelangi_net.analysis.catalogues import Catalogues
 from sipelangi_net.analysis.plan import Allocation, Plan
 from sipelangi_net.analysis.schedule import Slot, check_slot, earliest_slot
 from sipelangi_net.analysis.stored import holdings, plan_of, schedule_of
-from sipelangi_net.errors import ConfigError, InventoryError, WorkflowError
+from sipelangi_net.coordination import LOCAL, Coordinator
+from sipelangi_net.errors import ConfigError, InventoryError, SlotTaken, WorkflowError
 from sipelangi_net.platforms import spec_for
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.acting import bound_account
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.outputs import Skipped
 from sipelangi_net.validate import printable
+
+log = logging.getLogger(__name__)
 
 
 def others(st: Any, ticket_id: str, skipped: list[Skipped] | None = None) -> tuple[Allocation, ...]:
@@ -109,12 +114,47 @@ def prepare_ticket(
     now: dt.datetime,
     started: dt.datetime | None = None,
     skipped: list[Skipped] | None = None,
+    coordinator: Coordinator = LOCAL,
 ) -> Ticket:
-    """Step 5: the equipment list and the proposed installation slot."""
+    """Step 5: the equipment list and the proposed installation slot.
+
+    The slot is found and recorded under the calendar lock; a slot the store refuses as taken
+    (another run booked it meanwhile, SlotTaken) is proposed again from what the store holds now,
+    up to :data:`BOOKING_TRIES` times.
+    """
     plan = stored_plan(st.get(ticket_id), "prepare")
+    equipment = [i.model_dump(mode="json") for i in plan.equipment]
+
+    def attempt() -> Ticket:
+        seen: list[Skipped] = []  # the tickets left out of this look at the calendar
+        ticket = _propose(st, ticket_id, cat, equipment, actor=actor, now=now, started=started, skipped=seen)
+        if skipped is not None:
+            skipped.extend(seen)
+        return ticket
+
+    with coordinator.holding([CALENDAR_LOCK], purpose=f"prepare {ticket_id}", wait=CALENDAR_WAIT_S):
+        for _ in range(BOOKING_TRIES - 1):
+            try:
+                return attempt()
+            except SlotTaken as exc:
+                log.info("%s: %s; proposing the next free slot", ticket_id, exc)
+        return attempt()
+
+
+def _propose(
+    st: Any,
+    ticket_id: str,
+    cat: Catalogues,
+    equipment: list[Any],
+    *,
+    actor: str,
+    now: dt.datetime,
+    started: dt.datetime | None,
+    skipped: list[Skipped] | None = None,
+) -> Ticket:
     slot = proposed_slot(st, ticket_id, cat, now=now, skipped=skipped)
     outputs = {
-        "equipment": [i.model_dump(mode="json") for i in plan.equipment],
+        "equipment": equipment,
         "start": slot.start.isoformat(),
         "end": slot.end.isoformat(),
         "schedule": slot.label_id(),
@@ -132,19 +172,49 @@ def schedule_ticket(
     agreed: dt.datetime | None = None,
     started: dt.datetime | None = None,
     skipped: list[Skipped] | None = None,
+    coordinator: Coordinator = LOCAL,
 ) -> Ticket:
-    """Step 6: the slot agreed with the requester (default: the proposed one); the PIC is notified."""
-    ticket = st.get(ticket_id)
-    start = agreed
-    if start is None:
-        proposed = schedule_of(ticket)
-        if proposed is None:
-            raise WorkflowError(f"ticket {ticket_id}: no proposed slot; run 'prepare' first or give --agreed")
-        start = proposed.start
-    taken = busy(list(others(st, ticket_id, skipped)))
-    problems = check_slot(cat.calendar, start, duration=INSTALL_DURATION, busy=taken)
-    if problems:
-        raise ConfigError(f"--agreed {start.isoformat()}: " + "; ".join(problems))
+    """Step 6: the slot agreed with the requester (default: the proposed one); the PIC is notified.
+
+    Checked and recorded under the calendar lock. Without ``agreed``, a proposed slot that another
+    ticket has taken since (or the store refuses as taken) is a SlotTaken naming that ticket and
+    saying to run ``prepare`` again; a given ``agreed`` slot that does not fit is a ConfigError.
+    """
+    with coordinator.holding([CALENDAR_LOCK], purpose=f"schedule {ticket_id}", wait=CALENDAR_WAIT_S):
+        ticket = st.get(ticket_id)
+        start = agreed if agreed is not None else _proposed_start(ticket)
+        taken = busy(list(others(st, ticket_id, skipped)))
+        problems = check_slot(cat.calendar, start, duration=INSTALL_DURATION, busy=taken)
+        if problems and agreed is not None:
+            raise ConfigError(f"--agreed {start.isoformat()}: " + "; ".join(problems))
+        if problems:
+            raise _proposed_taken(st, ticket_id, cat, start, "; ".join(problems))
+        try:
+            return _agree(st, ticket, start, actor=actor, started=started)
+        except SlotTaken as exc:
+            if agreed is not None:
+                raise ConfigError(f"--agreed {start.isoformat()}: {exc}") from None
+            raise _proposed_taken(st, ticket_id, cat, start, str(exc)) from None
+
+
+def _proposed_start(ticket: Ticket) -> dt.datetime:
+    proposed = schedule_of(ticket)
+    if proposed is None:
+        raise WorkflowError(f"ticket {ticket.id}: no proposed slot; run 'prepare' first or give --agreed")
+    return proposed.start
+
+
+def _proposed_taken(st: Any, ticket_id: str, cat: Catalogues, start: dt.datetime, why: str) -> SlotTaken:
+    """The proposed slot cannot be agreed any more: who took it (when known), and what to do."""
+    takers = taken_by(cat.calendar, ticket_id, start, start + INSTALL_DURATION, st.tickets())
+    who = f" was taken by {', '.join(takers)}" if takers else f" cannot be agreed ({why})"
+    return SlotTaken(
+        f"ticket {ticket_id}: the proposed installation slot {start.isoformat()}{who};"
+        f" run 'sipelangi-net prepare {ticket_id}' again to propose a free one, then schedule"
+    )
+
+
+def _agree(st: Any, ticket: Ticket, start: dt.datetime, *, actor: str, started: dt.datetime | None) -> Ticket:
     slot = Slot(start=start, end=start + INSTALL_DURATION)
     outputs = {
         "start": slot.start.isoformat(),
@@ -152,5 +222,5 @@ def schedule_ticket(
         "schedule": slot.label_id(),
         "agreed_with": ticket.request.pic.name,
     }
-    updated: Ticket = st.apply(ticket_id, Move(step=6, actor=actor, outputs=outputs, started_at=started))
+    updated: Ticket = st.apply(ticket.id, Move(step=6, actor=actor, outputs=outputs, started_at=started))
     return updated

@@ -6,7 +6,8 @@
 - the post-checks of the :class:`~sipelangi_net.environment.Environment` chosen at the edge (on
   the lab the OPD host reaches its applications; on a real network the gateway device pings
   them), then the bandwidth gate (confirm only when the test passes);
-- one change at a time: the ticket's and every touched device's lock (sipelangi_net.locks);
+- one change at a time: the ticket's and every touched device's lock, held by the coordinator the
+  edge chose (sipelangi_net.coordination: this machine's locks, and a SiPelangi server's leases);
 - a store that can record: before any device is touched, the ticket store must take a write
   within ``SIPELANGI_STORE_WAIT`` seconds (default 10), else the run stops (exit 6) naming
   the database and the process holding it;
@@ -40,9 +41,9 @@ from sipelangi_net.change.push import DeployReport, DriverFactory, Expected, Not
 from sipelangi_net.change.reconcile import Earlier, reconcile
 from sipelangi_net.change.record import record_installation
 from sipelangi_net.change.render import Intended
+from sipelangi_net.coordination import LOCAL, Coordinator
 from sipelangi_net.environment import Environment
 from sipelangi_net.errors import ConfigError, SipelangiError, StorageError, StoreError
-from sipelangi_net.locks import holding
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.acting import bound_account
 from sipelangi_net.tickets.models import Move
@@ -186,15 +187,22 @@ def _noted(gate: Any, note: Note) -> Callable[[], None]:
 
 @contextlib.contextmanager
 def changing(
-    st: Any, ticket_id: str, devices: Iterable[str], *, purpose: str, lock_wait: float
+    st: Any,
+    ticket_id: str,
+    devices: Iterable[str],
+    *,
+    purpose: str,
+    lock_wait: float,
+    coordinator: Coordinator = LOCAL,
 ) -> Iterator[None]:
     """The ticket's and its devices' locks, and a store that takes a write, before any device is touched.
 
     A store that stays locked for ``SIPELANGI_STORE_WAIT`` seconds stops the run here (StoreError, exit 6).
     """
     names = [("ticket", ticket_id)] + [("device", d) for d in devices]
-    with holding(names, purpose=f"{purpose} {ticket_id}", wait=lock_wait):
+    with coordinator.holding(names, purpose=f"{purpose} {ticket_id}", wait=lock_wait):
         st.ready_to_write(wait=store_wait())
+        coordinator.check()
         yield
 
 
@@ -224,6 +232,7 @@ def install_ticket(
     slot: Any = None,
     sleep: Callable[[float], None] = time.sleep,
     driver_factory: DriverFactory | None = None,
+    coordinator: Coordinator = LOCAL,
 ) -> Installed:
     """Steps 7 (and 8 when gated) of ``ticket_id``; records the outcome. Raises only before any push,
     or when the store cannot take the record (it is then kept in the run's journal).
@@ -243,7 +252,7 @@ def install_ticket(
     except SipelangiError as exc:  # e.g. a template refused the text: nothing was pushed; record why
         st.apply(ticket_id, Move(step=7, actor=actor, outcome="failed", note=printable(str(exc))[:2000]))
         raise
-    with changing(st, ticket_id, devices, purpose="deploy", lock_wait=lock_wait):
+    with changing(st, ticket_id, devices, purpose="deploy", lock_wait=lock_wait, coordinator=coordinator):
         drivers = driver_factory or default_drivers()
         undo = _undo(
             ticket_id, inventory, creds, folder / "undo", confirm_seconds=confirm_seconds, drivers=drivers
@@ -288,6 +297,7 @@ def recover(
     lock_wait: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
     driver_factory: DriverFactory | None = None,
+    coordinator: Coordinator = LOCAL,
 ) -> Earlier:
     """Record what earlier runs of the ticket left in their journals (sipelangi_net.change.reconcile).
 
@@ -300,7 +310,8 @@ def recover(
         return Earlier()
     plan = stored_plan(st.get(ticket_id), "deploy")
     devices = touched_devices(plan, inventory)
-    with changing(st, ticket_id, devices, purpose="record earlier runs of", lock_wait=lock_wait):
+    how = "record earlier runs of"
+    with changing(st, ticket_id, devices, purpose=how, lock_wait=lock_wait, coordinator=coordinator):
         drivers = driver_factory or default_drivers()
         undo = _undo(
             ticket_id, inventory, creds, folder / "undo", confirm_seconds=confirm_seconds, drivers=drivers

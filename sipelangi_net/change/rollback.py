@@ -16,6 +16,7 @@ from typing import Any
 
 from sipelangi_net.change.push import DeviceResult, backup_intended
 from sipelangi_net.change.render import Intended
+from sipelangi_net.coordination import LOCAL, Coordinator
 from sipelangi_net.errors import ConfigError, WorkflowError
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.acting import bound_account
@@ -81,6 +82,7 @@ def uninstall_ticket(
     reason: str,
     confirm_seconds: int = 120,
     lock_wait: float = 0.0,
+    coordinator: Coordinator = LOCAL,
 ) -> Any:
     """Put the ticket's devices back to their pre-deploy backups; record step 9 failed when done."""
     from sipelangi_net.change.install import changing
@@ -93,7 +95,8 @@ def uninstall_ticket(
     refused = Move(step=9, actor=actor, outcome="failed", note=note)
     workflow.may_do(ticket, refused, now=utcnow(), account=bound_account(st))  # before any device is touched
     intended, expect = _targets(ticket, reports)
-    with changing(st, ticket_id, intended, purpose="rollback", lock_wait=lock_wait):  # recordable first
+    held = changing(st, ticket_id, intended, purpose="rollback", lock_wait=lock_wait, coordinator=coordinator)
+    with held:  # recordable first
         report = remediate(
             intended, inventory, creds, driver_factory=open_driver, backups=reports / ticket_id / "rollback",
             confirm_seconds=confirm_seconds, run_id=ticket_id, expect=expect,

@@ -84,8 +84,12 @@ def prepare_command(
 
     cat = _catalogues(inventory)
     skipped: list[Any] = []
-    with opened(db, store) as st:
-        ticket = prepare_ticket(st, ticket_id, cat, actor=_actor(actor), now=utcnow(), skipped=skipped)
+    from sipelangi_net.coordination import coordinating
+
+    with opened(db, store) as st, coordinating(st) as coordinator:
+        ticket = prepare_ticket(
+            st, ticket_id, cat, actor=_actor(actor), now=utcnow(), skipped=skipped, coordinator=coordinator
+        )
     with already_stored(ticket_id, f"step 5 of ticket {ticket_id}"):
         data = _with_skipped(ticket.events[-1].to_json(), skipped)
         if as_json:
@@ -114,10 +118,13 @@ def schedule_command(
 
     cat = _catalogues(inventory)
     skipped: list[Any] = []
-    with opened(db, store) as st:
+    from sipelangi_net.coordination import coordinating
+
+    with opened(db, store) as st, coordinating(st) as coordinator:
         ticket = schedule_ticket(
-            st, ticket_id, cat, actor=_actor(actor), agreed=_when(agreed, "--agreed"), skipped=skipped
-        )
+            st, ticket_id, cat, actor=_actor(actor), agreed=_when(agreed, "--agreed"), skipped=skipped,
+            coordinator=coordinator,
+        )  # fmt: skip
         with already_stored(ticket_id, f"step 6 of ticket {ticket_id}"):
             _deliver(st)
     with already_stored(ticket_id, f"step 6 of ticket {ticket_id}"):

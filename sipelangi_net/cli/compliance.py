@@ -7,6 +7,7 @@ others); 3 another compliance run holds the lock; 2 bad input (filters, inventor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
@@ -69,9 +70,14 @@ def _show_remediation(report: Any, names: list[str], *, err: bool) -> None:
 
 
 def _remediate(ctx: dict[str, Any], report: Any, yes: bool, confirm_timeout: int) -> Any:
-    """Push the remediation to the drifted devices of the run, then check them again."""
+    """Push the remediation to the drifted devices of the run, then check them again.
+
+    The devices' locks are held while it pushes (this machine's, and with ``--store URL`` the
+    server's leases): never at the same time as a deploy or another remediation on them.
+    """
     from sipelangi_net.compliance.intended import intended_configs, provisioned
     from sipelangi_net.compliance.remediate import remediate
+    from sipelangi_net.coordination import coordinating
     from sipelangi_net.drivers.registry import open_driver
 
     names = [d.device for d in report.devices if d.status == "drift"]
@@ -83,14 +89,19 @@ def _remediate(ctx: dict[str, Any], report: Any, yes: bool, confirm_timeout: int
         return report, None
     inv = ctx["inventory"]
     intended = intended_configs(inv, provisioned(ctx["tickets"]), devices=names)
-    pushed = remediate(
-        intended,
-        inv,
-        ctx["creds"],
-        driver_factory=open_driver,
-        backups=ctx["folder"] / "remediation-backups",
-        confirm_seconds=confirm_timeout,
-    )
+    devices = [("device", n) for n in names]
+    with contextlib.ExitStack() as held:
+        st = held.enter_context(opened(ctx["db"], ctx["store"]))
+        coordinator = held.enter_context(coordinating(st))
+        held.enter_context(coordinator.holding(devices, purpose="compliance remediation"))
+        pushed = remediate(
+            intended,
+            inv,
+            ctx["creds"],
+            driver_factory=open_driver,
+            backups=ctx["folder"] / "remediation-backups",
+            confirm_seconds=confirm_timeout,
+        )
     again = _check(ctx, names)
     merged = {d.device: d for d in report.devices} | {d.device: d for d in again.devices}
     return replace(
@@ -200,6 +211,8 @@ def compliance_command(
             "backups": None if no_backup else backups_dir(),
             "workers": workers,
             "as_json": as_json,
+            "db": db,
+            "store": store,
         }
         report = _check(state, chosen)
         out = report_dir(report.started_at, tz=_tz(inv))

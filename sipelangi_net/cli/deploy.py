@@ -212,7 +212,9 @@ def deploy_command(
         from sipelangi_net.change.changeset import from_json
 
         approved = from_json(reports_dir() / ticket_id / CHANGE_SET, ticket_id, change_set.strip().lower())
-    with opened(db, store) as st:
+    from sipelangi_net.coordination import coordinating
+
+    with opened(db, store) as st, coordinating(st) as coordinator:
         slot = _window(st, ticket_id, override)
         inv = _inventory(inventory)
         done = install_ticket(
@@ -227,6 +229,7 @@ def deploy_command(
             bandwidth=bandwidth,
             confirm_seconds=confirm_timeout,
             slot=slot,
+            coordinator=coordinator,
         )
     report, tested = done.report, done.tested
     data = report.to_json()

@@ -114,18 +114,19 @@ def _execute(
 ) -> None:
     """Run ``book`` (for ``ticket_id``, or the fleet), print its progress and summary, exit with its code."""
     from sipelangi_net.cli.environment import chosen_environment
+    from sipelangi_net.coordination import coordinating
     from sipelangi_net.paths import inventory_dir, reports_dir
     from sipelangi_net.playbook.context import RunContext
     from sipelangi_net.playbook.progress import JsonLinesReporter, RichReporter
     from sipelangi_net.playbook.runner import run_playbook
 
     reporter: Any = JsonLinesReporter() if as_json else RichReporter()
-    with opened(db, store) as st:
+    with opened(db, store) as st, coordinating(st) as coordinator:
         if ticket_id is not None:
             st.get(ticket_id)  # an unknown ticket is an error before anything runs
         ctx = RunContext(
             ticket_id=ticket_id, store=st, inventory_path=inventory or inventory_dir(), actor=_actor(actor),
-            options=options, reporter=reporter, reports=reports_dir(),
+            options=options, reporter=reporter, reports=reports_dir(), coordinator=coordinator,
         )  # fmt: skip
         if ticket_id is not None:
             ctx.environment = chosen_environment(ctx.inventory)

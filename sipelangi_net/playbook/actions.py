@@ -93,7 +93,9 @@ def prepare(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         slot = proposed_slot(ctx.store, ctx.tid, ctx.catalogues, now=ctx.now())
         return done(f"proposed slot {slot.label_id()} (dry run: not recorded)")
     now = ctx.now()
-    ticket = prepare_ticket(ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, now=now, started=now)
+    ticket = prepare_ticket(
+        ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, now=now, started=now, coordinator=ctx.coordinator
+    )
     return done(f"proposed slot {outputs_of(ticket, ticket.events[-1], Prepared).schedule}")
 
 
@@ -106,7 +108,9 @@ def schedule(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return skipped("requester already told (step 6 done)")
     if ctx.options.dry_run:
         return skipped("dry run: the requester is not told")
-    ticket = schedule_ticket(ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, started=ctx.now())
+    ticket = schedule_ticket(
+        ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, started=ctx.now(), coordinator=ctx.coordinator
+    )
     sent = _deliver(ctx)
     out = outputs_of(ticket, ticket.events[-1], Agreed)
     return done(f"installation on {out.schedule}, {out.agreed_with} {sent}")
@@ -165,7 +169,6 @@ def window(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
 def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     """Dry-run diff: the exact commands per device, frozen as the change set the push will send."""
     from sipelangi_net.change.install import run_deploy, touched_devices
-    from sipelangi_net.locks import holding
 
     if completed(ctx.ticket(), 7):
         return skipped("already installed (step 7 done)")
@@ -174,7 +177,8 @@ def diff(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     plan = _plan(ctx)
     devices = [("device", d) for d in touched_devices(plan, ctx.inventory)]
     # The devices stay locked from this read until the change is confirmed (end of the run).
-    ctx.held.enter_context(holding(devices, purpose=f"change {ctx.tid}", wait=ctx.options.lock_wait))
+    held = ctx.coordinator.holding(devices, purpose=f"change {ctx.tid}", wait=ctx.options.lock_wait)
+    ctx.held.enter_context(held)
     with ctx.timed("device_io"):
         report, _gate = run_deploy(
             plan, ctx.inventory, creds=ctx.creds, backups=ctx.reports / ctx.tid / "backups",
@@ -199,7 +203,7 @@ def _recovered(ctx: RunContext) -> bool:
         earlier = recover(
             ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
             confirm_seconds=ctx.options.confirm_timeout, lock_wait=ctx.options.lock_wait, sleep=ctx.sleep,
-            driver_factory=ctx.drivers,
+            driver_factory=ctx.drivers, coordinator=ctx.coordinator,
         )  # fmt: skip
     return earlier.report is not None
 
@@ -265,7 +269,7 @@ def deploy(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
         ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
         environment=_environment(ctx), approved=ctx.change, driver_factory=ctx.drivers,
         bandwidth=settings if gated else None, started=ctx.now(), lock_wait=ctx.options.lock_wait,
-        slot=check.record,
+        slot=check.record, coordinator=ctx.coordinator,
         confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),
         progress=lambda device, what: ctx.reporter.device("deploy", device, what),
     )  # fmt: skip
@@ -405,7 +409,7 @@ def rollback(ctx: RunContext, opts: dict[str, Any]) -> Outcome:
     with ctx.timed("device_io"):
         report = uninstall_ticket(
             ctx.store, ctx.tid, ctx.inventory, actor=ctx.actor, creds=ctx.creds, reports=ctx.reports,
-            reason=ctx.options.note, lock_wait=ctx.options.lock_wait,
+            reason=ctx.options.note, lock_wait=ctx.options.lock_wait, coordinator=ctx.coordinator,
             confirm_seconds=int(opts.get("confirm_timeout", ctx.options.confirm_timeout)),
         )  # fmt: skip
     for d in report.devices:

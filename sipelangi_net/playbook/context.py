@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from sipelangi_net.coordination import LOCAL, Coordinator
+
 State = Literal["done", "skipped", "failed", "paused", "stopped"]
 IO_KINDS = ("device_io", "bwtest", "documents", "notify", "waiting")
 """Where a run's time goes besides the tool's own work (its overhead is the rest)."""
@@ -101,6 +103,8 @@ class RunContext:
     """The devices' driver factory; ``None``: the registry's driver per platform."""
     change: Any = None
     """The change set the ``diff`` step read and the ``confirm`` step approved: what ``deploy`` pushes."""
+    coordinator: Coordinator = LOCAL
+    """How the run holds its locks (sipelangi_net.coordination), chosen with the store by the CLI."""
     held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     """Locks a step takes for the rest of the run (the devices of a change, from its diff to its confirm)."""
     clock: Callable[[], dt.datetime] | None = None

@@ -1,7 +1,9 @@
 """Run a playbook against a ticket: steps in order, one run per ticket at a time, a summary at the end.
 
-The run holds the ticket's lock (sipelangi_net.locks) from the first step to the last; the deploy
-step adds the locks of the devices it touches. A step that raises one of the toolkit's errors
+The run holds the ticket's lock from the first step to the last; the deploy step adds the locks
+of the devices it touches. The locks are the run's coordinator's (sipelangi_net.coordination: this
+machine's, and with a SiPelangi server its leases too); a lease lost meanwhile stops the run
+before its next step. A step that raises one of the toolkit's errors
 ends the run as ``failed`` with the error kept for the exit code; a step that pauses (waiting
 for signatures or a notification channel) or stops (not confirmed, dry run) ends it too. Running
 the same playbook again continues from the first step whose SOP record is not complete.
@@ -15,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sipelangi_net.errors import SipelangiError
-from sipelangi_net.locks import holding
 from sipelangi_net.playbook.actions import ACTIONS, Action
 from sipelangi_net.playbook.context import IO_KINDS, Outcome, RunContext, State, stopped
 from sipelangi_net.playbook.model import Playbook
@@ -99,6 +100,18 @@ def _step(
     return run, error
 
 
+def _checked_step(
+    ctx: RunContext, book: Playbook, index: int, actions: Mapping[str, Action]
+) -> tuple[StepRun, SipelangiError | None]:
+    """The step, unless a lock of the run was lost meanwhile (then it fails, having done nothing)."""
+    try:
+        ctx.coordinator.check()
+    except SipelangiError as exc:
+        step = book.steps[index]
+        return StepRun(step.name, step.action, "failed", str(exc), 0.0, step.sop_step), exc
+    return _step(ctx, book, index, actions)
+
+
 def run_playbook(
     book: Playbook,
     ctx: RunContext,
@@ -111,9 +124,9 @@ def run_playbook(
     summary = RunSummary(book.name, ctx.ticket_id or "")
     lock = [("ticket", ctx.ticket_id) if ctx.ticket_id else ("playbook", book.name)]
     purpose = f"{book.name} {ctx.ticket_id or ''}".strip()
-    with holding(lock, purpose=purpose, wait=ctx.options.lock_wait), ctx.held:
+    with ctx.coordinator.holding(lock, purpose=purpose, wait=ctx.options.lock_wait), ctx.held:
         for index in range(len(book.steps)):
-            run, error = _step(ctx, book, index, actions)
+            run, error = _checked_step(ctx, book, index, actions)
             summary.steps.append(run)
             if run.state in ("failed", "paused", "stopped"):
                 summary.state, summary.error = run.state, error

@@ -24,6 +24,7 @@ from sipelangi_net.server.routes import (
     accounts,
     documents,
     health,
+    leases,
     login,
     notifications,
     tickets,
@@ -32,9 +33,9 @@ from sipelangi_net.server.routes.accounts import AccountDesk, AccountsFactory
 from sipelangi_net.server.routes.login import LOGIN_PATH, LoginDesk, LoginsFactory
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
 
-# 3.1: GET /auth/me, an admin's /accounts, a ticket's documents; 3: accounts act (403 by role),
-# POST /auth/token; 2: paged GET /tickets
-API_VERSION = "3.1.0"
+# 3.2: /leases, 409 slot_taken; 3.1: GET /auth/me, an admin's /accounts, a ticket's documents;
+# 3: accounts act (403 by role), POST /auth/token; 2: paged GET /tickets
+API_VERSION = "3.2.0"
 DEFAULT_PORT = 8700
 MIN_TOKEN_LENGTH = 16
 
@@ -126,6 +127,7 @@ def create_app(
     app.include_router(accounts.me_router)
     app.include_router(accounts.router)
     app.include_router(documents.router)
+    app.include_router(leases.router)
     install_handlers(app)
     app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH, LOGIN_PATH}))
     if pages is not None:  # outermost: a page never meets the API's guard

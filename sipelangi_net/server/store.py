@@ -19,11 +19,14 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import Response
 
 from sipelangi_net.errors import (
+    Busy,
     ConfigError,
     ConflictError,
     Forbidden,
     InventoryError,
+    LeaseLost,
     SipelangiError,
+    SlotTaken,
     StoreError,
     TicketNotFound,
     WorkflowError,
@@ -104,6 +107,9 @@ _ERROR_STATUS: tuple[tuple[type[SipelangiError], int, str], ...] = (
     (TicketNotFound, 404, "not_found"),
     (Forbidden, 403, "forbidden"),
     (WorkflowError, 409, "workflow"),
+    (LeaseLost, 409, "lost"),
+    (Busy, 409, "busy"),
+    (SlotTaken, 409, "slot_taken"),
     (ConflictError, 409, "conflict"),
     (ConfigError, 422, "invalid"),
 )

@@ -27,15 +27,19 @@ from sipelangi_net.accounts.credentials import credentials_path, stored_token
 from sipelangi_net.accounts.transport import refuse_plain_http
 from sipelangi_net.errors import (
     AuthError,
+    Busy,
     ConfigError,
     ConflictError,
     Forbidden,
+    LeaseLost,
     RequestError,
     SecretsError,
+    SlotTaken,
     StoreError,
     TicketNotFound,
     WorkflowError,
 )
+from sipelangi_net.tickets.leases import Lease
 from sipelangi_net.tickets.models import Move, Notification, Request, Ticket
 
 if TYPE_CHECKING:
@@ -51,6 +55,7 @@ T = TypeVar("T")
 
 _TICKETS: TypeAdapter[list[Ticket]] = TypeAdapter(list[Ticket])
 _NOTIFICATIONS: TypeAdapter[list[Notification]] = TypeAdapter(list[Notification])
+_LEASES: TypeAdapter[list[Lease]] = TypeAdapter(list[Lease])
 
 
 def api_url(base_url: str) -> str:
@@ -185,7 +190,7 @@ class HttpStore:
         if status == 404 and code != "no_route":
             return not_found(message or f"{method} {path}: not found at {where}")
         if status == 409:
-            return (ConflictError if code == "conflict" else WorkflowError)(message)
+            return _CONFLICTS.get(code or "", WorkflowError)(message)
         if status == 422:
             return RequestError(f"{where} refused the input: {message}")
         if status == 404:
@@ -304,6 +309,43 @@ class HttpStore:
             return int(data["retried"])
         except (KeyError, TypeError, ValueError):
             raise StoreError(f"SiPelangi at {self.url} sent an invalid retry count") from None
+
+    # --- leases (the server keeps runs on the same ticket, device or calendar apart) ---------
+    def sibling(self) -> HttpStore:
+        """Another client of the same server with the same token (its own connection, for a thread)."""
+        return HttpStore(self.url, token=self._token, timeout=self.timeout, transport=self._transport)
+
+    def acquire_lease(self, names: list[str], *, purpose: str, ttl_s: int, host: str, pid: int) -> Lease:
+        """All of ``names`` as one lease (Busy naming the holder when one is held)."""
+        body = {"names": names, "purpose": purpose[:200], "ttl_s": ttl_s, "host": host[:200], "pid": pid}
+        return self._parse(Lease.model_validate, self._call("POST", "/leases", body=body), "lease")
+
+    def renew_lease(self, lease_id: str, *, ttl_s: int) -> Lease:
+        """The lease extended to ``ttl_s`` s from now (LeaseLost when it is gone)."""
+        data = self._call(
+            "PUT", f"/leases/{quote(lease_id, safe='')}", body={"ttl_s": ttl_s}, not_found=LeaseLost
+        )
+        return self._parse(Lease.model_validate, data, "lease")
+
+    def release_lease(self, lease_id: str) -> None:
+        """Give the lease up (nothing when it is no longer held)."""
+        try:
+            self._call("DELETE", f"/leases/{quote(lease_id, safe='')}", not_found=LeaseLost)
+        except LeaseLost:
+            return
+
+    def held_leases(self) -> list[Lease]:
+        """The leases the server holds now."""
+        return self._parse(_LEASES.validate_python, self._call("GET", "/leases"), "lease list")
+
+
+_CONFLICTS: dict[str, type[Exception]] = {
+    "conflict": ConflictError,
+    "busy": Busy,
+    "lost": LeaseLost,
+    "slot_taken": SlotTaken,
+}
+"""409 codes → the toolkit's errors (anything else: the SOP refused the move, WorkflowError)."""
 
 
 def _error_of(response: httpx.Response) -> tuple[str, str | None]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from sipelangi_net.errors import MalformedTicketError, StoreError, TicketNotFound
-from sipelangi_net.tickets import anchor, listing, seals, workflow
+from sipelangi_net.tickets import anchor, leases, listing, seals, workflow
 from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
 from sipelangi_net.tickets.models import AccountStamp, Event, Move, Notification, Request, Ticket
 from sipelangi_net.tickets.officials import Officials, load_officials
@@ -110,6 +110,8 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE events ADD COLUMN account TEXT;",
     # 5: tickets.updated_at and the indexes of paged, filtered lists (sipelangi_net/tickets/listing.py)
     listing.MIGRATION,
+    # 6: leases on tickets, devices and the calendar, decided by the shared store (tickets/leases.py)
+    leases.MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8
@@ -483,6 +485,28 @@ class SqliteStore:
             self._enqueue(conn, updated, transition.event)
         anchor.append_checkpoints(self.checkpoints, [point])
         return updated
+
+    # --- leases (sipelangi_net.tickets.leases) ------------------------------
+    def acquire_leases(
+        self, names: list[str], *, holder: leases.Holder, purpose: str, ttl_s: float
+    ) -> leases.Lease:
+        """All of ``names`` as one lease, in one write transaction; Busy naming the holders if not."""
+        with self._write() as conn:
+            return leases.acquire(conn, names, holder=holder, purpose=purpose, ttl_s=ttl_s, now=utcnow())
+
+    def renew_lease(self, lease_id: str, *, account_id: str, ttl_s: float) -> leases.Lease:
+        """The lease extended by ``ttl_s`` from now; LeaseLost when it was taken over or released."""
+        with self._write() as conn:
+            return leases.renew(conn, lease_id, account_id=account_id, ttl_s=ttl_s, now=utcnow())
+
+    def release_lease(self, lease_id: str, *, account_id: str, admin: bool = False) -> bool:
+        """Give the lease up (its account, or an admin); False when it was not held."""
+        with self._write() as conn:
+            return leases.release(conn, lease_id, account_id=account_id, admin=admin)
+
+    def held_leases(self) -> list[leases.Lease]:
+        """The leases held now."""
+        return leases.current(self.conn, now=utcnow())
 
     # --- audit --------------------------------------------------------------
     def audit(self, ticket_id: str | None = None) -> StoreAudit:

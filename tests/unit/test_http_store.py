@@ -81,12 +81,20 @@ def local(server: Server) -> Iterator[SqliteStore]:
         s.close()
 
 
+def own_slot(ticket_id: str) -> dict[str, object]:
+    """Step 5's outputs with a slot of this ticket's own (one day per ticket number): the server
+    refuses a slot other tickets already hold (409 slot_taken)."""
+    start = dt.datetime(2026, 11, 30, 9, tzinfo=WIB) + dt.timedelta(days=int(ticket_id[-5:]))
+    end = start + dt.timedelta(hours=3)
+    return {"equipment": [], "start": start.isoformat(), "end": end.isoformat(), "schedule": f"{start:%d/%m}"}
+
+
 def advance(store: SopClients | SqliteStore, ticket_id: str, last: int) -> Ticket:
     """Approve, then do steps 4..last; every returned ticket must verify."""
     ticket = store.apply(ticket_id, Move(step=3, actor="Kadis", outcome="approve"))
     assert verify(ticket) == []
     for step in range(4, last + 1):
-        outputs = SCHEDULE if step == 6 else {}
+        outputs = SCHEDULE if step == 6 else own_slot(ticket_id) if step == 5 else {}
         move = valid(Move(step=step, actor=ACTOR.get(step, "Helpdesk"), outputs=outputs), ticket_id)
         ticket = store.apply(ticket_id, move)
         assert verify(ticket) == [], step
@@ -292,7 +300,9 @@ def test_every_path_but_health_and_login_requires_bearer_auth() -> None:
         "scheme": "bearer",
     }
     operations = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()]
-    assert len(operations) == 21  # 9, and /auth/me, 9 of /accounts, 2 of a ticket's documents
+    others = [op for op in operations if "/leases" not in op[0]]
+    assert len(others) == 21  # 9, /auth/me, 9 of /accounts, 2 of a ticket's documents
+    assert len([op for op in operations if "/leases" in op[0]]) == 4  # acquire, list, renew, release
     for path, method, op in operations:
         assert path.startswith("/api/v1/")
         if path in ("/api/v1/health", "/api/v1/auth/token"):

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.server.auth import Caller
+from sipelangi_net.server.booking import booking_check
 from sipelangi_net.server.errors import ApiError
 from sipelangi_net.server.models import Instant, NewTicket, Status, TicketList, TicketPath
 from sipelangi_net.server.paging import CURSOR_PATTERN, decode_cursor, encode_cursor
@@ -160,18 +161,21 @@ def add_event(request: HttpRequest, ticket_id: TicketPath, move: Move, caller: C
     """Record one SOP step as the caller's account (checked against the SOP, the role the SOP names
     for the step, and the step's outputs schema); returns the updated ticket. 403 names the role
     needed, and nothing is recorded. A plan (step 4) must name the server's inventory's devices and
-    ports (422). A ticket the caller may not see is "not found". A step-3 decision sent without its
-    Lembar Disposisi (``outputs.disposisi``) gets one written by the server (PDF + HTML, listed
-    under the ticket's documents), its SHA-256 recorded on the event."""
+    ports (422). A step 5 or 6 whose installation slot other tickets already fill to the team's
+    capacity is refused (409 `slot_taken`, naming them). A ticket the caller may not see is "not found".
+    A step-3 decision sent without its Lembar Disposisi (``outputs.disposisi``) gets one written by the
+    server (PDF + HTML, listed under the ticket's documents), its SHA-256 recorded on the event."""
     known = inventory(request) if move.step == ANALYSIS_STEP and "plan" in move.outputs else None
     reports = reports_of(request)
     missing = f"ticket {ticket_id}: not found"
+    booking = booking_check(request, ticket_id, move, caller)  # a slot taken meanwhile: 409 slot_taken
 
     def action(store: ServedStore) -> Ticket:
         if not may_see(store.get(ticket_id), caller):
             raise ApiError(404, "not_found", missing)
         if known is not None:
             _check_plan(ticket_id, move, known)
+        booking(store)
         if needs_sheet(move):  # step 3 without its Lembar Disposisi: the server writes it
             return record_with_sheet(store, ticket_id, move, caller, reports)
         return store.apply(ticket_id, move, account=caller)
