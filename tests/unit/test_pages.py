@@ -262,6 +262,11 @@ def test_the_helpdesk_forwards_and_the_kepala_dinas_approves_from_the_inbox(
     assert ticket.status == "approved"
     last = ticket.events[-1]
     assert (last.step, last.outcome, last.account.username if last.account else "") == (3, "approve", "kadis")
+    sheet = app_client.get(f"/tiket/{ticket_id}/disposisi")  # the Lembar Disposisi, written with the decision
+    recorded = last.outputs["disposisi"]["pdf"]
+    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+    assert hashlib.sha256(sheet.content).hexdigest() == recorded["sha256"]
+    assert not Path(recorded["path"]).is_absolute()  # relative to the server's reports directory
     twice = app_client.post(f"/disposisi/{ticket_id}", data={"csrf": csrf_of(page), "keputusan": "setujui"})
     assert twice.status_code == 409 and len(store.get(ticket_id).events) == len(ticket.events)
 

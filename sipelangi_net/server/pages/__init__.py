@@ -110,6 +110,7 @@ def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLo
         sessions=config.sessions(),
         letters=config.letters,
         work=config.work,
+        reports=config.reports,
     )
     sessions: WebSessions = app.state.pages.sessions
     app.state.kabid = kabid.KabidDesk(

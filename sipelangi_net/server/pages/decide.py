@@ -22,6 +22,7 @@ from sipelangi_net.server.pages.view import RETURNED, last_decision, status_text
 from sipelangi_net.server.pages.web import (
     PageError,
     check_csrf,
+    pages_of,
     render,
     require,
     see_other,
@@ -29,6 +30,7 @@ from sipelangi_net.server.pages.web import (
     use_store,
     visible_ticket,
 )
+from sipelangi_net.server.routes.documents import record_with_sheet
 from sipelangi_net.tickets.listing import TicketQuery
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.policy import local_day
@@ -77,7 +79,7 @@ def _page(
         state=status_text(ticket.status),
         rows=timeline(ticket),
         decision=last_decision(ticket),
-        sheet=disposition_pdf(ticket) is not None,
+        sheet=disposition_pdf(ticket, pages_of(request).documents) is not None,
         open_=ticket.status in (WAITING, DEFERRED),
         error=error,
     )
@@ -113,7 +115,8 @@ async def decide(request: HttpRequest, ticket_id: str) -> Response:
     def record() -> None:
         if visible_ticket(request, session, ticket_id).status not in (WAITING, DEFERRED):
             raise PageError(409, "Sudah diputuskan", "Permohonan ini sudah diputuskan; lihat linimasanya.")
-        use_store(request, lambda store: store.apply(ticket_id, move, account=session.account))
+        reports = pages_of(request).documents  # the Lembar Disposisi is written with the decision
+        use_store(request, lambda store: record_with_sheet(store, ticket_id, move, session.account, reports))
 
     await run_in_threadpool(record)
     return see_other(f"/disposisi/{ticket_id}")

@@ -60,7 +60,7 @@ def ticket_page(request: HttpRequest, ticket_id: str, baru: str = "") -> Respons
         state=status_text(ticket.status),
         rows=timeline(ticket),
         decision=last_decision(ticket),
-        sheet=disposition_pdf(ticket) is not None,
+        sheet=disposition_pdf(ticket, pages_of(request).documents) is not None,
         signed=handover_pdf(ticket) is not None,
         closing=closing_message(ticket) if ticket.status in CLOSED else None,
         resubmit=ticket.status in RESUBMIT_FROM,
@@ -69,10 +69,10 @@ def ticket_page(request: HttpRequest, ticket_id: str, baru: str = "") -> Respons
     )
 
 
-def recorded_pdf(path: str, sha256: str) -> Path | None:
+def recorded_pdf(path: str, sha256: str, *, base: Path | None = None) -> Path | None:
     """The PDF a ticket's event names, only while the file there is a PDF with the SHA-256 the event
-    recorded (a path in a record is never served on its word)."""
-    file = Path(path)
+    recorded (a path in a record is never served on its word); a relative path is under ``base``."""
+    file = Path(path) if base is None else base / path
     try:
         data = file.read_bytes() if file.is_file() else b""
     except OSError:
@@ -82,14 +82,15 @@ def recorded_pdf(path: str, sha256: str) -> Path | None:
     return file
 
 
-def disposition_pdf(ticket: Ticket) -> Path | None:
-    """The Lembar Disposisi PDF of the ticket's latest decision (step 3), when it is there intact."""
+def disposition_pdf(ticket: Ticket, reports: Path) -> Path | None:
+    """The Lembar Disposisi PDF of the ticket's latest decision (step 3), when it is there intact
+    (the server records its path relative to the reports directory ``reports``)."""
     event = last_decision(ticket)
     try:
         record = None if event is None else outputs_of(ticket, event, Decided).disposisi
     except MalformedTicketError:
         return None
-    return None if record is None else recorded_pdf(record.pdf.path, record.pdf.sha256)
+    return None if record is None else recorded_pdf(record.pdf.path, record.pdf.sha256, base=reports)
 
 
 def handover_pdf(ticket: Ticket) -> Path | None:
@@ -114,7 +115,9 @@ def _pdf(path: Path | None, name: str, missing: str) -> Response:
 def disposition(request: HttpRequest, ticket_id: str) -> Response:
     ticket = visible_ticket(request, require(request), ticket_id)
     return _pdf(
-        disposition_pdf(ticket), f"lembar-disposisi-{ticket.id}.pdf", "Lembar Disposisi tiket ini belum ada."
+        disposition_pdf(ticket, pages_of(request).documents),
+        f"lembar-disposisi-{ticket.id}.pdf",
+        "Lembar Disposisi tiket ini belum ada.",
     )
 
 

@@ -68,6 +68,14 @@ class Pages:
     letters: Path
     work: WorkConfig | None = None
     """The Tim Kerja's jobs, dry runs and scans (None: those pages answer 503)."""
+    reports: Path | None = None
+    """Where the tickets' documents are written and found (None: ``paths.reports_dir()``)."""
+
+    @property
+    def documents(self) -> Path:
+        from sipelangi_net.paths import reports_dir
+
+        return self.reports or reports_dir()
 
 
 def pages_of(request: HttpRequest) -> Pages:
