@@ -276,7 +276,8 @@ def test_the_agreed_schedule_is_sent_by_the_helpdesk_or_the_tim_kerja(
         page = andi.get(f"/kerja/{second.id}")
         assert "Kirim jadwal yang disepakati" in page.text
         taken = andi.post(f"/tiket/{second.id}/jadwal", data={"csrf": csrf_of(page)})
-        assert taken.status_code == 422 and "overlaps another installation" in taken.text
+        assert taken.status_code == 409 and f"was taken by {first.id}" in taken.text  # nothing recorded
+        assert store.get(second.id).status == "prepared"
         later = {"csrf": csrf_of(page), "mulai": MONDAY}
         assert andi.post(f"/tiket/{second.id}/jadwal", data=later).status_code == 200
     agreed = store.get(second.id).events[-1].outputs

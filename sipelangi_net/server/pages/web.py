@@ -25,9 +25,11 @@ from starlette.datastructures import FormData
 
 from sipelangi_net.accounts.sessions import WebSession, WebSessions
 from sipelangi_net.errors import (
+    Busy,
     ConfigError,
     Forbidden,
     SipelangiError,
+    SlotTaken,
     StoreError,
     TicketNotFound,
     WorkflowError,
@@ -191,6 +193,19 @@ def text_field(form: FormData, name: str) -> str:
 
 # Store errors -> (status, title, sentence)
 _STORE_ERRORS: tuple[tuple[type[SipelangiError], int, str, str], ...] = (
+    (
+        SlotTaken,
+        409,
+        "Slot sudah terisi",
+        "Slot pemasangan itu sudah dipakai tiket lain; isi waktu mulai lain yang disepakati, atau"
+        " usulkan slot baru (langkah 5).",
+    ),
+    (
+        Busy,
+        409,
+        "Sedang dikerjakan",
+        "Tiket atau perangkat ini sedang dikerjakan proses lain; coba lagi nanti.",
+    ),
     (Forbidden, 403, "Tidak diizinkan", "Akun Anda tidak berwenang mencatat langkah ini."),
     (
         WorkflowError,
