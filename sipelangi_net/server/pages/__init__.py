@@ -45,6 +45,7 @@ from sipelangi_net.accounts.sessions import WebSessions
 from sipelangi_net.accounts.store import SqliteAccounts
 from sipelangi_net.accounts.surveys import Surveys
 from sipelangi_net.analysis.schedule import Calendar
+from sipelangi_net.server.guard import replay_body
 from sipelangi_net.server.pages import (
     access,
     decide,
@@ -175,7 +176,7 @@ class PageDispatch:
                 await self._too_large(scope, receive, send)
                 return
             more = bool(message.get("more_body", False))
-        await self.pages(scope, _replay(bytes(body), receive), _with_headers(send))
+        await self.pages(scope, replay_body(bytes(body), receive), _with_headers(send))
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.max_body // (1024 * 1024)
@@ -193,16 +194,3 @@ def _with_headers(send: Send) -> Send:
         await send(message)
 
     return sending
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
