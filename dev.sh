@@ -11,6 +11,8 @@ VENV=${SIPELANGI_VENV:-$ROOT/.venv}
 # The one list of the programs the project runs and their packages (also read by
 # `sipelangi-net doctor`, the lab's preflight and tests/unit/test_programs.py).
 PROGRAM_LIST=sipelangi_net/programs.txt
+# The browser tests drive Debian's chromium (on the list); Playwright must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 apt_packages() {  # the PACKAGE column of the program list, each package once
     local program package needed_for

@@ -59,6 +59,35 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX login_failures_by_user ON login_failures (username, at)",
         "CREATE INDEX api_tokens_by_account ON api_tokens (account_id)",
     ),
+    # 2: the pages' sessions (sipelangi_net.accounts.sessions): the SHA-256 of the cookie's id, the
+    # account, the expiry, the CSRF secret of the session's forms
+    (
+        """CREATE TABLE web_sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            digest TEXT NOT NULL UNIQUE,
+            csrf TEXT NOT NULL,
+            remember INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX web_sessions_by_account ON web_sessions (account_id)",
+    ),
+    # 3: the requesters' satisfaction survey after closing (sipelangi_net.accounts.surveys): one
+    # answer per ticket, by a pemohon of its OPD
+    (
+        """CREATE TABLE surveys (
+            ticket_id TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            opd TEXT NOT NULL,
+            speed INTEGER NOT NULL CHECK (speed BETWEEN 1 AND 5),
+            quality INTEGER NOT NULL CHECK (quality BETWEEN 1 AND 5),
+            helpdesk INTEGER NOT NULL CHECK (helpdesk BETWEEN 1 AND 5),
+            comment TEXT NOT NULL DEFAULT '',
+            answered_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX surveys_answered ON surveys (answered_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -272,11 +272,13 @@ def build_intranet_report(
     compliance_source: str = "",
     opd_of: Mapping[str, str] | None = None,
     on: dt.date | None = None,
+    extra: Sequence[Section] = (),
 ) -> Document:
     """The monthly intranet report over ``tickets`` (all of the store; filtered here by period).
 
     ``opd_of`` maps site keys to OPD names (default: from the tickets' requests); ``on`` is the
-    report's date (default: the last day of the month).
+    report's date (default: the last day of the month); ``extra``: sections added before the
+    bandwidth results (the pages add the requesters' satisfaction and the open faults).
     """
     start, end = period(year, month)
     received = sum(1 for t in tickets if start <= t.created_at < end)
@@ -296,6 +298,7 @@ def build_intranet_report(
         _tickets_section(tickets, start, end),
         _sla_section(tickets, start, end),
         _compliance_section(compliance, compliance_source, names),
+        *extra,
         _bw_section(_bw_results(tickets, start, end)),
     )
     return Document(

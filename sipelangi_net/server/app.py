@@ -18,6 +18,7 @@ from sipelangi_net.errors import StoreError
 from sipelangi_net.server.auth import TokenResolver, single_token
 from sipelangi_net.server.errors import install_handlers
 from sipelangi_net.server.guard import Guard
+from sipelangi_net.server.pages import PageDispatch, PagesConfig, pages_app
 from sipelangi_net.server.routes import (
     HEALTH_PATH,
     accounts,
@@ -63,6 +64,7 @@ def create_app(
     logins: LoginsFactory | None = None,
     accounts_factory: AccountsFactory | None = None,
     reports: Path | None = None,
+    pages: PagesConfig | None = None,
 ) -> FastAPI:
     """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
 
@@ -73,6 +75,7 @@ def create_app(
     ``POST /api/v1/auth/token`` checks passwords against (none: that path answers 404);
     ``accounts_factory`` the accounts ``GET /auth/me`` and the admin's ``/accounts`` use. ``reports``:
     where the server writes and finds the tickets' documents (default: ``paths.reports_dir()``).
+    ``pages``: the pages for people (:mod:`sipelangi_net.server.pages`) on every path outside ``/api/``.
     """
     if resolver is None:
         if token is None:
@@ -127,6 +130,9 @@ def create_app(
     app.include_router(leases.router)
     install_handlers(app)
     app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH, LOGIN_PATH}))
+    if pages is not None:  # outermost: a page never meets the API's guard
+        served = pages_app(pages, store=holder, inventory=app.state.inventory)
+        app.add_middleware(PageDispatch, pages=served)
     return app
 
 

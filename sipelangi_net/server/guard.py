@@ -126,7 +126,7 @@ class Guard:
         if problem:
             await error_response(422, "invalid", problem)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The body, counted as it arrives (:class:`_TooLarge` past the limit); ``None``: disconnected."""
@@ -143,7 +143,7 @@ class Guard:
         return bytes(body)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that gives ``body`` once, then waits on the real one (for the disconnect)."""
     sent = False
 

@@ -26,7 +26,15 @@ from pathlib import Path
 from sipelangi_net.errors import ConfigError, StoreError
 from sipelangi_net.server.app import MIN_TOKEN_LENGTH, create_app
 from sipelangi_net.server.auth import LastUse, account_tokens
+from sipelangi_net.server.pages import PagesConfig
 from sipelangi_net.server.routes import API_PREFIX
+
+LETTERS_DIR = "surat-permohonan"
+"""Beside the database: the request letters uploaded on the pages (never served as files)."""
+JOBS_DIR = "pekerjaan"
+"""Beside the database: the Tim Kerja's background jobs (their logs and exit codes)."""
+SCANS_DIR = "berita-acara"
+"""Beside the database: the signed berita acara scans uploaded on the pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +119,13 @@ def serve(
     """
     import uvicorn
 
+    from sipelangi_net.accounts.sessions import WebSessions
     from sipelangi_net.accounts.store import SqliteAccounts
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.logs import register_secret
-    from sipelangi_net.paths import inventory_dir
+    from sipelangi_net.paths import inventory_dir, reports_dir
+    from sipelangi_net.server.pages.jobs import WorkConfig
+    from sipelangi_net.server.pages.kabid import default_calendar
     from sipelangi_net.tickets.sqlite import SqliteStore
 
     check_transport(host, tls)
@@ -140,6 +151,18 @@ def serve(
         inventory=lambda: known,
         logins=lambda: SqliteAccounts(db),
         accounts_factory=lambda: SqliteAccounts(db),
+        pages=PagesConfig(
+            sessions=lambda: WebSessions(SqliteAccounts(db)),
+            letters=db.parent / LETTERS_DIR,
+            work=WorkConfig(
+                db=db.resolve(),
+                inventory=(inventory or inventory_dir()).resolve(),
+                jobs=db.parent.resolve() / JOBS_DIR,
+                scans=db.parent.resolve() / SCANS_DIR,
+                reports=reports_dir().resolve(),
+            ),
+            calendar=default_calendar(inventory or inventory_dir()),
+        ),
     )
     try:
         sock = listen(host, port)

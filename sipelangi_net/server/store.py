@@ -8,11 +8,12 @@ stored ticket that cannot be served is left out of a listing and named in the
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from fastapi import Request as HttpRequest
 from fastapi.responses import Response
@@ -36,7 +37,11 @@ from sipelangi_net.server.guard import MAX_DEPTH, json_depth
 from sipelangi_net.tickets.listing import TicketPage, TicketQuery
 from sipelangi_net.tickets.models import Move, Request, Ticket
 from sipelangi_net.tickets.policy import Actor
+from sipelangi_net.tickets.sla import EventTime
 from sipelangi_net.tickets.store import TicketStore
+
+if TYPE_CHECKING:
+    from sipelangi_net.compliance.faults import Fault
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +56,24 @@ class ServedStore(TicketStore, Protocol):
 
     def apply(self, ticket_id: str, move: Move, *, account: Actor | None = None) -> Ticket: ...
 
-    def page(self, query: TicketQuery, *, after: str | None, limit: int) -> TicketPage: ...
+    def page(
+        self, query: TicketQuery, *, after: str | None, limit: int, newest: bool = False
+    ) -> TicketPage: ...
+
+    def event_times(
+        self,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after: int = 0,
+        upto: int | None = None,
+    ) -> list[EventTime]: ...
+
+    def events_version(self) -> int: ...
+
+    def active_tickets(self, *, since: dt.datetime, until: dt.datetime) -> list[Ticket]: ...
+
+    def open_faults(self) -> list[Fault]: ...
 
 
 StoreFactory = Callable[[], ServedStore]

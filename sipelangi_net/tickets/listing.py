@@ -72,12 +72,15 @@ def _utc(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def page_sql(query: TicketQuery, *, after: str | None, limit: int) -> tuple[str, list[object]]:
-    """The ids of one page (``limit`` of them) in id order, as SQL and its arguments."""
+def page_sql(
+    query: TicketQuery, *, after: str | None, limit: int, newest: bool = False
+) -> tuple[str, list[object]]:
+    """The ids of one page (``limit`` of them) in id order, as SQL and its arguments; ``newest``: in
+    reverse id order (newest first; ``after`` is then the id the page goes below)."""
     where: list[str] = []
     args: list[object] = []
     for clause, value in (
-        ("id > ?", after),
+        ("id < ?" if newest else "id > ?", after),
         ("status = ?", query.status),
         ("json_extract(request, '$.site') = ?", query.site),
         ("json_extract(request, '$.opd') = ?", query.opd),
@@ -92,4 +95,4 @@ def page_sql(query: TicketQuery, *, after: str | None, limit: int) -> tuple[str,
         where.append(f"json_extract(request, '$.site') IN ({', '.join('?' * len(query.sites))})")
         args.extend(query.sites)
     sql = "SELECT id FROM tickets" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - constant clauses
-    return sql + " ORDER BY id LIMIT ?", [*args, limit]
+    return sql + (" ORDER BY id DESC" if newest else " ORDER BY id") + " LIMIT ?", [*args, limit]

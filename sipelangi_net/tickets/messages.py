@@ -72,6 +72,8 @@ def closing_message(ticket: Ticket) -> tuple[str, str]:
         f"Yth. {name},\n\n"
         f"Pemasangan Jaringan Intra Pemerintah untuk {opd} telah selesai, diuji, dan diserahterimakan."
         f" Tiket {ticket.id} telah ditutup.\n\n"
+        "Mohon luangkan waktu satu menit untuk mengisi survei kepuasan layanan pada halaman tiket ini"
+        " di SiPelangi.\n\n"
         "Apabila terdapat gangguan, silakan menghubungi Helpdesk Diskominfo melalui SiPelangi.\n\n"
         "Hormat kami,\nHelpdesk Diskominfo Kota Pangkalpinang\n"
     )
@@ -152,15 +154,17 @@ class Message:
     to: Recipient
     """``pemohon``: the request's PIC; the officials: from the settings (tickets.officials)."""
     text: Callable[[Ticket, Event], tuple[str, str]]
+    page: str = "/tiket/{id}"
+    """The page of SiPelangi the message links to (``{id}``: the ticket), when its address is set."""
 
 
 MESSAGES: Mapping[tuple[int, str], Message] = MappingProxyType(
     {
-        (2, "done"): Message("disposition", "kepala_dinas", disposition_message),
+        (2, "done"): Message("disposition", "kepala_dinas", disposition_message, page="/disposisi/{id}"),
         (3, "defer"): Message("deferral", "pemohon", deferral_message),
         (6, "done"): Message("schedule", "pemohon", lambda t, e: schedule_message(t, e.outputs)),
         (10, "done"): Message("report", "kepala_bidang", report_message),
-        (11, "done"): Message("closing", "pemohon", lambda t, e: closing_message(t)),
+        (11, "done"): Message("closing", "pemohon", lambda t, e: closing_message(t), page="/survei/{id}"),
     }
 )
 """Per (SOP step, outcome), the message the store queues in the same transaction as the step."""

@@ -105,6 +105,11 @@ class Letter(_Frozen):
 
     number: RequiredText
     date: Day
+    scan_sha256: Annotated[
+        str, StringConstraints(pattern=r"^([0-9a-f]{64})?$"), Field(exclude_if=lambda v: not v)
+    ] = ""
+    """The SHA-256 of the signed letter's PDF uploaded with the request (the pages), "" when none.
+    Left out when empty, so a request made before this field existed hashes as it did."""
 
 
 class Request(_Frozen):

@@ -8,6 +8,7 @@ They have no accounts (yet), so their addresses come from a settings file,
       email: kadis@diskominfo.pangkalpinangkota.go.id
     kepala_bidang:
       email: kabid.egov@diskominfo.pangkalpinangkota.go.id
+    sipelangi_url: https://sipelangi.pangkalpinangkota.go.id   # optional: links in the messages
 
 A missing file or a missing address is not an error here: the message is queued as undeliverable,
 naming this file (:mod:`sipelangi_net.tickets.outbox`). A file that does not parse is a
@@ -17,6 +18,7 @@ ConfigError naming the file and the field.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -45,9 +47,18 @@ class Official(_Frozen):
     email: EmailStr | None = None
 
 
+def _pages_url(value: str) -> str:
+    if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", value):
+        raise ValueError("expected the pages' address, e.g. https://sipelangi.pangkalpinangkota.go.id")
+    return value.rstrip("/")
+
+
 class Officials(_Frozen):
     kepala_dinas: Official = Official()
     kepala_bidang: Official = Official()
+    sipelangi_url: Annotated[str, StringConstraints(max_length=200), AfterValidator(_pages_url)] = ""
+    """Where SiPelangi's pages are (``serve``'s address as people reach it): the messages then end
+    with a link to the ticket's page (the Kepala Dinas's: the decision page), "" for none."""
     source: str = ""
     """Where they were read from (for messages), e.g. ``inventory/officials.yaml``."""
 

@@ -52,6 +52,8 @@ def queued_for(
     if message is None:
         return []
     subject, body = message.text(ticket, event)
+    if officials.sipelangi_url:  # one tap from the mail to the page (a remembered session opens it)
+        body += f"\nBuka di SiPelangi: {officials.sipelangi_url}{message.page.format(id=ticket.id)}\n"
     address, why = _email(ticket, message.to, officials)
     out = [Queued(message.kind, "email", address, subject, body, why)]
     if webhook_url:

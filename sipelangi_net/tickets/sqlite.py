@@ -20,7 +20,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -32,7 +32,11 @@ from sipelangi_net.tickets.officials import Officials, load_officials
 from sipelangi_net.tickets.outbox import queued_for
 from sipelangi_net.tickets.outputs import Skipped, skip
 from sipelangi_net.tickets.policy import Actor
+from sipelangi_net.tickets.sla import EventTime
 from sipelangi_net.validate import printable
+
+if TYPE_CHECKING:
+    from sipelangi_net.compliance.faults import Fault
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: tickets, append-only events, notification outbox
@@ -125,6 +129,10 @@ def _ts(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+_POSIX = "(julianday({}) - 2440587.5) * 86400.0"
+"""A stored time as POSIX seconds, computed by SQLite (the SLA reads tens of thousands at once)."""
+
+
 def _parse_ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
@@ -212,8 +220,11 @@ class SqliteStore:
         checkpoints: Path | None = None,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         officials: Officials | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.path = path
+        self.clock = clock or utcnow
+        """When a ticket is opened or a step recorded (a test gives its own, to record in the past)."""
         self._officials = officials
         """Where the Kepala Dinas's and Kepala Bidang's messages go (default: read when first needed)."""
         self.busy_timeout_ms = busy_timeout_ms
@@ -348,9 +359,12 @@ class SqliteStore:
                 self.skipped.append(skip(i, str(exc), doing="the ticket list"))
         return out
 
-    def page(self, query: listing.TicketQuery, *, after: str | None, limit: int) -> listing.TicketPage:
-        """Up to ``limit`` tickets with ids after ``after``, in id order (keyset pagination)."""
-        sql, args = listing.page_sql(query, after=after, limit=limit + 1)
+    def page(
+        self, query: listing.TicketQuery, *, after: str | None, limit: int, newest: bool = False
+    ) -> listing.TicketPage:
+        """Up to ``limit`` tickets with ids after ``after``, in id order (keyset pagination); ``newest``:
+        the newest first, with ids below ``after`` (the pages' lists)."""
+        sql, args = listing.page_sql(query, after=after, limit=limit + 1, newest=newest)
         ids = [r[0] for r in self.conn.execute(sql, args)]
         more, ids = len(ids) > limit, ids[:limit]
         out: list[Ticket] = []
@@ -362,6 +376,61 @@ class SqliteStore:
                 skipped.append(skip(i, str(exc), doing="the ticket list"))
         return listing.TicketPage(tuple(out), ids[-1] if more else None, tuple(skipped))
 
+    def event_times(
+        self,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after: int = 0,
+        upto: int | None = None,
+    ) -> list[EventTime]:
+        """The step, outcome and times of the events that ended in [since, until) and were appended
+        after the version ``after`` up to ``upto`` (:meth:`events_version`): one query, no ticket
+        parsed (the Kepala Bidang's SLA dashboard over the whole store)."""
+        query = f"SELECT step, outcome, {_POSIX.format('started_at')}, {_POSIX.format('ended_at')}"
+        query += " FROM events WHERE rowid > ?"
+        args: list[Any] = [after]
+        if upto is not None:
+            query += " AND rowid <= ?"
+            args.append(upto)
+        if since is not None:
+            query += " AND ended_at >= ?"
+            args.append(_ts(since))
+        if until is not None:
+            query += " AND ended_at < ?"
+            args.append(_ts(until))
+        return [EventTime(*r) for r in self.conn.execute(query, args)]
+
+    def events_version(self) -> int:
+        """Grows with every event appended (events are append-only, so rowids only grow): figures
+        computed from the events up to a version stay true of them."""
+        row = self.conn.execute("SELECT max(rowid) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def active_tickets(self, *, since: dt.datetime, until: dt.datetime) -> list[Ticket]:
+        """The tickets opened in [since, until) or with an event that ended then (the monthly report)."""
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM tickets WHERE created_at >= ? AND created_at < ? UNION"
+                " SELECT DISTINCT ticket_id FROM events WHERE ended_at >= ? AND ended_at < ? ORDER BY 1",
+                (_ts(since), _ts(until), _ts(since), _ts(until)),
+            )
+        ]
+        out: list[Ticket] = []
+        for i in ids:  # an unreadable ticket is left out, as the lists do
+            try:
+                out.append(self._load(self.conn, i))
+            except MalformedTicketError as exc:
+                skip(i, str(exc), doing="the monthly report")
+        return out
+
+    def open_faults(self) -> list[Fault]:
+        """The faults compliance runs opened and have not closed (sipelangi_net/compliance/faults.py)."""
+        from sipelangi_net.compliance.faults import list_faults
+
+        return list_faults(self.conn, status="open")
+
     # --- writing ------------------------------------------------------------
     def _sealing_key(self, conn: sqlite3.Connection) -> anchor.AuditKey:
         """The audit key for a write (inside its transaction): made on a store's first sealed write."""
@@ -372,7 +441,7 @@ class SqliteStore:
     def create(self, request: Request, *, helpdesk: str, account: Actor | None = None) -> Ticket:
         """Open a ticket; with ``account``, as the policy lets it (a pemohon submits, the helpdesk
         enters a paper letter and forwards it), else recorded as today (steps 1 and 2)."""
-        now = utcnow()
+        now = self.clock()
         with self._write() as conn:
             key = self._sealing_key(conn)
             year = now.astimezone(dt.timezone(dt.timedelta(hours=7))).year
@@ -407,7 +476,7 @@ class SqliteStore:
         """Check ``move`` (with ``account``: also who may do it) and append its event atomically."""
         with self._write() as conn:
             ticket = self._load(conn, ticket_id)
-            transition = workflow.plan(ticket, move, now=utcnow(), account=account)
+            transition = workflow.plan(ticket, move, now=self.clock(), account=account)
             key = self._sealing_key(conn)
             self._insert_event(conn, transition.event)
             conn.execute("UPDATE tickets SET status = ? WHERE id = ?", (transition.status, ticket_id))

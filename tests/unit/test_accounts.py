@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from pydantic import ValidationError
 from ticket_data import request
 
-from sipelangi_net.accounts import passwords, tokens
+from sipelangi_net.accounts import passwords, schema, tokens
 from sipelangi_net.accounts.local import local_account
 from sipelangi_net.accounts.models import Account, AccountRole, Delegation, opd_sites
 from sipelangi_net.accounts.store import SqliteAccounts
@@ -373,7 +373,7 @@ def test_an_existing_ticket_database_gains_the_tables_and_keeps_its_tickets(tmp_
     accounts.close()
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == before
-    assert conn.execute("SELECT version FROM schema_components").fetchall() == [(1,)]
+    assert conn.execute("SELECT version FROM schema_components").fetchall() == [(schema.SCHEMA_VERSION,)]
     conn.close()
     again = SqliteStore(db)
     try:

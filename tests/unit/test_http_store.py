@@ -252,9 +252,11 @@ def test_health_is_open_and_everything_else_needs_the_token(server: Server) -> N
     assert (
         httpx.post(f"{api}/tickets", content=b"{not json", headers={"content-type": "x"}).status_code == 401
     )
-    assert httpx.get(f"{server.url}/elsewhere").status_code == 401
+    assert httpx.get(f"{api}/elsewhere").status_code == 401
     ok = {"Authorization": f"Bearer {server.token}"}
-    assert httpx.get(f"{server.url}/elsewhere", headers=ok).json()["code"] == "no_route"
+    assert httpx.get(f"{api}/elsewhere", headers=ok).json()["code"] == "no_route"
+    page = httpx.get(f"{server.url}/elsewhere")  # outside /api/: the pages (docs/pages.md), no token
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
 
 
 def test_wrong_token_is_refused_saying_how_to_log_in_again(server: Server) -> None:
