@@ -176,9 +176,11 @@ def running_server(
     token: str | None = None,
     tls: tuple[Path, Path] | None = None,
     planted: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """The server on a free loopback port; ``tls`` (cert, key): over HTTPS, trusted by the health probe;
-    ``planted``: username -> an API token chosen by the test (:func:`plant_token`)."""
+    ``planted``: username -> an API token chosen by the test (:func:`plant_token`); ``env``: more of the
+    server's environment (over the test's defaults)."""
     base.mkdir(parents=True, exist_ok=True)
     token = token or "test-" + os.urandom(24).hex()
     token_file = base / "token"
@@ -193,7 +195,7 @@ def running_server(
         argv += ["--cert", str(tls[0]), "--key", str(tls[1])]
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=tls[0]) if tls else True
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=_env(base))
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env={**_env(base), **(env or {})})
     try:
         url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         deadline = time.monotonic() + 20

@@ -1,0 +1,312 @@
+"""Issue 16's main check: one request through the whole SOP on the lab, in five browser sessions.
+
+A real ``sipelangi-net serve`` on loopback (its database holds a password account per role) whose
+environment reaches the lab as the lab tests' CLI runs do (``SIPELANGI_ENV=lab``, the lab's
+secrets) and a local SMTP server (aiosmtpd). Five Chromium contexts, one per role, click and type:
+the pemohon submits the Surat Permohonan with its signed PDF, the helpdesk forwards it, the Kepala
+Dinas approves it from the inbox (the Lembar Disposisi link appears), the Tim Kerja starts
+provisioning from the work page (the real ``provision`` job on the lab's FRR and Open vSwitch),
+which stops for the agreed slot and is continued once the slot began, then stops for the signed
+berita acara; the Tim Kerja uploads it (step 9) and continues (step 10, the report), the Kepala
+Bidang acknowledges the report, the helpdesk closes the ticket (step 11) and the Tim Kerja's last
+"Lanjutkan provisioning" delivers the closing notice (step 12, the job's ``notify`` step: the
+server itself sends no mail). The pemohon then sees the closed ticket and its notice.
+
+The slot: the server's inventory is the lab's, but its calendar (``calendar.yaml``) works every
+hour of every day with no lead time, so step 5 proposes the next 5-minute mark (the calendar's
+smallest grid) and the walk waits for it as the Tim Kerja would: up to five minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the server helpers
+
+from api_server import open_local, running_server
+from pages_world import PDF, make_people
+
+from sipelangi_net.paths import lab_dir
+from tests.browser.browsing import CHROMIUM, FLAGS, Person, Site
+from tests.lab.conftest import ROOT
+from tests.lab.deploy_helpers import day0
+
+__all__ = ["day0"]  # the fixture, imported for the test below
+pytestmark = pytest.mark.browser
+
+PIC_EMAIL = "budi@dinkes.pangkalpinangkota.go.id"
+ALWAYS = "00:00-23:59"
+CLOSED_SUBJECT = "Tiket ditutup: jaringan intra Dinas Kesehatan (Dinkes) telah terpasang"
+JOB_TIMEOUT_MS = 150_000
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+def lab_inventory(folder: Path) -> Path:
+    """The lab's inventory with a calendar open every hour (no lead time) and the officials' file."""
+    shutil.copytree(ROOT / "inventory", folder)
+    calendar = yaml.safe_load((folder / "calendar.yaml").read_text())
+    calendar.update(
+        working_hours={day: [ALWAYS] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+        min_lead_hours=0,
+        slot_step_min=5,
+        holidays={},
+        bookings=[],
+    )
+    (folder / "calendar.yaml").write_text(yaml.safe_dump(calendar))
+    shutil.copy(folder / "officials.example.yaml", folder / "officials.yaml")
+    return folder
+
+
+@pytest.fixture
+def site(
+    tmp_path: Path, lab: dict[str, Any], mailbox: tuple[Mailbox, int], request: pytest.FixtureRequest
+) -> Iterator[Site]:
+    base = tmp_path / "server"
+    base.mkdir()
+    make_people(base / "tickets.db")
+    letter = tmp_path / "surat-permohonan-dinkes.pdf"
+    letter.write_bytes(PDF)
+    shots = Path(os.environ.get("SIPELANGI_SCREENSHOTS") or tmp_path / "screenshots")
+    env = {
+        "SIPELANGI_ENV": "lab",
+        "SIPELANGI_SECRETS": str(lab_dir() / "secrets.yaml"),
+        "SIPELANGI_INVENTORY": str(lab_inventory(tmp_path / "inventory")),
+        "SIPELANGI_LOCKS": str(tmp_path / "locks"),
+        "SIPELANGI_SMTP_HOST": "127.0.0.1",
+        "SIPELANGI_SMTP_PORT": str(mailbox[1]),
+    }
+    with running_server(base, env=env) as server:
+        yield Site(server, letter, shots)
+    print(f"screenshots: {shots / request.node.name}")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed: ./dev.sh setup installs Debian's chromium")
+    os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(FLAGS))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def submit(budi: Person, letter: Path) -> str:
+    page = budi.page
+    page.get_by_role("link", name="Ajukan permohonan").first.click()
+    page.get_by_label("Lokasi").select_option("dinkes")
+    page.get_by_label("Jumlah pengguna").fill("25")
+    page.get_by_label("SIMPEG", exact=False).check()
+    page.get_by_label("Nomor surat").fill("005/901/DINKES/XII/2026")
+    page.get_by_label("Tanggal surat").fill("2026-11-30")
+    page.get_by_label("Surat permohonan bertanda tangan", exact=False).set_input_files(str(letter))
+    page.get_by_label("Telepon PIC").fill("+62 812 7000 1234")
+    page.get_by_label("Surel PIC").fill(PIC_EMAIL)
+    budi.shot("formulir")
+    page.get_by_role("button", name="Ajukan permohonan").click()
+    page.wait_for_url(re.compile(r"/tiket/SPL-\d{4}-\d{5}"))
+    budi.shot("diajukan")
+    found = re.search(r"SPL-\d{4}-\d{5}", page.url)
+    assert found, page.url
+    return found.group(0)
+
+
+def run_job(andi: Person, ticket_id: str, button: str, name: str) -> str:
+    """Click the provisioning button; follow the page until the job ended; its status line."""
+    page = andi.page
+    page.goto(f"/kerja/{ticket_id}")
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(f"**/kerja/{ticket_id}")
+    andi.shot(f"{name}-berjalan")
+    # the page's script polls the progress and reloads the page once the run ended
+    page.wait_for_function(
+        "() => { const s = document.querySelector('#status-pekerjaan-teks');"
+        " return s && !s.textContent.includes('sedang berjalan'); }",
+        timeout=JOB_TIMEOUT_MS,
+    )
+    page.wait_for_load_state()
+    andi.shot(f"{name}-selesai")
+    return page.locator("#status-pekerjaan-teks").inner_text()
+
+
+def job_log(andi: Person) -> str:
+    return andi.page.locator("#log-pekerjaan").inner_text()
+
+
+def status_of(site: Site, ticket_id: str) -> str:
+    store = open_local(site.server.db)
+    try:
+        return store.get(ticket_id).status
+    finally:
+        store.close()
+
+
+def agreed_start(site: Site, ticket_id: str) -> dt.datetime:
+    store = open_local(site.server.db)
+    try:
+        ticket = store.get(ticket_id)
+    finally:
+        store.close()
+    agreed = next(e for e in reversed(ticket.events) if e.step == 6 and e.outcome == "done")
+    return dt.datetime.fromisoformat(str(agreed.outputs["start"]))
+
+
+def provision_through_the_slot(andi: Person, site: Site, ticket_id: str) -> str:
+    """Steps 4-8 from the work page: the first run stops for the agreed slot unless it began already."""
+    state = run_job(andi, ticket_id, "Mulai provisioning", "provisi-1")
+    if status_of(site, ticket_id) == "scheduled":
+        assert "menunggu" in state and "kode keluar 75" in state, job_log(andi)
+        assert "agreed installation slot" in job_log(andi) and "nothing was pushed" in job_log(andi)
+        start = agreed_start(site, ticket_id)
+        left = (start - dt.datetime.now(dt.UTC)).total_seconds()
+        assert left <= 5 * 60 + 5, start
+        time.sleep(max(0.0, left) + 1)  # the Tim Kerja comes back when the slot began
+        state = run_job(andi, ticket_id, "Lanjutkan provisioning", "provisi-2")
+    return state
+
+
+@pytest.mark.timeout(540)
+def test_one_request_walks_the_whole_sop_in_five_browser_sessions(
+    browser: Any, site: Site, mailbox: tuple[Mailbox, int], day0: dict[str, str],
+    request: pytest.FixtureRequest,
+) -> None:  # fmt: skip
+    people: list[Person] = []
+
+    def person(username: str, *, phone: bool = False) -> Person:
+        people.append(Person(browser, site, username, request.node.name, phone=phone))
+        return people[-1].log_in()
+
+    try:
+        walk(person, site, mailbox[0])
+    finally:
+        for p in people:
+            p.close()
+
+
+def walk(person: Any, site: Site, box: Mailbox) -> None:
+    budi, rina, kadis = person("budi", phone=True), person("rina"), person("kadis", phone=True)
+    andi, kabid = person("andi"), person("kabid")
+    # 1. the pemohon's Surat Permohonan
+    ticket_id = submit(budi, site.letter)
+
+    # 2. the helpdesk forwards it to the Kepala Dinas
+    rina.page.goto("/helpdesk")
+    rina.shot("antrean")
+    row = rina.page.locator("li", has=rina.page.get_by_role("link", name=ticket_id))
+    row.get_by_role("button", name="Teruskan ke Kepala Dinas").click()
+    rina.page.wait_for_url("**/helpdesk")
+    rina.shot("diteruskan")
+
+    # 3. the Kepala Dinas approves it from the inbox; the Lembar Disposisi is there
+    kadis.page.goto("/disposisi")
+    kadis.shot("kotak-masuk")
+    kadis.page.get_by_role("link", name=ticket_id).click()
+    kadis.page.get_by_label("Setujui").check()
+    kadis.page.get_by_label("Pertimbangan", exact=False).fill("Sesuai kebutuhan layanan kesehatan.")
+    kadis.shot("keputusan")
+    kadis.page.get_by_role("button", name="Simpan keputusan").click()
+    kadis.page.wait_for_url(f"**/disposisi/{ticket_id}")
+    assert kadis.page.locator("strong.status").inner_text() == "disetujui"
+    assert kadis.page.get_by_role("link", name="Unduh Lembar Disposisi (PDF)").is_visible()
+    kadis.shot("disetujui")
+
+    # 4-8. the Tim Kerja provisions from the work page: the real playbook on the lab
+    andi.page.goto("/kerja")
+    andi.shot("daftar-pekerjaan")
+    andi.page.get_by_role("link", name=ticket_id).click()
+    andi.page.wait_for_url(f"**/kerja/{ticket_id}")
+    andi.shot("halaman-kerja")
+    state = provision_through_the_slot(andi, site, ticket_id)
+    assert status_of(site, ticket_id) == "tested", f"{state}\n{job_log(andi)}"
+    assert "berita acara needs its signers" in job_log(andi), job_log(andi)
+    page = andi.page
+    assert page.get_by_role("img", name="Grafik target dan hasil uji bandwidth").is_visible()
+    assert page.get_by_text("Lulus:").is_visible()
+
+    # 9. the signed berita acara's scan
+    page.get_by_label("NIP Tim Kerja", exact=False).fill("198503152010011002")
+    page.get_by_label("NIP pemohon", exact=False).fill("197908212005012003")
+    page.get_by_label("Pindaian berita acara", exact=False).set_input_files(str(site.letter))
+    andi.shot("berita-acara")
+    page.get_by_role("button", name="Unggah berita acara").click()
+    page.wait_for_url(f"**/kerja/{ticket_id}")
+    assert page.get_by_text("Berita acara sudah dicatat").is_visible()
+    andi.shot("berita-acara-dicatat")
+
+    # 10. the run goes on: the installation report; the close is the helpdesk's (the run waits)
+    state = run_job(andi, ticket_id, "Lanjutkan provisioning", "provisi-laporan")
+    assert status_of(site, ticket_id) == "reported", f"{state}\n{job_log(andi)}"
+    kabid.page.goto("/laporan")
+    kabid.shot("laporan")
+    row = kabid.page.locator("li", has=kabid.page.get_by_role("link", name=ticket_id))
+    row.get_by_role("button", name="Terima laporan").click()
+    kabid.page.wait_for_url("**/laporan")
+    kabid.shot("laporan-diterima")
+    assert status_of(site, ticket_id) == "acknowledged"
+
+    # 11. the helpdesk closes the ticket
+    rina.page.goto("/helpdesk")
+    rina.shot("antrean-tutup")
+    row = rina.page.locator("li", has=rina.page.get_by_role("link", name=ticket_id))
+    row.get_by_role("button", name="Tutup tiket").click()
+    rina.page.wait_for_url("**/helpdesk")
+    rina.shot("ditutup")
+    assert status_of(site, ticket_id) == "closed"
+
+    # 12. the closing notice, delivered by the run's notify step
+    state = run_job(andi, ticket_id, "Lanjutkan provisioning", "provisi-pemberitahuan")
+    assert "selesai (kode keluar 0)" in state, job_log(andi)
+    assert status_of(site, ticket_id) == "notified"
+    to_pic = [m["Subject"] for m in box.messages if m["To"] == PIC_EMAIL]
+    closing = [m for m in box.messages if m["Subject"] == f"[SiPelangi {ticket_id}] {CLOSED_SUBJECT}"]
+    assert len(closing) == 1 and closing[0]["To"] == PIC_EMAIL, to_pic
+    assert f"Tiket {ticket_id} telah ditutup" in closing[0].get_content(), closing[0].get_content()
+
+    # the pemohon sees the closed ticket and its closing notice
+    budi.page.goto(f"/tiket/{ticket_id}")
+    assert budi.page.get_by_role("heading", name="Pemberitahuan penutupan").is_visible()
+    budi.shot("ditutup-pemberitahuan")
+    budi.page.get_by_role("link", name="Permohonan saya").click()
+    assert budi.page.get_by_role("link", name=ticket_id).is_visible()
+    budi.shot("permohonan-saya")
