@@ -259,7 +259,7 @@ def walk(person: Any, site: Site, box: Mailbox) -> None:
     andi.shot("halaman-kerja")
     state = provision_through_the_slot(andi, site, ticket_id)
     assert status_of(site, ticket_id) == "tested", f"{state}\n{job_log(andi)}"
-    assert "berita acara needs its signers" in job_log(andi), job_log(andi)
+    assert "menunggu" in state and "waiting for the signed berita acara" in job_log(andi), job_log(andi)
     page = andi.page
     assert page.get_by_role("img", name="Grafik target dan hasil uji bandwidth").is_visible()
     assert page.get_by_text("Lulus:").is_visible()
