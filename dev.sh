@@ -2,7 +2,7 @@
 # sipelangi-net developer entry point.
 #   ./dev.sh setup   install system packages, the virtualenv and the package (idempotent)
 #   ./dev.sh demo    setup, then the main job on the embedded lab
-#   ./dev.sh test    setup, then ruff, mypy and the whole test suite (unit + lab)
+#   ./dev.sh test    setup, then ruff, mypy and the whole test suite (the lab tier beside the others)
 #   ./dev.sh packages  the Debian packages setup installs, one a line (no root needed)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -57,6 +57,24 @@ install_venv() {
     echo "$want" >"$stamp"
 }
 
+# The whole suite in two processes side by side: the lab tier (its tests mostly wait on devices and
+# timers, in order, against the one lab) and the other tiers (CPU-bound). The lab tier's output is
+# kept in a file and shown after the other tiers'; the exit code is the worse of the two.
+whole_suite() {
+    local lab_log lab_pid rc=0 lab_rc=0
+    lab_log=$(mktemp -t sipelangi-lab-tier.XXXXXX)
+    pytest tests/lab >"$lab_log" 2>&1 &
+    lab_pid=$!
+    echo "dev.sh: the lab tier runs beside the others (pid $lab_pid, output: $lab_log)"
+    pytest --ignore=tests/lab || rc=$?
+    wait "$lab_pid" || lab_rc=$?
+    echo "=== lab tier (tests/lab) ==="
+    cat "$lab_log"
+    rm -f "$lab_log"
+    [ "$rc" -ge "$lab_rc" ] && return "$rc"
+    return "$lab_rc"
+}
+
 # doctor: every program of the list is there now (names what is not, with its package)
 setup() { need_root; install_apt; install_venv; "$VENV/bin/sipelangi-net" doctor >/dev/null; }
 
@@ -74,7 +92,7 @@ case "${1:-}" in
         ruff check sipelangi_net tests bench scripts
         ruff format --check sipelangi_net tests bench scripts
         mypy
-        pytest "${@:2}"
+        if [ $# -gt 1 ]; then pytest "${@:2}"; else whole_suite; fi
         ;;
     *)
         echo "usage: ./dev.sh setup|demo|test [pytest args]|packages" >&2

@@ -63,8 +63,20 @@ def serve_command(
         "-i",
         help="Inventory directory: the sites and applications new tickets may name (read at start).",
     ),
+    deliver_every: float = typer.Option(
+        30.0,
+        "--deliver-every",
+        min=0,
+        max=3600,
+        help="Seconds between the server's own rounds over the notification outbox, through the channels"
+        " the environment configures (SIPELANGI_SMTP_*, SIPELANGI_WEBHOOK_URL); 0: never (ticket notify).",
+    ),
 ) -> None:
-    """Serve the SiPelangi ticket API until Ctrl-C or SIGTERM."""
+    """Serve the SiPelangi ticket API and pages until Ctrl-C or SIGTERM.
+
+    The server delivers the notifications the SOP steps queue (the schedule, the closing notice;
+    step 12 is recorded on delivery) when its environment configures a channel.
+    """
     from sipelangi_net.errors import ConfigError
     from sipelangi_net.server.serve import Tls, serve
     from sipelangi_net.tickets.store import default_db_path
@@ -80,4 +92,6 @@ def serve_command(
 
         say(f"serve: {path} at {url} (Ctrl-C to stop)", err=True)
 
-    serve(path, host, port, token, tls=tls, inventory=inventory, announce=announce)
+    serve(
+        path, host, port, token, tls=tls, inventory=inventory, announce=announce, deliver_every=deliver_every
+    )

@@ -6,6 +6,7 @@ writes it; a unit test fails when the file and the code disagree).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from fastapi.routing import APIRoute
 
 from sipelangi_net.errors import StoreError
 from sipelangi_net.server.auth import TokenResolver, single_token
+from sipelangi_net.server.courier import Courier, Delivery
 from sipelangi_net.server.errors import install_handlers
 from sipelangi_net.server.guard import Guard
 from sipelangi_net.server.pages import PageDispatch, PagesConfig, pages_app
@@ -65,6 +67,7 @@ def create_app(
     accounts_factory: AccountsFactory | None = None,
     reports: Path | None = None,
     pages: PagesConfig | None = None,
+    delivery: Delivery | None = None,
 ) -> FastAPI:
     """The API over the store ``store_factory`` makes (opened on first use, closed at shutdown).
 
@@ -76,6 +79,8 @@ def create_app(
     ``accounts_factory`` the accounts ``GET /auth/me`` and the admin's ``/accounts`` use. ``reports``:
     where the server writes and finds the tickets' documents (default: ``paths.reports_dir()``).
     ``pages``: the pages for people (:mod:`sipelangi_net.server.pages`) on every path outside ``/api/``.
+    ``delivery``: the server works the notification outbox itself while it runs
+    (:mod:`~sipelangi_net.server.courier`; none: ``sipelangi-net ticket notify`` does).
     """
     if resolver is None:
         if token is None:
@@ -86,9 +91,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        courier = Courier(holder.use, delivery) if delivery is not None else None
+        if courier is not None:
+            courier.start()
         try:
             yield
         finally:
+            if courier is not None:
+                await asyncio.to_thread(courier.stop)
             holder.close()
             if account_desk is not None:
                 account_desk.close()

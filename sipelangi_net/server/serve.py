@@ -16,6 +16,7 @@ notification outbox and records step 12; it does no step of a person.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import ssl
 import stat
@@ -26,8 +27,11 @@ from pathlib import Path
 from sipelangi_net.errors import ConfigError, StoreError
 from sipelangi_net.server.app import MIN_TOKEN_LENGTH, create_app
 from sipelangi_net.server.auth import LastUse, account_tokens
+from sipelangi_net.server.courier import DEFAULT_EVERY_S, Delivery
 from sipelangi_net.server.pages import PagesConfig
 from sipelangi_net.server.routes import API_PREFIX
+
+logger = logging.getLogger(__name__)
 
 LETTERS_DIR = "surat-permohonan"
 """Beside the database: the request letters uploaded on the pages (never served as files)."""
@@ -100,6 +104,23 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def outbox_delivery(every: float) -> Delivery | None:
+    """How the server delivers the outbox: every ``every`` seconds by the channels the environment
+    configures; none (logged) without a channel, or when ``every`` is 0."""
+    from sipelangi_net.tickets.notify import transports_from_env
+
+    if every <= 0:
+        return None
+    transports = transports_from_env()
+    if not transports:
+        logger.warning(
+            "no notification channel configured (SIPELANGI_SMTP_HOST, SIPELANGI_WEBHOOK_URL): the outbox"
+            " waits for 'sipelangi-net ticket notify'"
+        )
+        return None
+    return Delivery(transports, every=every)
+
+
 def serve(
     db: Path,
     host: str,
@@ -109,6 +130,7 @@ def serve(
     tls: Tls | None = None,
     inventory: Path | None = None,
     announce: Callable[[str], None] | None = None,
+    deliver_every: float = DEFAULT_EVERY_S,
 ) -> None:
     """Serve the API over the SQLite store ``db`` until SIGINT/SIGTERM (``announce``: told the URL).
 
@@ -116,6 +138,10 @@ def serve(
 
     ``inventory`` (default: ``paths.inventory_dir()``) is read once, now: new
     tickets must name its sites and applications; restart to pick up edits.
+
+    The server delivers the notification outbox itself every ``deliver_every`` seconds through the
+    channels its environment configures (``SIPELANGI_SMTP_*``, ``SIPELANGI_WEBHOOK_URL``); with none
+    configured, or ``deliver_every`` 0, it does not (``sipelangi-net ticket notify`` does).
     """
     import uvicorn
 
@@ -163,6 +189,7 @@ def serve(
             ),
             calendar=default_calendar(inventory or inventory_dir()),
         ),
+        delivery=outbox_delivery(deliver_every),
     )
     try:
         sock = listen(host, port)

@@ -16,7 +16,8 @@ import logging
 import os
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -277,17 +278,32 @@ def deliver_due(
     store: TicketStore, transports: Mapping[str, Transport], *, now: dt.datetime | None = None
 ) -> DeliveryReport:
     """Send every notification due by ``now``; each failure is recorded for a retry, never raised."""
+    return deliver_due_from(lambda: nullcontext(store), transports, now=now)
+
+
+def deliver_due_from(
+    opened: Callable[[], AbstractContextManager[TicketStore]],
+    transports: Mapping[str, Transport],
+    *,
+    now: dt.datetime | None = None,
+) -> DeliveryReport:
+    """:func:`deliver_due` on a store ``opened`` gives, held only while the outbox is read and while
+    each attempt is recorded, never while a message is sent: a slow mail server does not hold up the
+    store's other users (the server's requests)."""
     due = now or dt.datetime.now(dt.UTC)
     sent = failed = skipped = 0
     errors: list[str] = []
-    for n in store.outbox(due=due):
+    with opened() as store:
+        waiting = store.outbox(due=due)
+    for n in waiting:
         transport = transports.get(n.channel)
         if transport is None:
             skipped += 1
             continue
         reason = _attempt(transport, n)
         if reason:
-            after = store.record_delivery(n.id, ok=False, error=reason)
+            with opened() as store:
+                after = store.record_delivery(n.id, ok=False, error=reason)
             failed += 1
             errors.append(f"ticket {n.ticket_id}: {n.kind} notification {n.id} by {n.channel}: {reason}")
             log.warning(
@@ -301,12 +317,14 @@ def deliver_due(
                 reason,
             )
             continue
-        store.record_delivery(n.id, ok=True)
+        problem = ""
+        with opened() as store:
+            store.record_delivery(n.id, ok=True)
+            if n.kind == "closing":
+                problem = record_closing_notice(store, n)
         sent += 1
         log.info("%s: %s notification %d sent by %s", n.ticket_id, n.kind, n.id, n.channel)
-        if n.kind == "closing":
-            problem = record_closing_notice(store, n)
-            if problem:
-                errors.append(problem)
-                log.warning("%s", problem)
+        if problem:
+            errors.append(problem)
+            log.warning("%s", problem)
     return DeliveryReport(sent=sent, failed=failed, skipped=skipped, errors=tuple(errors))

@@ -28,7 +28,7 @@ from pages_world import PDF, make_people
 from tests.browser.browsing import CHROMIUM, FLAGS, Person, Site
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = tmp_path_factory.mktemp("pages-server")
     make_people(base / "tickets.db")
@@ -40,8 +40,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(server, letter, shots)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="package")  # not the session: Playwright's sync API keeps an event loop running in
+def browser() -> Iterator[Any]:  # this thread while it is open, and later tests call asyncio.run()
     if CHROMIUM is None:
         pytest.skip("chromium is not installed: ./dev.sh setup installs Debian's chromium")
     os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"

@@ -177,10 +177,11 @@ def running_server(
     tls: tuple[Path, Path] | None = None,
     planted: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[Server]:
     """The server on a free loopback port; ``tls`` (cert, key): over HTTPS, trusted by the health probe;
     ``planted``: username -> an API token chosen by the test (:func:`plant_token`); ``env``: more of the
-    server's environment (over the test's defaults)."""
+    server's environment (over the test's defaults); ``args``: more options of ``serve``."""
     base.mkdir(parents=True, exist_ok=True)
     token = token or "test-" + os.urandom(24).hex()
     token_file = base / "token"
@@ -190,7 +191,17 @@ def running_server(
     tokens = role_tokens(db)
     for username, chosen in (planted or {}).items():
         plant_token(db, username, chosen)
-    argv = [str(SCRIPT), "serve", "--db", str(db), "--port", str(port), "--token-file", str(token_file)]
+    argv = [
+        str(SCRIPT),
+        "serve",
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+        "--token-file",
+        str(token_file),
+        *args,
+    ]
     if tls is not None:
         argv += ["--cert", str(tls[0]), "--key", str(tls[1])]
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=tls[0]) if tls else True

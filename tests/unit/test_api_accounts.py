@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -426,6 +427,39 @@ def test_ticket_notify_over_http_completes_the_ticket_as_the_system(
     assert last.step == 12 and last.account is not None
     assert (last.account.username, last.account.role) == ("system", "system")
     assert [e.step for e in done.events].count(12) == 1
+
+
+def test_the_server_delivers_the_closing_notice_itself_and_records_step_12(
+    tmp_path: Path, mailbox: Mailbox
+) -> None:
+    """With a mail server in its environment, the server works its outbox: nobody runs a command."""
+    smtp = {"SIPELANGI_SMTP_HOST": "127.0.0.1", "SIPELANGI_SMTP_PORT": str(mailbox.port)}
+    with running_server(tmp_path / "courier", env=smtp, args=("--deliver-every", "0.5")) as server:
+        with closing(open_local(server.db)) as local:
+            ticket = at_status(local, "closed")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with closing(open_local(server.db)) as local:
+                done = local.get(ticket.id)
+            if done.status == "notified":
+                break
+            time.sleep(0.2)
+        log = server.log.read_text(errors="replace")
+    assert done.status == "notified", log
+    last = done.events[-1]
+    assert last.step == 12 and last.account is not None and last.account.role == "system"
+    closing_mails = [
+        m
+        for m in mailbox.messages
+        if m["X-SiPelangi-Ticket"] == ticket.id and "Tiket ditutup" in m["Subject"]
+    ]
+    assert (
+        len(closing_mails) == 1 and closing_mails[0]["To"].addresses[0].addr_spec == ticket.request.pic.email
+    )
+
+
+def test_without_a_channel_the_server_says_the_outbox_waits(srv: Server) -> None:
+    assert "no notification channel configured" in srv.log.read_text(errors="replace")
 
 
 # --- the pemohon's list --------------------------------------------------------------------
