@@ -6,29 +6,22 @@ secrets) and a local SMTP server (aiosmtpd). Five Chromium contexts, one per rol
 the pemohon submits the Surat Permohonan with its signed PDF, the helpdesk forwards it, the Kepala
 Dinas approves it from the inbox (the Lembar Disposisi link appears), the Tim Kerja starts
 provisioning from the work page (the real ``provision`` job on the lab's FRR and Open vSwitch),
-which stops for the agreed slot and is continued once the slot began, then stops for the signed
-berita acara; the Tim Kerja uploads it (step 9) and continues (step 10, the report), the Kepala
-Bidang acknowledges the report and the helpdesk closes the ticket (step 11). The closing notice
-(step 12, recorded on delivery) is sent by ``sipelangi-net ticket notify`` run as the helpdesk
-against the server: the server sends no mail by itself and the work page starts no run on a
-closed ticket. The pemohon then sees the closed ticket and its notice; the mail is in the SMTP
-server.
-
-The slot: the server's inventory is a copy of the project's whose calendar (``calendar.yaml``)
-works every hour of every day with no lead time, so step 5 proposes the next 5-minute mark (the
-calendar's smallest grid) and the walk waits for it as the Tim Kerja would: up to five minutes.
-The lab is rebuilt at day-0 from that copy for the test (the lab's checks apply only to the
-inventory it was built from) and from the project's afterwards, which also undoes the change.
+which stops before the agreed slot with nothing pushed (the city's calendar puts it days ahead) and
+is continued with the reason the requester agreed to an earlier start ("Pasang di luar slot",
+the CLI's ``--now --reason``, kept on step 7), then stops for the signed berita acara; the Tim Kerja
+uploads it (step 9) and continues (step 10, the report), the Kepala Bidang acknowledges the report
+and the helpdesk closes the ticket (step 11). The server delivers the closing notice by itself
+(``serve --deliver-every``) and records step 12. The pemohon then sees the closed ticket and its
+notice; the mail is in the SMTP server. A screenshot of every page is kept
+(``SIPELANGI_SCREENSHOTS`` or the test's temporary folder). The lab is rebuilt at day-0 afterwards.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 import os
 import re
-import shutil
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -37,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the server helpers
 
@@ -46,12 +38,12 @@ from pages_world import PDF, make_people
 
 from sipelangi_net.paths import lab_dir
 from tests.browser.browsing import CHROMIUM, FLAGS, Person, Site
-from tests.lab.conftest import CLI, ROOT, cli
+from tests.lab.conftest import ROOT, cli
 
 pytestmark = pytest.mark.browser
 
 PIC_EMAIL = "budi@dinkes.pangkalpinangkota.go.id"
-ALWAYS = "00:00-23:59"
+EARLY = "Pemohon setuju pemasangan dimajukan (surel PIC 1 Desember)"
 CLOSED_SUBJECT = "Tiket ditutup: jaringan intra Dinas Kesehatan (Dinkes) telah terpasang"
 JOB_TIMEOUT_MS = 150_000
 
@@ -81,38 +73,19 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
-def copied_inventory(folder: Path) -> Path:
-    """The lab's inventory with a calendar open every hour (no lead time) and the officials' file."""
-    shutil.copytree(ROOT / "inventory", folder)
-    calendar = yaml.safe_load((folder / "calendar.yaml").read_text())
-    calendar.update(
-        working_hours={day: [ALWAYS] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-        min_lead_hours=0,
-        slot_step_min=5,
-        holidays={},
-        bookings=[],
-    )
-    (folder / "calendar.yaml").write_text(yaml.safe_dump(calendar))
-    shutil.copy(folder / "officials.example.yaml", folder / "officials.yaml")
-    return folder
-
-
 @pytest.fixture
-def lab_inventory(tmp_path: Path, lab: dict[str, Any]) -> Iterator[Path]:
-    """The lab rebuilt at day-0 from the copied inventory (the lab's checks, such as the OPD host of
-    the bandwidth test, apply only to the inventory the running lab was built from); afterwards
-    rebuilt at day-0 from the project's, as the session's other lab tests expect it."""
-    inventory = copied_inventory(tmp_path / "inventory")
-    cli("lab", "up", "--fresh", "--inventory", str(inventory), timeout=180)
+def day0_after(lab: dict[str, Any]) -> Iterator[None]:
+    """The walk leaves Dinkes installed; the lab is rebuilt at day-0 afterwards, as the session's
+    other lab tests expect it."""
     try:
-        yield inventory
+        yield
     finally:
         cli("lab", "up", "--fresh", timeout=180)
 
 
 @pytest.fixture
 def site(
-    tmp_path: Path, lab_inventory: Path, mailbox: tuple[Mailbox, int], request: pytest.FixtureRequest
+    tmp_path: Path, day0_after: None, mailbox: tuple[Mailbox, int], request: pytest.FixtureRequest
 ) -> Iterator[Site]:
     base = tmp_path / "server"
     base.mkdir()
@@ -123,12 +96,12 @@ def site(
     env = {
         "SIPELANGI_ENV": "lab",
         "SIPELANGI_SECRETS": str(lab_dir() / "secrets.yaml"),
-        "SIPELANGI_INVENTORY": str(lab_inventory),
+        "SIPELANGI_OFFICIALS": str(ROOT / "inventory" / "officials.example.yaml"),
         "SIPELANGI_LOCKS": str(tmp_path / "locks"),
         "SIPELANGI_SMTP_HOST": "127.0.0.1",
         "SIPELANGI_SMTP_PORT": str(mailbox[1]),
     }
-    with running_server(base, env=env) as server:
+    with running_server(base, env=env, args=("--deliver-every", "1")) as server:
         yield Site(server, letter, shots)
     print(f"screenshots: {shots / request.node.name}")
 
@@ -168,10 +141,15 @@ def submit(budi: Person, letter: Path) -> str:
     return found.group(0)
 
 
-def run_job(andi: Person, ticket_id: str, button: str, name: str) -> str:
-    """Click the provisioning button; follow the page until the job ended; its status line."""
+def run_job(andi: Person, ticket_id: str, button: str, name: str, *, early: str = "") -> str:
+    """Click the provisioning button (``early``: the reason to install outside the agreed slot); follow
+    the page until the job ended; its status line."""
     page = andi.page
     page.goto(f"/kerja/{ticket_id}")
+    if early:
+        page.get_by_text("Pasang di luar slot yang disepakati").click()
+        page.get_by_label("Alasan", exact=False).fill(early)
+        andi.shot(f"{name}-alasan")
     page.get_by_role("button", name=button).click()
     page.wait_for_url(f"**/kerja/{ticket_id}")
     andi.shot(f"{name}-berjalan")
@@ -190,36 +168,27 @@ def job_log(andi: Person) -> str:
     return andi.page.locator("#log-pekerjaan").inner_text()
 
 
+def ticket_of(site: Site, ticket_id: str) -> Any:
+    store = open_local(site.server.db)
+    try:
+        return store.get(ticket_id)
+    finally:
+        store.close()
+
+
 def status_of(site: Site, ticket_id: str) -> str:
-    store = open_local(site.server.db)
-    try:
-        return store.get(ticket_id).status
-    finally:
-        store.close()
-
-
-def agreed_start(site: Site, ticket_id: str) -> dt.datetime:
-    store = open_local(site.server.db)
-    try:
-        ticket = store.get(ticket_id)
-    finally:
-        store.close()
-    agreed = next(e for e in reversed(ticket.events) if e.step == 6 and e.outcome == "done")
-    return dt.datetime.fromisoformat(str(agreed.outputs["start"]))
+    return str(ticket_of(site, ticket_id).status)
 
 
 def provision_through_the_slot(andi: Person, site: Site, ticket_id: str) -> str:
-    """Steps 4-8 from the work page: the first run stops for the agreed slot unless it began already."""
+    """Steps 4-8 from the work page: the first run stops before the agreed slot (days ahead on the
+    city's calendar) with nothing pushed; the requester agreed to an earlier start, so the Tim Kerja
+    continues with the reason, which is kept on step 7."""
     state = run_job(andi, ticket_id, "Mulai provisioning", "provisi-1")
-    if status_of(site, ticket_id) == "scheduled":
-        assert "menunggu" in state and "kode keluar 75" in state, job_log(andi)
-        assert "agreed installation slot" in job_log(andi) and "nothing was pushed" in job_log(andi)
-        start = agreed_start(site, ticket_id)
-        left = (start - dt.datetime.now(dt.UTC)).total_seconds()
-        assert left <= 5 * 60 + 5, start
-        time.sleep(max(0.0, left) + 1)  # the Tim Kerja comes back when the slot began
-        state = run_job(andi, ticket_id, "Lanjutkan provisioning", "provisi-2")
-    return state
+    assert status_of(site, ticket_id) == "scheduled", f"{state}\n{job_log(andi)}"
+    assert "menunggu" in state and "kode keluar 75" in state, job_log(andi)
+    assert "agreed installation slot" in job_log(andi) and "nothing was pushed" in job_log(andi)
+    return run_job(andi, ticket_id, "Lanjutkan provisioning", "provisi-2", early=EARLY)
 
 
 @pytest.mark.timeout(540)
@@ -239,20 +208,8 @@ def test_one_request_walks_the_whole_sop_in_five_browser_sessions(
             p.close()
 
 
-def deliver_notices(site: Site, ticket_id: str, smtp_port: int) -> None:
-    """``sipelangi-net ticket notify`` as the helpdesk against the server (step 12 on delivery)."""
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "LANG", "TZ")}
-    env.update(
-        HOME=str(site.server.db.parent / "home"), SIPELANGI_TOKEN=site.server.tokens["helpdesk"],
-        SIPELANGI_SMTP_HOST="127.0.0.1", SIPELANGI_SMTP_PORT=str(smtp_port),
-    )  # fmt: skip
-    argv = [CLI, "ticket", "notify", "--store", site.server.url, "--ticket", ticket_id]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 def walk(person: Any, site: Site, mailbox: tuple[Mailbox, int]) -> None:
-    box, port = mailbox
+    box, _ = mailbox
     budi, rina, kadis = person("budi", phone=True), person("rina"), person("kadis", phone=True)
     andi, kabid = person("andi"), person("kabid")
     # 1. the pemohon's Surat Permohonan
@@ -288,6 +245,8 @@ def walk(person: Any, site: Site, mailbox: tuple[Mailbox, int]) -> None:
     state = provision_through_the_slot(andi, site, ticket_id)
     assert status_of(site, ticket_id) == "tested", f"{state}\n{job_log(andi)}"
     assert "menunggu" in state and "waiting for the signed berita acara" in job_log(andi), job_log(andi)
+    installed = [e for e in ticket_of(site, ticket_id).events if e.step == 7 and e.outcome == "done"]
+    assert len(installed) == 1 and EARLY in json.dumps(installed[0].outputs), installed
     page = andi.page
     assert page.get_by_role("img", name="Grafik target dan hasil uji bandwidth").is_visible()
     assert page.get_by_text(re.compile(r"^Lulus: ")).is_visible()  # not "Tidak lulus"
@@ -322,10 +281,11 @@ def walk(person: Any, site: Site, mailbox: tuple[Mailbox, int]) -> None:
     rina.shot("ditutup")
     assert status_of(site, ticket_id) == "closed"
 
-    # 12. the closing notice: the work page starts no run on a closed ticket (it is no longer the
-    # Tim Kerja's work), so the helpdesk delivers it with the CLI against the server
-    deliver_notices(site, ticket_id, port)
-    assert status_of(site, ticket_id) == "notified"
+    # 12. the closing notice: the server delivers its outbox by itself and records the step
+    deadline = time.monotonic() + 30
+    while status_of(site, ticket_id) != "notified" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status_of(site, ticket_id) == "notified", site.server.log.read_text(errors="replace")
     to_pic = [m["Subject"] for m in box.messages if m["To"] == PIC_EMAIL]
     closing = [m for m in box.messages if m["Subject"] == f"[SiPelangi {ticket_id}] {CLOSED_SUBJECT}"]
     assert len(closing) == 1 and closing[0]["To"] == PIC_EMAIL, to_pic
