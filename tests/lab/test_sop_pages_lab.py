@@ -43,6 +43,7 @@ from tests.lab.conftest import ROOT, cli
 pytestmark = pytest.mark.browser
 
 PIC_EMAIL = "budi@dinkes.pangkalpinangkota.go.id"
+PEMOHON_NIP = "197908212005012003"
 EARLY = "Pemohon setuju pemasangan dimajukan (surel PIC 1 Desember)"
 CLOSED_SUBJECT = "Tiket ditutup: jaringan intra Dinas Kesehatan (Dinkes) telah terpasang"
 JOB_TIMEOUT_MS = 150_000
@@ -251,9 +252,18 @@ def walk(person: Any, site: Site, mailbox: tuple[Mailbox, int]) -> None:
     assert page.get_by_role("img", name="Grafik target dan hasil uji bandwidth").is_visible()
     assert page.get_by_text(re.compile(r"^Lulus: ")).is_visible()  # not "Tidak lulus"
 
-    # 9. the signed berita acara's scan
+    # 9. the pemohon agrees to the berita acara on their ticket page; the Tim Kerja uploads the scan
+    budi.page.goto(f"/tiket/{ticket_id}")
+    budi.page.get_by_label("NIP (18 angka)").fill(PEMOHON_NIP)
+    budi.page.get_by_label("sudah saya periksa", exact=False).check()
+    budi.shot("setujui-berita-acara")
+    budi.page.get_by_role("button", name="Setujui berita acara").click()
+    budi.page.wait_for_url(f"**/tiket/{ticket_id}")
+    assert budi.page.get_by_text("Disetujui oleh", exact=False).is_visible()
+    budi.shot("berita-acara-disetujui")
+    page.goto(f"/kerja/{ticket_id}")
+    assert page.get_by_label("NIP pemohon", exact=False).input_value() == PEMOHON_NIP
     page.get_by_label("NIP Tim Kerja", exact=False).fill("198503152010011002")
-    page.get_by_label("NIP pemohon", exact=False).fill("197908212005012003")
     page.get_by_label("Pindaian berita acara", exact=False).set_input_files(str(site.letter))
     andi.shot("berita-acara")
     page.get_by_role("button", name="Unggah berita acara").click()
