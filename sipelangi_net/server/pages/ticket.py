@@ -7,7 +7,6 @@ gets the same 404 page as for an id that does not exist.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from fastapi import APIRouter
 from fastapi import Request as HttpRequest
 from fastapi.responses import FileResponse, Response
 
+from sipelangi_net.documents.writer import read_intact
 from sipelangi_net.errors import MalformedTicketError
 from sipelangi_net.server.pages import work_view
 from sipelangi_net.server.pages.handover import AGREE_FROM, cosigns_of
@@ -89,13 +89,8 @@ def recorded_pdf(path: str, sha256: str, *, base: Path | None = None) -> Path | 
     """The PDF a ticket's event names, only while the file there is a PDF with the SHA-256 the event
     recorded (a path in a record is never served on its word); a relative path is under ``base``."""
     file = Path(path) if base is None else base / path
-    try:
-        data = file.read_bytes() if file.is_file() else b""
-    except OSError:
-        return None
-    if not data.startswith(PDF_MAGIC) or hashlib.sha256(data).hexdigest() != sha256:
-        return None
-    return file
+    data = read_intact(file, sha256)
+    return file if data is not None and data.startswith(PDF_MAGIC) else None
 
 
 def disposition_pdf(ticket: Ticket, reports: Path) -> Path | None:
