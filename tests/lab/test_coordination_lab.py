@@ -143,7 +143,8 @@ def test_two_engineers_on_one_router_never_interleave_nor_double_book(
         for reader in readers:
             reader.start()
         for who, proc in procs.items():
-            assert proc.wait(timeout=170) == 0, f"{who}: {proc.stderr.read() if proc.stderr else ''}"
+            code = proc.wait(timeout=170)
+            assert code == 0, f"{who}: {proc.stderr.read() if proc.stderr else ''} {events[who][-4:]}"
     finally:
         for proc in procs.values():  # by their PIDs, through their Popen
             if proc.poll() is None:
