@@ -36,6 +36,19 @@ from ticket_data import request
 Path_ = Callable[[], str]
 
 
+def with_status(db: Path, anchors: dict[str, Path], status: str, count: int) -> list[str]:
+    """Up to ``count`` ids of the tickets in ``status`` (the newest)."""
+    from sipelangi_net.tickets.listing import TicketQuery
+    from sipelangi_net.tickets.sqlite import SqliteStore
+
+    store = SqliteStore(db, audit_key=anchors["key"], checkpoints=anchors["checkpoints"])
+    try:
+        page = store.page(TicketQuery(status=status), after=None, limit=count, newest=True)
+        return [t.id for t in page.tickets]
+    finally:
+        store.close()
+
+
 def add_waiting(db: Path, anchors: dict[str, Path], count: int) -> list[str]:
     """``count`` Dinkes tickets opened and forwarded, waiting for the Kepala Dinas."""
     from sipelangi_net.tickets.sqlite import SqliteStore
@@ -114,12 +127,13 @@ def main() -> None:
         ids = build(db, anchors, args.tickets)
         waiting = add_waiting(db, anchors, args.waiting)
         make_people(db)
+        approved = with_status(db, anchors, "approved", 200)
         built = time.perf_counter() - t0
         proc, url = start(base, db, secrets.token_urlsafe(32))
         clients: dict[str, httpx.Client] = {}
         rows: dict[str, dict[str, float]] = {}
         try:
-            clients = {u: logged_in(url, u) for u in ("budi", "rina", "kadis", "kabid")}
+            clients = {u: logged_in(url, u) for u in ("budi", "rina", "kadis", "kabid", "andi")}
             cases: list[tuple[str, str, Path_]] = [
                 ("pemohon: Permohonan saya", "budi", lambda: "/permohonan"),
                 ("pemohon: the form", "budi", lambda: "/permohonan/baru"),
@@ -132,6 +146,8 @@ def main() -> None:
                 ("Kepala Bidang: SLA dashboard", "kabid", lambda: "/dasbor"),
                 ("Kepala Bidang: monthly report", "kabid", lambda: "/laporan/bulanan"),
                 ("Kepala Bidang: compliance", "kabid", lambda: "/kepatuhan"),
+                ("Tim Kerja: the work list", "andi", lambda: "/kerja"),
+                ("Tim Kerja: a work page", "andi", lambda: f"/kerja/{random.choice(approved)}"),
             ]
             for name, who, path in cases:
                 times = measure(clients[who], path, args.requests, name)

@@ -88,6 +88,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX surveys_answered ON surveys (answered_at)",
     ),
+    # 4: the pemohon's agreement to the berita acara before step 9 (sipelangi_net.accounts.cosigns):
+    # one per ticket, with the ticket's last event hash it was given on
+    (
+        """CREATE TABLE cosigns (
+            ticket_id TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            nip TEXT NOT NULL CHECK (length(nip) = 18),
+            head TEXT NOT NULL,
+            signed_at TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -56,6 +56,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_intact(path: Path, sha256: str) -> bytes | None:
+    """The bytes of the file at ``path`` when it is one and has the SHA-256 ``sha256``; else None.
+
+    Read once and hashed from what was read, so what is served is what was checked (a path in a
+    record is never trusted on its word)."""
+    try:
+        data = path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+    return data if data is not None and hashlib.sha256(data).hexdigest() == sha256 else None
+
+
 def _environment(folder: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(folder),

@@ -305,7 +305,11 @@ def _bwtest(ctx: RunContext, settings: Any) -> Outcome:
 
 @action("handover")
 def handover(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
-    """SOP step 9: the berita acara draft for its signers; recorded when the signed scan is given."""
+    """SOP step 9: the berita acara draft for its signers; recorded when the signed scan is given.
+
+    Without ``--handover`` the run waits for the signed berita acara (paused, 75: people, not a
+    fault): it is recorded by ``ticket sign`` or the Tim Kerja's work page, or given to a next run.
+    """
     from sipelangi_net.documents.service import record_handover, write_berita_acara
 
     ticket = ctx.ticket()
@@ -313,9 +317,10 @@ def handover(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return skipped("berita acara already signed (step 9 done)")
     signing = ctx.options.handover
     if signing is None:
-        return failed(
-            "the berita acara needs its signers: give --handover FILE with tim_kerja and pemohon"
-            " (name, nip), and the scan once it is signed"
+        return paused(
+            "waiting for the signed berita acara: record it with 'sipelangi-net ticket sign"
+            f" {ctx.tid} ...' or on the Tim Kerja's work page, or give --handover FILE with tim_kerja"
+            " and pemohon (name, nip) and the scan once it is signed; then run provision again"
         )
     with ctx.timed("documents"):
         draft = write_berita_acara(ticket, signers=signing.signers, address=_address(ctx), out=ctx.reports)

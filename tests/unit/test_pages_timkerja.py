@@ -356,3 +356,41 @@ def test_the_bandwidth_result_has_a_chart_and_the_signed_scan_records_step_9(
     kept = base / "berita-acara" / f"{digest}.pdf"
     assert kept.read_bytes() == PDF and kept.stat().st_mode & 0o777 == 0o600
     assert after.events[-1].account is not None and after.events[-1].account.username == "andi"
+
+
+def test_the_pemohon_agrees_to_the_berita_acara_once_and_the_tim_kerja_form_carries_it(
+    world: tuple[str, SqliteStore, Path],
+) -> None:
+    url, store, _ = world
+    ticket = at_status(store, "tested")
+    earlier = at_status(store, "installed")
+    with browser(url, "budi") as budi:
+        page = budi.get(f"/tiket/{ticket.id}")
+        assert "Berita acara serah terima" in page.text and "Uji bandwidth: lulus" in page.text
+        assert 'for="ba-nip"' in page.text and "Setujui berita acara" in page.text
+        assert "Setujui berita acara" not in budi.get(f"/tiket/{earlier.id}").text
+        form = {"nama": "Budi Santoso", "nip": NIP_PEMOHON, "periksa": "ya"}
+        agree = f"/tiket/{ticket.id}/berita-acara/setuju"
+        assert budi.post(agree, data=form).status_code == 403  # no CSRF token
+        token = csrf_of(page)
+        assert budi.post(agree, data={**form, "csrf": token, "nip": "12345"}).status_code == 422
+        assert budi.post(agree, data={**form, "csrf": token, "periksa": ""}).status_code == 422
+        assert budi.post(agree, data={**form, "csrf": token, "nama": "A\nB"}).status_code == 422
+        early = budi.post(f"/tiket/{earlier.id}/berita-acara/setuju", data={**form, "csrf": token})
+        assert early.status_code == 409  # the bandwidth test has not passed yet
+        done = budi.post(agree, data={**form, "csrf": token})
+        assert done.status_code == 200 and "Disetujui oleh Budi Santoso" in done.text
+        assert 'for="ba-nip"' not in done.text
+        assert budi.post(agree, data={**form, "csrf": token}).status_code == 409  # once
+    with browser(url, "sari") as sari:  # Bappeda's pemohon: the ticket is Dinkes's
+        other = sari.post(agree, data={**form, "csrf": csrf_of(sari.get("/permohonan"))})
+        assert other.status_code == 404
+    with browser(url, "rina") as rina:  # the helpdesk sees the agreement, cannot give it
+        seen = rina.get(f"/tiket/{ticket.id}")
+        assert "Disetujui oleh Budi Santoso" in seen.text
+        assert rina.post(agree, data={**form, "csrf": csrf_of(seen)}).status_code == 403
+    with browser(url, "andi") as andi:
+        work = andi.get(f"/kerja/{ticket.id}").text
+        assert "Pemohon menyetujui berita acara: Budi Santoso" in work
+        assert f'name="pemohon_nip" required inputmode="numeric" value="{NIP_PEMOHON}"' in work
+    assert store.get(ticket.id).status == "tested"  # the agreement is not step 9

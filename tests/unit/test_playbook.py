@@ -187,3 +187,23 @@ def test_a_waiting_run_gets_the_lock_when_the_holder_lets_go(tmp_path: Path) -> 
         with holding([("device", "sw-dinkes")], purpose="other", wait=10):
             assert time.monotonic() - t0 < 5
         holder.wait(timeout=10)
+
+
+def test_a_run_without_handover_signers_waits_for_the_signed_berita_acara(tmp_path: Path) -> None:
+    from test_policy import at_status
+
+    from sipelangi_net.tickets.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "tickets.db")
+    try:
+        ticket = at_status(store, "tested")
+        ctx = RunContext(
+            ticket_id=ticket.id, store=store, inventory_path=tmp_path, actor="tim-kerja",
+            options=RunOptions(), reporter=Recorder(), reports=tmp_path,
+        )  # fmt: skip
+        outcome = ACTIONS["handover"].fn(ctx, {})
+        assert outcome.state == "paused", outcome
+        assert f"ticket sign {ticket.id}" in outcome.detail and "work page" in outcome.detail
+        assert store.get(ticket.id).status == "tested", "nothing recorded while it waits"
+    finally:
+        store.close()

@@ -41,6 +41,7 @@ from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sipelangi_net.accounts.cosigns import Cosigns
 from sipelangi_net.accounts.sessions import WebSessions
 from sipelangi_net.accounts.store import SqliteAccounts
 from sipelangi_net.accounts.surveys import Surveys
@@ -49,6 +50,7 @@ from sipelangi_net.server.guard import replay_body
 from sipelangi_net.server.pages import (
     access,
     decide,
+    handover,
     helpdesk,
     kabid,
     monthly,
@@ -119,7 +121,9 @@ def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLo
         reports=config.reports,
         surveys=Surveys(SqliteAccounts(sessions.accounts.path)),
     )
-    routed = (access, pemohon, revise, ticket, decide, helpdesk, reports, kabid, monthly, survey, timkerja)
+    app.state.cosigns = Cosigns(SqliteAccounts(sessions.accounts.path))
+    routed = [access, pemohon, revise, ticket, handover, decide, helpdesk, reports]
+    routed += [kabid, monthly, survey, timkerja]
     for module in routed:
         app.include_router(module.router)
 

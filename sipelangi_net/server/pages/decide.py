@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sipelangi_net.accounts.models import AccountRole
 from sipelangi_net.accounts.sessions import WebSession
+from sipelangi_net.server.disposisi import record_with_sheet
 from sipelangi_net.server.pages.ticket import disposition_pdf, recent
 from sipelangi_net.server.pages.view import RETURNED, last_decision, status_text, timeline
 from sipelangi_net.server.pages.web import (
@@ -30,7 +31,6 @@ from sipelangi_net.server.pages.web import (
     use_store,
     visible_ticket,
 )
-from sipelangi_net.server.routes.documents import record_with_sheet
 from sipelangi_net.tickets.listing import TicketQuery
 from sipelangi_net.tickets.models import Move
 from sipelangi_net.tickets.policy import local_day

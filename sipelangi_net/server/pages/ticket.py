@@ -7,14 +7,17 @@ gets the same 404 page as for an id that does not exist.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi import Request as HttpRequest
 from fastapi.responses import FileResponse, Response
 
+from sipelangi_net.documents.writer import read_intact
 from sipelangi_net.errors import MalformedTicketError
+from sipelangi_net.server.pages import work_view
+from sipelangi_net.server.pages.handover import AGREE_FROM, cosigns_of
 from sipelangi_net.server.pages.letters import PDF_MAGIC, letter_path
 from sipelangi_net.server.pages.view import last_decision, status_text, timeline
 from sipelangi_net.server.pages.web import not_found, pages_of, render, require, use_store, visible_ticket
@@ -23,7 +26,7 @@ from sipelangi_net.tickets.listing import TicketQuery
 from sipelangi_net.tickets.messages import closing_message
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Decided, HandedOver, outputs_of
-from sipelangi_net.tickets.policy import PEMOHON
+from sipelangi_net.tickets.policy import PEMOHON, WIB
 from sipelangi_net.tickets.sop import BRANCH_BY_OUTCOME
 
 RECENT = 50
@@ -66,20 +69,28 @@ def ticket_page(request: HttpRequest, ticket_id: str, baru: str = "") -> Respons
         resubmit=ticket.status in RESUBMIT_FROM,
         withdraw=ticket.status in WITHDRAW_FROM,
         fresh=baru == "1" and str(session.account.role) == PEMOHON,
+        handover=handover_view(request, ticket),
     )
+
+
+def handover_view(request: HttpRequest, ticket: Ticket) -> dict[str, Any] | None:
+    """What the page shows while the berita acara waits for step 9: the test, the pemohon's agreement."""
+    if ticket.status not in AGREE_FROM:
+        return None
+    given = cosigns_of(request).of(ticket.id)
+    return {
+        "result": work_view.bandwidth(ticket),
+        "agreed": given,
+        "agreed_at": f"{given.signed_at.astimezone(WIB):%d-%m-%Y %H.%M} WIB" if given else "",
+    }
 
 
 def recorded_pdf(path: str, sha256: str, *, base: Path | None = None) -> Path | None:
     """The PDF a ticket's event names, only while the file there is a PDF with the SHA-256 the event
     recorded (a path in a record is never served on its word); a relative path is under ``base``."""
     file = Path(path) if base is None else base / path
-    try:
-        data = file.read_bytes() if file.is_file() else b""
-    except OSError:
-        return None
-    if not data.startswith(PDF_MAGIC) or hashlib.sha256(data).hexdigest() != sha256:
-        return None
-    return file
+    data = read_intact(file, sha256)
+    return file if data is not None and data.startswith(PDF_MAGIC) else None
 
 
 def disposition_pdf(ticket: Ticket, reports: Path) -> Path | None:

@@ -28,6 +28,7 @@ from sipelangi_net.accounts.store import SqliteAccounts
 from sipelangi_net.errors import ConfigError, DocumentInputError, IncompleteTicketError, SipelangiError
 from sipelangi_net.logs import register_secret
 from sipelangi_net.server.pages import work_view
+from sipelangi_net.server.pages.handover import cosigns_of
 from sipelangi_net.server.pages.jobs import Job, JobBusy, Jobs, WorkConfig
 from sipelangi_net.server.pages.letters import LetterRefused, keep_letter
 from sipelangi_net.server.pages.pemohon import letter_bytes
@@ -49,6 +50,7 @@ from sipelangi_net.tickets.listing import TicketQuery
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.policy import HELPDESK, TIM_KERJA, WIB
 from sipelangi_net.tickets.sqlite import utcnow
+from sipelangi_net.validate import unsafe_character
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,7 @@ def work_page(request: HttpRequest, ticket_id: str) -> Response:
         chart=work_view.bandwidth_chart(result) if result else None,
         schedulable=ticket.status in SCHEDULE_FROM,
         signable=ticket.status in HANDOVER_FROM,
+        cosigned=cosigns_of(request).of(ticket.id) if ticket.status in HANDOVER_FROM else None,
     )
 
 
@@ -189,7 +192,20 @@ def _env(work: WorkConfig, token: str | None) -> dict[str, str]:
     return env
 
 
-def _start(request: HttpRequest, session: WebSession, ticket_id: str, kind: str) -> None:
+MAX_REASON = 300
+
+
+def _early_reason(form: FormData) -> str:
+    """Why the change goes outside the agreed slot (the CLI's ``--now --reason``), or "" to keep to it."""
+    reason = text_field(form, "alasan")
+    if len(reason) > MAX_REASON or unsafe_character(reason):
+        raise PageError(
+            422, "Isian tidak sah", f"Alasan: satu baris teks, paling panjang {MAX_REASON} karakter."
+        )
+    return reason
+
+
+def _start(request: HttpRequest, session: WebSession, ticket_id: str, kind: str, early: str = "") -> None:
     work = _work(request)
     ticket = visible_ticket(request, session, ticket_id)
     if ticket.status not in work_view.WORK_STATUSES:
@@ -207,6 +223,8 @@ def _start(request: HttpRequest, session: WebSession, ticket_id: str, kind: str)
     token, token_id = None, 0
     if kind == "provision":
         argv.append("--yes")
+        if early:  # kept on step 7 with the account that pushed
+            argv += ["--now", "--reason", early]
         accounts = SqliteAccounts(work.db)
         try:
             issued = accounts.issue_token(
@@ -238,7 +256,8 @@ async def _start_job(request: HttpRequest, ticket_id: str, kind: str) -> Respons
     form = await request.form(max_files=0, max_fields=10)
     session = await run_in_threadpool(require, request, (TIM_KERJA,))
     check_csrf(session, form)
-    await run_in_threadpool(_start, request, session, ticket_id, JOB_KINDS[kind])
+    early = _early_reason(form) if kind == "provisi" else ""
+    await run_in_threadpool(_start, request, session, ticket_id, JOB_KINDS[kind], early)
     return see_other(f"/kerja/{ticket_id}")
 
 

@@ -1,14 +1,6 @@
-"""The tickets' documents on the server: the Lembar Disposisi made when step 3 comes without one,
-and ``GET /tickets/{id}/documents[/{name}]`` to download what a ticket records.
-
-**Step 3 through the API.** ``ticket approve`` on a laptop writes the sheet there and sends its
-record; anything else that records step 3 (a client of the API, ``ticket record``) sends none.
-Then the server writes the sheet itself, in its reports directory (``serve``'s
-``SIPELANGI_REPORTS``), as the CLI would: the decision, the consideration, the account that
-decided (Plt./Plh. from its delegation) and when, and records it with its SHA-256 on the event.
-The policy is asked first, so a refused caller writes nothing; the files are removed again when
-the store refuses the step. The record names the files relative to the reports directory (no
-server path in an answer).
+"""The tickets' documents on the server: ``GET /tickets/{id}/documents[/{name}]`` to download what a
+ticket records (the Lembar Disposisi the server makes when step 3 comes without one:
+:mod:`sipelangi_net.server.disposisi`).
 
 **Downloads.** A ticket's recorded documents (the step-3 sheets, the step-10 report) are served
 by file name to whoever may read the ticket (a pemohon: their OPD's; else "not found"). A sheet
@@ -18,11 +10,10 @@ same bytes; a file whose SHA-256 is not the recorded one is never served (409).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path as PathParam
 from fastapi import Request as HttpRequest
@@ -30,22 +21,21 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from sipelangi_net.documents import disposisi
-from sipelangi_net.documents.writer import DocumentFiles, sha256_file, write_document
+from sipelangi_net.documents.writer import read_intact, write_document
 from sipelangi_net.errors import MalformedTicketError
 from sipelangi_net.paths import reports_dir
 from sipelangi_net.server.auth import Caller
+from sipelangi_net.server.disposisi import DECISION_STEP
 from sipelangi_net.server.errors import ApiError
 from sipelangi_net.server.models import TicketPath
 from sipelangi_net.server.routes import NOT_FOUND, Responses, api_router
 from sipelangi_net.server.store import ServedStore, run
 from sipelangi_net.tickets import policy
-from sipelangi_net.tickets.models import Move, Ticket
+from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Reported, outputs_of
-from sipelangi_net.tickets.workflow import may_do
 
 logger = logging.getLogger(__name__)
 
-DECISION_STEP = 3
 REPORT_STEP = 10
 MEDIA = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8"}
 NamePath = Annotated[
@@ -61,70 +51,6 @@ def reports_of(request: HttpRequest) -> Path:
     """Where the server writes and finds the tickets' documents."""
     configured: Path | None = getattr(request.app.state, "reports", None)
     return configured or reports_dir()
-
-
-# --- step 3 without a sheet ---------------------------------------------------------
-def needs_sheet(move: Move) -> bool:
-    """Whether the server makes the Lembar Disposisi of ``move`` (a step-3 decision sent without one)."""
-    return (
-        move.step == DECISION_STEP
-        and move.outcome in ("approve", "defer")
-        and "disposisi" not in move.outputs
-    )
-
-
-def kedudukan(account: policy.Actor, day: dt.date) -> disposisi.Kedudukan:
-    """``Plt.``/``Plh.`` when ``account`` decides by a delegation valid on ``day``; "" as the Kepala Dinas."""
-    if str(account.role) == policy.KEPALA_DINAS:
-        return ""
-    for d in account.delegations:
-        if d.valid_on(day) and d.kind in ("Plt.", "Plh."):
-            return "Plt." if d.kind == "Plt." else "Plh."
-    return ""
-
-
-def _relative(files: DocumentFiles, reports: Path) -> dict[str, object]:
-    record = files.to_json()
-    for key in ("html", "pdf"):
-        written = getattr(files, key)
-        record[key] = {"path": str(written.path.relative_to(reports)), "sha256": written.sha256}
-    return record
-
-
-def record_with_sheet(
-    store: ServedStore, ticket_id: str, move: Move, account: policy.Actor, reports: Path
-) -> Ticket:
-    """Record step 3 by ``account`` with the Lembar Disposisi the server writes now (see the module)."""
-    now = dt.datetime.now(dt.UTC)
-    ended = move.ended_at or now
-    ticket = store.get(ticket_id)
-    may_do(ticket, move, now=now, account=account)  # refused: nothing written
-    decision = disposisi.Decision(
-        outcome="approve" if move.outcome == "approve" else "defer",
-        note=move.note,
-        actor=account.display_name if policy.decides(account) else move.actor,
-        at=ended,
-        kedudukan=kedudukan(account, policy.local_day(ended)),
-        ordinal=1 + sum(1 for e in ticket.events if e.step == DECISION_STEP),
-    )
-    doc = disposisi.build_disposisi(ticket, decision)
-    existed = {p.name for p in (reports / doc.folder).glob(f"{doc.slug}.*")}
-    written = write_document(doc, out=reports)
-    record = _relative(written, reports) | {"nip": "", "kedudukan": decision.kedudukan}
-    outputs = {**move.outputs, "disposisi": record}
-    try:
-        ticket = store.apply(
-            ticket_id, move.model_copy(update={"outputs": outputs, "ended_at": ended}), account=account
-        )
-    except Exception:
-        for f in (written.html, written.pdf):
-            if f.path.name not in existed:
-                f.path.unlink(missing_ok=True)
-        raise
-    logger.info(
-        "%s: Lembar Disposisi %s written by the server for %s", ticket_id, doc.number, account.username
-    )
-    return ticket
 
 
 # --- downloads ------------------------------------------------------------------------
@@ -147,20 +73,29 @@ class _Recorded:
     """The step-3 decision whose sheet this is (written again when the server lacks it)."""
 
 
+def _recorded(record: Any, step: int, decision: disposisi.Decision | None = None) -> list[_Recorded]:
+    """The HTML and PDF files of one recorded document (``record``: its kind, number and files)."""
+    return [
+        _Recorded(
+            TicketDocument(
+                name=Path(written.path).name,
+                kind=record.kind,
+                number=record.number,
+                step=step,
+                sha256=written.sha256,
+            ),
+            decision,
+        )
+        for written in (record.html, record.pdf)
+    ]
+
+
 def recorded_documents(ticket: Ticket) -> list[_Recorded]:
     """The files the ticket's events record (step-3 sheets, step-10 report), in event order."""
     out: list[_Recorded] = []
     for decision, record in disposisi.recorded_decisions(ticket):
         if record is not None:
-            for written in (record.html, record.pdf):
-                doc = TicketDocument(
-                    name=Path(written.path).name,
-                    kind=record.kind,
-                    number=record.number,
-                    step=3,
-                    sha256=written.sha256,
-                )
-                out.append(_Recorded(doc, decision))
+            out += _recorded(record, DECISION_STEP, decision)
     for event in ticket.events:
         if event.step != REPORT_STEP or event.outcome != "done":
             continue
@@ -169,15 +104,7 @@ def recorded_documents(ticket: Ticket) -> list[_Recorded]:
         except MalformedTicketError:
             continue
         if report is not None:
-            for written in (report.html, report.pdf):
-                doc = TicketDocument(
-                    name=Path(written.path).name,
-                    kind=report.kind,
-                    number=report.number,
-                    step=10,
-                    sha256=written.sha256,
-                )
-                out.append(_Recorded(doc, None))
+            out += _recorded(report, REPORT_STEP)
     return out
 
 
@@ -222,14 +149,15 @@ def _file(ticket: Ticket, found: _Recorded, reports: Path) -> bytes:
         logger.info("%s: Lembar Disposisi %s written again from the record", ticket.id, written.number)
     if not path.is_file():
         raise ApiError(404, "not_found", f"ticket {ticket.id}: {found.doc.name} is not on this server")
-    if sha256_file(path) != found.doc.sha256:
+    data = read_intact(path, found.doc.sha256)
+    if data is None:
         logger.error("%s: %s does not have the recorded SHA-256", ticket.id, path)
         raise ApiError(
             409,
             "conflict",
             f"ticket {ticket.id}: {found.doc.name} on the server differs from the recorded one",
         )
-    return path.read_bytes()
+    return data
 
 
 @router.get(

@@ -16,11 +16,12 @@ from fastapi.responses import Response
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.server.auth import Caller
 from sipelangi_net.server.booking import booking_check
+from sipelangi_net.server.disposisi import needs_sheet, record_with_sheet
 from sipelangi_net.server.errors import ApiError
 from sipelangi_net.server.models import Instant, NewTicket, Status, TicketList, TicketPath
 from sipelangi_net.server.paging import CURSOR_PATTERN, decode_cursor, encode_cursor
 from sipelangi_net.server.routes import FORBIDDEN, NOT_FOUND, REFUSED, Responses, api_router
-from sipelangi_net.server.routes.documents import needs_sheet, record_with_sheet, reports_of
+from sipelangi_net.server.routes.documents import reports_of
 from sipelangi_net.server.store import (
     SKIPPED_HEADER,
     ServedStore,
