@@ -249,7 +249,8 @@ def walk(person: Any, site: Site, mailbox: tuple[Mailbox, int]) -> None:
     rina.shot("antrean-tutup")
     press_in_row(rina, ticket_id, "Tutup tiket", "**/helpdesk")
     rina.shot("ditutup")
-    assert status_of(site, ticket_id) == "closed"
+    closed = [e for e in ticket_of(site, ticket_id).events if e.step == 11 and e.outcome == "done"]
+    assert len(closed) == 1 and closed[0].account is not None and closed[0].account.username == "rina"
 
     # 12. the closing notice: the server delivers its outbox by itself and records the step
     deadline = time.monotonic() + 30
