@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from api_server import Server
 from pages_world import PASSWORD
 
@@ -22,6 +26,46 @@ FLAGS = (
     "--disable-sync",
 )
 PHONE = {"width": 360, "height": 740}
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, under Playwright's sync API; the test is skipped without it.
+
+    Playwright's sync API keeps an event loop running in this thread while it is open: a fixture
+    using this must not outlive its package (later tests call ``asyncio.run()``)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed: ./dev.sh setup installs Debian's chromium")
+    os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(FLAGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def press_in_row(person: Person, ticket_id: str, button: str, then: str) -> None:
+    """Press ``button`` in the list row of ``ticket_id`` and wait for the page ``then``."""
+    page = person.page
+    row = page.locator("li", has=page.get_by_role("link", name=ticket_id))
+    row.get_by_role("button", name=button).click()
+    page.wait_for_url(then)
+
+
+def approve(kadis: Person, ticket_id: str) -> None:
+    """The Kepala Dinas approves ``ticket_id`` from its decision page with a consideration."""
+    page = kadis.page
+    page.get_by_label("Setujui").check()
+    page.get_by_label("Pertimbangan", exact=False).fill("Sesuai kebutuhan layanan kesehatan.")
+    kadis.shot("keputusan")
+    page.get_by_role("button", name="Simpan keputusan").click()
+    page.wait_for_url(f"**/disposisi/{ticket_id}")
+    assert page.locator("strong.status").inner_text() == "disetujui"
+
+
 DESKTOP = {"width": 1280, "height": 800}
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the ser
 from api_server import running_server
 from pages_world import PDF, make_people
 
-from tests.browser.browsing import CHROMIUM, FLAGS, Person, Site
+from tests.browser.browsing import Person, Site, chromium
 
 
 @pytest.fixture(scope="package")
@@ -40,19 +40,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(server, letter, shots)
 
 
-@pytest.fixture(scope="package")  # not the session: Playwright's sync API keeps an event loop running in
-def browser() -> Iterator[Any]:  # this thread while it is open, and later tests call asyncio.run()
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed: ./dev.sh setup installs Debian's chromium")
-    os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(FLAGS))
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+@pytest.fixture(scope="package")  # not the session: see browsing.chromium
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

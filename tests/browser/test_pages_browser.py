@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.browser.browsing import Person, Site
+from tests.browser.browsing import Person, Site, approve, press_in_row
 
 pytestmark = pytest.mark.browser
 
@@ -60,21 +60,14 @@ def test_a_pemohon_submits_a_request_and_the_kepala_dinas_approves_it(
 
     rina = person("rina")
     rina.page.goto("/helpdesk")
-    row = rina.page.locator("li", has=rina.page.get_by_role("link", name=ticket_id))
     rina.shot("antrean")
-    row.get_by_role("button", name="Teruskan ke Kepala Dinas").click()
-    rina.page.wait_for_url("**/helpdesk")
+    press_in_row(rina, ticket_id, "Teruskan ke Kepala Dinas", "**/helpdesk")
     assert rina.page.locator("#disposisi").get_by_role("link", name=ticket_id).is_visible()
 
     kadis = person("kadis", phone=True)
     kadis.shot("kotak-masuk")
     kadis.page.get_by_role("link", name=ticket_id).click()
-    kadis.page.get_by_label("Setujui").check()
-    kadis.page.get_by_label("Pertimbangan", exact=False).fill("Sesuai kebutuhan layanan kesehatan.")
-    kadis.shot("keputusan")
-    kadis.page.get_by_role("button", name="Simpan keputusan").click()
-    kadis.page.wait_for_url(f"**/disposisi/{ticket_id}")
-    assert kadis.page.locator("strong.status").inner_text() == "disetujui"
+    approve(kadis, ticket_id)
     kadis.shot("disetujui")
 
     page.goto(f"/tiket/{ticket_id}")

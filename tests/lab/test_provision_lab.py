@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from sipelangi_net.locks import holding
 from sipelangi_net.tickets.messages import WIB
 from tests.lab.conftest import CLI, REQUEST, lab_exec, ok_json, run
 from tests.lab.deploy_helpers import EARLY, day0, running
+from tests.lab.mail import Mailbox, smtp_server
 
 __all__ = ["day0"]  # the fixture, imported for the tests below
 NIP_TIM = "198503152010011002"
@@ -33,30 +32,11 @@ FAST = ("--yes", "--confirm-timeout", "15", "--seconds", "1", "--no-speedtest", 
 SOP_STEPS = range(4, 13)
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def mailbox(env: dict[str, str]) -> Iterator[Mailbox]:
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    env.update(SIPELANGI_SMTP_HOST="127.0.0.1", SIPELANGI_SMTP_PORT=str(port))
-    try:
+    with smtp_server() as (box, port):
+        env.update(SIPELANGI_SMTP_HOST="127.0.0.1", SIPELANGI_SMTP_PORT=str(port))
         yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

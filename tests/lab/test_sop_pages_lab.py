@@ -21,11 +21,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import sys
 import time
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +35,9 @@ from api_server import open_local, running_server
 from pages_world import PDF, make_people
 
 from sipelangi_net.paths import lab_dir
-from tests.browser.browsing import CHROMIUM, FLAGS, Person, Site
+from tests.browser.browsing import Person, Site, approve, chromium, press_in_row
 from tests.lab.conftest import ROOT, cli
+from tests.lab.mail import Mailbox, smtp_server
 
 pytestmark = pytest.mark.browser
 
@@ -49,29 +48,10 @@ CLOSED_SUBJECT = "Tiket ditutup: jaringan intra Dinas Kesehatan (Dinkes) telah t
 JOB_TIMEOUT_MS = 150_000
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+    with smtp_server() as served:
+        yield served
 
 
 @pytest.fixture
@@ -109,17 +89,8 @@ def site(
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed: ./dev.sh setup installs Debian's chromium")
-    os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(FLAGS))
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def submit(budi: Person, letter: Path) -> str:
@@ -219,21 +190,14 @@ def walk(person: Any, site: Site, mailbox: tuple[Mailbox, int]) -> None:
     # 2. the helpdesk forwards it to the Kepala Dinas
     rina.page.goto("/helpdesk")
     rina.shot("antrean")
-    row = rina.page.locator("li", has=rina.page.get_by_role("link", name=ticket_id))
-    row.get_by_role("button", name="Teruskan ke Kepala Dinas").click()
-    rina.page.wait_for_url("**/helpdesk")
+    press_in_row(rina, ticket_id, "Teruskan ke Kepala Dinas", "**/helpdesk")
     rina.shot("diteruskan")
 
     # 3. the Kepala Dinas approves it from the inbox; the Lembar Disposisi is there
     kadis.page.goto("/disposisi")
     kadis.shot("kotak-masuk")
     kadis.page.get_by_role("link", name=ticket_id).click()
-    kadis.page.get_by_label("Setujui").check()
-    kadis.page.get_by_label("Pertimbangan", exact=False).fill("Sesuai kebutuhan layanan kesehatan.")
-    kadis.shot("keputusan")
-    kadis.page.get_by_role("button", name="Simpan keputusan").click()
-    kadis.page.wait_for_url(f"**/disposisi/{ticket_id}")
-    assert kadis.page.locator("strong.status").inner_text() == "disetujui"
+    approve(kadis, ticket_id)
     assert kadis.page.get_by_role("link", name="Unduh Lembar Disposisi (PDF)").is_visible()
     kadis.shot("disetujui")
 
@@ -276,20 +240,17 @@ def walk(person: Any, site: Site, mailbox: tuple[Mailbox, int]) -> None:
     assert status_of(site, ticket_id) == "reported", f"{state}\n{job_log(andi)}"
     kabid.page.goto("/laporan")
     kabid.shot("laporan")
-    row = kabid.page.locator("li", has=kabid.page.get_by_role("link", name=ticket_id))
-    row.get_by_role("button", name="Terima laporan").click()
-    kabid.page.wait_for_url("**/laporan")
+    press_in_row(kabid, ticket_id, "Terima laporan", "**/laporan")
     kabid.shot("laporan-diterima")
     assert status_of(site, ticket_id) == "acknowledged"
 
     # 11. the helpdesk closes the ticket
     rina.page.goto("/helpdesk")
     rina.shot("antrean-tutup")
-    row = rina.page.locator("li", has=rina.page.get_by_role("link", name=ticket_id))
-    row.get_by_role("button", name="Tutup tiket").click()
-    rina.page.wait_for_url("**/helpdesk")
+    press_in_row(rina, ticket_id, "Tutup tiket", "**/helpdesk")
     rina.shot("ditutup")
-    assert status_of(site, ticket_id) == "closed"
+    closed = [e for e in ticket_of(site, ticket_id).events if e.step == 11 and e.outcome == "done"]
+    assert len(closed) == 1 and closed[0].account is not None and closed[0].account.username == "rina"
 
     # 12. the closing notice: the server delivers its outbox by itself and records the step
     deadline = time.monotonic() + 30
