@@ -23,8 +23,11 @@ ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
 def tracks(measured: float, shaped: float) -> bool:
-    """TCP goodput on a tbf-shaped Ethernet link: 1448/1514 of the rate, less a little."""
-    return 0.90 * shaped <= measured <= shaped
+    """TCP goodput on a tbf-shaped Ethernet link follows the shaped rate: at most the rate, at least
+    80 % of it (1448/1514 of the rate at best; on this 2-core machine, with the other test tiers
+    running beside the lab's, 85-96 % was measured, the drops at the bucket growing with the load).
+    An unshaped link gives gigabits, a wrong shaping another figure: either fails."""
+    return 0.80 * shaped <= measured <= shaped
 
 
 @contextlib.contextmanager
