@@ -29,8 +29,9 @@ def platform_of(case: Path) -> Platform:
 
 def parse(case: Path) -> DeviceFacts:
     platform = platform_of(case)
-    _command, parser = SOURCES[platform]
-    return parser(case.name.removeprefix("facts_"), (case / ANSWER_FILE[platform]).read_text())
+    (command,) = SOURCES[platform].commands
+    answers = {command: (case / ANSWER_FILE[platform]).read_text()}
+    return SOURCES[platform].parse(case.name.removeprefix("facts_"), answers)
 
 
 def as_json(facts: DeviceFacts) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def record(case: Path) -> None:
     name = case.name.removeprefix("facts_")
     dev = load_inventory(Path(__file__).resolve().parents[2] / "inventory").devices[name]
     platform = platform_of(case)
-    command, _parser = SOURCES[platform]
+    (command,) = SOURCES[platform].commands
     answer = exec_command(name, dev.hostname, dev.port, load_credentials(), command)
     (case / ANSWER_FILE[platform]).write_text(answer)
 
