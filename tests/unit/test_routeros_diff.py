@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sipelangi_net.change.diff import diff_device
+from sipelangi_net.change.push import config_digest
 from sipelangi_net.change.render import render
 from sipelangi_net.change.routeros_text import (
     apply_commands,
@@ -199,3 +200,13 @@ def test_undo_of_a_set_without_earlier_value_is_refused() -> None:
 def test_a_set_the_diff_cannot_undo_is_refused() -> None:
     with pytest.raises(ConfigError, match="RouterOS cannot undo"):
         diff_device("r", ROS, (REAL / "real-7.16-chr.export.txt").read_text(), "/ip smb set enabled=yes\n")
+
+
+def test_an_export_read_again_has_the_same_digest() -> None:
+    """/export's first line carries the time it was taken: a rollback compared with its backup,
+    and an approved change set with the router, must not differ by it."""
+    first = (REAL / "real-7.16-chr.export.txt").read_text()
+    again = first.replace("# 2025-05-06 06:34:50 by", "# 2025-05-06 06:41:07 by")
+    assert config_digest(ROS.value, first) == config_digest(ROS.value, again)
+    changed = first.replace("servers=1.1.1.1", "servers=10.10.10.53")
+    assert config_digest(ROS.value, first) != config_digest(ROS.value, changed)
