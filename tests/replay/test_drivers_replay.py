@@ -336,6 +336,25 @@ def test_routeros_correct_push_passes_the_post_push_check_and_is_confirmed(
     assert result.commands == (ROS_ROUTE,)
 
 
+def test_routeros_gateway_and_core_deploy_with_the_routers_undo_script_and_confirm(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    ros = Platform.MIKROTIK_ROUTEROS
+    with replay(tmp_path, host_key, "mikrotik_routeros", "gateway", ros, Platform.ARISTA_EOS) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert report.ok, report.error
+    by_name = {d.device: d for d in report.devices}
+    assert {n: d.state for n, d in by_name.items()} == dict.fromkeys(ROUTED, "confirmed")
+    gateway = by_name["dist-gerunggang"].commands
+    assert gateway[0].startswith("/interface vlan add ") and len(gateway) == 12
+    played = rp.played("dist-gerunggang")
+    script = next(i for i, c in enumerate(played) if c.startswith(ROS_SCRIPT))
+    assert script < played.index(gateway[0])
+    assert played[script].count(" remove [find ") == 12  # one undo per pushed item
+    assert "/ping 10.10.10.10 src-address=10.20.0.1 count=3" in played
+
+
 def test_routeros_wrong_push_fails_the_check_and_is_undone_by_command_without_reboot(
     tmp_path: Path, host_key: paramiko.PKey
 ) -> None:
