@@ -82,13 +82,20 @@ Platforms (a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
 ``mikrotik_routeros``
     hier_config's generic driver, configured (:class:`HConfigDriverRouterOS`):
     ``/export`` text and one-line commands (``/ip route add ...``) are both
-    read as a menu (``/ip route``) with its ``add``/``set`` lines; removing an
-    ``add`` line sends ``/menu remove [find <its attributes>]``; ``set`` lines
-    of a menu (or of one ``[ find ... ]``) replace each other. Commands are
-    one-line (``/ip route add ...``). Lines compare as text: write snippets
-    as ``/export`` prints them (attribute order, quoting) or the second diff
-    is not empty. Firewall rule order is not modelled. A diff that would
-    have to undo a ``set`` by a command is refused (:class:`ConfigError`).
+    read into one canonical form (:mod:`sipelangi_net.change.routeros_text`:
+    wrapped lines joined, a menu's lines under one section however often the
+    menu is given, attributes sorted, quotes only where needed, ``disabled=no``
+    dropped), so what ``/export`` prints after a push reads as the template's
+    line. Removing an ``add`` line sends ``/menu remove [find <its
+    attributes>]``; ``set`` lines of one target (``set``, ``set 0``,
+    ``set telnet``, ``set [ find ... ]``) replace each other; in ``merge``, an
+    ``add`` line of a menu whose items have a name
+    (``routeros_text.ITEM_KEYS``: bridge port by interface, VLAN interface by
+    name, ...) replaces the running item of that name. Commands are one-line
+    (``/ip route add ...``), in the canonical form: removals first, dependents
+    before what they depend on, then additions in the intended text's menu
+    order. Firewall rule order is not modelled. A diff that would have to undo
+    a ``set`` by a command is refused (:class:`ConfigError`).
 
 Errors
 ------
