@@ -231,3 +231,30 @@ def test_the_remediation_of_a_drifted_public_config_makes_it_compliant(platform:
     fixed = _apply(platform, running(platform, device), commands)
     again = check_device(device, platform, fixed, intended)
     assert (again.status, [f.name for f in again.drifted]) == ("compliant", [])
+
+
+class _Reads:
+    """The two things the remediation reads from a driver before it pushes anything."""
+
+    def __init__(self, platform: Platform, text: str) -> None:
+        self.platform = platform.value
+        self.text = text
+
+    def get_config(self) -> str:
+        return self.text
+
+
+def test_a_drift_without_a_remediation_is_refused_before_anything_is_pushed() -> None:
+    from typing import Any
+
+    from sipelangi_net.change.render import Intended
+    from sipelangi_net.compliance.remediate import _RemediationRun
+    from sipelangi_net.errors import DeviceError
+
+    platform, device = Platform.MIKROTIK_ROUTEROS, CASES[Platform.MIKROTIK_ROUTEROS][1]
+    intended = {device: Intended(device, platform.value, baseline(platform, device))}
+    drivers: dict[str, Any] = {device: _Reads(platform, running(platform, device))}
+    run = _RemediationRun("compliance", drivers, intended)
+    with pytest.raises(DeviceError, match="RouterOS cannot undo"):
+        run.read_and_diff(device)
+    assert device not in run.diffs
