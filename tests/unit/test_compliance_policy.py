@@ -258,3 +258,13 @@ def test_a_drift_without_a_remediation_is_refused_before_anything_is_pushed() ->
     with pytest.raises(DeviceError, match="RouterOS cannot undo"):
         run.read_and_diff(device)
     assert device not in run.diffs
+
+
+def test_the_shipped_policy_agrees_with_the_shared_data_the_opd_templates_read() -> None:
+    from sipelangi_net.inventory import load_inventory
+
+    data = load_inventory(ROOT / "inventory").defaults.data
+    assert [str(a) for a in POLICY.dns.resolvers] == data["dns_servers"]
+    assert [str(a) for a in POLICY.ntp.servers] == data["ntp_servers"]
+    assert [str(a) for a in POLICY.syslog.servers] == [data["syslog_server"]]
+    assert POLICY.dns.domain == data["domain"]
