@@ -60,9 +60,17 @@ class Uncompared:
 
 UNCOMPARED: Mapping[Platform, Uncompared] = MappingProxyType(
     {
-        Platform.CISCO_IOS: Uncompared(re.compile(r"^(username |enable (secret|password) |\s+key )")),
+        Platform.CISCO_IOS: Uncompared(
+            re.compile(
+                r"^(username |enable (secret|password) |(radius|tacacs)-server key |\s+key (\d )?\S+$)"
+            ),
+            re.compile(r" key \d+ \S+$"),
+        ),
         Platform.ARISTA_EOS: Uncompared(
-            re.compile(r"^(username |enable (secret|password) |aaa root |snmp-server user )"),
+            re.compile(
+                r"^(username |enable (secret|password) |aaa root |snmp-server user "
+                r"|(radius|tacacs)-server key )"
+            ),
             re.compile(r" key \d+ \S+"),
         ),
         Platform.JUNIPER_JUNOS: Uncompared(

@@ -268,3 +268,11 @@ def test_the_shipped_policy_agrees_with_the_shared_data_the_opd_templates_read()
     assert [str(a) for a in POLICY.ntp.servers] == data["ntp_servers"]
     assert [str(a) for a in POLICY.syslog.servers] == [data["syslog_server"]]
     assert POLICY.dns.domain == data["domain"]
+
+
+@pytest.mark.parametrize("platform", [Platform.CISCO_IOS, Platform.ARISTA_EOS])
+def test_a_global_radius_key_line_is_a_secret_not_a_drift(platform: Platform) -> None:
+    device = CASES[platform][0]
+    text = running(platform, device).replace("\nend", "\nradius-server key 7 0822455D0A16\nend")
+    result = check_device(device, platform, text, baseline(platform, device))
+    assert result.status == "compliant"
