@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from sipelangi_net.tickets.models import Request, RequiredText, Ticket, TicketId
+from sipelangi_net.tickets.models import Request, RequiredText, Ticket, TicketId, in_utc_range
 from sipelangi_net.tickets.sop import STATUSES
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER
@@ -34,7 +34,7 @@ def _known_status(value: str) -> str:
     return value
 
 
-Instant = Annotated[dt.datetime, BeforeValidator(_rfc3339)]
+Instant = Annotated[dt.datetime, BeforeValidator(_rfc3339), AfterValidator(in_utc_range)]
 Status = Annotated[
     str, AfterValidator(_known_status), WithJsonSchema({"type": "string", "enum": list(STATUSES)})
 ]

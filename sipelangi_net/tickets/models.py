@@ -68,9 +68,21 @@ def _iso_text(value: object) -> object:
     return value
 
 
+def in_utc_range(value: dt.datetime) -> dt.datetime:
+    """``value`` unless it cannot be expressed in UTC (``0001-01-01T00:00+20:01`` falls before year 1)."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(dt.UTC)
+        except OverflowError:
+            raise PydanticCustomError(
+                "datetime_range", "Input should be a date-time between years 1 and 9999 in UTC"
+            ) from None
+    return value
+
+
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 Day = Annotated[dt.date, BeforeValidator(_iso_text)]
-When = Annotated[dt.datetime, BeforeValidator(_iso_text)]
+When = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(in_utc_range)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{5,19}$")]
 TicketId = Annotated[str, StringConstraints(pattern=r"^SPL-\d{4}-\d{5}$")]

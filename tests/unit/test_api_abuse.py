@@ -257,6 +257,8 @@ def test_notification_ids_are_bounded_to_int64(api: httpx.Client, path: str, sta
         {"since": "2026-11-28T09:30:00"},  # no zone
         {"until": "2026-11-28"},
         {"status": "bogus"},
+        {"updated_since": "0001-01-01T00:00:12+20:01"},  # before year 1 in UTC (found by the fuzzer)
+        {"until": "9999-12-31T23:59:59-01:00"},  # after year 9999 in UTC
     ],
 )
 def test_query_values_the_contract_forbids_are_refused(api: httpx.Client, query: dict[str, str]) -> None:
@@ -376,6 +378,7 @@ def test_an_undeclared_query_parameter_is_refused_not_ignored(api: httpx.Client)
         ("/tickets", {"request": {**REQUEST, "users": True}, "helpdesk": "Helpdesk"}),
         ("/tickets", {"request": {**REQUEST, "users": 40.5}, "helpdesk": "Helpdesk"}),
         ("/tickets", {"request": {**REQUEST, "submitted_at": 1700000000}, "helpdesk": "Helpdesk"}),
+        ("/tickets", {"request": {**REQUEST, "submitted_at": "0001-01-01T00:00:00+23:59"}, "helpdesk": "H"}),
         ("/tickets", {"request": {**REQUEST, "letter": {"number": "1", "date": 20261120}}, "helpdesk": "H"}),
         ("/notifications/1/delivery", {"ok": "true"}),
         ("/notifications/1/delivery", {"ok": 1}),
