@@ -10,6 +10,7 @@ to open a TCP connection to every application server the plan permits; the bandw
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Any
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.lab.runtime import LabPaths, netns_path, nsenter, run, runs_inventory
 
+PROBE_WINDOW_S = 8.0
+"""How long an application may take to answer after the push before the post-check fails."""
 CONNECT = (
     "import socket,sys\ns=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=3)\ns.close()\n"
 )
@@ -90,9 +93,21 @@ def lab_probe(plan: Any, inventory: Any, paths: LabPaths) -> Callable[[], None] 
     def check() -> None:
         with host.attached():
             for dest, port, name in targets:
-                proc = host.execute(["python3", "-c", CONNECT, dest, str(port)], timeout=10)
-                if proc.returncode != 0:
+                if not _answers(host, dest, port):
                     why = f"{name} at {dest}:{port} does not answer from {host.address}"
                     raise DeviceError(host.name, why)
 
     return check
+
+
+def _answers(host: OpdHost, dest: str, port: int, *, within: float = PROBE_WINDOW_S) -> bool:
+    """Whether a TCP connection from ``host`` to ``dest:port`` opens, tried again for ``within``
+    seconds: just after a push the routers' kernels may still be installing the route and the
+    neighbours resolving, as a user's second try would find."""
+    deadline = time.monotonic() + within
+    while True:
+        if host.execute(["python3", "-c", CONNECT, dest, str(port)], timeout=10).returncode == 0:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(1.0)
