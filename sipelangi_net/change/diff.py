@@ -82,13 +82,20 @@ Platforms (a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
 ``mikrotik_routeros``
     hier_config's generic driver, configured (:class:`HConfigDriverRouterOS`):
     ``/export`` text and one-line commands (``/ip route add ...``) are both
-    read as a menu (``/ip route``) with its ``add``/``set`` lines; removing an
-    ``add`` line sends ``/menu remove [find <its attributes>]``; ``set`` lines
-    of a menu (or of one ``[ find ... ]``) replace each other. Commands are
-    one-line (``/ip route add ...``). Lines compare as text: write snippets
-    as ``/export`` prints them (attribute order, quoting) or the second diff
-    is not empty. Firewall rule order is not modelled. A diff that would
-    have to undo a ``set`` by a command is refused (:class:`ConfigError`).
+    read into one canonical form (:mod:`sipelangi_net.change.routeros_text`:
+    wrapped lines joined, a menu's lines under one section however often the
+    menu is given, attributes sorted, quotes only where needed, ``disabled=no``
+    dropped), so what ``/export`` prints after a push reads as the template's
+    line. Removing an ``add`` line sends ``/menu remove [find <its
+    attributes>]``; ``set`` lines of one target (``set``, ``set 0``,
+    ``set telnet``, ``set [ find ... ]``) replace each other; in ``merge``, an
+    ``add`` line of a menu whose items have a name
+    (``routeros_text.ITEM_KEYS``: bridge port by interface, VLAN interface by
+    name, ...) replaces the running item of that name. Commands are one-line
+    (``/ip route add ...``), in the canonical form: removals first, dependents
+    before what they depend on, then additions in the intended text's menu
+    order. Firewall rule order is not modelled. A diff that would have to undo
+    a ``set`` by a command is refused (:class:`ConfigError`).
 
 Errors
 ------
@@ -103,7 +110,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
@@ -125,6 +132,7 @@ from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRu
 from hier_config.platforms.generic.driver import HConfigDriverGeneric
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
+from sipelangi_net.change.routeros_text import canonical_lines, item_key, menu_order
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import Platform
 from sipelangi_net.validate import printable, unsafe_character
@@ -213,41 +221,20 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
         )
 
 
-ROUTEROS_VERBS = frozenset({"add", "set", "remove", "unset", "enable", "disable", "move", "reset"})
-
-
-def _routeros_line(line: str) -> tuple[str | None, str]:
-    """``/ip route add x=1`` → (``/ip route``, ``add x=1``); ``add x=1`` → (None, ``add x=1``)."""
-    words = line.split(" ")
-    if not words[0].startswith("/"):
-        return None, line
-    cut = next((i for i, w in enumerate(words[1:], 1) if w in ROUTEROS_VERBS or "=" in w), len(words))
-    return " ".join(words[:cut]), " ".join(words[cut:])
-
-
 class HConfigDriverRouterOS(HConfigDriverGeneric):
     """hier_config's generic driver reading MikroTik ``/export`` text as menus and their lines."""
 
     @staticmethod
     def config_preprocessor(config_text: str) -> str:
-        out: list[str] = []
-        in_menu = False
-        for line in re.sub(r"\\\n\s*", "", config_text).splitlines():
-            menu, rest = _routeros_line(line.strip())
-            if menu is not None:
-                out.append(menu)
-                in_menu = True
-            if rest and not rest.startswith("#"):
-                out.append(f"    {rest}" if in_menu else rest)
-        return "\n".join(out)
+        return "\n".join(canonical_lines(config_text))
 
     @staticmethod
     def _instantiate_rules() -> HConfigDriverRules:
         in_menu = MatchRule(startswith="/")
         return HConfigDriverRules(
             idempotent_commands=[
-                IdempotentCommandsRule(
-                    match_rules=(in_menu, MatchRule(re_search=r"^set( \[ find [^]]* \])?"))
+                IdempotentCommandsRule(  # one per target: set [ find ... ] / set 0 / set telnet / set
+                    match_rules=(in_menu, MatchRule(re_search=r"^set(?: (\[ [^]]* \]|[^\s=]+(?= |$)))?"))
                 ),
             ],
             negation_sub=[
@@ -298,8 +285,12 @@ class HierRules:
     """(regex on a command's text, why): a diff needing such a command is refused."""
     exit_at_parent_level: bool = False
     """Print a section's ``exit`` at the header's indentation (FRR), not at its children's."""
+    item_key: Callable[[str, str], object] | None = None
+    """merge: (section, line) → what names the item of that line (None: nothing); a snippet line
+    replaces the running lines of its section with the same name (RouterOS: ``routeros_text.ITEM_KEYS``)."""
     one_line: bool = False
-    """Print each changed line as one command: its section path joined by spaces (RouterOS)."""
+    """Print each changed line as one command: its section path joined by spaces (RouterOS),
+    removals first (see :func:`_emit_one_line`)."""
 
 
 HIER_RULES: Mapping[Platform, HierRules] = MappingProxyType(
@@ -360,6 +351,7 @@ HIER_RULES: Mapping[Platform, HierRules] = MappingProxyType(
             refused_commands=(
                 (r"^no ", "RouterOS cannot undo this line by a command; give its intended value instead"),
             ),
+            item_key=item_key,
             one_line=True,
         ),
     }
@@ -465,8 +457,21 @@ def _is(child: HConfigChild, rule: MatchRule) -> bool:
     )
 
 
+def _drop_same_items(rules: HierRules, base: HConfig, snippet: HConfig) -> None:
+    """Delete the items of ``base`` that a snippet line names by ``rules.item_key`` (but changes)."""
+    if rules.item_key is None:
+        return
+    for section in snippet.children:
+        old_section = base.children.get(section.text)
+        given = {rules.item_key(section.text, c.text) for c in section.children} - {None}
+        for old in tuple(old_section.children if old_section is not None else ()):
+            if old.text not in section.children and rules.item_key(section.text, old.text) in given:
+                old.delete()
+
+
 def _merge_target(rules: HierRules, base: HConfig, snippet: HConfig) -> HConfig:
     """The running config ``base`` (a private copy, edited here) with ``snippet`` merged in."""
+    _drop_same_items(rules, base, snippet)
     for kind in rules.replace_sets:
         for given in tuple(snippet.get_children_deep(kind)):
             section = _node(base, tuple(given.parent.path()))
@@ -496,7 +501,24 @@ def _drop_hidden_defaults(rules: HierRules, config: HConfig) -> HConfig:
     return config
 
 
-def _emit(config: HConfig, rules: HierRules, fail: Fail) -> tuple[str, ...]:
+def _emit_one_line(config: HConfig, rules: HierRules, order: Sequence[str], fail: Fail) -> tuple[str, ...]:
+    """One command per changed item (its menu and its line): removals first, in the reverse of
+    ``order`` (dependents before what they depend on), then the rest in ``order``."""
+    rank = {menu: i for i, menu in enumerate(order)}
+    removals: list[str] = []
+    others: list[str] = []
+    for top in sorted(config.children, key=lambda c: rank.get(c.text, len(rank))):
+        for item in top.children or ((top,) if not top.text.startswith("/") else ()):
+            for pattern, why in rules.refused_commands:
+                if re.search(pattern, item.text):
+                    raise fail(f"the diff needs {_excerpt(' '.join(item.path()))}: {why}")
+            (removals if item.text.startswith("remove ") else others).append(" ".join(item.path()))
+    return (*reversed(removals), *others)
+
+
+def _emit(config: HConfig, rules: HierRules, fail: Fail, order: Sequence[str] = ()) -> tuple[str, ...]:
+    if rules.one_line:
+        return _emit_one_line(config, rules, order, fail)
     out: list[str] = []
     indent = " " * config.driver.rules.indentation
 
@@ -505,15 +527,12 @@ def _emit(config: HConfig, rules: HierRules, fail: Fail) -> tuple[str, ...]:
             for pattern, why in rules.refused_commands:
                 if re.search(pattern, child.text):
                     raise fail(f"the diff needs {_excerpt(' '.join(child.path()))}: {why}")
-            if not rules.one_line:
-                out.append(child.cisco_style_text())
-            elif not child.children:
-                out.append(" ".join(child.path()))
+            out.append(child.cisco_style_text())
             walk(child)
             opens = child.children or (
                 child.depth() == 1 and rules.section_headers and re.search(rules.section_headers, child.text)
             )
-            exit_text = (child.sectional_exit or "exit") if opens and not rules.one_line else None
+            exit_text = (child.sectional_exit or "exit") if opens else None
             if exit_text:
                 parent_level = rules.exit_at_parent_level or child.sectional_exit_text_parent_level
                 out.append(indent * (child.depth() - 1 if parent_level else child.depth()) + exit_text)
@@ -560,11 +579,12 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
         commands, rollback = flow.remediation_config, flow.rollback_config
     except (ValueError, TypeError, DuplicateChildError) as exc:
         raise bad_intended(f"cannot be compared with the running config: {printable(str(exc))}") from None
+    order = menu_order([c.text for c in wanted.children], [c.text for c in current.children])
     return DeviceDiff(
         device=device,
         platform=platform.value,
-        commands=_emit(commands, rules, bad_intended),
-        rollback=_emit(rollback, rules, bad_intended),
+        commands=_emit(commands, rules, bad_intended, order),
+        rollback=_emit(rollback, rules, bad_intended, order),
     )
 
 

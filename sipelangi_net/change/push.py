@@ -29,6 +29,7 @@ from sipelangi_net.change.changeset import ChangeSet, DeviceChange
 from sipelangi_net.change.diff import DeviceDiff, diff_device, ovs_port_lines
 from sipelangi_net.change.engine import Engine
 from sipelangi_net.change.render import Intended, render_plan
+from sipelangi_net.change.routeros_text import canonical_lines
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import DeviceDriver
 from sipelangi_net.errors import ChangedSince, DeviceError, SipelangiError, StorageError
@@ -65,14 +66,30 @@ def _quiet(_device: str, _what: str) -> None:
 HEADER = ("Building configuration", "Current configuration")
 
 
+def _normalise_ovs(config: str) -> str:
+    try:
+        data = json.loads(config)
+        return json.dumps(sorted(data.get("data", [])), sort_keys=True)
+    except (ValueError, AttributeError, TypeError):
+        return config.strip()
+
+
+def _normalise_routeros(config: str) -> str:
+    """``/export`` without its ``# <date> <time> by RouterOS ...`` header (it changes every time)."""
+    return "\n".join(canonical_lines(config))
+
+
+NORMALISE: Mapping[str, Callable[[str], str]] = {
+    Platform.OVS.value: _normalise_ovs,
+    Platform.MIKROTIK_ROUTEROS.value: _normalise_routeros,
+}
+"""Per platform whose config text has its own volatile parts: how to drop them."""
+
+
 def normalise(platform: str, config: str) -> str:
     """The running config without volatile lines, for comparing a restore with its backup."""
-    if platform == Platform.OVS.value:
-        try:
-            data = json.loads(config)
-            return json.dumps(sorted(data.get("data", [])), sort_keys=True)
-        except (ValueError, AttributeError, TypeError):
-            return config.strip()
+    if platform in NORMALISE:
+        return NORMALISE[platform](config)
     lines = [ln.rstrip() for ln in config.splitlines()]
     return "\n".join(ln for ln in lines if ln and not ln.startswith(HEADER))
 

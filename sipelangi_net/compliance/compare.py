@@ -5,13 +5,24 @@ Lines are compared as hier_config reads them (the platform's rules of
 device's hidden defaults are ignored on both sides), so a line counts as missing or extra
 only when a ``replace`` diff would change it. The remediation is that diff
 (:func:`sipelangi_net.change.diff.diff_device` with ``scope="replace"``), cut into features.
+
+FRR and Open vSwitch: the intended config is the device's whole config. The vendor platforms
+(:data:`POLICY_ONLY`) run much the city never wrote down: there the intended config is the city
+policy's lines plus what tickets installed, and only the policy's features
+(:data:`POLICY_FEATURES`) are compared both ways (a line missing or extra is drift, fixed by a
+``replace`` diff of those features); in every other feature only the intended lines must be
+present (a ``merge`` diff adds them), the device's other lines are not the city's to judge.
+Lines holding a secret or a local account (:data:`UNCOMPARED`: ``username``, RADIUS/TACACS+
+keys, SNMPv3 user keys) are never compared: their values live in the secrets file.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from hier_config import HConfig, get_hconfig
 
@@ -24,12 +35,69 @@ from sipelangi_net.change.diff import (
     ovs_port_lines,
 )
 from sipelangi_net.compliance.features import feature_names, feature_of
-from sipelangi_net.compliance.models import DeviceCompliance, FeatureResult
+from sipelangi_net.compliance.models import DeviceCompliance, FeatureResult, Status
 from sipelangi_net.errors import ConfigError, DeviceError, SipelangiError
 from sipelangi_net.platforms import Platform
 
 Path_ = tuple[str, ...]
 CLOSING = re.compile(r"^(exit|exit-vrf|end)$")
+
+POLICY_ONLY = frozenset(
+    {Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.JUNIPER_JUNOS, Platform.MIKROTIK_ROUTEROS}
+)
+"""Platforms whose baseline is the city policy's lines, not the whole config (see above)."""
+POLICY_FEATURES = frozenset({"hostname", "banner", "logging", "ntp", "dns", "snmp", "aaa"})
+"""The features the city policy owns: compared both ways on every platform of :data:`POLICY_ONLY`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Uncompared:
+    """Per platform: lines dropped from both sides, and secret values cut from lines."""
+
+    lines: re.Pattern[str]
+    values: re.Pattern[str] | None = None
+
+
+UNCOMPARED: Mapping[Platform, Uncompared] = MappingProxyType(
+    {
+        Platform.CISCO_IOS: Uncompared(
+            re.compile(
+                r"^(username |enable (secret|password) |(radius|tacacs)-server key |\s+key (\d )?\S+$)"
+            ),
+            re.compile(r" key \d+ \S+$"),
+        ),
+        Platform.ARISTA_EOS: Uncompared(
+            re.compile(
+                r"^(username |enable (secret|password) |aaa root |snmp-server user "
+                r"|(radius|tacacs)-server key )"
+            ),
+            re.compile(r" key \d+ \S+"),
+        ),
+        Platform.JUNIPER_JUNOS: Uncompared(
+            re.compile(r"^set (system (login user|root-authentication) |snmp v3 usm )"),
+            re.compile(r' secret "?[^" ]+"?'),
+        ),
+        Platform.MIKROTIK_ROUTEROS: Uncompared(
+            re.compile(r"^/user add "),
+            re.compile(r" (authentication-password|encryption-password|secret)=(\"[^\"]*\"|\S*)"),
+        ),
+    }
+)
+"""Lines never compared (local accounts, secrets: the secrets file's business) and secret
+values cut from lines that are compared (a RADIUS server's ``key 7 ...``)."""
+
+
+def without_secrets(platform: Platform, text: str) -> str:
+    """``text`` without the lines and values compliance does not compare (see :data:`UNCOMPARED`)."""
+    rule = UNCOMPARED.get(platform)
+    if rule is None:
+        return text
+    out = []
+    for line in text.splitlines():
+        if rule.lines.search(line):
+            continue
+        out.append(rule.values.sub("", line) if rule.values else line)
+    return "\n".join(out) + "\n"
 
 
 def _paths(config: HConfig) -> list[Path_]:
@@ -119,24 +187,83 @@ def remediation(
     return tuple(commands)
 
 
+@dataclass(frozen=True, slots=True)
+class _Findings:
+    """Both sides' lines (as section paths) and what differs: the input of the per-feature report."""
+
+    compared: list[Path_]
+    missing: list[Path_]
+    extra: list[Path_]
+    commands: tuple[str, ...]
+    indent: str
+    note: str = ""
+    """Why there is no remediation although lines differ (the diff refused to write one)."""
+
+
+def _whole(device: str, platform: Platform, running: str, intended: str) -> _Findings:
+    """FRR and OVS: the intended text is the whole config."""
+    have, want, indent = _sides(device, platform, running, intended)
+    have_set, want_set = set(have), set(want)
+    missing = [p for p in want if p not in have_set]
+    extra = [p for p in have if p not in want_set]
+    commands = remediation(device, platform, running, intended, extra)
+    return _Findings([*have, *want], missing, extra, commands, indent)
+
+
+def _only(platform: Platform, config: HConfig, *, owned: bool) -> HConfig:
+    """``config`` (edited) keeping only the top-level sections the policy owns (or only the others)."""
+    for child in tuple(config.children):
+        if (feature_of(platform, child.text) in POLICY_FEATURES) != owned:
+            child.delete()
+    return config
+
+
+def _text(config: HConfig, *, end: bool) -> str:
+    lines = [child.cisco_style_text() for child in config.all_children()]
+    return "\n".join([*lines, "end"] if end else lines) + "\n"
+
+
+def _policy_only(device: str, platform: Platform, running: str, intended: str) -> _Findings:
+    """The vendor platforms: the policy's features both ways, tickets' lines only as present."""
+    running, intended = without_secrets(platform, running), without_secrets(platform, intended)
+    have_all, want_all = _hier_sides(device, platform, running, intended)
+    have = _only(platform, have_all.deep_copy(), owned=True)
+    want = _only(platform, want_all.deep_copy(), owned=True)
+    added = _only(platform, want_all.deep_copy(), owned=False)
+    every, have_p, want_p, added_p = set(_paths(have_all)), _paths(have), _paths(want), _paths(added)
+    missing = [p for p in want_p if p not in set(have_p)] + [p for p in added_p if p not in every]
+    extra = [p for p in have_p if p not in set(want_p)]
+    end = HIER_RULES[platform].ends_with_end
+    note = ""
+    try:
+        commands = diff_device(
+            device, platform, _text(have, end=end), _text(want, end=False), scope="replace"
+        ).commands
+        if added_p:
+            commands += diff_device(
+                device, platform, running, _text(added, end=False), scope="merge"
+            ).commands
+    except ConfigError as exc:  # e.g. a RouterOS `set` the diff cannot undo by a command
+        commands, note = (), f"no remediation: {exc}"
+    indent = " " * have_all.driver.rules.indentation
+    return _Findings([*have_p, *want_p, *added_p], missing, extra, commands, indent, note)
+
+
 def check_device(
     device: str, platform: Platform, running: str, intended: str, *, site: str | None = None
 ) -> DeviceCompliance:
     """The compliance of one device (pure). Bad input gives status ``error``, never an exception."""
+    compare = _policy_only if platform in POLICY_ONLY else _whole
     try:
-        have, want, indent = _sides(device, platform, running, intended)
-        have_set, want_set = set(have), set(want)
-        missing = [p for p in want if p not in have_set]
-        extra = [p for p in have if p not in want_set]
-        commands = remediation(device, platform, running, intended, extra)
+        found = compare(device, platform, running, intended)
     except SipelangiError as exc:
         return DeviceCompliance(device, platform.value, "error", site=site, error=str(exc))
-    present = {feature_of(platform, p[0]) for p in (*have, *want)}
-    blocks = _blocks(commands)
+    present = {feature_of(platform, p[0]) for p in found.compared}
+    blocks = _blocks(found.commands)
     features = []
     for name in feature_names(platform):
-        mine = [p for p in missing if feature_of(platform, p[0]) == name]
-        theirs = [p for p in extra if feature_of(platform, p[0]) == name]
+        mine = [p for p in found.missing if feature_of(platform, p[0]) == name]
+        theirs = [p for p in found.extra if feature_of(platform, p[0]) == name]
         fixes = [ln for b in blocks if feature_of(platform, b[0]) == name for ln in b]
         if name not in present and not fixes:
             continue
@@ -144,12 +271,13 @@ def check_device(
             FeatureResult(
                 name=name,
                 compliant=not (mine or theirs or fixes),
-                missing=tuple(_format(mine, indent)),
-                extra=tuple(_format(theirs, indent)),
+                missing=tuple(_format(mine, found.indent)),
+                extra=tuple(_format(theirs, found.indent)),
                 remediation=tuple(fixes),
             )
         )
     drift = any(not f.compliant for f in features)
+    status: Status = "drift" if drift else "compliant"
     return DeviceCompliance(
-        device, platform.value, "drift" if drift else "compliant", site=site, features=tuple(features)
+        device, platform.value, status, site=site, features=tuple(features), error=found.note
     )

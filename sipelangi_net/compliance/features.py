@@ -30,13 +30,13 @@ def _features(*rows: tuple[str, str]) -> tuple[Feature, ...]:
 
 
 CLI_FEATURES = _features(
-    ("hostname", r"^(hostname|domainname|ip domain[- ]name|system host-name) "),
+    ("hostname", r"^(hostname|domainname|ip domain[- ]name|dns domain|system host-name) "),
     ("banner", r"^banner "),
     ("logging", r"^(log|logging)( |$)"),
     ("ntp", r"^(ntp|clock|set system ntp) "),
     ("dns", r"^(ip name-server|ip domain[- ]lookup|ip name server|set system name-server)"),
     ("snmp", r"^(snmp-server|set snmp) "),
-    ("aaa", r"^(aaa|username|enable|password|line|tacacs-server|radius-server)( |$)"),
+    ("aaa", r"^(aaa|username|enable|password|line|tacacs-server|radius-server|tacacs|radius)( |$)"),
     ("services", r"^(service|ip(v6)? forwarding|ip routing|ipv6 unicast-routing)( |$)"),
     ("interfaces", r"^(interface|set interfaces) "),
     ("static_routes", r"^(ip(v6)? route|set routing-options static) "),
@@ -44,13 +44,29 @@ CLI_FEATURES = _features(
     ("access_lists", r"^(ip access-list|access-list|ipv6 access-list) "),
 )
 
+JUNOS_FEATURES = _features(
+    ("hostname", r"^set system (host-name|domain-name) "),
+    ("banner", r"^set system login (message|announcement) "),
+    ("logging", r"^set system syslog (host|source-address) "),
+    ("ntp", r"^set system ntp "),
+    ("dns", r"^set system name-server "),
+    ("snmp", r"^set snmp "),
+    ("aaa", r"^set system (authentication-order|radius-server|tacplus-server|login|root-authentication) "),
+    ("services", r"^set system services "),
+    ("interfaces", r"^set interfaces "),
+    ("static_routes", r"^set routing-options static "),
+    ("routing", r"^set (protocols|policy-options|routing-instances|routing-options) "),
+    ("access_lists", r"^set firewall "),
+)
+
 ROUTEROS_FEATURES = _features(
     ("hostname", r"^/system identity"),
+    ("banner", r"^/system note"),
     ("ntp", r"^/system ntp"),
     ("dns", r"^/ip dns"),
     ("logging", r"^/system logging"),
     ("snmp", r"^/snmp"),
-    ("aaa", r"^/user"),
+    ("aaa", r"^/(user|radius)( |$)"),
     ("interfaces", r"^/(interface|ip address)"),
     ("static_routes", r"^/ip route"),
     ("access_lists", r"^/ip firewall"),
@@ -66,7 +82,7 @@ FEATURES: Mapping[Platform, tuple[Feature, ...]] = MappingProxyType(
         Platform.FRR: CLI_FEATURES,
         Platform.CISCO_IOS: CLI_FEATURES,
         Platform.ARISTA_EOS: CLI_FEATURES,
-        Platform.JUNIPER_JUNOS: CLI_FEATURES,
+        Platform.JUNIPER_JUNOS: JUNOS_FEATURES,
         Platform.MIKROTIK_ROUTEROS: ROUTEROS_FEATURES,
         Platform.OVS: OVS_FEATURES,
     }
@@ -75,9 +91,11 @@ FEATURES: Mapping[Platform, tuple[Feature, ...]] = MappingProxyType(
 
 
 def feature_of(platform: Platform, line: str) -> str:
-    """The feature that owns the top-level ``line`` (a leading ``no`` is ignored)."""
+    """The feature that owns the top-level ``line`` (a leading ``no`` is ignored; Junos: a
+    ``delete`` is read as the ``set`` it removes)."""
     text = line.strip()
     text = text.removeprefix("no ") if text.startswith("no ") else text
+    text = "set " + text.removeprefix("delete ") if text.startswith("delete ") else text
     for feature in FEATURES[platform]:
         if feature.pattern.search(text):
             return feature.name

@@ -1,8 +1,10 @@
 """The intended config of every device (pure): its platform baseline plus what tickets installed.
 
 The baseline is rendered from ``templates/<platform>/`` for the device's node of the topology
-that the inventory describes (hostname, banner, logging, interfaces and addresses, routes;
-for FRR the very ``base.j2`` the lab boots from, so a fresh lab is compliant). Then every
+that the inventory describes and the city policy (``inventory/policy.yaml``: NTP, DNS, syslog,
+SNMP, AAA, banner). For FRR it is the very ``base.j2`` the lab boots from (hostname, logging,
+interfaces and addresses, routes), so a fresh lab is compliant; for the vendor platforms it is
+the policy's lines and the hostname. Then every
 *provisioned* ticket (SOP step 7 done) is merged in, oldest first, exactly as deploy merged
 it: its snippet's lines are added and its single-valued lines replace the baseline's.
 """
@@ -21,6 +23,7 @@ from sipelangi_net.analysis.plan import Plan
 from sipelangi_net.analysis.stored import plan_of
 from sipelangi_net.change.diff import HIER_RULES, OVS_LINE, _merge_target
 from sipelangi_net.change.render import Intended, render, render_plan
+from sipelangi_net.compliance.policy import Policy, load_policy
 from sipelangi_net.errors import ConfigError, MalformedTicketError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.platforms import Platform
@@ -28,9 +31,18 @@ from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Skipped, skip
 
 BASELINES: Mapping[Platform, str] = MappingProxyType(
-    {Platform.FRR: "frr/base.j2", Platform.OVS: "ovs/baseline.j2"}
+    {
+        Platform.FRR: "frr/base.j2",
+        Platform.OVS: "ovs/baseline.j2",
+        Platform.CISCO_IOS: "cisco_ios/baseline.j2",
+        Platform.ARISTA_EOS: "arista_eos/baseline.j2",
+        Platform.JUNIPER_JUNOS: "juniper_junos/baseline.j2",
+        Platform.MIKROTIK_ROUTEROS: "mikrotik_routeros/baseline.j2",
+    }
 )
-"""Per platform: the template of the whole intended config of a device (its baseline)."""
+"""Per platform: the template of a device's baseline, rendered with its topology node and the
+city policy (``inventory/policy.yaml``). FRR and OVS: the whole intended config; the vendor
+platforms: the city policy's lines (see :data:`sipelangi_net.compliance.compare.POLICY_ONLY`)."""
 PROVISIONED_STEP = 7
 DOING = "the intended configs (compliance)"
 
@@ -104,15 +116,19 @@ def intended_configs(
     devices: Iterable[str] | None = None,
     root: Path | None = None,
     skipped: list[Skipped] | None = None,
+    policy: Policy | None = None,
 ) -> dict[str, Intended]:
     """The whole intended config of ``devices`` (default: all of the inventory).
+
+    ``policy``: the city policy (default: ``policy.yaml`` of the inventory's folder).
 
     A ticket whose plan cannot be rendered any more (a device or port no longer in the inventory,
     text a template refuses) is skipped and reported (``skipped``); the others are merged.
     """
     from sipelangi_net.lab.topology import build_topology
 
-    topology = build_topology(inventory)
+    topology = build_topology(inventory, lab_only=False)
+    policy = load_policy(inventory.path) if policy is None else policy
     names = sorted(devices) if devices is not None else sorted(inventory.devices)
     out: dict[str, Intended] = {}
     for name in names:
@@ -120,7 +136,9 @@ def intended_configs(
         template = BASELINES.get(dev.platform)
         if template is None:
             raise ConfigError(f"{name}: no compliance baseline for platform {dev.platform} yet")
-        text = render(template, root=root, node=topology.nodes[name], data=inventory.defaults.data)
+        text = render(
+            template, root=root, node=topology.nodes[name], data=inventory.defaults.data, policy=policy
+        )
         out[name] = Intended(device=name, platform=dev.platform.value, text=text)
     for ticket in tickets:
         try:

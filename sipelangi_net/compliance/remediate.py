@@ -36,8 +36,9 @@ class _RemediationRun(_Run):
         if allowed is not None and config_digest(drv.platform, self.running[name]) not in allowed:
             raise DeviceError(name, "its config changed since the change being undone; nothing was sent")
         result = check_device(name, Platform(drv.platform), self.running[name], self.intended[name].text)
-        if result.status == "error":
-            raise DeviceError(name, result.error.removeprefix(f"{name}: "))
+        if result.status == "error" or (result.status == "drift" and not result.remediation):
+            why = result.error or "drifted, but the diff has no command that fixes it"
+            raise DeviceError(name, why.removeprefix(f"{name}: "))
         self.diffs[name] = DeviceDiff(name, drv.platform, result.remediation, ())
         self.results[name].commands = result.remediation
 

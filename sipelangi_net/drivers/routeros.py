@@ -3,23 +3,31 @@
 RouterOS has no commit-confirm. Engineers use *safe mode* (Ctrl-X) interactively: changes are
 undone when the session ends abnormally, but only after the TCP timeout (9 minutes), never on a
 timer, with at most 100 actions, and a session that hangs keeps them. So this driver arms a timer
-the router owns, the way RouterOS engineers schedule a "revert unless cancelled":
+the router owns, the way RouterOS engineers schedule a "revert unless cancelled", and the revert
+is the router's own commands, never a reboot:
 
-* ``arm(N)``: ``/system backup save name=sipelangi-revert dont-encrypt=yes``, read the router's
-  clock (``/system clock print``), then ``/system scheduler add name=sipelangi-revert`` at
-  clock + N seconds, ``interval=0``, whose ``on-event`` is ``/system backup load`` of that
-  backup. If this process dies or its session drops, the router restores the backup by itself
-  (a ``backup load`` reboots the router: about a minute without the site's routing).
-* ``push``: one command per line (``/ip route add ...``); any RouterOS error (``failure: ...``,
-  ``syntax error``, ``bad command name``, ``input does not match``, ``expected ...``) stops it.
-* ``confirm``: remove the scheduler entry and the backup file, then check the entry is gone.
+* ``arm(N)``: read ``/export`` (the snapshot) and the router's clock (``/system clock print``),
+  then ``/system scheduler add name=sipelangi-revert`` at clock + N seconds, ``interval=0``,
+  whose ``on-event`` runs the script ``sipelangi-revert`` (if there is one) and then removes
+  the script and itself.
+* ``push``: first ``/system script add name=sipelangi-revert source=...``: the commands that undo
+  this push, computed before anything is sent
+  (:func:`~sipelangi_net.change.routeros_text.undo_commands`: an ``add`` removed by its
+  attributes, a removed item added back as ``/export`` printed it, a ``set`` given its earlier
+  values, last command first); then one command per line (``/ip route add ...``); any RouterOS
+  error (``failure: ...``, ``syntax error``, ``bad command name``, ``input does not match``,
+  ``expected ...``) stops it. If this process dies or its session drops, the router runs the
+  undo script itself when the timer fires: removing an item that is not there is no error, so a
+  push cut half-way is undone too.
+* ``confirm``: remove the scheduler entry and the script, then check the entry is gone.
 * ``rollback`` (this process alive): send the commands that undo the push, computed by the pure
-  diff of the current ``/export`` against the one read before arming (no reboot), then disarm;
-  if undoing fails the scheduler is left armed, so the router still restores the backup.
+  diff of the current ``/export`` against the snapshot (what the router really runs, not what
+  was meant to be sent), then disarm; if undoing fails the scheduler is left armed, so the
+  router still runs the undo script.
 
-Limits: the timer is the router's wall clock (set NTP); a ``backup load`` also restores
-users and certificates as they were; ``/export`` attribute order must match the templates for the
-post-push check to find the lines (see docs/deploy.md).
+Limits: the timer is the router's wall clock (set NTP); the undo restores what the push changed,
+nothing else (a change made by someone else meanwhile stays); RouterOS 7 (RouterOS 6 prints
+``disabled=no`` and leaves new DHCP servers disabled).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from sipelangi_net.change.routeros_text import undo_commands
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.cli import close_netmiko, first_line, open_netmiko
@@ -57,14 +66,31 @@ def parse_clock(text: str) -> dt.datetime:
     return dt.datetime.strptime(f"{day.capitalize()} {time_.group(1)}", f"{fmt} %H:%M:%S")
 
 
+def ros_string(text: str) -> str:
+    """``text`` as a RouterOS quoted string: backslash, quote, ``$``, ``?`` and newline escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("?", "\\?")
+    return '"' + escaped.replace("\n", "\\n") + '"'
+
+
+ON_EVENT = (
+    f":do {{/system script run {TAG}}} on-error={{}}; /system script remove [find name={TAG}];"
+    f" /system scheduler remove [find name={TAG}]"
+)
+"""What the router does when the timer fires: run the undo script, then clean up."""
+POLICY = "read,write,policy,test"
+
+
 def scheduler_command(at: dt.datetime) -> str:
-    """The scheduler entry that restores the backup at ``at`` (router time), once."""
+    """The scheduler entry that runs the undo script at ``at`` (router time), once."""
     return (
         f"/system scheduler add name={TAG} start-date={at:%Y-%m-%d} start-time={at:%H:%M:%S} interval=0"
-        " policy=ftp,reboot,read,write,policy,test,password,sensitive"
-        ' comment="SiPelangi: revert unless confirmed"'
-        f' on-event="/system backup load name={TAG}.backup password=\\"\\""'
+        f' policy={POLICY} comment="SiPelangi: revert unless confirmed" on-event={ros_string(ON_EVENT)}'
     )
+
+
+def script_command(undo: Sequence[str]) -> str:
+    """The script the timer runs: ``undo``, one command a line."""
+    return f"/system script add name={TAG} policy={POLICY} source={ros_string(chr(10).join(undo))}"
 
 
 class RouterOSDriver(DriverBase):
@@ -100,7 +126,6 @@ class RouterOSDriver(DriverBase):
 
     def arm(self, seconds: int) -> None:
         self._snapshot = self._last_config if self._last_config is not None else self.get_config()
-        self._run(f"/system backup save name={TAG} dont-encrypt=yes")
         try:
             now = parse_clock(self._run("/system clock print"))
         except ValueError as exc:
@@ -108,11 +133,21 @@ class RouterOSDriver(DriverBase):
         self._run(scheduler_command(now + dt.timedelta(seconds=seconds)))
 
     def push(self, commands: Sequence[str]) -> str:
+        if self._snapshot is None:
+            raise DeviceError(self.name, "not armed: arm the revert timer before pushing")
+        try:
+            undo = undo_commands(self._snapshot, commands)
+        except ValueError as exc:
+            raise DeviceError(self.name, f"nothing sent: {exc}") from None
+        self._run(script_command(undo))
+        return self._send_all(commands)
+
+    def _send_all(self, commands: Sequence[str]) -> str:
         return "\n".join(self._run(command) for command in commands)
 
     def _disarm(self) -> None:
         self._run(f"/system scheduler remove [find name={TAG}]")
-        self._run(f"/file remove [find name={TAG}.backup]")
+        self._run(f"/system script remove [find name={TAG}]")
         left = self._run(f"/system scheduler print count-only where name={TAG}").strip()
         if left != "0":
             raise DeviceError(self.name, f"the revert timer is still armed ({left!r} entries left)")
@@ -127,10 +162,10 @@ class RouterOSDriver(DriverBase):
             raise DeviceError(self.name, "nothing armed: no snapshot to roll back to")
         undo = diff_device(self.name, self._platform, self.get_config(), self._snapshot, scope="replace")
         try:
-            self.push(undo.commands)
+            self._send_all(undo.commands)
         except DeviceError as exc:
             raise DeviceError(
-                self.name, f"undo failed ({exc}); the router's scheduler restores the backup itself"
+                self.name, f"undo failed ({exc}); the router's timer runs its undo script itself"
             ) from None
         self._disarm()
 

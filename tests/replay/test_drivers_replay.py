@@ -26,7 +26,7 @@ from sipelangi_net.change.diff import diff_device
 from sipelangi_net.change.push import DeployReport, deploy
 from sipelangi_net.drivers.registry import open_driver, reachability
 from sipelangi_net.drivers.routeros import RouterOSDriver
-from sipelangi_net.errors import ConfigError, DeviceError, HostKeyError
+from sipelangi_net.errors import DeviceError, HostKeyError
 from sipelangi_net.platforms import Platform
 from tests.replay.replay_eapi import ReplayEapi, load_eapi_cassette, make_certificate
 from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
@@ -277,10 +277,11 @@ def test_ios_rejected_line_rolls_every_router_back_to_its_backup(
         assert played.index("configure terminal revert timer 2") < played.index("configure revert now")
 
 
-# --- MikroTik RouterOS (Netmiko over SSH, scheduler + backup revert) ---------------------------
+# --- MikroTik RouterOS (Netmiko over SSH, scheduler + undo script revert) ----------------------
 
 ROS = FIXTURES / "mikrotik_routeros"
-ROS_ROUTE = '/ip route add dst-address=10.20.0.0/25 gateway=10.255.0.6 comment="SPL-2026-00001"'
+ROS_ROUTE = "/ip route add comment=SPL-2026-00001 dst-address=10.20.0.0/25 gateway=10.255.0.6"
+ROS_SCRIPT = "/system script add name=sipelangi-revert policy=read,write,policy,test source="
 ROS_TIMER = "/system scheduler add name=sipelangi-revert start-date=2026-01-05 start-time=09:14:44"
 
 
@@ -304,7 +305,7 @@ def test_routeros_arms_the_routers_timer_before_the_push_and_confirm_removes_it(
             assert commands == (ROS_ROUTE,)
             drv.arm(120)
             drv.push(commands)
-            assert "add comment=SPL-2026-00001 dst-address=10.20.0.0/25" in drv.get_config()
+            assert diff_device("core-diskominfo", ros, drv.get_config(), intended).commands == ()
             drv.ping("10.10.10.10", source="10.255.0.5")
             drv.confirm()
         finally:
@@ -312,15 +313,49 @@ def test_routeros_arms_the_routers_timer_before_the_push_and_confirm_removes_it(
         rp.assert_played_whole()
     played = rp.played("core-diskominfo")
     timer = next(i for i, c in enumerate(played) if c.startswith(ROS_TIMER))  # clock 09:12:44 + 120 s
-    assert played.index("/system backup save name=sipelangi-revert dont-encrypt=yes") < timer
-    assert (
-        timer
-        < played.index(ROS_ROUTE)
-        < played.index("/system scheduler remove [find name=sipelangi-revert]")
-    )
+    script = next(i for i, c in enumerate(played) if c.startswith(ROS_SCRIPT))
+    assert timer < script < played.index(ROS_ROUTE)
+    assert played[script].endswith(f'source="{ROS_UNDO}"')  # the router can undo the push alone
+    assert played.index(ROS_ROUTE) < played.index("/system scheduler remove [find name=sipelangi-revert]")
+    assert not [c for c in played if "backup" in c or "reboot" in c or "reset" in c]
 
 
-def test_routeros_line_not_printed_as_sent_is_undone_by_command_and_verified(
+ROS_UNDO = "/ip route remove [find comment=SPL-2026-00001 dst-address=10.20.0.0/25 gateway=10.255.0.6]"
+
+
+def test_routeros_correct_push_passes_the_post_push_check_and_is_confirmed(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    ros = Platform.MIKROTIK_ROUTEROS
+    with replay(tmp_path, host_key, "mikrotik_routeros", "deploy", ros, Platform.ARISTA_EOS) as rp:
+        report = run_deploy(rp, core_only_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert report.ok, report.error
+    [result] = report.devices
+    assert result.state == "confirmed"
+    assert result.commands == (ROS_ROUTE,)
+
+
+def test_routeros_gateway_and_core_deploy_with_the_routers_undo_script_and_confirm(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    ros = Platform.MIKROTIK_ROUTEROS
+    with replay(tmp_path, host_key, "mikrotik_routeros", "gateway", ros, Platform.ARISTA_EOS) as rp:
+        report = run_deploy(rp, routed_plan(), tmp_path)
+        rp.assert_played_whole()
+    assert report.ok, report.error
+    by_name = {d.device: d for d in report.devices}
+    assert {n: d.state for n, d in by_name.items()} == dict.fromkeys(ROUTED, "confirmed")
+    gateway = by_name["dist-gerunggang"].commands
+    assert gateway[0].startswith("/interface vlan add ") and len(gateway) == 12
+    played = rp.played("dist-gerunggang")
+    script = next(i for i, c in enumerate(played) if c.startswith(ROS_SCRIPT))
+    assert script < played.index(gateway[0])
+    assert played[script].count(" remove [find ") == 12  # one undo per pushed item
+    assert "/ping 10.10.10.10 src-address=10.20.0.1 count=3" in played
+
+
+def test_routeros_wrong_push_fails_the_check_and_is_undone_by_command_without_reboot(
     tmp_path: Path, host_key: paramiko.PKey
 ) -> None:
     ros = Platform.MIKROTIK_ROUTEROS
@@ -332,8 +367,10 @@ def test_routeros_line_not_printed_as_sent_is_undone_by_command_and_verified(
     [result] = report.devices
     assert (result.state, result.verified) == ("rolled_back", True)
     played = rp.played("core-diskominfo")
-    undo = "/ip route remove [find comment=SPL-2026-00001 dst-address=10.20.0.0/25 gateway=10.255.0.6]"
+    undo = "/ip route remove [find comment=SPL-2026-00001 disabled=yes dst-address=10.20.0.0/25 gateway="
+    undo += "10.255.0.6]"
     assert played.index(ROS_ROUTE) < played.index(undo)
+    assert not [c for c in played if "backup" in c or "reboot" in c or "reset" in c]
 
 
 def test_routeros_rejected_line_rolls_back_and_disarms(tmp_path: Path, host_key: paramiko.PKey) -> None:
@@ -349,13 +386,6 @@ def test_routeros_rejected_line_rolls_back_and_disarms(tmp_path: Path, host_key:
     assert next(i for i, c in enumerate(played) if c.startswith(ROS_TIMER)) < played.index(ROS_ROUTE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ConfigError,
-    reason="diff.HConfigDriverRouterOS reads each one-line '/ip firewall filter add ...' of the rendered"
-    " gateway config as a new '/ip firewall filter' section: duplicate section, so the RouterOS gateway"
-    " cannot be diffed (nor deployed) yet",
-)
 def test_routeros_gateway_config_can_be_diffed() -> None:
     intended = (ROS / "render_opd_mikrotik_routeros" / "dist-gerunggang.txt").read_text()
     running = (FIXTURES / "diff" / "mikrotik_routeros" / "export.txt").read_text()

@@ -29,8 +29,9 @@ def platform_of(case: Path) -> Platform:
 
 def parse(case: Path) -> DeviceFacts:
     platform = platform_of(case)
-    _command, parser = SOURCES[platform]
-    return parser(case.name.removeprefix("facts_"), (case / ANSWER_FILE[platform]).read_text())
+    (command,) = SOURCES[platform].commands
+    answers = {command: (case / ANSWER_FILE[platform]).read_text()}
+    return SOURCES[platform].parse(case.name.removeprefix("facts_"), answers)
 
 
 def as_json(facts: DeviceFacts) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def record(case: Path) -> None:
     name = case.name.removeprefix("facts_")
     dev = load_inventory(Path(__file__).resolve().parents[2] / "inventory").devices[name]
     platform = platform_of(case)
-    command, _parser = SOURCES[platform]
+    (command,) = SOURCES[platform].commands
     answer = exec_command(name, dev.hostname, dev.port, load_credentials(), command)
     (case / ANSWER_FILE[platform]).write_text(answer)
 
@@ -68,3 +69,46 @@ def test_facts_match_golden(case: Path, update: bool) -> None:
     if update:
         golden.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
     assert got == json.loads(golden.read_text())
+
+
+# --- gather() over replayed SSH sessions on the vendor platforms --------------------------------
+
+VENDOR_CASES = sorted(FIXTURES.glob("*/facts/replay/*.yaml"))
+
+
+@pytest.mark.parametrize("cassette", VENDOR_CASES, ids=lambda p: f"{p.parts[-4]}/{p.stem}")
+def test_gather_reads_vendor_facts_over_replayed_ssh(cassette: Path, tmp_path: Path) -> None:
+    """Netmiko logs in (host key verified), sends the platform's commands, the parser reads them."""
+    import paramiko
+    import yaml
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sipelangi_net.analysis.facts import gather
+    from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
+
+    platform, name = Platform(cassette.parts[-4]), cassette.stem
+    key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    )
+    (tmp_path / "host_key").write_bytes(key)
+    host_key = paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "host_key"))
+    device = ReplayDevice(name, load_cassette(cassette), host_key)
+    device.start()
+    try:
+        hosts = {name: {"hostname": "127.0.0.1", "port": device.port, "platform": platform.value}}
+        (tmp_path / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+        (tmp_path / "groups.yaml").write_text("{}\n")
+        (tmp_path / "defaults.yaml").write_text("{}\n")
+        (tmp_path / "known_hosts").write_text(device.known_hosts_line())
+        live = gather(tmp_path, replay_credentials(tmp_path / "known_hosts"), [name], workers=1)
+    finally:
+        device.stop()
+    assert device.errors == [], (device.errors, device.played)
+    assert device.remaining == []
+    got = live.devices[name]
+    assert got.reachable, got.error
+    steps = yaml.safe_load(cassette.read_text())["steps"]
+    answers = {s["cmd"]: (cassette.parent / s["out_file"]).read_text() for s in steps if "out_file" in s}
+    assert list(answers) == list(SOURCES[platform].commands)
+    assert got == SOURCES[platform].parse(name, answers)

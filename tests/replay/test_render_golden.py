@@ -31,7 +31,7 @@ VARIANTS = {
     "cisco_ios": (Platform.CISCO_IOS, Platform.CISCO_IOS),
     "arista_eos": (Platform.ARISTA_EOS, Platform.ARISTA_EOS),
     "juniper_junos": (Platform.JUNIPER_JUNOS, Platform.ARISTA_EOS),
-    "mikrotik_routeros": (Platform.MIKROTIK_ROUTEROS, Platform.ARISTA_EOS),
+    "mikrotik_routeros": (Platform.MIKROTIK_ROUTEROS, Platform.MIKROTIK_ROUTEROS),
 }
 
 

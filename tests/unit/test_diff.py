@@ -606,12 +606,12 @@ def test_routeros_reads_export_and_one_line_commands_alike() -> None:
         "/system identity set name=dist-girimaya-2\n"
     )
     diff = diff_device("dist-girimaya", Platform.MIKROTIK_ROUTEROS, ROUTEROS, snippet)
-    assert diff.commands == (
-        '/ip address add address=10.20.2.1/25 interface=ether2 comment="SPL-2026-00004"',
+    assert diff.commands == (  # as /export prints them: attributes sorted, quotes only where needed
+        "/ip address add address=10.20.2.1/25 comment=SPL-2026-00004 interface=ether2",
         "/system identity set name=dist-girimaya-2",
     )
     assert diff.rollback == (
-        '/ip address remove [find address=10.20.2.1/25 interface=ether2 comment="SPL-2026-00004"]',
+        "/ip address remove [find address=10.20.2.1/25 comment=SPL-2026-00004 interface=ether2]",
         "/system identity set name=dist-girimaya",
     )
     intended = ROUTEROS.replace("add interface=ether2 name=opd-lama vlan-id=20\n", "")

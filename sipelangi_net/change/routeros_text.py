@@ -1,0 +1,246 @@
+"""MikroTik RouterOS config text in one canonical form (pure), for the diff.
+
+RouterOS ``/export`` prints a menu line (``/ip firewall filter``) followed by its items
+(``add ...``/``set ...``), wraps long lines with ``\\`` and prints each item's attributes in its
+own order and quoting (``comment=SPL-2026-00001``, ``comment="SPL-2026-00001 dns"``). Commands
+and templates write one line per item (``/ip route add dst-address=... comment="..."``) in any
+attribute order. :func:`canonical_lines` reads both and gives the same lines for the same items:
+
+- wrapped lines joined, comment lines (``# ...``) and blank lines dropped;
+- each item line under its menu, and every line of one menu under that menu's first
+  occurrence (the menu order of the text is kept);
+- an item's words: the verb, then its target (``0``, ``telnet``, ``[ find default-name=ether1 ]``,
+  itself canonical), then the ``key=value`` attributes sorted by key;
+- a value quoted only when it needs to be (anything but letters, digits and ``_.,:/!@+*%-``);
+  the text inside the quotes is kept as written (escapes included);
+- ``disabled=no`` dropped: it is the default, and RouterOS 7 does not print it.
+
+:func:`menu_order` merges the menu orders of two texts (the intended leading), so items are
+added after what they depend on (a VLAN interface before the address on it) and removed before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+VERBS = frozenset({"add", "set", "remove", "unset", "enable", "disable", "move", "reset"})
+SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/!@+*%-]+")
+ATTRIBUTE = re.compile(r"(?P<key>[A-Za-z0-9][A-Za-z0-9_.-]*)=(?P<value>.*)", re.S)
+DROPPED = frozenset({"disabled=no"})
+MENU_INDENT = "    "
+
+
+def _word_end(text: str, start: int) -> int:
+    """Where the word starting at ``start`` ends: a space outside quotes and ``[ ... ]``."""
+    depth, quoted, i = 0, False, start
+    while i < len(text):
+        c = text[i]
+        if quoted and c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c in "[]":
+            depth += 1 if c == "[" else -1
+        elif not quoted and c == " " and depth <= 0:
+            return i
+        i += 1
+    return len(text)
+
+
+def words(text: str) -> list[str]:
+    """The words of one line: quoted values and ``[ ... ]`` stay whole (lenient with bad quoting)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == " ":
+            i += 1
+            continue
+        end = _word_end(text, i)
+        out.append(text[i:end])
+        i = end
+    return out
+
+
+def _value(value: str) -> str:
+    inner = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return inner if SAFE_VALUE.fullmatch(inner) else f'"{inner}"'
+
+
+def _word(word: str) -> str:
+    if word.startswith("[") and word.endswith("]"):
+        inside = canonical_item(word[1:-1].strip())
+        return f"[ {inside} ]" if inside else "[ ]"
+    found = ATTRIBUTE.fullmatch(word)
+    return f"{found['key']}={_value(found['value'])}" if found else word
+
+
+def canonical_item(text: str) -> str:
+    """One item line (``add b=2 a="1"`` → ``add a=1 b=2``): see the module docstring."""
+    parts = [_word(w) for w in words(text)]
+    attrs = sorted((p for p in parts if ATTRIBUTE.fullmatch(p) and p not in DROPPED), key=_key)
+    rest = [p for p in parts if not ATTRIBUTE.fullmatch(p)]
+    return " ".join(rest + attrs)
+
+
+def _key(attribute: str) -> str:
+    return attribute.split("=", 1)[0]
+
+
+def split_menu(line: str) -> tuple[str | None, str]:
+    """``/ip route add x=1`` → (``/ip route``, ``add x=1``); ``add x=1`` → (None, ``add x=1``)."""
+    parts = line.split(" ")
+    if not parts[0].startswith("/"):
+        return None, line
+    cut = next((i for i, w in enumerate(parts[1:], 1) if w in VERBS or "=" in w), len(parts))
+    menu = "/" + " ".join(" ".join(parts[:cut]).replace("/", " ").split())
+    return menu, " ".join(parts[cut:])
+
+
+def canonical_lines(text: str) -> list[str]:
+    """The text as menus and their indented item lines, in canonical form (module docstring)."""
+    loose: list[str] = []  # lines before any menu
+    menus: dict[str, list[str]] = {}
+    menu: str | None = None
+    for raw in re.sub(r"\\\r?\n\s*", "", text).splitlines():
+        line = " ".join(raw.split())
+        if not line or line.startswith("#"):
+            continue
+        head, rest = split_menu(line)
+        if head is not None:
+            menu = head
+            menus.setdefault(menu, [])
+        if rest and not rest.startswith("#"):
+            (loose if menu is None else menus.setdefault(menu, [])).append(canonical_item(rest))
+    out = loose
+    for name, items in menus.items():
+        out.append(name)
+        out.extend(MENU_INDENT + item for item in items)
+    return out
+
+
+def menu_order(leading: Sequence[str], other: Sequence[str]) -> list[str]:
+    """Both menu orders merged: ``leading``'s order, with ``other``'s menus kept before the
+    first of ``leading``'s that follows them in ``other`` (so dependencies stay first)."""
+    out: list[str] = []
+    pending = list(other)
+    for menu in leading:
+        if menu in pending:
+            while pending and pending[0] != menu:
+                taken = pending.pop(0)
+                if taken not in out and taken not in leading:
+                    out.append(taken)
+            pending.pop(0)
+        if menu not in out:
+            out.append(menu)
+    out.extend(m for m in other if m not in out)
+    return out
+
+
+ITEM_KEYS: dict[str, tuple[str, ...]] = {
+    "/interface bridge port": ("interface",),
+    "/interface bridge vlan": ("bridge", "vlan-ids"),
+    "/interface vlan": ("name",),
+    "/ip pool": ("name",),
+    "/ip dhcp-server": ("name",),
+    "/ip dhcp-server network": ("address",),
+    "/queue simple": ("name",),
+}
+"""Per menu, the attributes that name one item (RouterOS refuses a second item with them): an
+``add`` line of the intended text replaces the running item with the same values there."""
+
+
+def item_key(menu: str, line: str) -> tuple[str, ...] | None:
+    """The values that name the item of an ``add`` line in ``menu``; None if it has none."""
+    keys = ITEM_KEYS.get(menu)
+    if keys is None or not line.startswith("add "):
+        return None
+    attrs = dict(w.split("=", 1) for w in words(line) if ATTRIBUTE.fullmatch(w))
+    values = tuple(attrs.get(k, "") for k in keys)
+    return values if any(values) else None
+
+
+def _attributes(line: str) -> dict[str, str]:
+    return dict(w.split("=", 1) for w in words(line) if ATTRIBUTE.fullmatch(w))
+
+
+def _target(line: str) -> list[str]:
+    """The words between the verb and the attributes (``0``, ``telnet``, ``[ find ... ]``)."""
+    return [w for w in words(line)[1:] if not ATTRIBUTE.fullmatch(w)]
+
+
+def _matching(items: list[str], find: str) -> list[str]:
+    """The ``add`` items that ``[ find a=b ... ]`` selects: all of whose attributes include a=b..."""
+    wanted = _attributes(find[1:-1]).items()
+    return [i for i in items if i.startswith("add ") and wanted <= _attributes(i).items()]
+
+
+def _set_line(target: list[str], attrs: dict[str, str]) -> str:
+    return canonical_item(" ".join(["set", *target, *(f"{k}={v}" for k, v in attrs.items())]))
+
+
+def _apply_one(items: list[str], item: str) -> list[str]:
+    """Apply one canonical item command to the menu's ``items``; the commands that undo it."""
+    verb = item.split(" ", 1)[0]
+    target = _target(item)
+    if verb == "add":
+        items.append(item)
+        return [f"remove [find {item.removeprefix('add ')}]"]
+    if verb == "remove" and len(target) == 1 and target[0].startswith("[ find"):
+        gone = _matching(items, target[0])
+        items[:] = [i for i in items if i not in gone]
+        return gone
+    if verb == "set":
+        new = _attributes(item)
+        for n, old in enumerate(items):
+            if old.startswith("set") and _target(old) == target:
+                before = _attributes(old)
+                if not new.keys() <= before.keys():
+                    raise ValueError(
+                        f"cannot undo {item!r}: no earlier value of {sorted(new.keys() - before.keys())}"
+                    )
+                items[n] = _set_line(target, {**before, **new})
+                return [_set_line(target, {k: before[k] for k in new})]
+        raise ValueError(f"cannot undo {item!r}: the config has no earlier 'set' line for it")
+    raise ValueError(f"no model for the command {item!r} (only add, set, remove [find ...])")
+
+
+def _model(config: str) -> dict[str, list[str]]:
+    menus: dict[str, list[str]] = {}
+    menu = ""
+    for line in canonical_lines(config):
+        if line.startswith(MENU_INDENT):
+            menus[menu].append(line.strip())
+        else:
+            menu = line
+            menus.setdefault(menu, [])
+    return menus
+
+
+def _run(config: str, commands: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:
+    menus = _model(config)
+    undo: list[str] = []
+    for command in commands:
+        head, rest = split_menu(" ".join(command.split()))
+        if head is None or not rest:
+            raise ValueError(f"{command!r} is not '/menu verb ...'")
+        undo = [f"{head} {u}" for u in _apply_one(menus.setdefault(head, []), canonical_item(rest))] + undo
+    return menus, undo
+
+
+def apply_commands(config: str, commands: Sequence[str]) -> str:
+    """The config a router would run after ``commands`` (one-line ``/menu add|set|remove [find ...]``):
+    a model of RouterOS for the round-trip tests. Empty menus are left out."""
+    menus, _ = _run(config, commands)
+    return "".join(
+        f"{m}\n" + "".join(f"{MENU_INDENT}{i}\n" for i in items) for m, items in menus.items() if items
+    )
+
+
+def undo_commands(config: str, commands: Sequence[str]) -> list[str]:
+    """What undoes ``commands`` sent to a router running ``config``, last command first: an ``add``
+    is removed, a removed item added again as it was, a ``set`` given its earlier values.
+    ValueError when a command cannot be undone that way (a ``set`` of a value the config does
+    not show)."""
+    return _run(config, commands)[1]

@@ -1,0 +1,212 @@
+"""RouterOS: the rendered templates diffed against real ``/export`` output, round trips through a
+model of the router, and the undo a router runs by itself.
+
+The running configs are real exports (tests/fixtures/diff/mikrotik_routeros/SOURCE.md); the
+intended texts are rendered from templates/mikrotik_routeros/opd.j2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sipelangi_net.change.diff import diff_device
+from sipelangi_net.change.push import config_digest
+from sipelangi_net.change.render import render
+from sipelangi_net.change.routeros_text import (
+    apply_commands,
+    canonical_item,
+    canonical_lines,
+    menu_order,
+    undo_commands,
+)
+from sipelangi_net.errors import ConfigError
+from sipelangi_net.platforms import Platform
+
+ROS = Platform.MIKROTIK_ROUTEROS
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REAL = FIXTURES / "diff" / "mikrotik_routeros"
+GATEWAY = (
+    FIXTURES / "mikrotik_routeros" / "render_opd_mikrotik_routeros" / "dist-gerunggang.txt"
+).read_text()
+SWITCH_EXPORT = (REAL / "real-7.5-switch.export.txt").read_text()
+BRIDGE_PORT = (
+    '/interface bridge port add bridge=bridge1 comment="SPL-2026-00001 akses OPD" interface=ether4 pvid=100'
+)
+BRIDGE_VLAN = (
+    "/interface bridge vlan add bridge=bridge1 comment=SPL-2026-00001 tagged=ether1 untagged=ether4"
+    " vlan-ids=100"
+)
+ROUTERS = ("real-7.16-chr.export.txt", "real-6.49-rb941.export.txt", "export.txt")
+
+
+def model(text: str) -> str:
+    """What a router runs, as the model prints it (empty menus left out)."""
+    return apply_commands(text, [])
+
+
+def switch_snippet() -> str:
+    """The access-switch part of opd.j2 for the real switch: OPD VLAN 100 on its free port ether4
+    (a bridge member without pvid), uplink ether1, on its bridge ``bridge1``."""
+    import tests.replay.test_render_golden as golden  # the Dinkes plan (needs tests/unit on sys.path)
+
+    ports: list[Any] = [
+        p.model_copy(update={"port": name})
+        for p, name in zip(
+            (p for p in golden.PLAN.ports if p.device == "sw-dinkes"), ("ether1", "ether4"), strict=False
+        )
+    ]
+    return render(
+        "mikrotik_routeros/opd.j2",
+        plan=golden.PLAN,
+        device="sw-dinkes",
+        ports=ports,
+        routes=[],
+        dns_servers=[],
+        ntp_servers=[],
+        bridge="bridge1",
+    )
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def test_export_and_command_forms_of_one_item_read_alike() -> None:
+    export = '/ip firewall filter\nadd action=accept chain=forward comment="SPL-1 dns" \\\n    dst-port=53\n'
+    command = (
+        '/ip/firewall/filter add dst-port=53 comment="SPL-1 dns" chain=forward action=accept disabled=no\n'
+    )
+    assert canonical_lines(export) == canonical_lines(command)
+    assert canonical_item('add comment="SPL-1" name=x') == "add comment=SPL-1 name=x"
+    assert (
+        canonical_item("set [find  default-name=ether1] b=2 a=1")
+        == "set [ find default-name=ether1 ] a=1 b=2"
+    )
+
+
+def test_a_value_wrapped_inside_its_quotes_is_joined() -> None:
+    lines = canonical_lines((REAL / "real-6.49-rb941.export.txt").read_text())
+    assert (
+        "    add name=helpdesk-l3 policy=local,telnet,ssh,reboot,read,write,test,winbox,password,web,"
+        "sniff,sensitive,api,romon,tikapp,!ftp,!policy,!dude"  # quotes only where needed
+    ) in lines
+
+
+def test_lines_of_one_menu_given_twice_are_one_menu() -> None:
+    text = (
+        "/ip route add dst-address=10.1.0.0/24 gateway=10.0.0.1\n"
+        "/ip route add dst-address=10.2.0.0/24 gateway=10.0.0.1\n"
+    )
+    assert canonical_lines(text) == [
+        "/ip route",
+        "    add dst-address=10.1.0.0/24 gateway=10.0.0.1",
+        "    add dst-address=10.2.0.0/24 gateway=10.0.0.1",
+    ]
+
+
+def test_menu_order_keeps_dependencies_first() -> None:
+    # the template's order leads: a menu only the router has stays before what follows it there
+    order = menu_order(["/interface vlan", "/ip address", "/ip pool"], ["/ip pool", "/port", "/ip address"])
+    assert order.index("/interface vlan") < order.index("/ip address")
+    assert order.index("/port") < order.index("/ip address")
+
+
+# --- the gateway template against real routers ---------------------------------------------------
+
+
+@pytest.mark.parametrize("export", ROUTERS)
+def test_gateway_round_trip_on_real_exports(export: str) -> None:
+    running = (REAL / export).read_text()
+    diff = diff_device("dist-gerunggang", ROS, running, GATEWAY)
+    assert diff.commands[0].startswith("/interface vlan add ")  # the VLAN interface before its address
+    after = apply_commands(running, diff.commands)
+    assert diff_device("dist-gerunggang", ROS, after, GATEWAY).commands == ()  # the post-push check passes
+    assert model(apply_commands(after, diff.rollback)) == model(running)  # the rollback restores it
+    assert undo_commands(running, diff.commands) == list(diff.rollback)  # the router's own undo agrees
+    assert diff.rollback[-1].startswith("/interface vlan remove ")  # the VLAN interface removed last
+
+
+def test_what_export_prints_after_the_push_passes_the_check() -> None:
+    """/export prints an item in its own order and quoting; the diff reads it as the template's line."""
+    running = (REAL / "real-7.16-chr.export.txt").read_text()
+    printed = running + (
+        "/ip firewall filter\n"
+        'add action=accept chain=forward comment="SPL-2026-00001 simpeg" dst-address=\\\n'
+        "    10.10.10.10 dst-port=8001 in-interface=opd-dinkes protocol=tcp\n"
+    )
+    rule = next(ln for ln in GATEWAY.splitlines() if "simpeg" in ln)
+    assert diff_device("r", ROS, printed, rule).commands == ()
+    wrong = printed.replace("dst-port=8001", "dst-port=8009")
+    menu, item = canonical_lines(rule)
+    assert diff_device("r", ROS, wrong, rule).commands == (f"{menu} {item.strip()}",)
+
+
+def test_disabled_no_is_the_default_not_a_difference() -> None:
+    running = (REAL / "real-6.49-rb941.export.txt").read_text()
+    snippet = (
+        "/ip dhcp-server add address-pool=pool-dhcp-lan interface=bridge-lan lease-time=1d name=server-lan\n"
+    )
+    assert diff_device("gw", ROS, running, snippet).commands == ()
+
+
+def test_compliance_replace_of_a_real_export_by_itself_is_empty() -> None:
+    for export in ROUTERS:
+        running = (REAL / export).read_text()
+        assert diff_device("r", ROS, running, running, scope="replace").commands == ()
+
+
+# --- the access-switch template against a real switch -------------------------------------------
+
+
+def test_access_switch_template_renders_bridge_vlan_filtering() -> None:
+    text = switch_snippet()
+    assert text.splitlines() == [BRIDGE_PORT, BRIDGE_VLAN]
+
+
+def test_access_switch_round_trip_on_a_real_switch() -> None:
+    diff = diff_device("sw", ROS, SWITCH_EXPORT, switch_snippet())
+    # the free port is a bridge member already: removed and added again with its pvid
+    removed = "/interface bridge port remove [find bridge=bridge1 interface=ether4]"
+    assert diff.commands == (removed, BRIDGE_PORT, BRIDGE_VLAN)
+    after = apply_commands(SWITCH_EXPORT, diff.commands)
+    assert diff_device("sw", ROS, after, switch_snippet()).commands == ()
+    assert model(apply_commands(after, diff.rollback)) == model(SWITCH_EXPORT)
+    assert undo_commands(SWITCH_EXPORT, diff.commands) == list(diff.rollback)
+
+
+# --- undo ---------------------------------------------------------------------------------------
+
+
+def test_undo_of_a_set_restores_the_earlier_value() -> None:
+    running = (REAL / "real-7.16-chr.export.txt").read_text()
+    commands = ["/ip dns set servers=10.10.10.53"]
+    undo = undo_commands(running, commands)
+    assert undo == ["/ip dns set servers=1.1.1.1"]
+    assert model(apply_commands(apply_commands(running, commands), undo)) == model(running)
+
+
+def test_undo_of_a_set_without_earlier_value_is_refused() -> None:
+    running = (REAL / "real-7.16-chr.export.txt").read_text()
+    with pytest.raises(ValueError, match="no earlier value"):
+        undo_commands(running, ["/ip dns set allow-remote-requests=yes"])
+    with pytest.raises(ValueError, match="no model for the command"):
+        undo_commands(running, ["/ip route move 1 0"])
+    with pytest.raises(ValueError, match="is not '/menu verb"):
+        undo_commands(running, ["/system reboot"])
+
+
+def test_a_set_the_diff_cannot_undo_is_refused() -> None:
+    with pytest.raises(ConfigError, match="RouterOS cannot undo"):
+        diff_device("r", ROS, (REAL / "real-7.16-chr.export.txt").read_text(), "/ip smb set enabled=yes\n")
+
+
+def test_an_export_read_again_has_the_same_digest() -> None:
+    """/export's first line carries the time it was taken: a rollback compared with its backup,
+    and an approved change set with the router, must not differ by it."""
+    first = (REAL / "real-7.16-chr.export.txt").read_text()
+    again = first.replace("# 2025-05-06 06:34:50 by", "# 2025-05-06 06:41:07 by")
+    assert config_digest(ROS.value, first) == config_digest(ROS.value, again)
+    changed = first.replace("servers=1.1.1.1", "servers=10.10.10.53")
+    assert config_digest(ROS.value, first) != config_digest(ROS.value, changed)
