@@ -21,6 +21,7 @@ from sipelangi_net.errors import DocumentInputError
 from sipelangi_net.server.pages.web import (
     PageError,
     check_csrf,
+    line_field,
     require,
     see_other,
     text_field,
@@ -28,7 +29,6 @@ from sipelangi_net.server.pages.web import (
 )
 from sipelangi_net.tickets.policy import PEMOHON
 from sipelangi_net.tickets.sqlite import utcnow
-from sipelangi_net.validate import unsafe_character
 
 AGREE_FROM = ("tested",)
 """The bandwidth test passed and step 9 is not recorded yet."""
@@ -51,9 +51,7 @@ async def agree(request: HttpRequest, ticket_id: str) -> Response:
         raise PageError(
             409, "Belum dapat disetujui", "Berita acara dapat disetujui setelah uji bandwidth lulus."
         )
-    name = text_field(form, "nama")
-    if not name or len(name) > MAX_NAME or unsafe_character(name):
-        raise PageError(422, "Isian tidak sah", f"Nama: satu baris, paling panjang {MAX_NAME} karakter.")
+    name = line_field(form, "nama", "Nama", MAX_NAME, required=True)
     try:
         nip = check_nip(text_field(form, "nip"), field="NIP")
     except DocumentInputError as exc:

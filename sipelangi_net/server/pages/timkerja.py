@@ -37,6 +37,7 @@ from sipelangi_net.server.pages.view import status_text
 from sipelangi_net.server.pages.web import (
     PageError,
     check_csrf,
+    line_field,
     pages_of,
     render,
     require,
@@ -50,7 +51,6 @@ from sipelangi_net.tickets.listing import TicketQuery
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.policy import HELPDESK, TIM_KERJA, WIB
 from sipelangi_net.tickets.sqlite import utcnow
-from sipelangi_net.validate import unsafe_character
 
 logger = logging.getLogger(__name__)
 
@@ -197,12 +197,7 @@ MAX_REASON = 300
 
 def _early_reason(form: FormData) -> str:
     """Why the change goes outside the agreed slot (the CLI's ``--now --reason``), or "" to keep to it."""
-    reason = text_field(form, "alasan")
-    if len(reason) > MAX_REASON or unsafe_character(reason):
-        raise PageError(
-            422, "Isian tidak sah", f"Alasan: satu baris teks, paling panjang {MAX_REASON} karakter."
-        )
-    return reason
+    return line_field(form, "alasan", "Alasan", MAX_REASON)
 
 
 def _start(request: HttpRequest, session: WebSession, ticket_id: str, kind: str, early: str = "") -> None:

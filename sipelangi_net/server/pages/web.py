@@ -39,6 +39,7 @@ from sipelangi_net.server.pages.view import ROLE
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreHolder
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.policy import may_see
+from sipelangi_net.validate import unsafe_character
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +190,14 @@ def check_csrf(session: WebSession, form: FormData) -> None:
 def text_field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def line_field(form: FormData, name: str, label: str, limit: int, *, required: bool = False) -> str:
+    """Field ``name``: one line of at most ``limit`` characters, else a 422 page naming ``label``."""
+    value = text_field(form, name)
+    if (required and not value) or len(value) > limit or unsafe_character(value):
+        raise PageError(422, "Isian tidak sah", f"{label}: satu baris teks, paling panjang {limit} karakter.")
+    return value
 
 
 # Store errors -> (status, title, sentence)
