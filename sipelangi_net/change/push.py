@@ -141,9 +141,10 @@ class DeployReport:
 
 def backup_intended(device: str, platform: Platform, backup: str) -> Intended:
     """A device's backup as the intended config the diff reads (the OVS port table: its port lines)."""
-    if spec_for(platform).config.format != "ovs-json":
-        return Intended(device, platform.value, backup)
-    return Intended(device, platform.value, "\n".join(ovs_port_lines(device, backup)) + "\n")
+    known = Platform(platform)
+    if spec_for(known).config.format != "ovs-json":
+        return Intended(device, known.value, backup)
+    return Intended(device, known.value, "\n".join(ovs_port_lines(device, backup)) + "\n")
 
 
 def _backup(path: Path, device: str, platform: Platform, running: str) -> tuple[str, str]:
