@@ -41,60 +41,26 @@ from sipelangi_net.analysis.facts_model import (
     port_name,
     unexpected,
 )
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, spec_for
 from sipelangi_net.validate import printable
 
-IOS_COMMANDS = (
-    "show ip interface",
-    "show interfaces description",
-    "show interfaces switchport",
-    "show ip route",
-)
-EOS_COMMANDS = ("show interfaces", "show interfaces status", "show ip route")
-JUNOS_COMMANDS = ("show interfaces", "show ethernet-switching interfaces")
-ROUTEROS_COMMANDS = ("/interface print terse without-paging", "/ip address print", "/ip route print terse")
+IOS_COMMANDS = spec_for(Platform.CISCO_IOS).facts.commands
+EOS_COMMANDS = spec_for(Platform.ARISTA_EOS).facts.commands
+JUNOS_COMMANDS = spec_for(Platform.JUNIPER_JUNOS).facts.commands
+ROUTEROS_COMMANDS = spec_for(Platform.MIKROTIK_ROUTEROS).facts.commands
 
 TEMPLATES: Mapping[tuple[Platform, str], str] = MappingProxyType(
-    {
-        (Platform.CISCO_IOS, "show ip interface"): "cisco_ios_show_ip_interface",
-        (Platform.CISCO_IOS, "show interfaces description"): "cisco_ios_show_interfaces_description",
-        (Platform.CISCO_IOS, "show interfaces switchport"): "cisco_ios_show_interfaces_switchport",
-        (Platform.CISCO_IOS, "show ip route"): "cisco_ios_show_ip_route",
-        (Platform.ARISTA_EOS, "show interfaces"): "arista_eos_show_interfaces",
-        (Platform.ARISTA_EOS, "show interfaces status"): "arista_eos_show_interfaces_status",
-        (Platform.ARISTA_EOS, "show ip route"): "arista_eos_show_ip_route",
-        (Platform.JUNIPER_JUNOS, "show interfaces"): "juniper_junos_show_interfaces",
-        (
-            Platform.JUNIPER_JUNOS,
-            "show ethernet-switching interfaces",
-        ): "juniper_junos_show_ethernet-switching_interfaces",
-        (
-            Platform.MIKROTIK_ROUTEROS,
-            "/interface print terse without-paging",
-        ): "mikrotik_routeros_interface_print_terse_without-paging",
-        (Platform.MIKROTIK_ROUTEROS, "/ip address print"): "mikrotik_routeros_ip_address_print",
-        (Platform.MIKROTIK_ROUTEROS, "/ip route print terse"): "mikrotik_routeros_ip_route_print_terse",
-    }
+    {(p, command): t for p, s in PLATFORMS.items() for command, t in s.facts.templates.items()}
 )
-"""The ntc-templates template that reads each command's answer."""
+"""The ntc-templates template that reads each command's answer (the specs' ``facts.templates``)."""
 
 ERROR_LINES: Mapping[Platform, tuple[str, ...]] = MappingProxyType(
-    {
-        Platform.CISCO_IOS: ("% ",),
-        Platform.ARISTA_EOS: ("% ",),
-        Platform.JUNIPER_JUNOS: ("error:", "unknown command", "syntax error"),
-        Platform.MIKROTIK_ROUTEROS: (
-            "bad command name",
-            "syntax error",
-            "expected end of command",
-            "failure:",
-        ),
-    }
+    {p: s.facts.error_lines for p, s in PLATFORMS.items()}
 )
 """How each platform's CLI starts a line that refuses the command."""
 
 HEADERS: Mapping[tuple[Platform, str], tuple[str, ...]] = MappingProxyType(
-    {(Platform.CISCO_IOS, "show ip route"): ("Codes:", "Gateway of last resort")}
+    {(p, command): h for p, s in PLATFORMS.items() for command, h in s.facts.headers.items()}
 )
 """For a template that skips lines it does not know: a line one of which every answer holds."""
 

@@ -15,8 +15,8 @@ Scopes
     ``intended`` is the whole config: lines the device has beyond it are
     removed too.
 
-Platforms (a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
--------------------------------------------------------------
+Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
+-----------------------------------------------------------------------------------------
 ``frr``
     hier_config's Cisco IOS driver with FRR rules (:class:`HConfigDriverFRR`):
 
@@ -112,7 +112,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import MappingProxyType
 from typing import Literal
 
@@ -132,9 +132,10 @@ from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRu
 from hier_config.platforms.generic.driver import HConfigDriverGeneric
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
-from sipelangi_net.change.routeros_text import canonical_lines, item_key, menu_order
+from sipelangi_net.change.routeros_text import canonical_lines, menu_order
 from sipelangi_net.errors import ConfigError, DeviceError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, resolve
+from sipelangi_net.platforms.spec import DiffSpec, Lineage
 from sipelangi_net.validate import printable, unsafe_character
 
 Scope = Literal["merge", "replace"]
@@ -247,16 +248,6 @@ class HConfigDriverRouterOS(HConfigDriverGeneric):
         )
 
 
-def _with_idempotent(platform: HPlatform, *rules: IdempotentCommandsRule) -> Callable[[], HConfigDriverBase]:
-    def make() -> HConfigDriverBase:
-        driver = get_hconfig_driver(platform)
-        extra = [*driver.rules.idempotent_commands, *rules]
-        driver.rules = driver.rules.model_copy(update={"idempotent_commands": extra})
-        return driver
-
-    return make
-
-
 @dataclass(frozen=True, slots=True)
 class HierRules:
     """How the text of one platform is diffed with hier_config: a row of data per platform."""
@@ -293,68 +284,51 @@ class HierRules:
     removals first (see :func:`_emit_one_line`)."""
 
 
+def _match(lineage: Lineage) -> tuple[MatchRule, ...]:
+    return tuple(MatchRule(**{kind: value}) for kind, value in lineage)
+
+
+def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
+    """The hier_config driver the spec names (ours, or hier_config's own), with its extra
+    single-valued lines."""
+    extra = tuple(IdempotentCommandsRule(match_rules=_match(lineage)) for lineage in diff.single_valued)
+    made: Callable[[], HConfigDriverBase] = (
+        resolve(diff.driver)
+        if diff.driver is not None
+        else partial(get_hconfig_driver, HPlatform[str(diff.hier_platform)])
+    )
+    if not extra:
+        return made
+
+    def make() -> HConfigDriverBase:
+        driver = made()
+        rules = [*driver.rules.idempotent_commands, *extra]
+        driver.rules = driver.rules.model_copy(update={"idempotent_commands": rules})
+        return driver
+
+    return make
+
+
+def hier_rules(diff: DiffSpec) -> HierRules:
+    """A platform's diff spec as hier_config rules."""
+    return HierRules(
+        driver=_driver(diff),
+        ends_with_end=diff.ends_with_end,
+        indented=diff.indented,
+        replace_sets=tuple(map(_match, diff.replace_sets)),
+        kept_sections=diff.kept_sections,
+        hidden_defaults=tuple(map(_match, diff.hidden_defaults)),
+        section_headers=diff.section_headers,
+        refused_intended=diff.refused_intended,
+        refused_commands=diff.refused_commands,
+        exit_at_parent_level=diff.exit_at_parent_level,
+        item_key=resolve(diff.item_key) if diff.item_key else None,
+        one_line=diff.one_line,
+    )
+
+
 HIER_RULES: Mapping[Platform, HierRules] = MappingProxyType(
-    {
-        Platform.FRR: HierRules(
-            driver=HConfigDriverFRR,
-            ends_with_end=True,
-            replace_sets=(_interface("ip address "),),
-            hidden_defaults=(
-                (MatchRule(equals="ip forwarding"),),
-                (MatchRule(equals="ipv6 forwarding"),),
-                _interface("no shutdown"),
-            ),
-            kept_sections=("interface ",),
-            section_headers=r"^(interface|router|vrf|route-map|key chain|line|segment-routing|bfd)( |$)",
-            refused_intended=(
-                (
-                    r"^\s*ip address \S+ \d+\.\d+\.\d+\.\d+",
-                    "FRR takes 'ip address A.B.C.D/LEN', not a netmask",
-                ),
-                (
-                    r"^\s*ip address \S+/\d+ .*\bsecondary\b",
-                    "FRR has no 'secondary': give each address a line",
-                ),
-            ),
-            refused_commands=(
-                (
-                    r"^no interface ",
-                    "FRR cannot delete an interface that exists in the kernel; remove its lines",
-                ),
-            ),
-            exit_at_parent_level=True,
-        ),
-        Platform.CISCO_IOS: HierRules(
-            driver=lambda: get_hconfig_driver(HPlatform.CISCO_IOS),
-            ends_with_end=True,
-            hidden_defaults=(_interface("no shutdown"),),
-        ),
-        Platform.ARISTA_EOS: HierRules(
-            driver=_with_idempotent(
-                HPlatform.ARISTA_EOS, IdempotentCommandsRule(match_rules=_interface("description "))
-            ),
-            ends_with_end=True,
-            hidden_defaults=(_interface("no shutdown"),),
-        ),
-        Platform.JUNIPER_JUNOS: HierRules(
-            driver=_with_idempotent(
-                HPlatform.JUNIPER_JUNOS,
-                IdempotentCommandsRule(match_rules=(MatchRule(re_search=r"^set (.+) description "),)),
-                IdempotentCommandsRule(match_rules=(MatchRule(startswith="set system host-name "),)),
-            ),
-            indented=False,
-        ),
-        Platform.MIKROTIK_ROUTEROS: HierRules(
-            driver=HConfigDriverRouterOS,
-            indented=False,
-            kept_sections=("/",),
-            refused_commands=(
-                (r"^no ", "RouterOS cannot undo this line by a command; give its intended value instead"),
-            ),
-            item_key=item_key,
-            one_line=True,
-        ),
-    }
+    {p: hier_rules(s.diff) for p, s in PLATFORMS.items() if s.diff.uses_hier}
 )
 """Per hier_config platform: its driver and the rules hier_config has no field for."""
 
@@ -702,7 +676,7 @@ def diff_ovs(device: str, platform: Platform, running: str, intended: str, *, sc
 
 Differ = Callable[..., DeviceDiff]
 DIFFERS: Mapping[Platform, Differ] = MappingProxyType(
-    {Platform.OVS: diff_ovs, **dict.fromkeys(HIER_RULES, diff_hier)}
+    {p: resolve(s.diff.differ) for p, s in PLATFORMS.items()}
 )
 """Per platform: the function that diffs its text."""
 
