@@ -1,0 +1,265 @@
+"""``provision --dry-run`` on each vendor platform, over replayed device sessions.
+
+For each of Cisco IOS, Arista EOS, Juniper Junos and MikroTik RouterOS, the Dinkes site's core
+router, gateway router and access switch are that platform, replayed from
+``tests/fixtures/<platform>/provision/<device>.yaml``: each device first answers the live-facts
+commands of step 4 with real device output from public fixture sets (``../facts/``), then the
+dry-run diff's read of its running config through the platform's deploy driver. The inventory is
+adapted to that output (the gateway port is one the facts list without an address, the switch
+uplink a trunk of the facts, the parking VLAN the one its unused ports are in), never the output
+to the inventory.
+
+The real CLI runs (``sipelangi-net provision TICKET --dry-run --json`` in a subprocess) on a ticket
+approved at step 3 in a temporary ticket store, and the test checks that the analysis read the
+replayed facts (the VLAN avoids the ones the switch uses, the access ports are the free ones the
+switch lists), that the diff holds the platform's own commands, and that nothing was pushed or
+recorded: the cassettes hold no configuration step, so any would fail the replay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paramiko
+import pytest
+import yaml
+
+from sipelangi_net.platforms import Platform
+from tests.replay.replay_eapi import ReplayEapi, load_eapi_cassette, make_certificate
+from tests.replay.replay_ssh import PASSWORD, USERNAME, ReplayDevice, load_cassette
+from tests.replay.replaying import (
+    FIXTURES,
+    SharedPort,
+    closed_port,
+    new_host_key,
+    replay_problems,
+    replayed_inventory,
+    settle,
+)
+
+SCRIPT = Path(sys.executable).parent / "sipelangi-net"
+SITE = ("core-diskominfo", "dist-gerunggang", "sw-dinkes")
+"""The devices of the Dinkes request: the core router, the gateway router, the access switch."""
+OTHER_ROUTERS = ("dist-tamansari", "dist-bukitintan")
+"""Routers step 4 reads too (every router's subnets are in use); here they cannot be reached."""
+REQUEST = {
+    "opd": "Dinas Kesehatan (Dinkes)",
+    "site": "dinkes",
+    "pic": {
+        "name": "Budi Santoso",
+        "phone": "+62 812 7100 1234",
+        "email": "budi@dinkes.pangkalpinangkota.go.id",
+    },
+    "users": 40,
+    "applications": ["simpeg", "eoffice"],
+    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One platform: the inventory adapted to its facts, and what the dry run must show."""
+
+    platform: Platform
+    gateway_port: str
+    """A port the gateway's facts list without an address."""
+    uplink: str
+    """A trunk of the switch's facts."""
+    parking_vlan: int
+    """The VLAN the switch's unused access ports are in."""
+    vlan: int
+    """The OPD VLAN the analysis must choose: the lowest of 100-199 the switch does not use."""
+    access_ports: tuple[str, ...]
+    """The switch's ports in the parking VLAN, as the facts list them."""
+    vendor_lines: dict[str, tuple[str, ...]]
+    """Per device: the starts of lines its dry-run diff must hold (the platform's own commands)."""
+    configuring: tuple[str, ...]
+    """How a command that changes the device starts (none may be played)."""
+
+
+CASES = {
+    Platform.CISCO_IOS: Case(
+        Platform.CISCO_IOS,
+        gateway_port="GigabitEthernet2/23",
+        uplink="GigabitEthernet0/1",
+        parking_vlan=1,
+        vlan=102,  # the switch's facts show VLANs 1, 100, 101, 110 and 111 in use
+        access_ports=("FastEthernet0/1", "GigabitEthernet1/0/1"),
+        vendor_lines={
+            "core-diskominfo": ("ip route 10.20.0.0 255.255.255.128 ",),
+            "dist-gerunggang": ("interface GigabitEthernet2/23", "ip access-list extended "),
+            "sw-dinkes": ("interface FastEthernet0/1", "switchport access vlan 102"),
+        },
+        configuring=("configure", "copy", "write"),
+    ),
+    Platform.ARISTA_EOS: Case(
+        Platform.ARISTA_EOS,
+        gateway_port="Ethernet49/1",
+        uplink="Ethernet3/1/1",
+        parking_vlan=1,
+        vlan=100,  # the switch's facts show VLANs 1 and 10 in use
+        access_ports=("Ethernet3/1/4",),
+        vendor_lines={
+            "core-diskominfo": ("ip route 10.20.0.0/25 ",),
+            "dist-gerunggang": ("interface Ethernet49/1", "ip access-list OPD-DINKES"),
+            "sw-dinkes": ("interface Ethernet3/1/4", "switchport access vlan 100"),
+        },
+        configuring=("configure", "copy", "write"),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def host_key(tmp_path_factory: pytest.TempPathFactory) -> paramiko.PKey:
+    return new_host_key(tmp_path_factory.mktemp("hostkey") / "key")
+
+
+@dataclass
+class DryRun:
+    """One platform's provision --dry-run: the CLI's exit code and JSON summary, the devices."""
+
+    proc: subprocess.CompletedProcess[str]
+    summary: dict[str, Any]
+    devices: dict[str, Any]
+    ticket: dict[str, Any]
+
+    def step(self, name: str) -> dict[str, Any]:
+        step: dict[str, Any] = next(s for s in self.summary["steps"] if s["name"] == name)
+        return step
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def cli_env(tmp: Path, known_hosts: Path) -> dict[str, str]:
+    """No SIPELANGI_* setting of the caller: this run's store, reports, locks, credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIPELANGI_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")]),
+        SIPELANGI_DB=str(tmp / "tickets.db"), SIPELANGI_REPORTS=str(tmp / "reports"),
+        SIPELANGI_LOCKS=str(tmp / "locks"), SIPELANGI_AUDIT_KEY=str(tmp / "audit.key"),
+        SIPELANGI_CHECKPOINTS=str(tmp / "checkpoints.jsonl"), HOME=str(tmp),
+        SIPELANGI_LAB_DIR=str(tmp / "no-lab"), SIPELANGI_ENV="field", SIPELANGI_ACTOR="tim-kerja",
+        SIPELANGI_USERNAME=USERNAME, SIPELANGI_PASSWORD=PASSWORD, SIPELANGI_KNOWN_HOSTS=str(known_hosts),
+    )  # fmt: skip
+    return env
+
+
+def approved_ticket(env: dict[str, str], tmp: Path) -> str:
+    """A new Dinkes request, approved by the Kepala Dinas (step 3): ready for step 4."""
+    path = tmp / "request.yaml"
+    path.write_text(yaml.safe_dump(REQUEST))
+    opened = cli(env, "ticket", "new", "--file", str(path), "--json")
+    assert opened.returncode == 0, opened.stderr
+    tid = str(json.loads(opened.stdout)["id"])
+    approved = cli(env, "ticket", "approve", tid)
+    assert approved.returncode == 0, approved.stderr
+    return tid
+
+
+def replay_device(folder: Path, name: str, host_key: paramiko.PKey, tls: tuple[Path, Path]) -> Any:
+    """``<name>.yaml``: the SSH session(s); ``<name>.eapi.yaml``: eAPI; both: one port for the two."""
+    ssh, https = folder / f"{name}.yaml", folder / f"{name}.eapi.yaml"
+    parts = [ReplayDevice(name, load_cassette(ssh), host_key)] if ssh.exists() else []
+    parts += [ReplayEapi(name, load_eapi_cassette(https), *tls)] if https.exists() else []
+    return SharedPort(name, *parts) if len(parts) == 2 else parts[0]
+
+
+@pytest.fixture(scope="module", params=sorted(CASES), ids=str)
+def dry_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, host_key: paramiko.PKey
+) -> Iterator[tuple[Case, DryRun]]:
+    case = CASES[request.param]
+    tmp = tmp_path_factory.mktemp(case.platform.value)
+    folder = FIXTURES / case.platform.value / "provision"
+    ca, cert, key = make_certificate(tmp)
+    devices = {name: replay_device(folder, name, host_key, (cert, key)) for name in SITE}
+    for device in devices.values():
+        device.start()
+    try:
+        known_hosts = tmp / "known_hosts"
+        known_hosts.write_text(
+            "".join(d.known_hosts_line() for d in devices.values() if hasattr(d, "known_hosts_line"))
+        )
+        hosts = {
+            name: {"platform": case.platform.value, "hostname": "127.0.0.1", "port": devices[name].port}
+            for name in SITE
+        } | {name: {"hostname": "127.0.0.1", "port": closed_port()} for name in OTHER_ROUTERS}
+        site = {
+            "distribution": {"port": case.gateway_port},
+            "access_switch": {"uplink": case.uplink, "parking_vlan": case.parking_vlan},
+        }
+        inventory = replayed_inventory(tmp / "inventory", hosts, {"dinkes": site})
+        env = cli_env(tmp, known_hosts) | {"SSL_CERT_FILE": str(ca)}
+        tid = approved_ticket(env, tmp)
+        proc = cli(env, "provision", tid, "--dry-run", "--json", "--inventory", str(inventory))
+        settle(devices.values())
+        shown = cli(env, "ticket", "show", tid, "--json")
+        assert shown.returncode == 0, shown.stderr
+        summary = json.loads(proc.stdout.splitlines()[-1]) if proc.stdout.strip() else {}
+        yield case, DryRun(proc, summary, devices, json.loads(shown.stdout))
+    finally:
+        for device in devices.values():
+            device.stop()
+
+
+def test_the_dry_run_exits_as_a_dry_run_with_every_session_played_as_recorded(
+    dry_run: tuple[Case, DryRun],
+) -> None:
+    _, run = dry_run
+    assert run.proc.returncode == 0, (run.proc.stdout[-3000:], run.proc.stderr[-3000:])
+    assert run.summary["state"] == "stopped", run.summary
+    errors, left = replay_problems(run.devices.values())
+    assert errors == [] and left == {}
+
+
+def test_the_analysis_reads_the_replayed_facts(dry_run: tuple[Case, DryRun]) -> None:
+    case, run = dry_run
+    analysis = run.step("analysis")
+    assert analysis["state"] == "done", analysis
+    assert analysis["detail"].startswith(f"VLAN {case.vlan}, 10.20.0.0/25, target ")
+    plan = analysis["data"]["plan"]
+    assert plan["vlan"] == case.vlan
+    ports = {(p["device"], p["role"]): [] for p in plan["ports"]}
+    for p in plan["ports"]:
+        ports[(p["device"], p["role"])].append(p["port"])
+    assert ports == {
+        ("dist-gerunggang", "gateway"): [case.gateway_port],
+        ("sw-dinkes", "uplink"): [case.uplink],
+        ("sw-dinkes", "access"): list(case.access_ports),
+    }
+    checks = {c["name"]: c for c in plan["checks"]}
+    assert checks["access ports sw-dinkes"]["detail"].startswith(f"sw-dinkes: {len(case.access_ports)} free")
+
+
+def test_the_diff_holds_the_platforms_commands_and_nothing_is_pushed_or_recorded(
+    dry_run: tuple[Case, DryRun],
+) -> None:
+    case, run = dry_run
+    diff = run.step("dry-run diff")
+    assert diff["state"] == "stopped" and "dry run: stopping here, nothing was changed" in diff["detail"]
+    commands: dict[str, list[str]] = diff["data"]["commands"]
+    assert sorted(commands) == sorted(SITE)
+    for device, starts in case.vendor_lines.items():
+        for start in starts:
+            assert any(line.strip().startswith(start) for line in commands[device]), (
+                device,
+                start,
+                commands[device],
+            )
+    assert [s["name"] for s in run.summary["steps"]][-1] == "dry-run diff"  # stopped before the push
+    played = {name: device.played for name, device in run.devices.items()}
+    assert not [(n, c) for n, cs in played.items() for c in cs if c.startswith(case.configuring)]
+    assert [e["step"] for e in run.ticket["events"]] == [1, 2, 3]  # the dry run records nothing
