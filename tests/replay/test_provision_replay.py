@@ -49,7 +49,7 @@ SITE = ("core-diskominfo", "dist-gerunggang", "sw-dinkes")
 """The devices of the Dinkes request: the core router, the gateway router, the access switch."""
 OTHER_ROUTERS = ("dist-tamansari", "dist-bukitintan")
 """Routers step 4 reads too (every router's subnets are in use); here they cannot be reached."""
-REQUEST = {
+REQUEST: dict[str, Any] = {
     "opd": "Dinas Kesehatan (Dinkes)",
     "site": "dinkes",
     "pic": {
@@ -170,7 +170,8 @@ class DryRun:
     proc: subprocess.CompletedProcess[str]
     summary: dict[str, Any]
     devices: dict[str, Any]
-    ticket: dict[str, Any]
+    recorded: list[int]
+    """The SOP steps the ticket records after the run."""
 
     def step(self, name: str) -> dict[str, Any]:
         step: dict[str, Any] = next(s for s in self.summary["steps"] if s["name"] == name)
@@ -199,16 +200,28 @@ def cli_env(tmp: Path, known_hosts: Path) -> dict[str, str]:
     return env
 
 
-def approved_ticket(env: dict[str, str], tmp: Path) -> str:
-    """A new Dinkes request, approved by the Kepala Dinas (step 3): ready for step 4."""
-    path = tmp / "request.yaml"
-    path.write_text(yaml.safe_dump(REQUEST))
-    opened = cli(env, "ticket", "new", "--file", str(path), "--json")
-    assert opened.returncode == 0, opened.stderr
-    tid = str(json.loads(opened.stdout)["id"])
-    approved = cli(env, "ticket", "approve", tid)
-    assert approved.returncode == 0, approved.stderr
-    return tid
+def approved_ticket(env: dict[str, str]) -> str:
+    """A new Dinkes request in the run's store, approved by the Kepala Dinas (step 3): ready for step 4."""
+    from sipelangi_net.tickets.models import Move, Request
+
+    st = store(env)
+    try:
+        tid = str(st.create(Request.model_validate(REQUEST), helpdesk="Helpdesk").id)
+        st.apply(tid, Move(step=3, actor="Kepala Dinas", outcome="approve"))
+        return tid
+    finally:
+        st.close()
+
+
+def store(env: dict[str, str]) -> Any:
+    """The run's ticket store, as the CLI of ``env`` opens it."""
+    from sipelangi_net.tickets.sqlite import SqliteStore
+
+    return SqliteStore(
+        Path(env["SIPELANGI_DB"]),
+        audit_key=Path(env["SIPELANGI_AUDIT_KEY"]),
+        checkpoints=Path(env["SIPELANGI_CHECKPOINTS"]),
+    )
 
 
 def replay_device(folder: Path, name: str, host_key: paramiko.PKey, tls: tuple[Path, Path]) -> Any:
@@ -253,13 +266,16 @@ def dry_run(
         }
         inventory = replayed_inventory(tmp / "inventory", hosts, {"dinkes": site})
         env = cli_env(tmp, known_hosts) | {"SSL_CERT_FILE": str(ca)}
-        tid = approved_ticket(env, tmp)
+        tid = approved_ticket(env)
         proc = cli(env, "provision", tid, "--dry-run", "--json", "--inventory", str(inventory))
         settle(devices.values())
-        shown = cli(env, "ticket", "show", tid, "--json")
-        assert shown.returncode == 0, shown.stderr
+        st = store(env)
+        try:
+            steps = [e.step for e in st.get(tid).events]
+        finally:
+            st.close()
         summary = json.loads(proc.stdout.splitlines()[-1]) if proc.stdout.strip() else {}
-        yield case, DryRun(proc, summary, devices, json.loads(shown.stdout))
+        yield case, DryRun(proc, summary, devices, steps)
     finally:
         for device in devices.values():
             device.stop()
@@ -316,7 +332,7 @@ def test_the_diff_holds_the_routers_commands_and_nothing_is_pushed_or_recorded(
     assert [s["name"] for s in run.summary["steps"]][-1] == "dry-run diff"  # stopped before the push
     played = {name: device.played for name, device in run.devices.items()}
     assert not [(n, c) for n, cs in played.items() for c in cs if any(w in c for w in case.configuring)]
-    assert [e["step"] for e in run.ticket["events"]] == [1, 2, 3]  # the dry run records nothing
+    assert run.recorded == [1, 2, 3]  # the dry run records nothing
 
 
 def test_the_diff_configures_the_access_ports_the_analysis_chose(dry_run: tuple[Case, DryRun]) -> None:
