@@ -8,10 +8,8 @@ for the clients' last words (:func:`settle`) before it reads what was played.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -99,97 +97,3 @@ def _update(path: Path, changes: Mapping[str, Mapping[str, Any]]) -> None:
             else:
                 data[name][key] = value
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
-class SharedPort:
-    """One port for a device that answers SSH and HTTPS (an Arista EOS: the live facts and
-    compliance read it over SSH, its deploy driver talks eAPI): each connection goes to ``ssh`` or
-    ``https`` by its first byte (a TLS handshake starts with 0x16, SSH with ``SSH-``)."""
-
-    def __init__(self, name: str, ssh: Any, https: Any) -> None:
-        self.name = name
-        self.parts = (ssh, https)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._conns: list[socket.socket] = []
-        self.port = 0
-
-    @property
-    def played(self) -> list[str]:
-        return [c for part in self.parts for c in part.played]
-
-    @property
-    def errors(self) -> list[str]:
-        return [e for part in self.parts for e in part.errors]
-
-    @property
-    def remaining(self) -> list[Any]:
-        return [s for part in self.parts for s in part.remaining]
-
-    @property
-    def sessions(self) -> int:
-        return int(getattr(self.parts[0], "sessions", 0))
-
-    def start(self) -> SharedPort:
-        for part in self.parts:
-            part.start()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self._spawn(self._accept)
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        for conn in self._conns:
-            with contextlib.suppress(OSError):
-                conn.close()
-        self._sock.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        for part in self.parts:
-            part.stop()
-
-    def known_hosts_line(self) -> str:
-        key = self.parts[0].host_key
-        return f"[127.0.0.1]:{self.port} {key.get_name()} {key.get_base64()}\n"
-
-    def _spawn(self, target: Any, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self._spawn(self._route, conn)
-
-    def _route(self, conn: socket.socket) -> None:
-        self._conns.append(conn)
-        conn.settimeout(10)
-        try:
-            first = conn.recv(1, socket.MSG_PEEK)
-            backend = socket.create_connection(("127.0.0.1", self.parts[first == b"\x16"].port))
-        except OSError:
-            conn.close()
-            return
-        self._conns.append(backend)
-        conn.settimeout(None)
-        self._spawn(_pipe, backend, conn)
-        _pipe(conn, backend)
-
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    """Copy ``source`` to ``sink`` until either ends; then end both."""
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            sink.sendall(data)
-    for sock in (source, sink):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)

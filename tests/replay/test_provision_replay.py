@@ -36,7 +36,6 @@ from tests.replay.replay_eapi import ReplayEapi, load_eapi_cassette, make_certif
 from tests.replay.replay_ssh import PASSWORD, USERNAME, ReplayDevice, load_cassette
 from tests.replay.replaying import (
     FIXTURES,
-    SharedPort,
     closed_port,
     new_host_key,
     replay_problems,
@@ -169,7 +168,8 @@ class DryRun:
 
     proc: subprocess.CompletedProcess[str]
     summary: dict[str, Any]
-    devices: dict[str, Any]
+    devices: dict[str, list[Any]]
+    """Per device: its replayed servers (SSH, eAPI)."""
     recorded: list[int]
     """The SOP steps the ticket records after the run."""
 
@@ -224,12 +224,19 @@ def store(env: dict[str, str]) -> Any:
     )
 
 
-def replay_device(folder: Path, name: str, host_key: paramiko.PKey, tls: tuple[Path, Path]) -> Any:
-    """``<name>.yaml``: the SSH session(s); ``<name>.eapi.yaml``: eAPI; both: one port for the two."""
+def replay_parts(folder: Path, name: str, host_key: paramiko.PKey, tls: tuple[Path, Path]) -> list[Any]:
+    """``<name>.yaml``: the device's SSH sessions; ``<name>.eapi.yaml``: its eAPI (each on its port)."""
     ssh, https = folder / f"{name}.yaml", folder / f"{name}.eapi.yaml"
-    parts = [ReplayDevice(name, load_cassette(ssh), host_key)] if ssh.exists() else []
-    parts += [ReplayEapi(name, load_eapi_cassette(https), *tls)] if https.exists() else []
-    return SharedPort(name, *parts) if len(parts) == 2 else parts[0]
+    parts: list[Any] = [ReplayDevice(name, load_cassette(ssh), host_key)] if ssh.exists() else []
+    return parts + ([ReplayEapi(name, load_eapi_cassette(https), *tls)] if https.exists() else [])
+
+
+def host_entry(platform: Platform, parts: list[Any]) -> dict[str, Any]:
+    """The inventory entry of a replayed device: SSH on ``port``, an API elsewhere on ``data.api_port``."""
+    ssh = [p.port for p in parts if isinstance(p, ReplayDevice)]
+    api = [p.port for p in parts if not isinstance(p, ReplayDevice)]
+    entry: dict[str, Any] = {"platform": platform.value, "hostname": "127.0.0.1", "port": (ssh or api)[0]}
+    return entry | ({"data": {"api_port": api[0]}} if api else {})
 
 
 @pytest.fixture(scope="module", params=sorted(CASES), ids=str)
@@ -239,27 +246,18 @@ def dry_run(
     case = CASES[request.param]
     tmp = tmp_path_factory.mktemp(case.platform.value)
     ca, cert, key = make_certificate(tmp)
-    devices = {
-        name: replay_device(
-            FIXTURES / case.platform_of(name).value / "provision", name, host_key, (cert, key)
-        )
+    parts = {
+        name: replay_parts(FIXTURES / case.platform_of(name).value / "provision", name, host_key, (cert, key))
         for name in SITE
     }
-    for device in devices.values():
-        device.start()
+    every = [p for ps in parts.values() for p in ps]
+    for part in every:
+        part.start()
     try:
         known_hosts = tmp / "known_hosts"
-        known_hosts.write_text(
-            "".join(d.known_hosts_line() for d in devices.values() if hasattr(d, "known_hosts_line"))
-        )
-        hosts = {
-            name: {
-                "platform": case.platform_of(name).value,
-                "hostname": "127.0.0.1",
-                "port": devices[name].port,
-            }
-            for name in SITE
-        } | {name: {"hostname": "127.0.0.1", "port": closed_port()} for name in OTHER_ROUTERS}
+        known_hosts.write_text("".join(p.known_hosts_line() for p in every if isinstance(p, ReplayDevice)))
+        hosts = {name: host_entry(case.platform_of(name), parts[name]) for name in SITE}
+        hosts |= {name: {"hostname": "127.0.0.1", "port": closed_port()} for name in OTHER_ROUTERS}
         site = {
             "distribution": {"port": case.gateway_port},
             "access_switch": {"uplink": case.uplink, "parking_vlan": case.parking_vlan},
@@ -268,17 +266,17 @@ def dry_run(
         env = cli_env(tmp, known_hosts) | {"SSL_CERT_FILE": str(ca)}
         tid = approved_ticket(env)
         proc = cli(env, "provision", tid, "--dry-run", "--json", "--inventory", str(inventory))
-        settle(devices.values())
+        settle(every)
         st = store(env)
         try:
             steps = [e.step for e in st.get(tid).events]
         finally:
             st.close()
         summary = json.loads(proc.stdout.splitlines()[-1]) if proc.stdout.strip() else {}
-        yield case, DryRun(proc, summary, devices, steps)
+        yield case, DryRun(proc, summary, parts, steps)
     finally:
-        for device in devices.values():
-            device.stop()
+        for part in every:
+            part.stop()
 
 
 def test_the_dry_run_exits_as_a_dry_run_with_every_session_played_as_recorded(
@@ -287,7 +285,7 @@ def test_the_dry_run_exits_as_a_dry_run_with_every_session_played_as_recorded(
     _, run = dry_run
     assert run.proc.returncode == 0, (run.proc.stdout[-3000:], run.proc.stderr[-3000:])
     assert run.summary["state"] == "stopped", run.summary
-    errors, left = replay_problems(run.devices.values())
+    errors, left = replay_problems(p for ps in run.devices.values() for p in ps)
     assert errors == [] and left == {}
 
 
@@ -330,7 +328,7 @@ def test_the_diff_holds_the_routers_commands_and_nothing_is_pushed_or_recorded(
     assert sorted(diff["data"]["commands"]) == sorted(SITE)
     assert missing_lines(case, run, ("core-diskominfo", "dist-gerunggang")) == [], diff["data"]["commands"]
     assert [s["name"] for s in run.summary["steps"]][-1] == "dry-run diff"  # stopped before the push
-    played = {name: device.played for name, device in run.devices.items()}
+    played = {name: [c for p in ps for c in p.played] for name, ps in run.devices.items()}
     assert not [(n, c) for n, cs in played.items() for c in cs if any(w in c for w in case.configuring)]
     assert run.recorded == [1, 2, 3]  # the dry run records nothing
 
