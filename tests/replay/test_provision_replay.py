@@ -1,16 +1,19 @@
 """``provision --dry-run`` on each vendor platform, over replayed device sessions.
 
 For each of Cisco IOS, Arista EOS, Juniper Junos and MikroTik RouterOS, the Dinkes site's core
-router, gateway router and access switch are that platform, replayed from
-``tests/fixtures/<platform>/provision/<device>.yaml``: each device first answers the live-facts
-commands of step 4 with real device output from public fixture sets (``../facts/``), then the
-dry-run diff's read of its running config through the platform's deploy driver. The inventory is
-adapted to that output (the gateway port is one the facts list without an address, the switch
-uplink a trunk of the facts, the parking VLAN the one its unused ports are in), never the output
-to the inventory.
+router, gateway router and access switch are that platform (RouterOS: with an Arista switch, as
+RouterOS's bridge ports are not read yet), replayed from
+``tests/fixtures/<platform>/provision/<device>.yaml`` (SSH; an Arista's eAPI in
+``<device>.eapi.yaml``, on its own port: the host's ``data.api_port``). Each device first answers
+the live-facts commands of step 4 with real device output from public fixture sets
+(``../facts/``; an Arista core is not read: step 4 reads the routers and the site's devices),
+then the dry-run diff's read of its running config through the platform's deploy driver. The
+inventory is adapted to that output (the gateway port is one the facts list without an address,
+the switch uplink a trunk of the facts, the parking VLAN the one its unused ports are in), never
+the output to the inventory; the other routers cannot be reached (a closed port).
 
 The real CLI runs (``sipelangi-net provision TICKET --dry-run --json`` in a subprocess) on a ticket
-approved at step 3 in a temporary ticket store, and the test checks that the analysis read the
+approved at step 3 in a temporary ticket store, and the tests check that the analysis read the
 replayed facts (the VLAN avoids the ones the switch uses, the access ports are the free ones the
 switch lists), that the diff holds the platform's own commands, and that nothing was pushed or
 recorded: the cassettes hold no configuration step, so any would fail the replay.
@@ -18,6 +21,7 @@ recorded: the cassettes hold no configuration step, so any would fail the replay
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -87,9 +91,7 @@ class Case:
     """The access switch's platform when it is not ``platform``."""
 
     def platform_of(self, device: str) -> Platform:
-        return self.switch or self.platform if device == "sw-dinkes" else self.platform
-
-    """Why the platform's template does not configure an access switch yet (an expected failure)."""
+        return (self.switch or self.platform) if device == "sw-dinkes" else self.platform
 
 
 CASES = {
@@ -144,7 +146,7 @@ CASES = {
         gateway_port="ether2_UniFi2",
         uplink="Ethernet3/1/1",
         parking_vlan=1,
-        vlan=100,
+        vlan=100,  # the (Arista) switch's facts show VLANs 1 and 10 in use
         access_ports=("Ethernet3/1/4",),
         vendor_lines={
             "core-diskominfo": ("/ip route add comment=SPL-2026-00001 dst-address=10.20.0.0/25 ",),
@@ -239,12 +241,30 @@ def host_entry(platform: Platform, parts: list[Any]) -> dict[str, Any]:
     return entry | ({"data": {"api_port": api[0]}} if api else {})
 
 
-@pytest.fixture(scope="module", params=sorted(CASES), ids=str)
-def dry_run(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, host_key: paramiko.PKey
-) -> Iterator[tuple[Case, DryRun]]:
-    case = CASES[request.param]
-    tmp = tmp_path_factory.mktemp(case.platform.value)
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A case's replayed devices, the inventory pointing at them, the CLI's environment."""
+
+    parts: dict[str, list[Any]]
+    inventory: Path
+    env: dict[str, str]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``sipelangi-net ARGS --json --inventory INVENTORY``, then wait for the devices' last words."""
+        proc = cli(self.env, *args, "--json", "--inventory", str(self.inventory))
+        settle(p for ps in self.parts.values() for p in ps)
+        return proc
+
+    def recorded(self, tid: str) -> Any:
+        st = store(self.env)
+        try:
+            return st.get(tid)
+        finally:
+            st.close()
+
+
+@contextlib.contextmanager
+def replayed_site(case: Case, tmp: Path, host_key: paramiko.PKey) -> Iterator[Site]:
     ca, cert, key = make_certificate(tmp)
     parts = {
         name: replay_parts(FIXTURES / case.platform_of(name).value / "provision", name, host_key, (cert, key))
@@ -263,20 +283,23 @@ def dry_run(
             "access_switch": {"uplink": case.uplink, "parking_vlan": case.parking_vlan},
         }
         inventory = replayed_inventory(tmp / "inventory", hosts, {"dinkes": site})
-        env = cli_env(tmp, known_hosts) | {"SSL_CERT_FILE": str(ca)}
-        tid = approved_ticket(env)
-        proc = cli(env, "provision", tid, "--dry-run", "--json", "--inventory", str(inventory))
-        settle(every)
-        st = store(env)
-        try:
-            steps = [e.step for e in st.get(tid).events]
-        finally:
-            st.close()
-        summary = json.loads(proc.stdout.splitlines()[-1]) if proc.stdout.strip() else {}
-        yield case, DryRun(proc, summary, parts, steps)
+        yield Site(parts, inventory, cli_env(tmp, known_hosts) | {"SSL_CERT_FILE": str(ca)})
     finally:
         for part in every:
             part.stop()
+
+
+@pytest.fixture(scope="module", params=sorted(CASES), ids=str)
+def dry_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, host_key: paramiko.PKey
+) -> Iterator[tuple[Case, DryRun]]:
+    case = CASES[request.param]
+    with replayed_site(case, tmp_path_factory.mktemp(case.platform.value), host_key) as site:
+        tid = approved_ticket(site.env)
+        proc = site.run("provision", tid, "--dry-run")
+        summary = json.loads(proc.stdout.splitlines()[-1]) if proc.stdout.strip() else {}
+        steps = [e.step for e in site.recorded(tid).events]
+        yield case, DryRun(proc, summary, site.parts, steps)
 
 
 def test_the_dry_run_exits_as_a_dry_run_with_every_session_played_as_recorded(
@@ -357,3 +380,29 @@ def test_routeros_facts_list_the_switch_ports() -> None:
     source = SOURCES[Platform.MIKROTIK_ROUTEROS]
     facts = source.parse("sw-dinkes", {c: answers[c] for c in source.commands})
     assert facts.port_vlans
+
+
+def test_a_recorded_analysis_is_the_plan_the_dry_run_diffs(tmp_path: Path, host_key: paramiko.PKey) -> None:
+    """RouterOS: ``analyze`` records step 4 from the replayed facts; ``provision --dry-run`` then
+    continues from that plan (its analysis is skipped) and diffs it; the ticket keeps the plan."""
+    case = CASES[Platform.MIKROTIK_ROUTEROS]
+    with replayed_site(case, tmp_path, host_key) as site:
+        tid = approved_ticket(site.env)
+        analysed = site.run("analyze", tid)
+        assert analysed.returncode == 0, analysed.stderr
+        proc = site.run("provision", tid, "--dry-run")
+        ticket = site.recorded(tid)
+        problems = replay_problems(p for ps in site.parts.values() for p in ps)
+    assert proc.returncode == 0 and problems == ([], {}), (proc.stdout[-2000:], problems)
+    plan = json.loads(analysed.stdout)
+    assert plan["vlan"] == case.vlan and plan["available"]
+    assert [e.step for e in ticket.events] == [1, 2, 3, 4]
+    assert ticket.events[-1].outputs["plan"]["vlan"] == case.vlan
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    steps = {s["name"]: s for s in summary["steps"]}
+    assert steps["analysis"]["state"] == "skipped" and "already analysed" in steps["analysis"]["detail"]
+    commands = steps["dry-run diff"]["data"]["commands"]
+    assert any(
+        c.startswith("/interface vlan add ") and f"vlan-id={case.vlan}" in c
+        for c in commands["dist-gerunggang"]
+    )
