@@ -47,6 +47,9 @@ class HostData(BaseModel):
     kecamatan: Text | None = None
     description: Text | None = None
     loopback: ipaddress.IPv4Interface | None = None
+    api_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """The port of the deploy driver's API when it is not the SSH port ``port`` (Arista eAPI over
+    HTTPS: 443 on a switch whose SSH is 22); the live facts and compliance read over SSH."""
 
 
 class HostEntry(_Model):

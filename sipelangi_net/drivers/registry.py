@@ -47,9 +47,11 @@ def driver_class(platform: Platform) -> Callable[..., DeviceDriver]:
 
 
 def open_driver(device: Any, creds: Credentials) -> DeviceDriver:
-    """A (not yet connected) driver for an inventory :class:`~sipelangi_net.inventory.Device`."""
+    """A (not yet connected) driver for an inventory :class:`~sipelangi_net.inventory.Device`: on the
+    device's ``data.api_port`` when it names one (the driver's API is not on the SSH port), else ``port``."""
+    port = device.data.api_port or device.port
     return driver_class(device.platform)(
-        name=device.name, host=device.hostname, port=device.port, platform=device.platform, creds=creds
+        name=device.name, host=device.hostname, port=port, platform=device.platform, creds=creds
     )
 
 

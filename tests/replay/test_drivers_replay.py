@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import paramiko
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import tests.replay.test_render_golden as golden
 from sipelangi_net.change.diff import diff_device
@@ -30,8 +27,8 @@ from sipelangi_net.errors import DeviceError, HostKeyError
 from sipelangi_net.platforms import Platform
 from tests.replay.replay_eapi import ReplayEapi, load_eapi_cassette, make_certificate
 from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
+from tests.replay.replaying import FIXTURES, new_host_key, replay_problems, settle
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ROUTED = ("core-diskominfo", "dist-gerunggang")
 
 
@@ -39,16 +36,6 @@ def routed_plan() -> Any:
     """The Dinkes plan without the access switch: the routed part (core route, gateway)."""
     ports = tuple(p for p in golden.PLAN.ports if p.device != "sw-dinkes")
     return golden.PLAN.model_copy(update={"ports": ports})
-
-
-def new_host_key(path: Path) -> paramiko.PKey:
-    key = Ed25519PrivateKey.generate()
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-        )
-    )
-    return paramiko.Ed25519Key.from_private_key_file(str(path))
 
 
 @pytest.fixture(scope="module")
@@ -66,17 +53,9 @@ class Replay:
         return self.devices[name].played
 
     def assert_played_whole(self) -> None:
-        # a client's last words (e.g. Netmiko's "exit" on disconnect) are sent without waiting
-        deadline = time.monotonic() + 3
-        while any(d.remaining for d in self.devices.values()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        errors = [e for d in self.devices.values() for e in d.errors]
+        settle(self.devices.values())
+        errors, left = replay_problems(self.devices.values())
         assert errors == []
-        left = {
-            n: [getattr(s, "expect", None) or getattr(s, "cmds", s) for s in d.remaining]
-            for n, d in self.devices.items()
-            if d.remaining
-        }
         assert left == {}, f"steps never played: {left}"
 
 
