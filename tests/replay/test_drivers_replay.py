@@ -341,11 +341,11 @@ def test_routeros_gateway_and_core_deploy_with_the_routers_undo_script_and_confi
     by_name = {d.device: d for d in report.devices}
     assert {n: d.state for n, d in by_name.items()} == dict.fromkeys(ROUTED, "confirmed")
     gateway = by_name["dist-gerunggang"].commands
-    assert gateway[0].startswith("/interface vlan add ") and len(gateway) == 12
+    assert gateway[0].startswith("/interface vlan add ") and len(gateway) == 18
     played = rp.played("dist-gerunggang")
     script = next(i for i, c in enumerate(played) if c.startswith(ROS_SCRIPT))
     assert script < played.index(gateway[0])
-    assert played[script].count(" remove [find ") == 12  # one undo per pushed item
+    assert played[script].count(" remove [find ") == 18  # one undo per pushed item
     assert "/ping 10.10.10.10 src-address=10.20.0.1 count=3" in played
 
 
