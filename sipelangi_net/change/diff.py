@@ -339,9 +339,9 @@ def fold_allowed_vlans(config: HConfig) -> None:
 def _merge_vlan_adds(base: HConfig, snippet: HConfig) -> None:
     """merge: the snippet's ``... allowed vlan add N`` as the list the device will print.
 
-    Where the running port allows every VLAN (no list), N is already allowed: nothing to send.
-    Otherwise the line becomes the running list plus N, which replaces the running list
-    (whose rollback restores it).
+    Where the running port allows every VLAN (no list) or its list holds N, N is already
+    allowed: nothing to send. Otherwise the line becomes the running list plus N, which
+    replaces the running list (whose rollback restores it).
     """
     for iface in snippet.get_children(startswith="interface "):
         adds = [c for c in iface.children if c.text.startswith(ALLOWED_VLAN + "add ")]
@@ -352,7 +352,7 @@ def _merge_vlan_adds(base: HConfig, snippet: HConfig) -> None:
         wanted = _allowed_vlans(iface)[1]
         for line in adds:
             line.delete()
-        if have is not None and wanted is not None:
+        if have is not None and wanted is not None and not wanted <= have:
             iface.add_child(ALLOWED_VLAN + vlan_spec(have | wanted))
 
 
