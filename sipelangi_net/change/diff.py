@@ -248,6 +248,97 @@ class HConfigDriverRouterOS(HConfigDriverGeneric):
         )
 
 
+# --- trunk VLAN lists (Cisco IOS, Arista EOS) -------------------------------------------------
+
+ALLOWED_VLAN = "switchport trunk allowed vlan "
+"""An interface's allowed VLAN list. IOS and EOS print the resulting list (``1,100``, ranges
+``10-12``; IOS continues a long one on ``... add`` lines) or nothing when every VLAN is allowed;
+a snippet adds its VLAN with ``... add N`` (never dropping the others)."""
+
+
+def vlan_set(spec: str) -> frozenset[int] | None:
+    """``1,10-12`` as a set of VLAN ids (``none``: empty); None when it is not such a list."""
+    if spec == "none":
+        return frozenset()
+    out: set[int] = set()
+    for part in spec.split(","):
+        match = re.fullmatch(r"(\d{1,4})(?:-(\d{1,4}))?", part)
+        if match is None:
+            return None
+        first, last = int(match[1]), int(match[2] or match[1])
+        out.update(range(first, last + 1))
+    return frozenset(out)
+
+
+def vlan_spec(vlans: frozenset[int]) -> str:
+    """The canonical text of a VLAN list: ascending, runs of three or more as ranges."""
+    parts: list[str] = []
+    ordered = sorted(vlans)
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ordered[i]}-{ordered[j]}")
+        else:
+            parts.extend(str(v) for v in ordered[i : j + 1])
+        i = j + 1
+    return ",".join(parts) or "none"
+
+
+def _allowed_vlans(iface: HConfig | HConfigChild) -> tuple[list[HConfigChild], frozenset[int] | None]:
+    """(its allowed-vlan lines, the VLANs they allow: None for every VLAN or an unknown form)."""
+    lines = [c for c in iface.children if c.text.startswith(ALLOWED_VLAN)]
+    vlans: set[int] = set()
+    for line in lines:
+        found = vlan_set(line.text.removeprefix(ALLOWED_VLAN).removeprefix("add "))
+        if found is None:
+            return lines, None
+        vlans |= found
+    return lines, frozenset(vlans) if lines else None
+
+
+def fold_allowed_vlans(config: HConfig) -> None:
+    """Post-load rule: an interface's allowed-VLAN list as one line in the canonical form.
+
+    A list continued on ``add`` lines (IOS) becomes one line; ``all`` is the default, which
+    the device does not print, so it is dropped. An interface with ``add`` lines only (a
+    snippet adding its VLAN) is left as it is: :func:`_merge_vlan_adds` reads it against the
+    running list.
+    """
+    for iface in config.get_children(startswith="interface "):
+        lines, vlans = _allowed_vlans(iface)
+        if lines and all(c.text.startswith(ALLOWED_VLAN + "add ") for c in lines):
+            continue
+        if lines and lines[0].text == ALLOWED_VLAN + "all":
+            lines[0].delete()
+        elif vlans is not None:
+            for line in lines:
+                line.delete()
+            iface.add_child(ALLOWED_VLAN + vlan_spec(vlans))
+
+
+def _merge_vlan_adds(base: HConfig, snippet: HConfig) -> None:
+    """merge: the snippet's ``... allowed vlan add N`` as the list the device will print.
+
+    Where the running port allows every VLAN (no list) or its list holds N, N is already
+    allowed: nothing to send. Otherwise the line becomes the running list plus N, which
+    replaces the running list (whose rollback restores it).
+    """
+    for iface in snippet.get_children(startswith="interface "):
+        adds = [c for c in iface.children if c.text.startswith(ALLOWED_VLAN + "add ")]
+        if not adds:
+            continue
+        running = base.children.get(iface.text)
+        have = _allowed_vlans(running)[1] if running is not None else None
+        wanted = _allowed_vlans(iface)[1]
+        for line in adds:
+            line.delete()
+        if have is not None and wanted is not None and not wanted <= have:
+            iface.add_child(ALLOWED_VLAN + vlan_spec(have | wanted))
+
+
 @dataclass(frozen=True, slots=True)
 class HierRules:
     """How the text of one platform is diffed with hier_config: a row of data per platform."""
@@ -282,6 +373,9 @@ class HierRules:
     one_line: bool = False
     """Print each changed line as one command: its section path joined by spaces (RouterOS),
     removals first (see :func:`_emit_one_line`)."""
+    vlan_lists: bool = False
+    """merge: a snippet's ``switchport trunk allowed vlan add N`` is read against the running
+    list (see :func:`fold_allowed_vlans` and :func:`_merge_vlan_adds`)."""
 
 
 def _match(lineage: Lineage) -> tuple[MatchRule, ...]:
@@ -292,6 +386,8 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
     """The hier_config driver the spec names (ours, or hier_config's own), with its extra
     single-valued lines."""
     extra = tuple(IdempotentCommandsRule(match_rules=_match(lineage)) for lineage in diff.single_valued)
+    if diff.vlan_lists:
+        extra += (IdempotentCommandsRule(match_rules=_interface(ALLOWED_VLAN)),)
     made: Callable[[], HConfigDriverBase] = (
         resolve(diff.driver)
         if diff.driver is not None
@@ -303,7 +399,10 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
     def make() -> HConfigDriverBase:
         driver = made()
         rules = [*driver.rules.idempotent_commands, *extra]
-        driver.rules = driver.rules.model_copy(update={"idempotent_commands": rules})
+        callbacks = [*driver.rules.post_load_callbacks, *([fold_allowed_vlans] if diff.vlan_lists else [])]
+        driver.rules = driver.rules.model_copy(
+            update={"idempotent_commands": rules, "post_load_callbacks": callbacks}
+        )
         return driver
 
     return make
@@ -324,6 +423,7 @@ def hier_rules(diff: DiffSpec) -> HierRules:
         exit_at_parent_level=diff.exit_at_parent_level,
         item_key=resolve(diff.item_key) if diff.item_key else None,
         one_line=diff.one_line,
+        vlan_lists=diff.vlan_lists,
     )
 
 
@@ -446,6 +546,8 @@ def _drop_same_items(rules: HierRules, base: HConfig, snippet: HConfig) -> None:
 def _merge_target(rules: HierRules, base: HConfig, snippet: HConfig) -> HConfig:
     """The running config ``base`` (a private copy, edited here) with ``snippet`` merged in."""
     _drop_same_items(rules, base, snippet)
+    if rules.vlan_lists:
+        _merge_vlan_adds(base, snippet)
     for kind in rules.replace_sets:
         for given in tuple(snippet.get_children_deep(kind)):
             section = _node(base, tuple(given.parent.path()))

@@ -30,6 +30,7 @@ from sipelangi_net.platforms.spec import (
     Platform,
     PlatformSpec,
     RedactSpec,
+    TemplateSpec,
     resolve,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "Platform",
     "PlatformSpec",
     "RedactSpec",
+    "TemplateSpec",
     "readme_table",
     "resolve",
     "spec_for",

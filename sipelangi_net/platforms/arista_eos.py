@@ -14,6 +14,7 @@ from sipelangi_net.platforms.spec import (
     Platform,
     PlatformSpec,
     RedactSpec,
+    TemplateSpec,
     interface,
 )
 
@@ -48,6 +49,7 @@ SPEC = PlatformSpec(
         hier_platform="ARISTA_EOS",
         single_valued=(interface("description "),),
         ends_with_end=True,
+        vlan_lists=True,
         hidden_defaults=(interface("no shutdown"),),
     ),
     compliance=ComplianceSpec(
@@ -60,4 +62,5 @@ SPEC = PlatformSpec(
         uncompared_values=r" key \d+ \S+",
     ),
     redact=RedactSpec(napalm="EOS_SANITIZE_FILTERS", own=CISCO_LIKE_REDACT),
+    templates=TemplateSpec(tagged_gateway=True, trunk_uplink=True),
 )

@@ -14,6 +14,7 @@ from sipelangi_net.platforms.spec import (
     Platform,
     PlatformSpec,
     RedactSpec,
+    TemplateSpec,
     interface,
 )
 
@@ -56,6 +57,7 @@ SPEC = PlatformSpec(
         differ="sipelangi_net.change.diff:diff_hier",
         hier_platform="CISCO_IOS",
         ends_with_end=True,
+        vlan_lists=True,
         hidden_defaults=(interface("no shutdown"),),
     ),
     compliance=ComplianceSpec(
@@ -68,4 +70,5 @@ SPEC = PlatformSpec(
         uncompared_values=r" key \d+ \S+$",
     ),
     redact=RedactSpec(napalm="CISCO_SANITIZE_FILTERS", own=CISCO_LIKE_REDACT),
+    templates=TemplateSpec(tagged_gateway=True, trunk_uplink=True),
 )

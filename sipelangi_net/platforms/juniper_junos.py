@@ -14,6 +14,7 @@ from sipelangi_net.platforms.spec import (
     Platform,
     PlatformSpec,
     RedactSpec,
+    TemplateSpec,
 )
 
 REDACT = (
@@ -86,4 +87,5 @@ SPEC = PlatformSpec(
         uncompared_values=r' secret "?[^" ]+"?',
     ),
     redact=RedactSpec(own=REDACT),
+    templates=TemplateSpec(tagged_gateway=True),
 )

@@ -15,6 +15,7 @@ from sipelangi_net.platforms.spec import (
     Platform,
     PlatformSpec,
     RedactSpec,
+    TemplateSpec,
 )
 
 SECRET_KEYS = (
@@ -108,4 +109,5 @@ SPEC = PlatformSpec(
         uncompared_values=r" (authentication-password|encryption-password|secret)=(\"[^\"]*\"|\S*)",
     ),
     redact=RedactSpec(own=REDACT, blocks=REDACT_BLOCKS),
+    templates=TemplateSpec(tagged_gateway=True, trunk_uplink=True),
 )

@@ -106,6 +106,9 @@ class DiffSpec:
     section with the same key."""
     one_line: bool = False
     """Print each changed line as one command (its section path joined by spaces)."""
+    vlan_lists: bool = False
+    """merge: a snippet's ``switchport trunk allowed vlan add N`` is read against the running
+    list the device prints (sipelangi_net.change.diff ``fold_allowed_vlans``)."""
 
     @property
     def uses_hier(self) -> bool:
@@ -182,6 +185,16 @@ class LabSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateSpec:
+    """What the platform's ``templates/<platform>/opd.j2`` can do (sipelangi_net.change.opd_context)."""
+
+    tagged_gateway: bool = False
+    """As the OPD gateway it can face a trunk (a tagged sub-interface, SVI or VLAN interface)."""
+    trunk_uplink: bool = False
+    """As the access switch it can make its uplink a trunk carrying the OPD VLAN."""
+
+
+@dataclass(frozen=True, slots=True)
 class PlatformSpec:
     """Everything the pipeline knows about one platform."""
 
@@ -201,6 +214,7 @@ class PlatformSpec:
     diff: DiffSpec
     compliance: ComplianceSpec
     redact: RedactSpec = RedactSpec()
+    templates: TemplateSpec = TemplateSpec()
     lab: LabSpec | None = None
 
     @property

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sipelangi_net.change.diff import diff_device
+from sipelangi_net.change.opd_context import opd_context
 from sipelangi_net.change.push import config_digest
 from sipelangi_net.change.render import render
 from sipelangi_net.change.routeros_text import (
@@ -67,6 +68,7 @@ def switch_snippet() -> str:
         dns_servers=[],
         ntp_servers=[],
         bridge="bridge1",
+        **opd_context(golden.PLAN, golden.inventory_as(ROS, ROS)),  # a RouterOS pair: tagged uplink
     )
 
 
