@@ -79,6 +79,17 @@ def test_the_gateway_and_the_uplink_agree_on_every_platform_pair(router: Platfor
         assert re.search(r"(ip address |address=|family inet address )10\.20\.0\.1", gateway)
 
 
+def test_a_junos_access_switch_puts_the_plans_access_ports_in_the_opd_vlan() -> None:
+    _, access = texts(P.JUNIPER_JUNOS, P.JUNIPER_JUNOS)
+    assert access.startswith(f"set vlans OPD-DINKES vlan-id {golden.PLAN.vlan}\n")
+    chosen = [p for p in golden.PLAN.ports if p.device == "sw-dinkes" and p.role == "access"]
+    assert chosen
+    for port in chosen:
+        switching = f"set interfaces {port.port} unit 0 family ethernet-switching "
+        assert f"{switching}interface-mode access\n{switching}vlan members OPD-DINKES\n" in access
+    assert access.count("vlan members ") == len(chosen) + 1  # and the uplink
+
+
 def test_the_labs_frr_and_ovs_pair_stays_untagged() -> None:
     gateway, access = texts(P.FRR, P.OVS)
     assert "interface eth1\n" in gateway and "port eth0 tag=100" in access
