@@ -78,7 +78,10 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     replace. Added to hier_config's rules: interface ``description`` on EOS,
     and ``description`` / ``system host-name`` on Junos, are single-valued
     (without that, the rollback of a changed description deletes it);
-    interface ``no shutdown`` is a hidden default on IOS and EOS (as on FRR).
+    interface ``no shutdown`` is a hidden default on IOS and EOS (as on FRR). Junos ELS: a port's
+    ``family ethernet-switching interface-mode`` is single-valued, and where the snippet makes a
+    port ``interface-mode access`` its ``vlan members`` replace the running ones (an access port
+    is in one VLAN; a trunk's members, and a snippet's ``set`` of one, add up).
 ``mikrotik_routeros``
     hier_config's generic driver, configured (:class:`HConfigDriverRouterOS`):
     ``/export`` text and one-line commands (``/ip route add ...``) are both
@@ -339,6 +342,31 @@ def _merge_vlan_adds(base: HConfig, snippet: HConfig) -> None:
             iface.add_child(ALLOWED_VLAN + vlan_spec(have | wanted))
 
 
+# --- access port VLAN (Junos ELS) --------------------------------------------------------------
+
+ACCESS_MODE = re.compile(r"^set (interfaces \S+ unit \d+ family ethernet-switching )interface-mode access$")
+"""A Junos ELS port made an access port; group 1 the path of its ``vlan members`` lines."""
+
+
+def _merge_access_members(base: HConfig, snippet: HConfig) -> None:
+    """merge: a snippet port made ``interface-mode access`` is in the snippet's VLAN only.
+
+    ``vlan members`` is a list (a trunk's members add up, and so does a snippet's ``set``), but an
+    access port has one VLAN: its running members (the parking VLAN) are dropped from the target,
+    so the diff deletes them and their rollback restores them.
+    """
+    for line in snippet.children:
+        match = ACCESS_MODE.match(line.text)
+        if match is None:
+            continue
+        members = f"set {match[1]}vlan members "
+        if not any(c.text.startswith(members) for c in snippet.children):
+            continue
+        for old in tuple(base.children):
+            if old.text.startswith(members) and old.text not in snippet.children:
+                old.delete()
+
+
 @dataclass(frozen=True, slots=True)
 class HierRules:
     """How the text of one platform is diffed with hier_config: a row of data per platform."""
@@ -376,6 +404,9 @@ class HierRules:
     vlan_lists: bool = False
     """merge: a snippet's ``switchport trunk allowed vlan add N`` is read against the running
     list (see :func:`fold_allowed_vlans` and :func:`_merge_vlan_adds`)."""
+    access_members: bool = False
+    """merge: an access port's ``vlan members`` replace the running ones (see
+    :func:`_merge_access_members`)."""
 
 
 def _match(lineage: Lineage) -> tuple[MatchRule, ...]:
@@ -424,6 +455,7 @@ def hier_rules(diff: DiffSpec) -> HierRules:
         item_key=resolve(diff.item_key) if diff.item_key else None,
         one_line=diff.one_line,
         vlan_lists=diff.vlan_lists,
+        access_members=diff.access_members,
     )
 
 
@@ -548,6 +580,8 @@ def _merge_target(rules: HierRules, base: HConfig, snippet: HConfig) -> HConfig:
     _drop_same_items(rules, base, snippet)
     if rules.vlan_lists:
         _merge_vlan_adds(base, snippet)
+    if rules.access_members:
+        _merge_access_members(base, snippet)
     for kind in rules.replace_sets:
         for given in tuple(snippet.get_children_deep(kind)):
             section = _node(base, tuple(given.parent.path()))

@@ -31,7 +31,8 @@ Junos ``vlan-tagging`` unit, RouterOS ``/interface vlan``). Not FRR: vtysh canno
 kernel's VLAN interface."""
 TRUNK_UPLINK = frozenset(p for p, spec in PLATFORMS.items() if spec.templates.trunk_uplink)
 """Switch platforms whose ``opd.j2`` can make the uplink a trunk. Not OVS (the template sets one
-``tag``, an access port); Junos has no access-switch template."""
+``tag``, an access port). Junos (EX, ELS): ``interface-mode trunk`` with the OPD VLAN added to
+the port's ``vlan members``."""
 
 QOS_DSCP: Mapping[str, tuple[str, int]] = MappingProxyType(
     {

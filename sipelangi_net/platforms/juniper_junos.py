@@ -1,4 +1,5 @@
-"""Juniper Junos (routers): NAPALM over NETCONF (PyEZ), ``commit confirmed``; replayed NETCONF only."""
+"""Juniper Junos (routers; EX access switches, ELS): NAPALM over NETCONF (PyEZ), ``commit confirmed``;
+replayed NETCONF only."""
 
 from __future__ import annotations
 
@@ -76,8 +77,10 @@ SPEC = PlatformSpec(
         single_valued=(
             (("re_search", r"^set (.+) description "),),
             (("startswith", "set system host-name "),),
+            (("re_search", r"^set interfaces (\S+) unit (\d+) family ethernet-switching interface-mode "),),
         ),
         indented=False,
+        access_members=True,
     ),
     compliance=ComplianceSpec(
         baseline="juniper_junos/baseline.j2",
@@ -87,5 +90,5 @@ SPEC = PlatformSpec(
         uncompared_values=r' secret "?[^" ]+"?',
     ),
     redact=RedactSpec(own=REDACT),
-    templates=TemplateSpec(tagged_gateway=True),
+    templates=TemplateSpec(tagged_gateway=True, trunk_uplink=True),
 )

@@ -109,6 +109,9 @@ class DiffSpec:
     vlan_lists: bool = False
     """merge: a snippet's ``switchport trunk allowed vlan add N`` is read against the running
     list the device prints (sipelangi_net.change.diff ``fold_allowed_vlans``)."""
+    access_members: bool = False
+    """merge (Junos ELS): where the snippet makes a port ``interface-mode access``, its ``vlan
+    members`` replace the running port's (an access port is in one VLAN; a trunk's members add)."""
 
     @property
     def uses_hier(self) -> bool:

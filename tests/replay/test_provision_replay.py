@@ -133,11 +133,15 @@ CASES = {
         vendor_lines={
             "core-diskominfo": ("set routing-options static route 10.20.0.0/25 next-hop ",),
             "dist-gerunggang": ("set interfaces xe-0/1/0 ", "set firewall family inet filter OPD-DINKES "),
-            "sw-dinkes": ("set interfaces ge-0/0/2 ",),
+            "sw-dinkes": (
+                "set vlans OPD-DINKES vlan-id 100",
+                "set interfaces ge-0/0/2 unit 0 family ethernet-switching interface-mode access",
+                "set interfaces ge-0/0/2 unit 0 family ethernet-switching vlan members OPD-DINKES",
+                "set interfaces ge-0/0/3 unit 0 family ethernet-switching interface-mode trunk",
+                "set interfaces ge-0/0/3 unit 0 family ethernet-switching vlan members OPD-DINKES",
+            ),
         },
         configuring=("lock-configuration", "load-configuration", "commit-configuration"),
-        switch_gap="templates/juniper_junos/opd.j2 configures the gateway and the core route only: no"
-        " ethernet-switching access ports or uplink VLAN for a Junos access switch",
     ),
     # RouterOS's facts read no bridge ports yet (test_routeros_facts_list_the_switch_ports): the
     # RouterOS routers run with the Arista EOS switch above

@@ -30,11 +30,12 @@ VARIANTS = {
     "frr": (Platform.FRR, Platform.OVS),
     "cisco_ios": (Platform.CISCO_IOS, Platform.CISCO_IOS),
     "arista_eos": (Platform.ARISTA_EOS, Platform.ARISTA_EOS),
-    "juniper_junos": (Platform.JUNIPER_JUNOS, Platform.ARISTA_EOS),
+    "juniper_junos": (Platform.JUNIPER_JUNOS, Platform.JUNIPER_JUNOS),
     "mikrotik_routeros": (Platform.MIKROTIK_ROUTEROS, Platform.MIKROTIK_ROUTEROS),
     # mixed pairs: a vendor gateway facing the lab's OVS switch, FRR facing a vendor switch (untagged)
     "cisco_ios-ovs": (Platform.CISCO_IOS, Platform.OVS),
     "frr-cisco_ios": (Platform.FRR, Platform.CISCO_IOS),
+    "frr-juniper_junos": (Platform.FRR, Platform.JUNIPER_JUNOS),
 }
 
 

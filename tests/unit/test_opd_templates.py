@@ -19,7 +19,7 @@ from sipelangi_net.platforms import Platform
 P = Platform
 GATEWAYS = (P.CISCO_IOS, P.ARISTA_EOS, P.JUNIPER_JUNOS, P.MIKROTIK_ROUTEROS)
 """The platforms whose gateway filters and serves DHCP (FRR does neither)."""
-SWITCHES = (P.CISCO_IOS, P.ARISTA_EOS, P.MIKROTIK_ROUTEROS, P.OVS)
+SWITCHES = (P.CISCO_IOS, P.ARISTA_EOS, P.JUNIPER_JUNOS, P.MIKROTIK_ROUTEROS, P.OVS)
 INV = golden.CAT.inventory
 ADDR = golden.PLAN.addressing
 assert ADDR is not None
@@ -45,6 +45,10 @@ TAGGED_GATEWAY_LINES = {
 TRUNK_UPLINK_LINES = {
     P.CISCO_IOS: [" switchport mode trunk", " switchport trunk allowed vlan add 100"],
     P.ARISTA_EOS: ["   switchport mode trunk", "   switchport trunk allowed vlan add 100"],
+    P.JUNIPER_JUNOS: [
+        "set interfaces eth0 unit 0 family ethernet-switching interface-mode trunk\n"
+        "set interfaces eth0 unit 0 family ethernet-switching vlan members OPD-DINKES\n"
+    ],
     P.MIKROTIK_ROUTEROS: ["tagged=eth0 "],
 }
 
@@ -65,11 +69,25 @@ def test_the_gateway_and_the_uplink_agree_on_every_platform_pair(router: Platfor
             " switchport mode access\n switchport access vlan 100\n",
             P.ARISTA_EOS: "interface eth0\n   description SPL-2026-00001 ke dist-gerunggang\n"
             "   switchport access vlan 100\n",
+            P.JUNIPER_JUNOS: 'set interfaces eth0 description "SPL-2026-00001 ke dist-gerunggang"\n'
+            "set interfaces eth0 unit 0 family ethernet-switching interface-mode access\n"
+            "set interfaces eth0 unit 0 family ethernet-switching vlan members OPD-DINKES\n",
             P.MIKROTIK_ROUTEROS: "interface=eth0 pvid=100",
             P.OVS: "port eth0 tag=100\n",
         }[switch]
         assert uplink in access
         assert re.search(r"(ip address |address=|family inet address )10\.20\.0\.1", gateway)
+
+
+def test_a_junos_access_switch_puts_the_plans_access_ports_in_the_opd_vlan() -> None:
+    _, access = texts(P.JUNIPER_JUNOS, P.JUNIPER_JUNOS)
+    assert access.startswith(f"set vlans OPD-DINKES vlan-id {golden.PLAN.vlan}\n")
+    chosen = [p for p in golden.PLAN.ports if p.device == "sw-dinkes" and p.role == "access"]
+    assert chosen
+    for port in chosen:
+        switching = f"set interfaces {port.port} unit 0 family ethernet-switching "
+        assert f"{switching}interface-mode access\n{switching}vlan members OPD-DINKES\n" in access
+    assert access.count("vlan members ") == len(chosen) + 1  # and the uplink
 
 
 def test_the_labs_frr_and_ovs_pair_stays_untagged() -> None:

@@ -1,6 +1,7 @@
 """Circular tests of the OPD change templates, per platform (hier_config ``tests/circular`` style).
 
-For every router/switch pair of tests/replay/test_render_golden.py and every device the Dinkes
+For every router/switch pair of tests/replay/test_render_golden.py (and every router facing a
+Junos access switch) and every device the Dinkes
 plan touches: render the change, diff it against a running config of that platform (the
 fixtures' recorded or published configs; a bare one where the fixtures have none), apply the
 diff's commands to a model of that config (hier_config's ``future`` for the CLI platforms,
@@ -51,15 +52,20 @@ RUNNING = {
 }
 """A running config per (platform, device) of the golden inventory."""
 
+PAIRS = golden.VARIANTS | {
+    f"{router.value}-juniper_junos": (router, Platform.JUNIPER_JUNOS)
+    for router in (Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.MIKROTIK_ROUTEROS)
+}
+"""The golden pairs, and every router facing a Junos access switch (FRR and Junos: golden)."""
 CASES = [
     (variant, device)
-    for variant in sorted(golden.VARIANTS)
+    for variant in sorted(PAIRS)
     for device in ("core-diskominfo", "dist-gerunggang", "sw-dinkes")
 ]
 
 
 def rendered(variant: str, device: str) -> Intended:
-    return render_plan(golden.PLAN, golden.inventory_as(*golden.VARIANTS[variant]))[device]
+    return render_plan(golden.PLAN, golden.inventory_as(*PAIRS[variant]))[device]
 
 
 # --- models of a device's config ---------------------------------------------------------------
