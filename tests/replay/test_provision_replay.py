@@ -5,7 +5,7 @@ router, gateway router and access switch are that platform, replayed from
 ``tests/fixtures/<platform>/provision/<device>.yaml`` (SSH; an Arista's eAPI in
 ``<device>.eapi.yaml``, on its own port: the host's ``data.api_port``). Each device first answers
 the live-facts commands of step 4 with real device output from public fixture sets
-(``../facts/``; an Arista core is not read: step 4 reads the routers and the site's devices),
+(``../facts/``; step 4 reads the devices that route by their role, an Arista core too),
 then the dry-run diff's read of its running config through the platform's deploy driver. The
 inventory is adapted to that output (the gateway port is one the facts list without an address,
 the switch uplink a trunk of the facts, the parking VLAN the one its unused ports are in), never
