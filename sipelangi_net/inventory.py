@@ -208,6 +208,17 @@ class Inventory:
     applications: Mapping[str, Application]
 
 
+ROUTING_GROUPS = frozenset({"core", "distribution"})
+"""The inventory groups of the devices that route (``groups.yaml``: role ``core``, ``distribution``)."""
+
+
+def routing_devices(inventory: Inventory) -> frozenset[str]:
+    """The devices that route, by their role, whatever their platform: the members of
+    :data:`ROUTING_GROUPS` and every site's gateway (its ``distribution.device``)."""
+    grouped = {d.name for d in inventory.devices.values() if ROUTING_GROUPS & set(d.groups)}
+    return frozenset(grouped | {site.distribution.device for site in inventory.sites.values()})
+
+
 _M = TypeVar("_M", bound=BaseModel)
 
 

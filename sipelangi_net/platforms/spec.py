@@ -127,6 +127,8 @@ class FactsSpec:
     """``(device, answers by command) -> DeviceFacts``."""
     templates: Mapping[str, str] = field(default_factory=_empty)
     """command → the ntc-templates TextFSM template that reads its answer."""
+    untemplated: tuple[str, ...] = ()
+    """Commands ntc-templates has no template for: the parser reads their answers itself."""
     error_lines: tuple[str, ...] = ()
     """How the CLI starts a line that refuses the command (lower case)."""
     headers: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)

@@ -1,12 +1,11 @@
 """``provision --dry-run`` on each vendor platform, over replayed device sessions.
 
 For each of Cisco IOS, Arista EOS, Juniper Junos and MikroTik RouterOS, the Dinkes site's core
-router, gateway router and access switch are that platform (RouterOS: with an Arista switch, as
-RouterOS's bridge ports are not read yet), replayed from
+router, gateway router and access switch are that platform, replayed from
 ``tests/fixtures/<platform>/provision/<device>.yaml`` (SSH; an Arista's eAPI in
 ``<device>.eapi.yaml``, on its own port: the host's ``data.api_port``). Each device first answers
 the live-facts commands of step 4 with real device output from public fixture sets
-(``../facts/``; an Arista core is not read: step 4 reads the routers and the site's devices),
+(``../facts/``; step 4 reads the devices that route by their role, an Arista core too),
 then the dry-run diff's read of its running config through the platform's deploy driver. The
 inventory is adapted to that output (the gateway port is one the facts list without an address,
 the switch uplink a trunk of the facts, the parking VLAN the one its unused ports are in), never
@@ -143,22 +142,28 @@ CASES = {
         },
         configuring=("lock-configuration", "load-configuration", "commit-configuration"),
     ),
-    # RouterOS's facts read no bridge ports yet (test_routeros_facts_list_the_switch_ports): the
-    # RouterOS routers run with the Arista EOS switch above
     Platform.MIKROTIK_ROUTEROS: Case(
         Platform.MIKROTIK_ROUTEROS,
         gateway_port="ether2_UniFi2",
-        uplink="Ethernet3/1/1",
+        uplink="ether1",  # tagged in VLANs 2 and 12 of the bridge's VLAN table, its comment 'Uplink'
         parking_vlan=1,
-        vlan=100,  # the (Arista) switch's facts show VLANs 1 and 10 in use
-        access_ports=("Ethernet3/1/4",),
+        vlan=100,  # the switch's bridge ports use VLAN 1 only
+        # every enabled ethernet bridge port in VLAN 1 but the uplink (natural order)
+        access_ports=(
+            *(f"ether{n}" for n in (2, 3, 4, 5, 7, 9, 10)),
+            "ether6_to_CAM_PZK",
+            "ether8_to_pzk5ghz",
+        ),
         vendor_lines={
             "core-diskominfo": ("/ip route add comment=SPL-2026-00001 dst-address=10.20.0.0/25 ",),
             "dist-gerunggang": ("/interface vlan add ", "/ip address add ", "/ip firewall filter add "),
-            "sw-dinkes": ("interface Ethernet3/1/4", "switchport access vlan 100"),
+            "sw-dinkes": (
+                '/interface bridge port add bridge=bridge comment="SPL-2026-00001 akses OPD"'
+                " interface=ether2 pvid=100",
+                "/interface bridge vlan add ",
+            ),
         },
         configuring=(" add ", " remove ", " set ", "/system scheduler", "/system script"),
-        switch=Platform.ARISTA_EOS,
     ),
 }
 
@@ -369,21 +374,17 @@ def test_the_diff_configures_the_access_ports_the_analysis_chose(dry_run: tuple[
     assert missing == [], run.step("dry-run diff")["data"]["commands"]["sw-dinkes"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sipelangi_net/analysis/vendor_facts.py reads no RouterOS bridge ports (ntc-templates has no"
-    " template for '/interface bridge port print'): a RouterOS access switch shows no free port, so"
-    " step 4 finds none and provision stops there",
-)
 def test_routeros_facts_list_the_switch_ports() -> None:
     from sipelangi_net.analysis.facts import SOURCES
 
-    cassette = FIXTURES / "mikrotik_routeros" / "provision" / "dist-gerunggang.yaml"
+    cassette = FIXTURES / "mikrotik_routeros" / "provision" / "sw-dinkes.yaml"
     steps = yaml.safe_load(cassette.read_text())["steps"]
     answers = {s["cmd"]: (cassette.parent / s["out_file"]).read_text() for s in steps}
     source = SOURCES[Platform.MIKROTIK_ROUTEROS]
     facts = source.parse("sw-dinkes", {c: answers[c] for c in source.commands})
-    assert facts.port_vlans
+    case = CASES[Platform.MIKROTIK_ROUTEROS]
+    assert facts.port_vlans[case.uplink] is None
+    assert set(case.access_ports) <= {p for p, vlan in facts.port_vlans.items() if vlan == case.parking_vlan}
 
 
 def test_a_recorded_analysis_is_the_plan_the_dry_run_diffs(tmp_path: Path, host_key: paramiko.PKey) -> None:

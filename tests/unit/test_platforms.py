@@ -69,10 +69,11 @@ def test_every_template_a_spec_names_exists(spec: PlatformSpec) -> None:
     assert (templates / spec.compliance.baseline).is_file()
     assert spec.compliance.baseline.startswith(f"{spec.platform.value}/")
     for command in spec.facts.commands:
-        if spec.facts.templates:
+        if spec.facts.templates and command not in spec.facts.untemplated:
             name = spec.facts.templates[command]
             assert (files("ntc_templates") / "templates" / f"{name}.textfsm").is_file(), name
     assert set(spec.facts.templates) <= set(spec.facts.commands)
+    assert set(spec.facts.untemplated) <= set(spec.facts.commands) - set(spec.facts.templates)
     assert set(spec.facts.headers) <= set(spec.facts.commands)
 
 
