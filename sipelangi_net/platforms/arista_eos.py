@@ -25,7 +25,7 @@ SPEC = PlatformSpec(
     netmiko_device_type="arista_eos",
     napalm_driver="eos",
     verified_on="fixtures",
-    verified="replayed eAPI only (same)",
+    verified="replayed SSH (facts, compliance) and eAPI (deploy/rollback) only; `provision --dry-run` (same)",
     config=ConfigSpec(command="show running-config", format="cli"),
     deploy=DeploySpec(
         driver="napalm",

@@ -26,7 +26,8 @@ SPEC = PlatformSpec(
     napalm_driver="ios",
     verified_on="fixtures",
     verified=(
-        "replayed SSH sessions only: golden files, diff round-trips, deploy/rollback"
+        "replayed SSH sessions only: live facts (public ntc-templates output), `provision --dry-run`,"
+        " golden files, circular diff tests, deploy/rollback, compliance"
         " ([docs/deploy.md](docs/deploy.md#deploy-drivers-per-platform))"
     ),
     config=ConfigSpec(command="show running-config", format="cli"),

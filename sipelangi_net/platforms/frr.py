@@ -23,7 +23,10 @@ SPEC = PlatformSpec(
     netmiko_device_type="cisco_ios",
     napalm_driver=None,
     verified_on="lab",
-    verified="real FRR 8.4 in the lab: facts, render, diff, deploy, rollback",
+    verified=(
+        "real FRR 8.4 in the lab: facts, render, diff, deploy, rollback, compliance,"
+        " the whole SOP from the pages"
+    ),
     config=ConfigSpec(command="show running-config", format="cli"),
     deploy=DeploySpec(
         driver="lab", driven_by="Netmiko `cisco_ios` over SSH into vtysh; device-side commit-confirm"

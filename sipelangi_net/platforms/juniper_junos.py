@@ -52,7 +52,10 @@ SPEC = PlatformSpec(
     netmiko_device_type="juniper_junos",
     napalm_driver="junos",
     verified_on="fixtures",
-    verified="replayed NETCONF only (same)",
+    verified=(
+        "replayed SSH (facts,"
+        " compliance) and NETCONF (deploy/rollback) only; `provision --dry-run` (same)"
+    ),
     config=ConfigSpec(command="show configuration | display set", format="set"),
     deploy=DeploySpec(
         driver="napalm",

@@ -115,7 +115,10 @@ SPEC = PlatformSpec(
     netmiko_device_type="mikrotik_routeros",
     napalm_driver=None,
     verified_on="fixtures",
-    verified="replayed SSH sessions only; diff round-trips against real public `/export` output (same)",
+    verified=(
+        "replayed SSH sessions only: facts, `provision --dry-run`, deploy/rollback, compliance;"
+        " diff round-trips against real public `/export` output (same)"
+    ),
     config=ConfigSpec(
         command="/export", format="routeros", normaliser="sipelangi_net.change.push:normalise_routeros"
     ),

@@ -23,7 +23,10 @@ SPEC = PlatformSpec(
     netmiko_device_type="ovs_linux",
     napalm_driver=None,
     verified_on="lab",
-    verified="real Open vSwitch 3.1 in the lab: facts, render, diff, deploy, rollback",
+    verified=(
+        "real Open vSwitch 3.1 in the lab: facts, render, diff, deploy, rollback,"
+        " compliance, the whole SOP from the pages"
+    ),
     config=ConfigSpec(
         command=PORT_TABLE,
         format="ovs-json",

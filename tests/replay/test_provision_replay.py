@@ -84,13 +84,6 @@ class Case:
     """Per device: the starts of lines its dry-run diff must hold (the platform's own commands)."""
     configuring: tuple[str, ...]
     """What a command that changes the device holds (none may be played)."""
-    switch_gap: str = ""
-    """Why the platform's template does not configure an access switch yet (an expected failure)."""
-    switch: Platform | None = None
-    """The access switch's platform when it is not ``platform``."""
-
-    def platform_of(self, device: str) -> Platform:
-        return (self.switch or self.platform) if device == "sw-dinkes" else self.platform
 
 
 CASES = {
@@ -276,7 +269,7 @@ class Site:
 def replayed_site(case: Case, tmp: Path, host_key: paramiko.PKey) -> Iterator[Site]:
     ca, cert, key = make_certificate(tmp)
     parts = {
-        name: replay_parts(FIXTURES / case.platform_of(name).value / "provision", name, host_key, (cert, key))
+        name: replay_parts(FIXTURES / case.platform.value / "provision", name, host_key, (cert, key))
         for name in SITE
     }
     every = [p for ps in parts.values() for p in ps]
@@ -285,7 +278,7 @@ def replayed_site(case: Case, tmp: Path, host_key: paramiko.PKey) -> Iterator[Si
     try:
         known_hosts = tmp / "known_hosts"
         known_hosts.write_text("".join(p.known_hosts_line() for p in every if isinstance(p, ReplayDevice)))
-        hosts = {name: host_entry(case.platform_of(name), parts[name]) for name in SITE}
+        hosts = {name: host_entry(case.platform, parts[name]) for name in SITE}
         hosts |= {name: {"hostname": "127.0.0.1", "port": closed_port()} for name in OTHER_ROUTERS}
         site = {
             "distribution": {"port": case.gateway_port},
@@ -368,9 +361,6 @@ def test_the_diff_holds_the_routers_commands_and_nothing_is_pushed_or_recorded(
 def test_the_diff_configures_the_access_ports_the_analysis_chose(dry_run: tuple[Case, DryRun]) -> None:
     case, run = dry_run
     missing = missing_lines(case, run, ("sw-dinkes",))
-    if case.switch_gap:  # a strict xfail: once the template configures the switch, this fails
-        assert missing, f"{case.platform}: the access switch is configured now; drop Case.switch_gap"
-        pytest.xfail(case.switch_gap)
     assert missing == [], run.step("dry-run diff")["data"]["commands"]["sw-dinkes"]
 
 
