@@ -53,8 +53,7 @@ SPEC = PlatformSpec(
     napalm_driver="junos",
     verified_on="fixtures",
     verified=(
-        "replayed SSH (facts,"
-        " compliance) and NETCONF (deploy/rollback) only; `provision --dry-run` (same)"
+        "replayed SSH (facts, compliance) and NETCONF (deploy/rollback) only; `provision --dry-run` (same)"
     ),
     config=ConfigSpec(command="show configuration | display set", format="set"),
     deploy=DeploySpec(
