@@ -45,24 +45,13 @@ from tests.replay.replaying import (
     replayed_inventory,
     settle,
 )
+from tests.unit.ticket_data import REQUEST
 
 SCRIPT = Path(sys.executable).parent / "sipelangi-net"
 SITE = ("core-diskominfo", "dist-gerunggang", "sw-dinkes")
 """The devices of the Dinkes request: the core router, the gateway router, the access switch."""
 OTHER_ROUTERS = ("dist-tamansari", "dist-bukitintan")
 """Routers step 4 reads too (every router's subnets are in use); here they cannot be reached."""
-REQUEST: dict[str, Any] = {
-    "opd": "Dinas Kesehatan (Dinkes)",
-    "site": "dinkes",
-    "pic": {
-        "name": "Budi Santoso",
-        "phone": "+62 812 7100 1234",
-        "email": "budi@dinkes.pangkalpinangkota.go.id",
-    },
-    "users": 40,
-    "applications": ["simpeg", "eoffice"],
-    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
-}
 
 
 @dataclass(frozen=True, slots=True)
