@@ -47,6 +47,9 @@ class HostData(BaseModel):
     kecamatan: Text | None = None
     description: Text | None = None
     loopback: ipaddress.IPv4Interface | None = None
+    api_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """The port of the deploy driver's API when it is not the SSH port ``port`` (Arista eAPI over
+    HTTPS: 443 on a switch whose SSH is 22); the live facts and compliance read over SSH."""
 
 
 class HostEntry(_Model):
@@ -203,6 +206,17 @@ class Inventory:
     sites: Mapping[str, Site]
     defaults: DefaultsEntry
     applications: Mapping[str, Application]
+
+
+ROUTING_GROUPS = frozenset({"core", "distribution"})
+"""The inventory groups of the devices that route (``groups.yaml``: role ``core``, ``distribution``)."""
+
+
+def routing_devices(inventory: Inventory) -> frozenset[str]:
+    """The devices that route, by their role, whatever their platform: the members of
+    :data:`ROUTING_GROUPS` and every site's gateway (its ``distribution.device``)."""
+    grouped = {d.name for d in inventory.devices.values() if ROUTING_GROUPS & set(d.groups)}
+    return frozenset(grouped | {site.distribution.device for site in inventory.sites.values()})
 
 
 _M = TypeVar("_M", bound=BaseModel)

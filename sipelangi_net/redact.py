@@ -6,7 +6,8 @@ with ``re.MULTILINE``). The rules come from two places:
 - **NAPALM** (already a dependency): its public per-platform tables
   ``napalm.base.constants.CISCO_SANITIZE_FILTERS`` and ``EOS_SANITIZE_FILTERS``, the ones its
   ``get_config(sanitized=True)`` uses. netutils itself ships no per-platform rules.
-- **Our own tables** below, for what those lack: FRR's bare ``password``/``enable password``,
+- **Our own tables** (each platform's spec, ``redact`` in ``sipelangi_net/platforms/``; the generic
+  ones below), for what those lack: FRR's bare ``password``/``enable password``,
   ``radius-server key``, EOS ``sha512`` secrets, Junos ``set`` and curly syntax (``$9$``,
   ``encrypted-password``, ``authentication-key``, SNMP communities), RouterOS ``key=value``
   secrets (``wpa2-pre-shared-key=`` ...) and its ``/snmp community`` names, and a generic tail
@@ -28,9 +29,10 @@ from dataclasses import dataclass
 
 from netutils.config.clean import sanitize_config as _netutils_sanitize
 
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import Platform, common, spec_for
 
-REDACTED = "********"
+REDACTED = common.REDACTED
+"""What every secret becomes."""
 MAX_BLOCK_PASSES = 200
 
 Filter = dict[str, str]
@@ -42,60 +44,6 @@ def _own(*rules: tuple[str, str]) -> tuple[Filter, ...]:
 
 
 _R = REDACTED
-_VALUE = r"(?:\"[^\"\n]*\"|[^\s\"]+)"  # a word, or a quoted string
-
-CISCO_LIKE_OWN = _own(
-    # FRR/IOS bare passwords (``password zebra``, ``enable password zebra``), with an optional type
-    (r"^(\s*(?:enable )?(?:password|secret)(?: level \d+)?(?: \d{1,2}| sha512)?) \S+\s*$", rf"\1 {_R}"),
-    (r"^(\s*username \S+(?: \S+)*? (?:password|secret)(?: \d{1,2}| sha512)?) \S+", rf"\1 {_R}"),
-    (r"^(\s*(?:tacacs|radius)-server (?:\S+ )*?key(?: \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s*(?:crypto )?isakmp key(?: \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s*ip ospf authentication-key(?: \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s*(?:ip |ipv6 )?ospf message-digest-key \d+ md5(?: \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s*(?:\S+ )*?key-string(?: \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s*(?:\S+ )*?pre-shared-key(?: local| remote)?(?: hex| \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s*ntp authentication-key \d+ \S+(?: \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s*neighbor \S+ password(?: \d{1,2})?) \S+", rf"\1 {_R}"),
-    (r"^(\s+key(?: \d{1,2}| hexadecimal)) \S+\s*$", rf"\1 {_R}"),
-    (r"^(\s*snmp-server user .*? auth (?:md5|sha\S*)) \S+", rf"\1 {_R}"),
-    (r"^(\s*snmp-server user .*? priv(?: 3des| des| aes(?: \d+)?)?) \S+", rf"\1 {_R}"),
-)
-
-JUNOS_OWN = _own(
-    # ``set ... <keyword> "<value>"`` and the curly ``<keyword> "<value>"; ## SECRET-DATA``
-    (
-        r"^(\s*(?:set\s.*?)?\b(?:encrypted-password|authentication-key|hello-authentication-key|secret"
-        r"|simple-password|(?:pre-shared-key|key) (?:ascii-text|hexadecimal)|md5 \d+ key|license keys key))"
-        rf" {_VALUE}",
-        rf"\1 {_R}",
-    ),
-    (r"^(\s*(?:set\s+)?snmp (?:.* )?(?:community|trap-group)) (\"[^\"\n]*\"|[^\s\";{]+)", rf"\1 {_R}"),
-    (r"^(\s*(?:community|trap-group)) (\"[^\"\n]*\"|[^\s\";{]+)(?=\s*[;{])", rf"\1 {_R}"),
-)
-
-ROUTEROS_SECRET_KEYS = (
-    "wpa-pre-shared-key",
-    "wpa2-pre-shared-key",
-    "passphrase",
-    "password",
-    "secret",
-    "ipsec-secret",
-    "shared-secret",
-    "auth-key",
-    "authentication-key",
-    "tcp-md5-key",
-    "authentication-password",
-    "encryption-password",
-    "private-key",
-    "pre-shared-key",
-)
-ROUTEROS_OWN = _own(
-    (rf"(?<![\w-])((?:{'|'.join(ROUTEROS_SECRET_KEYS)})=)(\"(?:[^\"\\\n]|\\.)*\"|[^\s\"]+)", rf"\1{_R}"),
-)
-ROUTEROS_BLOCKS = _own(
-    # every ``name=`` inside the ``/snmp community`` section: the community string itself
-    (r"^(/snmp community\b[^\n]*?(?:\n(?!/)[^\n]*?)*?\sname=)(?!\*{8})(\"[^\"\n]*\"|[^\s\"]+)", rf"\1{_R}"),
-)
 
 GENERIC = _own(
     # ``password: x``, ``secret x``, ``token=x``, ``community x`` ... keyword kept, optional type kept
@@ -161,18 +109,12 @@ def _from_napalm(table: dict[str, str]) -> tuple[Filter, ...]:
 
 @functools.cache
 def rules(platform: Platform) -> Rules:
-    """The rules for ``platform`` (NAPALM is imported on first use: it is heavy)."""
-    from napalm.base.constants import CISCO_SANITIZE_FILTERS, EOS_SANITIZE_FILTERS
+    """The rules for ``platform``: its spec's ``redact`` (NAPALM is imported on first use: it is heavy)."""
+    import napalm.base.constants
 
-    table = {
-        Platform.FRR: Rules(napalm=_from_napalm(CISCO_SANITIZE_FILTERS), own=CISCO_LIKE_OWN),
-        Platform.CISCO_IOS: Rules(napalm=_from_napalm(CISCO_SANITIZE_FILTERS), own=CISCO_LIKE_OWN),
-        Platform.ARISTA_EOS: Rules(napalm=_from_napalm(EOS_SANITIZE_FILTERS), own=CISCO_LIKE_OWN),
-        Platform.JUNIPER_JUNOS: Rules(napalm=(), own=JUNOS_OWN),
-        Platform.MIKROTIK_ROUTEROS: Rules(napalm=(), own=ROUTEROS_OWN, blocks=ROUTEROS_BLOCKS),
-        Platform.OVS: Rules(napalm=(), own=()),
-    }
-    return table[platform]
+    spec = spec_for(platform).redact
+    table = getattr(napalm.base.constants, spec.napalm) if spec.napalm else {}
+    return Rules(napalm=_from_napalm(table), own=_own(*spec.own), blocks=_own(*spec.blocks))
 
 
 @functools.cache

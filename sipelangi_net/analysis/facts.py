@@ -34,7 +34,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sipelangi_net.analysis import vendor_facts
 from sipelangi_net.analysis.facts_model import (
     DEFAULT_ROUTE,
     MAX_ANSWER,
@@ -47,7 +46,7 @@ from sipelangi_net.analysis.facts_model import (
 )
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.errors import DeviceError, InventoryError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, resolve, spec_for
 from sipelangi_net.validate import printable
 
 __all__ = [
@@ -64,8 +63,8 @@ __all__ = [
     "parse_ovs",
 ]
 
-FRR_COMMAND = "show running-config"
-OVS_COMMAND = "ovs-vsctl --format=json --columns=name,tag,external_ids list Port"
+(FRR_COMMAND,) = spec_for(Platform.FRR).facts.commands
+(OVS_COMMAND,) = spec_for(Platform.OVS).facts.commands
 
 
 # --- parsing (pure) ---------------------------------------------------------------------------
@@ -255,21 +254,20 @@ class FactsSource:
     parse: Parser
 
 
-def _one_command(command: str, parser: Callable[[str, str], DeviceFacts]) -> FactsSource:
-    return FactsSource(commands=(command,), parse=lambda device, answers: parser(device, answers[command]))
+def frr_facts(device: str, answers: Mapping[str, str]) -> DeviceFacts:
+    """:func:`parse_frr` as a facts parser (answers by command)."""
+    return parse_frr(device, answers[FRR_COMMAND])
+
+
+def ovs_facts(device: str, answers: Mapping[str, str]) -> DeviceFacts:
+    """:func:`parse_ovs` as a facts parser (answers by command)."""
+    return parse_ovs(device, answers[OVS_COMMAND])
 
 
 SOURCES: Mapping[Platform, FactsSource] = MappingProxyType(
-    {
-        Platform.FRR: _one_command(FRR_COMMAND, parse_frr),
-        Platform.OVS: _one_command(OVS_COMMAND, parse_ovs),
-        Platform.CISCO_IOS: FactsSource(vendor_facts.IOS_COMMANDS, vendor_facts.parse_ios),
-        Platform.ARISTA_EOS: FactsSource(vendor_facts.EOS_COMMANDS, vendor_facts.parse_eos),
-        Platform.JUNIPER_JUNOS: FactsSource(vendor_facts.JUNOS_COMMANDS, vendor_facts.parse_junos),
-        Platform.MIKROTIK_ROUTEROS: FactsSource(vendor_facts.ROUTEROS_COMMANDS, vendor_facts.parse_routeros),
-    }
+    {p: FactsSource(s.facts.commands, resolve(s.facts.parser)) for p, s in PLATFORMS.items()}
 )
-"""Per platform: the commands whose answers hold the facts, and their parser (every platform has one)."""
+"""Per platform (its spec's ``facts``): the commands whose answers hold the facts, and their parser."""
 
 
 # --- gathering (I/O) --------------------------------------------------------------------------

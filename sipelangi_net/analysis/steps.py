@@ -20,7 +20,7 @@ from sipelangi_net.analysis.schedule import Slot, check_slot, earliest_slot
 from sipelangi_net.analysis.stored import holdings, plan_of, schedule_of
 from sipelangi_net.coordination import LOCAL, Coordinator
 from sipelangi_net.errors import ConfigError, InventoryError, SlotTaken, WorkflowError
-from sipelangi_net.platforms import spec_for
+from sipelangi_net.inventory import Inventory, routing_devices
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.acting import bound_account
 from sipelangi_net.tickets.models import Move, Ticket
@@ -38,15 +38,22 @@ def others(st: Any, ticket_id: str, skipped: list[Skipped] | None = None) -> tup
     return held.allocations
 
 
-def facts_devices(cat: Catalogues, ticket: Ticket) -> list[str]:
-    """The devices whose live state the analysis of ``ticket`` reads: every router, the site's switch."""
-    site = cat.inventory.sites.get(ticket.request.site)
+def site_devices(inventory: Inventory, site_key: str) -> list[str]:
+    """The devices whose live state the analysis of a request at ``site_key`` reads: every device
+    that routes, by its role (:func:`~sipelangi_net.inventory.routing_devices`: an Arista or
+    MikroTik core too, whose subnets are in use), and the site's gateway and access switch."""
+    site = inventory.sites.get(site_key)
     if site is None:
-        raise InventoryError(f"ticket {ticket.id}: site {ticket.request.site!r} is not in the inventory")
-    return sorted(
-        {d.name for d in cat.inventory.devices.values() if spec_for(d.platform).kind == "router"}
-        | {site.distribution.device, site.access_switch.device}
-    )
+        raise InventoryError(f"site {site_key!r} is not in the inventory")
+    return sorted(routing_devices(inventory) | {site.distribution.device, site.access_switch.device})
+
+
+def facts_devices(cat: Catalogues, ticket: Ticket) -> list[str]:
+    """:func:`site_devices` of the ticket's site."""
+    try:
+        return site_devices(cat.inventory, ticket.request.site)
+    except InventoryError as exc:
+        raise InventoryError(f"ticket {ticket.id}: {exc}") from None
 
 
 def analyze_ticket(

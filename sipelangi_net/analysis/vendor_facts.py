@@ -2,12 +2,15 @@
 
 Each platform answers a few show commands (:data:`IOS_COMMANDS`, ...); every
 answer is read by the TextFSM template that networktocode's ntc-templates
-keeps for that command (the parsers behind Netmiko's ``use_textfsm``), and
+keeps for that command (the parsers behind Netmiko's ``use_textfsm``) — RouterOS's bridge
+ports and bridge VLANs, which have none, by a ``print terse`` reader
+(:func:`~sipelangi_net.platforms.mikrotik_routeros.terse_rows`) — and
 the records become one :class:`~sipelangi_net.analysis.facts_model.DeviceFacts`:
 
 - ``addresses``: every interface the device lists → its IPv4 addresses;
 - ``descriptions``: interface descriptions (RouterOS: interface comments);
-- ``port_vlans``: switch ports → access VLAN (``None`` on a trunk);
+- ``port_vlans``: switch ports → access VLAN (``None`` on a trunk; RouterOS: the enabled
+  ethernet ports of a bridge, their ``pvid``, and trunks: tagged in the bridge's VLAN table);
 - ``routes``: static route prefixes (IOS/EOS ``S``, RouterOS ``S`` not dynamic).
 
 Short port names (IOS ``Gi0/1``, EOS ``Et1``) are written out in full
@@ -41,60 +44,27 @@ from sipelangi_net.analysis.facts_model import (
     port_name,
     unexpected,
 )
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, spec_for
+from sipelangi_net.platforms.mikrotik_routeros import terse_rows, vlan_ids
 from sipelangi_net.validate import printable
 
-IOS_COMMANDS = (
-    "show ip interface",
-    "show interfaces description",
-    "show interfaces switchport",
-    "show ip route",
-)
-EOS_COMMANDS = ("show interfaces", "show interfaces status", "show ip route")
-JUNOS_COMMANDS = ("show interfaces", "show ethernet-switching interfaces")
-ROUTEROS_COMMANDS = ("/interface print terse without-paging", "/ip address print", "/ip route print terse")
+IOS_COMMANDS = spec_for(Platform.CISCO_IOS).facts.commands
+EOS_COMMANDS = spec_for(Platform.ARISTA_EOS).facts.commands
+JUNOS_COMMANDS = spec_for(Platform.JUNIPER_JUNOS).facts.commands
+ROUTEROS_COMMANDS = spec_for(Platform.MIKROTIK_ROUTEROS).facts.commands
 
 TEMPLATES: Mapping[tuple[Platform, str], str] = MappingProxyType(
-    {
-        (Platform.CISCO_IOS, "show ip interface"): "cisco_ios_show_ip_interface",
-        (Platform.CISCO_IOS, "show interfaces description"): "cisco_ios_show_interfaces_description",
-        (Platform.CISCO_IOS, "show interfaces switchport"): "cisco_ios_show_interfaces_switchport",
-        (Platform.CISCO_IOS, "show ip route"): "cisco_ios_show_ip_route",
-        (Platform.ARISTA_EOS, "show interfaces"): "arista_eos_show_interfaces",
-        (Platform.ARISTA_EOS, "show interfaces status"): "arista_eos_show_interfaces_status",
-        (Platform.ARISTA_EOS, "show ip route"): "arista_eos_show_ip_route",
-        (Platform.JUNIPER_JUNOS, "show interfaces"): "juniper_junos_show_interfaces",
-        (
-            Platform.JUNIPER_JUNOS,
-            "show ethernet-switching interfaces",
-        ): "juniper_junos_show_ethernet-switching_interfaces",
-        (
-            Platform.MIKROTIK_ROUTEROS,
-            "/interface print terse without-paging",
-        ): "mikrotik_routeros_interface_print_terse_without-paging",
-        (Platform.MIKROTIK_ROUTEROS, "/ip address print"): "mikrotik_routeros_ip_address_print",
-        (Platform.MIKROTIK_ROUTEROS, "/ip route print terse"): "mikrotik_routeros_ip_route_print_terse",
-    }
+    {(p, command): t for p, s in PLATFORMS.items() for command, t in s.facts.templates.items()}
 )
-"""The ntc-templates template that reads each command's answer."""
+"""The ntc-templates template that reads each command's answer (the specs' ``facts.templates``)."""
 
 ERROR_LINES: Mapping[Platform, tuple[str, ...]] = MappingProxyType(
-    {
-        Platform.CISCO_IOS: ("% ",),
-        Platform.ARISTA_EOS: ("% ",),
-        Platform.JUNIPER_JUNOS: ("error:", "unknown command", "syntax error"),
-        Platform.MIKROTIK_ROUTEROS: (
-            "bad command name",
-            "syntax error",
-            "expected end of command",
-            "failure:",
-        ),
-    }
+    {p: s.facts.error_lines for p, s in PLATFORMS.items()}
 )
 """How each platform's CLI starts a line that refuses the command."""
 
 HEADERS: Mapping[tuple[Platform, str], tuple[str, ...]] = MappingProxyType(
-    {(Platform.CISCO_IOS, "show ip route"): ("Codes:", "Gateway of last resort")}
+    {(p, command): h for p, s in PLATFORMS.items() for command, h in s.facts.headers.items()}
 )
 """For a template that skips lines it does not know: a line one of which every answer holds."""
 
@@ -107,10 +77,7 @@ JUNOS_NO_SWITCHING = "error: the ethernet-switching subsystem is not running"
 
 def records(device: str, platform: Platform, command: str, answer: object) -> list[dict[str, Any]]:
     """The answer's records as read by the command's ntc-templates template (keys in lower case)."""
-    text = check_size(device, command, answer)
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.strip().lower().startswith(ERROR_LINES[platform]):
-            raise unexpected(device, command, f"line {lineno}: the device said {excerpt(line.strip())}")
+    text = _answer_text(device, platform, command, answer)
     headers = HEADERS.get((platform, command), ())
     if headers and text.strip() and not any(line.lstrip().startswith(headers) for line in text.splitlines()):
         raise unexpected(device, command, f"no {' or '.join(map(repr, headers))} line")
@@ -124,6 +91,15 @@ def records(device: str, platform: Platform, command: str, answer: object) -> li
             device, command, f"not readable by ntc-templates {template} ({excerpt(str(exc))})"
         ) from None
     return [{str(k).lower(): v for k, v in row.items()} for row in rows]
+
+
+def _answer_text(device: str, platform: Platform, command: str, answer: object) -> str:
+    """The answer as text, unless it is too long or holds the line of a refused command."""
+    text = check_size(device, command, answer)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip().lower().startswith(ERROR_LINES[platform]):
+            raise unexpected(device, command, f"line {lineno}: the device said {excerpt(line.strip())}")
+    return text
 
 
 def _ipv4_interface(device: str, command: str, address: str, prefix: str) -> IPv4Interface:
@@ -157,6 +133,8 @@ class _Facts:
     descriptions: dict[str, str] = field(default_factory=dict)
     port_vlans: dict[str, int | None] = field(default_factory=dict)
     routes: list[IPv4Network] = field(default_factory=list)
+    ethernet: set[str] = field(default_factory=set)
+    """RouterOS: the interfaces of type ``ether`` (the switch ports a bridge may hold)."""
 
     def port(self, command: str, name: object, *, spaces: bool = False) -> str:
         return port_name(self.device, command, name, spaces=spaces)
@@ -340,6 +318,8 @@ def _routeros_interfaces(facts: _Facts, command: str, rows: Iterable[Mapping[str
         port = _routeros_port(facts, command, row["name"])
         facts.address(port, None)
         facts.describe(port, str(row["comment"]))
+        if row["type"] == "ether":
+            facts.ethernet.add(port)
 
 
 def _routeros_addresses(facts: _Facts, command: str, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -356,14 +336,61 @@ def _routeros_routes(facts: _Facts, command: str, rows: Iterable[Mapping[str, An
             facts.route(_network(facts.device, command, prefix))
 
 
+def terse_records(device: str, command: str, answer: object) -> list[dict[str, str]]:
+    """The items of a RouterOS ``print terse`` answer that no ntc-templates template reads."""
+    text = _answer_text(device, Platform.MIKROTIK_ROUTEROS, command, answer)
+    try:
+        return terse_rows(text)
+    except ValueError as exc:
+        raise unexpected(device, command, str(exc)) from None
+
+
+def _routeros_bridge_ports(facts: _Facts, command: str, rows: Iterable[Mapping[str, str]]) -> None:
+    """Each enabled ethernet bridge port: its ``pvid`` is its access VLAN, unless it admits tagged
+    frames only (a trunk). Bridged VLAN, wireless or tunnel interfaces are no switch ports."""
+    for row in rows:
+        if "interface" not in row or "pvid" not in row:
+            raise unexpected(facts.device, command, "a bridge port without interface= or pvid=")
+        port = _routeros_port(facts, command, row["interface"])
+        if "X" in row["flags"] or port not in facts.ethernet:
+            continue
+        tagged_only = row.get("frame-types") == "admit-only-vlan-tagged"
+        facts.port_vlans[port] = None if tagged_only else _vlan(facts.device, command, port, row["pvid"])
+
+
+def _routeros_bridge_vlans(facts: _Facts, command: str, rows: Iterable[Mapping[str, str]]) -> None:
+    """A bridge port tagged in a VLAN of the bridge's VLAN table is a trunk."""
+    for row in rows:
+        try:
+            vlan_ids(row.get("vlan-ids", ""))
+        except ValueError as exc:
+            raise unexpected(facts.device, command, str(exc)) from None
+        if "X" in row["flags"]:
+            continue
+        for key in ("tagged", "current-tagged"):
+            for name in filter(None, row.get(key, "").split(",")):
+                port = _routeros_port(facts, command, name)
+                if port in facts.port_vlans:
+                    facts.port_vlans[port] = None
+
+
 def parse_routeros(device: str, answers: Mapping[str, str]) -> DeviceFacts:
-    """Facts of a MikroTik RouterOS device from the answers to :data:`ROUTEROS_COMMANDS`."""
+    """Facts of a MikroTik RouterOS device from the answers to :data:`ROUTEROS_COMMANDS`.
+
+    The interfaces, addresses and routes are read by ntc-templates; the bridge's ports and VLAN
+    table (no template) by :func:`terse_records`: the switch ports and their VLANs.
+    """
     facts = _Facts(device, Platform.MIKROTIK_ROUTEROS)
     readers: tuple[Callable[[_Facts, str, Iterable[Mapping[str, Any]]], None], ...] = (
         _routeros_interfaces,
         _routeros_addresses,
         _routeros_routes,
+        _routeros_bridge_ports,
+        _routeros_bridge_vlans,
     )
     for command, reader in zip(ROUTEROS_COMMANDS, readers, strict=True):
-        reader(facts, command, records(device, facts.platform, command, answers[command]))
+        if (facts.platform, command) in TEMPLATES:
+            reader(facts, command, records(device, facts.platform, command, answers[command]))
+        else:
+            reader(facts, command, terse_records(device, command, answers[command]))
     return facts.result()

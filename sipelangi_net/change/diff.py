@@ -15,8 +15,8 @@ Scopes
     ``intended`` is the whole config: lines the device has beyond it are
     removed too.
 
-Platforms (a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
--------------------------------------------------------------
+Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
+-----------------------------------------------------------------------------------------
 ``frr``
     hier_config's Cisco IOS driver with FRR rules (:class:`HConfigDriverFRR`):
 
@@ -78,7 +78,10 @@ Platforms (a row of :data:`HIER_RULES`, or :func:`diff_ovs`)
     replace. Added to hier_config's rules: interface ``description`` on EOS,
     and ``description`` / ``system host-name`` on Junos, are single-valued
     (without that, the rollback of a changed description deletes it);
-    interface ``no shutdown`` is a hidden default on IOS and EOS (as on FRR).
+    interface ``no shutdown`` is a hidden default on IOS and EOS (as on FRR). Junos ELS: a port's
+    ``family ethernet-switching interface-mode`` is single-valued, and where the snippet makes a
+    port ``interface-mode access`` its ``vlan members`` replace the running ones (an access port
+    is in one VLAN; a trunk's members, and a snippet's ``set`` of one, add up).
 ``mikrotik_routeros``
     hier_config's generic driver, configured (:class:`HConfigDriverRouterOS`):
     ``/export`` text and one-line commands (``/ip route add ...``) are both
@@ -112,7 +115,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import MappingProxyType
 from typing import Literal
 
@@ -132,9 +135,10 @@ from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRu
 from hier_config.platforms.generic.driver import HConfigDriverGeneric
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
-from sipelangi_net.change.routeros_text import canonical_lines, item_key, menu_order
+from sipelangi_net.change.routeros_text import canonical_lines, menu_order
 from sipelangi_net.errors import ConfigError, DeviceError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, resolve
+from sipelangi_net.platforms.spec import DiffSpec, Lineage
 from sipelangi_net.validate import printable, unsafe_character
 
 Scope = Literal["merge", "replace"]
@@ -247,14 +251,120 @@ class HConfigDriverRouterOS(HConfigDriverGeneric):
         )
 
 
-def _with_idempotent(platform: HPlatform, *rules: IdempotentCommandsRule) -> Callable[[], HConfigDriverBase]:
-    def make() -> HConfigDriverBase:
-        driver = get_hconfig_driver(platform)
-        extra = [*driver.rules.idempotent_commands, *rules]
-        driver.rules = driver.rules.model_copy(update={"idempotent_commands": extra})
-        return driver
+# --- trunk VLAN lists (Cisco IOS, Arista EOS) -------------------------------------------------
 
-    return make
+ALLOWED_VLAN = "switchport trunk allowed vlan "
+"""An interface's allowed VLAN list. IOS and EOS print the resulting list (``1,100``, ranges
+``10-12``; IOS continues a long one on ``... add`` lines) or nothing when every VLAN is allowed;
+a snippet adds its VLAN with ``... add N`` (never dropping the others)."""
+
+
+def vlan_set(spec: str) -> frozenset[int] | None:
+    """``1,10-12`` as a set of VLAN ids (``none``: empty); None when it is not such a list."""
+    if spec == "none":
+        return frozenset()
+    out: set[int] = set()
+    for part in spec.split(","):
+        match = re.fullmatch(r"(\d{1,4})(?:-(\d{1,4}))?", part)
+        if match is None:
+            return None
+        first, last = int(match[1]), int(match[2] or match[1])
+        out.update(range(first, last + 1))
+    return frozenset(out)
+
+
+def vlan_spec(vlans: frozenset[int]) -> str:
+    """The canonical text of a VLAN list: ascending, runs of three or more as ranges."""
+    parts: list[str] = []
+    ordered = sorted(vlans)
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ordered[i]}-{ordered[j]}")
+        else:
+            parts.extend(str(v) for v in ordered[i : j + 1])
+        i = j + 1
+    return ",".join(parts) or "none"
+
+
+def _allowed_vlans(iface: HConfig | HConfigChild) -> tuple[list[HConfigChild], frozenset[int] | None]:
+    """(its allowed-vlan lines, the VLANs they allow: None for every VLAN or an unknown form)."""
+    lines = [c for c in iface.children if c.text.startswith(ALLOWED_VLAN)]
+    vlans: set[int] = set()
+    for line in lines:
+        found = vlan_set(line.text.removeprefix(ALLOWED_VLAN).removeprefix("add "))
+        if found is None:
+            return lines, None
+        vlans |= found
+    return lines, frozenset(vlans) if lines else None
+
+
+def fold_allowed_vlans(config: HConfig) -> None:
+    """Post-load rule: an interface's allowed-VLAN list as one line in the canonical form.
+
+    A list continued on ``add`` lines (IOS) becomes one line; ``all`` is the default, which
+    the device does not print, so it is dropped. An interface with ``add`` lines only (a
+    snippet adding its VLAN) is left as it is: :func:`_merge_vlan_adds` reads it against the
+    running list.
+    """
+    for iface in config.get_children(startswith="interface "):
+        lines, vlans = _allowed_vlans(iface)
+        if lines and all(c.text.startswith(ALLOWED_VLAN + "add ") for c in lines):
+            continue
+        if lines and lines[0].text == ALLOWED_VLAN + "all":
+            lines[0].delete()
+        elif vlans is not None:
+            for line in lines:
+                line.delete()
+            iface.add_child(ALLOWED_VLAN + vlan_spec(vlans))
+
+
+def _merge_vlan_adds(base: HConfig, snippet: HConfig) -> None:
+    """merge: the snippet's ``... allowed vlan add N`` as the list the device will print.
+
+    Where the running port allows every VLAN (no list) or its list holds N, N is already
+    allowed: nothing to send. Otherwise the line becomes the running list plus N, which
+    replaces the running list (whose rollback restores it).
+    """
+    for iface in snippet.get_children(startswith="interface "):
+        adds = [c for c in iface.children if c.text.startswith(ALLOWED_VLAN + "add ")]
+        if not adds:
+            continue
+        running = base.children.get(iface.text)
+        have = _allowed_vlans(running)[1] if running is not None else None
+        wanted = _allowed_vlans(iface)[1]
+        for line in adds:
+            line.delete()
+        if have is not None and wanted is not None and not wanted <= have:
+            iface.add_child(ALLOWED_VLAN + vlan_spec(have | wanted))
+
+
+# --- access port VLAN (Junos ELS) --------------------------------------------------------------
+
+ACCESS_MODE = re.compile(r"^set (interfaces \S+ unit \d+ family ethernet-switching )interface-mode access$")
+"""A Junos ELS port made an access port; group 1 the path of its ``vlan members`` lines."""
+
+
+def _merge_access_members(base: HConfig, snippet: HConfig) -> None:
+    """merge: a snippet port made ``interface-mode access`` is in the snippet's VLAN only.
+
+    ``vlan members`` is a list (a trunk's members add up, and so does a snippet's ``set``), but an
+    access port has one VLAN: its running members (the parking VLAN) are dropped from the target,
+    so the diff deletes them and their rollback restores them.
+    """
+    for line in snippet.children:
+        match = ACCESS_MODE.match(line.text)
+        if match is None:
+            continue
+        members = f"set {match[1]}vlan members "
+        if not any(c.text.startswith(members) for c in snippet.children):
+            continue
+        for old in tuple(base.children):
+            if old.text.startswith(members) and old.text not in snippet.children:
+                old.delete()
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,70 +401,66 @@ class HierRules:
     one_line: bool = False
     """Print each changed line as one command: its section path joined by spaces (RouterOS),
     removals first (see :func:`_emit_one_line`)."""
+    vlan_lists: bool = False
+    """merge: a snippet's ``switchport trunk allowed vlan add N`` is read against the running
+    list (see :func:`fold_allowed_vlans` and :func:`_merge_vlan_adds`)."""
+    access_members: bool = False
+    """merge: an access port's ``vlan members`` replace the running ones (see
+    :func:`_merge_access_members`)."""
+
+
+def _match(lineage: Lineage) -> tuple[MatchRule, ...]:
+    return tuple(MatchRule(**{kind: value}) for kind, value in lineage)
+
+
+def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
+    """The hier_config driver the spec names (ours, or hier_config's own), with its extra
+    single-valued lines."""
+    extra = tuple(IdempotentCommandsRule(match_rules=_match(lineage)) for lineage in diff.single_valued)
+    if diff.vlan_lists:
+        extra += (IdempotentCommandsRule(match_rules=_interface(ALLOWED_VLAN)),)
+    made: Callable[[], HConfigDriverBase] = (
+        resolve(diff.driver)
+        if diff.driver is not None
+        else partial(get_hconfig_driver, HPlatform[str(diff.hier_platform)])
+    )
+    if not extra:
+        return made
+
+    def make() -> HConfigDriverBase:
+        driver = made()
+        rules = [*driver.rules.idempotent_commands, *extra]
+        callbacks = [*driver.rules.post_load_callbacks, *([fold_allowed_vlans] if diff.vlan_lists else [])]
+        driver.rules = driver.rules.model_copy(
+            update={"idempotent_commands": rules, "post_load_callbacks": callbacks}
+        )
+        return driver
+
+    return make
+
+
+def hier_rules(diff: DiffSpec) -> HierRules:
+    """A platform's diff spec as hier_config rules."""
+    return HierRules(
+        driver=_driver(diff),
+        ends_with_end=diff.ends_with_end,
+        indented=diff.indented,
+        replace_sets=tuple(map(_match, diff.replace_sets)),
+        kept_sections=diff.kept_sections,
+        hidden_defaults=tuple(map(_match, diff.hidden_defaults)),
+        section_headers=diff.section_headers,
+        refused_intended=diff.refused_intended,
+        refused_commands=diff.refused_commands,
+        exit_at_parent_level=diff.exit_at_parent_level,
+        item_key=resolve(diff.item_key) if diff.item_key else None,
+        one_line=diff.one_line,
+        vlan_lists=diff.vlan_lists,
+        access_members=diff.access_members,
+    )
 
 
 HIER_RULES: Mapping[Platform, HierRules] = MappingProxyType(
-    {
-        Platform.FRR: HierRules(
-            driver=HConfigDriverFRR,
-            ends_with_end=True,
-            replace_sets=(_interface("ip address "),),
-            hidden_defaults=(
-                (MatchRule(equals="ip forwarding"),),
-                (MatchRule(equals="ipv6 forwarding"),),
-                _interface("no shutdown"),
-            ),
-            kept_sections=("interface ",),
-            section_headers=r"^(interface|router|vrf|route-map|key chain|line|segment-routing|bfd)( |$)",
-            refused_intended=(
-                (
-                    r"^\s*ip address \S+ \d+\.\d+\.\d+\.\d+",
-                    "FRR takes 'ip address A.B.C.D/LEN', not a netmask",
-                ),
-                (
-                    r"^\s*ip address \S+/\d+ .*\bsecondary\b",
-                    "FRR has no 'secondary': give each address a line",
-                ),
-            ),
-            refused_commands=(
-                (
-                    r"^no interface ",
-                    "FRR cannot delete an interface that exists in the kernel; remove its lines",
-                ),
-            ),
-            exit_at_parent_level=True,
-        ),
-        Platform.CISCO_IOS: HierRules(
-            driver=lambda: get_hconfig_driver(HPlatform.CISCO_IOS),
-            ends_with_end=True,
-            hidden_defaults=(_interface("no shutdown"),),
-        ),
-        Platform.ARISTA_EOS: HierRules(
-            driver=_with_idempotent(
-                HPlatform.ARISTA_EOS, IdempotentCommandsRule(match_rules=_interface("description "))
-            ),
-            ends_with_end=True,
-            hidden_defaults=(_interface("no shutdown"),),
-        ),
-        Platform.JUNIPER_JUNOS: HierRules(
-            driver=_with_idempotent(
-                HPlatform.JUNIPER_JUNOS,
-                IdempotentCommandsRule(match_rules=(MatchRule(re_search=r"^set (.+) description "),)),
-                IdempotentCommandsRule(match_rules=(MatchRule(startswith="set system host-name "),)),
-            ),
-            indented=False,
-        ),
-        Platform.MIKROTIK_ROUTEROS: HierRules(
-            driver=HConfigDriverRouterOS,
-            indented=False,
-            kept_sections=("/",),
-            refused_commands=(
-                (r"^no ", "RouterOS cannot undo this line by a command; give its intended value instead"),
-            ),
-            item_key=item_key,
-            one_line=True,
-        ),
-    }
+    {p: hier_rules(s.diff) for p, s in PLATFORMS.items() if s.diff.uses_hier}
 )
 """Per hier_config platform: its driver and the rules hier_config has no field for."""
 
@@ -472,6 +578,10 @@ def _drop_same_items(rules: HierRules, base: HConfig, snippet: HConfig) -> None:
 def _merge_target(rules: HierRules, base: HConfig, snippet: HConfig) -> HConfig:
     """The running config ``base`` (a private copy, edited here) with ``snippet`` merged in."""
     _drop_same_items(rules, base, snippet)
+    if rules.vlan_lists:
+        _merge_vlan_adds(base, snippet)
+    if rules.access_members:
+        _merge_access_members(base, snippet)
     for kind in rules.replace_sets:
         for given in tuple(snippet.get_children_deep(kind)):
             section = _node(base, tuple(given.parent.path()))
@@ -702,7 +812,7 @@ def diff_ovs(device: str, platform: Platform, running: str, intended: str, *, sc
 
 Differ = Callable[..., DeviceDiff]
 DIFFERS: Mapping[Platform, Differ] = MappingProxyType(
-    {Platform.OVS: diff_ovs, **dict.fromkeys(HIER_RULES, diff_hier)}
+    {p: resolve(s.diff.differ) for p, s in PLATFORMS.items()}
 )
 """Per platform: the function that diffs its text."""
 

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from sipelangi_net.change.changeset import ChangeSet, DeviceChange
@@ -34,7 +35,7 @@ from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import DeviceDriver
 from sipelangi_net.errors import ChangedSince, DeviceError, SipelangiError, StorageError
 from sipelangi_net.inventory import Inventory
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, resolve, spec_for
 from sipelangi_net.private import private_dir, write_private
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ def _quiet(_device: str, _what: str) -> None:
 HEADER = ("Building configuration", "Current configuration")
 
 
-def _normalise_ovs(config: str) -> str:
+def normalise_ovs(config: str) -> str:
+    """The OVS port table (JSON) with its rows sorted: the order ovsdb lists them in changes."""
     try:
         data = json.loads(config)
         return json.dumps(sorted(data.get("data", [])), sort_keys=True)
@@ -74,24 +76,28 @@ def _normalise_ovs(config: str) -> str:
         return config.strip()
 
 
-def _normalise_routeros(config: str) -> str:
+def normalise_routeros(config: str) -> str:
     """``/export`` without its ``# <date> <time> by RouterOS ...`` header (it changes every time)."""
     return "\n".join(canonical_lines(config))
 
 
-NORMALISE: Mapping[str, Callable[[str], str]] = {
-    Platform.OVS.value: _normalise_ovs,
-    Platform.MIKROTIK_ROUTEROS.value: _normalise_routeros,
-}
-"""Per platform whose config text has its own volatile parts: how to drop them."""
-
-
-def normalise(platform: str, config: str) -> str:
-    """The running config without volatile lines, for comparing a restore with its backup."""
-    if platform in NORMALISE:
-        return NORMALISE[platform](config)
+def _without_header(config: str) -> str:
     lines = [ln.rstrip() for ln in config.splitlines()]
     return "\n".join(ln for ln in lines if ln and not ln.startswith(HEADER))
+
+
+NORMALISE: Mapping[Platform, Callable[[str], str]] = MappingProxyType(
+    {
+        p: resolve(s.config.normaliser) if s.config.normaliser else _without_header
+        for p, s in PLATFORMS.items()
+    }
+)
+"""Per platform (its spec's ``config.normaliser``): how to drop its config text's volatile parts."""
+
+
+def normalise(platform: Platform, config: str) -> str:
+    """The running config without volatile lines, for comparing a restore with its backup."""
+    return NORMALISE[Platform(platform)](config)
 
 
 @dataclass
@@ -108,7 +114,7 @@ class DeviceResult:
     """SHA-256 of the normalised running config right after the push (a later rollback checks it)."""
 
 
-def config_digest(platform: str, config: str) -> str:
+def config_digest(platform: Platform, config: str) -> str:
     """The SHA-256 of ``config`` without its volatile lines (see :func:`normalise`)."""
     return hashlib.sha256(normalise(platform, config).encode()).hexdigest()
 
@@ -133,17 +139,19 @@ class DeployReport:
         return data
 
 
-def backup_intended(device: str, platform: str, backup: str) -> Intended:
-    """A device's backup as the intended config the diff reads (OVS: its port lines)."""
-    if platform != "ovs":
-        return Intended(device, platform, backup)
-    return Intended(device, platform, "\n".join(ovs_port_lines(device, backup)) + "\n")
+def backup_intended(device: str, platform: Platform, backup: str) -> Intended:
+    """A device's backup as the intended config the diff reads (the OVS port table: its port lines)."""
+    known = Platform(platform)
+    if spec_for(known).config.format != "ovs-json":
+        return Intended(device, known.value, backup)
+    return Intended(device, known.value, "\n".join(ovs_port_lines(device, backup)) + "\n")
 
 
-def _backup(path: Path, device: str, platform: str, running: str) -> tuple[str, str]:
+def _backup(path: Path, device: str, platform: Platform, running: str) -> tuple[str, str]:
     digest = hashlib.sha256(running.encode()).hexdigest()
     private_dir(path)
-    target = write_private(path / f"{device}.{digest[:12]}.{'json' if platform == 'ovs' else 'cfg'}", running)
+    extension = spec_for(platform).config.extension
+    target = write_private(path / f"{device}.{digest[:12]}.{extension}", running)
     return digest, str(target)
 
 
@@ -151,7 +159,7 @@ def _backups(run: _Run, backups: Path) -> None:
     """Every device's running config under ``backups``; a failed write stops the run before any push."""
     try:
         for name, running in run.running.items():
-            digest, path = _backup(backups, name, run.drivers[name].platform, running)
+            digest, path = _backup(backups, name, Platform(run.drivers[name].platform), running)
             run.results[name].backup_sha256, run.results[name].backup_path = digest, path
             run.note(name, "backup", {"sha256": digest, "path": path})
     except StorageError as exc:
@@ -197,7 +205,7 @@ class _Run:
             DeviceChange(
                 device=name,
                 platform=self.drivers[name].platform,
-                running_sha256=config_digest(self.drivers[name].platform, self.running[name]),
+                running_sha256=config_digest(Platform(self.drivers[name].platform), self.running[name]),
                 commands=self.diffs[name].commands,
             )
             for name in sorted(self.diffs)
@@ -221,7 +229,8 @@ class _Run:
             raise DeviceError(name, f"{_strip(name, exc)}; {self.on_its_own(name)}") from None
         result = self.results[name]
         result.state = "rolled_back"
-        result.verified = normalise(drv.platform, now) == normalise(drv.platform, self.running[name])
+        platform = Platform(drv.platform)
+        result.verified = normalise(platform, now) == normalise(platform, self.running[name])
         self.note(name, "rolled_back", {"verified": result.verified})
         self.progress(name, "rolled back" + ("; identical to the backup" if result.verified else "; DIFFERS"))
         if not result.verified:
@@ -409,7 +418,7 @@ def _undo_confirmed(run: _Run, report: DeployReport, confirmed: list[str]) -> No
     if run.undo is None:
         report.error += f"; STILL CHANGED (no undo for this run): {', '.join(confirmed)}"
         return
-    backups = {n: backup_intended(n, run.drivers[n].platform, run.running[n]) for n in confirmed}
+    backups = {n: backup_intended(n, Platform(run.drivers[n].platform), run.running[n]) for n in confirmed}
     expect = {n: run.results[n].after_sha256 for n in confirmed}
     try:
         undone = run.undo(backups, expect)
@@ -440,7 +449,7 @@ def _push_one(run: _Run, name: str) -> None:
 def _verify_present(run: _Run, name: str) -> None:
     drv = run.drivers[name]
     now = drv.get_config()
-    run.results[name].after_sha256 = config_digest(drv.platform, now)
+    run.results[name].after_sha256 = config_digest(Platform(drv.platform), now)
     run.note(name, "verified", {"after_sha256": run.results[name].after_sha256})
     left = diff_device(name, Platform(drv.platform), now, run.intended[name].text)
     if left.changed:

@@ -39,6 +39,7 @@ from sipelangi_net.change.push import (
 )
 from sipelangi_net.change.record import record_installation
 from sipelangi_net.errors import ConfigError, OutputsError
+from sipelangi_net.platforms import Platform
 from sipelangi_net.tickets import workflow
 from sipelangi_net.validate import printable
 
@@ -293,11 +294,11 @@ def _put_back(
     from sipelangi_net.change.rollback import backup_text
 
     texts = {d.device: backup_text(ticket_id, d, reports, source="run journal") for d in confirmed}
-    backups = {d.device: backup_intended(d.device, d.platform, texts[d.device]) for d in confirmed}
+    backups = {d.device: backup_intended(d.device, Platform(d.platform), texts[d.device]) for d in confirmed}
     expect: dict[str, Expected] = {
         d.device: d.after_sha256
         if d.device in sure
-        else frozenset({d.after_sha256, config_digest(d.platform, texts[d.device])})
+        else frozenset({d.after_sha256, config_digest(Platform(d.platform), texts[d.device])})
         for d in confirmed
     }
     undone = undo(backups, expect)

@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 
+from sipelangi_net.change.opd_context import cli_port, opd_context
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.paths import templates_dir
 from sipelangi_net.validate import printable, unsafe_character
@@ -65,6 +66,7 @@ def environment(root: Path | None = None) -> jinja2.Environment:
     )
     env.filters["shquote"] = lambda value: shlex.quote(str(value))
     env.filters["cli"] = cli_text
+    env.filters["cli_port"] = cli_port
     return env
 
 
@@ -96,7 +98,8 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
     """Render ``templates/<platform>/opd.j2`` for every device the plan touches (pure).
 
     ``plan`` is a :class:`sipelangi_net.analysis.plan.Plan`; it is the only input besides the
-    inventory's shared data (DNS, NTP).
+    inventory's shared data (DNS, NTP) and what :func:`~sipelangi_net.change.opd_context.opd_context`
+    derives from both (the router-switch handoff, the bandwidth-test servers, the QoS classes).
     """
     if not plan.available or plan.addressing is None:
         raise ConfigError(f"ticket {plan.ticket_id}: its plan is not available; nothing to render")
@@ -105,6 +108,7 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
     check_text(plan.ticket_id, "inventory defaults data", {k: data.get(k, []) for k in SHARED_DATA})
     check_in_inventory(plan, inventory)
     devices = sorted({p.device for p in plan.ports} | {r.device for r in plan.routes})
+    shared = opd_context(plan, inventory)
     out = {}
     for device in devices:
         platform = inventory.devices[device].platform.value
@@ -117,6 +121,7 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
             routes=[r for r in plan.routes if r.device == device],
             dns_servers=data.get("dns_servers", []),
             ntp_servers=data.get("ntp_servers", []),
+            **shared,
         )
         out[device] = Intended(device=device, platform=platform, text=text)
     return out

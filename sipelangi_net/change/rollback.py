@@ -64,7 +64,7 @@ def _targets(ticket: Any, reports: Path) -> tuple[dict[str, Intended], dict[str,
         if not d.after_sha256:
             raise ConfigError(f"ticket {ticket.id}: {name}: no record of its config after the deploy")
         text = backup_text(ticket.id, d, reports)
-        intended[name] = backup_intended(name, d.platform.value, text)
+        intended[name] = backup_intended(name, d.platform, text)
         expect[name] = d.after_sha256
     if not intended:
         raise WorkflowError(f"ticket {ticket.id}: its deploy changed no device: nothing to roll back")

@@ -138,6 +138,8 @@ def print_status(st: Any) -> None:
 
 def print_summaries(summaries: Any) -> None:
     """``lab show``: one row per device's running config (values shown as text)."""
+    from sipelangi_net.platforms import spec_for
+
     devices = table(
         "Perangkat Jaringan Intra Pemerintah (running config)",
         ("device", "platform", "identity", "lines", "ifaces", "addresses / vlans", "routes"),
@@ -147,7 +149,8 @@ def print_summaries(summaries: Any) -> None:
             add_row(devices, s.name, s.platform, styled(s.error, "red"), "", "", "", "")
             continue
         identity = joined(s.identity, "" if s.identity == s.name else styled(" (mismatch)", "red"))
-        detail = ", ".join(s.addresses) if s.platform == "frr" else "vlan " + ",".join(map(str, s.vlans))
+        router = spec_for(s.platform).kind == "router"
+        detail = ", ".join(s.addresses) if router else "vlan " + ",".join(map(str, s.vlans))
         add_row(
             devices, s.name, s.platform, identity, str(s.config_lines), str(s.interfaces), detail,
             "; ".join(s.routes),

@@ -21,6 +21,7 @@ from pathlib import Path
 from sipelangi_net.errors import EnvironmentProblem
 from sipelangi_net.logs import scrub
 from sipelangi_net.paths import reports_dir
+from sipelangi_net.platforms import Platform, spec_for
 from sipelangi_net.private import private_dir, write_private
 from sipelangi_net.redact import sanitize_config
 
@@ -57,11 +58,12 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise EnvironmentProblem(f"{repo}: git {args[0]} failed: {exc.stderr.strip()[:300]}") from None
 
 
-def file_name(device: str, platform: str) -> str:
-    return f"{device}.{'json' if platform == 'ovs' else 'cfg'}"
+def file_name(device: str, platform: Platform) -> str:
+    """``<device>.<extension>``: the extension of the platform's config text (its spec)."""
+    return f"{device}.{spec_for(platform).config.extension}"
 
 
-def backup_configs(repo: Path, configs: Mapping[str, tuple[str, str]], *, when: dt.datetime) -> Backup:
+def backup_configs(repo: Path, configs: Mapping[str, tuple[Platform, str]], *, when: dt.datetime) -> Backup:
     """Write ``device → (platform, running)`` scrubbed into ``repo`` and commit them."""
     fresh = not (repo / ".git").is_dir()
     private_dir(repo)  # StorageError naming the folder when it cannot be made (full disk, a file there)

@@ -14,17 +14,10 @@ from typing import Any
 
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.errors import InventoryError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform
 
 CONFIG_COMMANDS: Mapping[Platform, str] = MappingProxyType(
-    {
-        Platform.FRR: "show running-config",
-        Platform.OVS: "ovs-vsctl --format=json --columns=name,tag,external_ids list Port",
-        Platform.CISCO_IOS: "show running-config",
-        Platform.ARISTA_EOS: "show running-config",
-        Platform.JUNIPER_JUNOS: "show configuration | display set",
-        Platform.MIKROTIK_ROUTEROS: "/export",
-    }
+    {p: s.config.command for p, s in PLATFORMS.items()}
 )
 """Per platform: the command whose answer is the config the diff stage reads."""
 
@@ -34,7 +27,7 @@ class Collected:
     """One device's running config, or why it could not be read."""
 
     device: str
-    platform: str
+    platform: Platform
     running: str | None
     error: str = ""
 
@@ -67,7 +60,7 @@ def collect(
         nr.close_connections()
     out: dict[str, Collected] = {}
     for name in sorted(nr.inventory.hosts):
-        platform = str(nr.inventory.hosts[name].platform)
+        platform = Platform(str(nr.inventory.hosts[name].platform))
         multi = results[name]
         if multi.failed:
             out[name] = Collected(name, platform, None, describe_failure(name, multi))

@@ -37,14 +37,12 @@ from sipelangi_net.change.diff import (
 from sipelangi_net.compliance.features import feature_names, feature_of
 from sipelangi_net.compliance.models import DeviceCompliance, FeatureResult, Status
 from sipelangi_net.errors import ConfigError, DeviceError, SipelangiError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, spec_for
 
 Path_ = tuple[str, ...]
 CLOSING = re.compile(r"^(exit|exit-vrf|end)$")
 
-POLICY_ONLY = frozenset(
-    {Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.JUNIPER_JUNOS, Platform.MIKROTIK_ROUTEROS}
-)
+POLICY_ONLY = frozenset(p for p, s in PLATFORMS.items() if s.compliance.policy_only)
 """Platforms whose baseline is the city policy's lines, not the whole config (see above)."""
 POLICY_FEATURES = frozenset({"hostname", "banner", "logging", "ntp", "dns", "snmp", "aaa"})
 """The features the city policy owns: compared both ways on every platform of :data:`POLICY_ONLY`."""
@@ -60,27 +58,12 @@ class Uncompared:
 
 UNCOMPARED: Mapping[Platform, Uncompared] = MappingProxyType(
     {
-        Platform.CISCO_IOS: Uncompared(
-            re.compile(
-                r"^(username |enable (secret|password) |(radius|tacacs)-server key |\s+key (\d )?\S+$)"
-            ),
-            re.compile(r" key \d+ \S+$"),
-        ),
-        Platform.ARISTA_EOS: Uncompared(
-            re.compile(
-                r"^(username |enable (secret|password) |aaa root |snmp-server user "
-                r"|(radius|tacacs)-server key )"
-            ),
-            re.compile(r" key \d+ \S+"),
-        ),
-        Platform.JUNIPER_JUNOS: Uncompared(
-            re.compile(r"^set (system (login user|root-authentication) |snmp v3 usm )"),
-            re.compile(r' secret "?[^" ]+"?'),
-        ),
-        Platform.MIKROTIK_ROUTEROS: Uncompared(
-            re.compile(r"^/user add "),
-            re.compile(r" (authentication-password|encryption-password|secret)=(\"[^\"]*\"|\S*)"),
-        ),
+        p: Uncompared(
+            re.compile(s.compliance.uncompared_lines),
+            re.compile(s.compliance.uncompared_values) if s.compliance.uncompared_values else None,
+        )
+        for p, s in PLATFORMS.items()
+        if s.compliance.uncompared_lines
     }
 )
 """Lines never compared (local accounts, secrets: the secrets file's business) and secret
@@ -134,7 +117,7 @@ def _sides(
     device: str, platform: Platform, running: str, intended: str
 ) -> tuple[list[Path_], list[Path_], str]:
     """(running, intended, indentation): every line of each side as its section path, in config order."""
-    if platform is Platform.OVS:
+    if spec_for(platform).config.format == "ovs-json":
         have_lines, want_lines = ovs_port_lines(device, running), _ovs_intended(intended)
         return [(ln,) for ln in have_lines], [(ln,) for ln in want_lines], ""
     have, want = _hier_sides(device, platform, running, intended)
@@ -182,7 +165,7 @@ def remediation(
 ) -> tuple[str, ...]:
     """Every command that makes ``device`` run exactly ``intended``, in order."""
     commands = list(diff_device(device, platform, running, intended, scope="replace").commands)
-    if platform is Platform.OVS:
+    if spec_for(platform).config.format == "ovs-json":
         commands += _ovs_unset(extra, intended)
     return tuple(commands)
 

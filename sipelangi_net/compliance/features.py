@@ -1,4 +1,5 @@
-"""Config features as data: which lines belong to which feature, per platform.
+"""Config features as data: which lines belong to which feature, per platform (its spec's
+``compliance.features``).
 
 Like Nautobot Golden Config's "compliance rules", a feature is a name and the top-level lines
 it owns (a regex on the line, ``no`` stripped, so a remediation ``no ip route ...`` belongs to
@@ -9,11 +10,11 @@ rest, so no line is ever left unchecked.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform
 
 OTHER = "other"
 
@@ -25,67 +26,12 @@ class Feature:
     """Matches the top-level line (without a leading ``no``) of the lines the feature owns."""
 
 
-def _features(*rows: tuple[str, str]) -> tuple[Feature, ...]:
+def _features(rows: Iterable[tuple[str, str]]) -> tuple[Feature, ...]:
     return tuple(Feature(name, re.compile(pattern)) for name, pattern in rows)
 
 
-CLI_FEATURES = _features(
-    ("hostname", r"^(hostname|domainname|ip domain[- ]name|dns domain|system host-name) "),
-    ("banner", r"^banner "),
-    ("logging", r"^(log|logging)( |$)"),
-    ("ntp", r"^(ntp|clock|set system ntp) "),
-    ("dns", r"^(ip name-server|ip domain[- ]lookup|ip name server|set system name-server)"),
-    ("snmp", r"^(snmp-server|set snmp) "),
-    ("aaa", r"^(aaa|username|enable|password|line|tacacs-server|radius-server|tacacs|radius)( |$)"),
-    ("services", r"^(service|ip(v6)? forwarding|ip routing|ipv6 unicast-routing)( |$)"),
-    ("interfaces", r"^(interface|set interfaces) "),
-    ("static_routes", r"^(ip(v6)? route|set routing-options static) "),
-    ("routing", r"^(router|vrf|route-map|ip prefix-list|ipv6 prefix-list|segment-routing|bfd)( |$)"),
-    ("access_lists", r"^(ip access-list|access-list|ipv6 access-list) "),
-)
-
-JUNOS_FEATURES = _features(
-    ("hostname", r"^set system (host-name|domain-name) "),
-    ("banner", r"^set system login (message|announcement) "),
-    ("logging", r"^set system syslog (host|source-address) "),
-    ("ntp", r"^set system ntp "),
-    ("dns", r"^set system name-server "),
-    ("snmp", r"^set snmp "),
-    ("aaa", r"^set system (authentication-order|radius-server|tacplus-server|login|root-authentication) "),
-    ("services", r"^set system services "),
-    ("interfaces", r"^set interfaces "),
-    ("static_routes", r"^set routing-options static "),
-    ("routing", r"^set (protocols|policy-options|routing-instances|routing-options) "),
-    ("access_lists", r"^set firewall "),
-)
-
-ROUTEROS_FEATURES = _features(
-    ("hostname", r"^/system identity"),
-    ("banner", r"^/system note"),
-    ("ntp", r"^/system ntp"),
-    ("dns", r"^/ip dns"),
-    ("logging", r"^/system logging"),
-    ("snmp", r"^/snmp"),
-    ("aaa", r"^/(user|radius)( |$)"),
-    ("interfaces", r"^/(interface|ip address)"),
-    ("static_routes", r"^/ip route"),
-    ("access_lists", r"^/ip firewall"),
-)
-
-OVS_FEATURES = _features(
-    ("vlans", r"^(port \S+ |ovs-vsctl .* )'?tag="),
-    ("port_descriptions", r"^(port \S+ |ovs-vsctl .* )(external_ids:)?description"),
-)
-
 FEATURES: Mapping[Platform, tuple[Feature, ...]] = MappingProxyType(
-    {
-        Platform.FRR: CLI_FEATURES,
-        Platform.CISCO_IOS: CLI_FEATURES,
-        Platform.ARISTA_EOS: CLI_FEATURES,
-        Platform.JUNIPER_JUNOS: JUNOS_FEATURES,
-        Platform.MIKROTIK_ROUTEROS: ROUTEROS_FEATURES,
-        Platform.OVS: OVS_FEATURES,
-    }
+    {p: _features(s.compliance.features) for p, s in PLATFORMS.items()}
 )
 """Per platform: its features in matching order (``other`` is implied, last)."""
 

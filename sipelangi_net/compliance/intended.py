@@ -26,20 +26,11 @@ from sipelangi_net.change.render import Intended, render, render_plan
 from sipelangi_net.compliance.policy import Policy, load_policy
 from sipelangi_net.errors import ConfigError, MalformedTicketError
 from sipelangi_net.inventory import Inventory
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform, spec_for
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Skipped, skip
 
-BASELINES: Mapping[Platform, str] = MappingProxyType(
-    {
-        Platform.FRR: "frr/base.j2",
-        Platform.OVS: "ovs/baseline.j2",
-        Platform.CISCO_IOS: "cisco_ios/baseline.j2",
-        Platform.ARISTA_EOS: "arista_eos/baseline.j2",
-        Platform.JUNIPER_JUNOS: "juniper_junos/baseline.j2",
-        Platform.MIKROTIK_ROUTEROS: "mikrotik_routeros/baseline.j2",
-    }
-)
+BASELINES: Mapping[Platform, str] = MappingProxyType({p: s.compliance.baseline for p, s in PLATFORMS.items()})
 """Per platform: the template of a device's baseline, rendered with its topology node and the
 city policy (``inventory/policy.yaml``). FRR and OVS: the whole intended config; the vendor
 platforms: the city policy's lines (see :data:`sipelangi_net.compliance.compare.POLICY_ONLY`)."""
@@ -104,7 +95,7 @@ def _merge_hier(platform: Platform, base: str, snippet: str) -> str:
 
 def merge(platform: Platform, base: str, snippet: str) -> str:
     """``base`` with ``snippet`` merged in, as a deploy of the snippet leaves it (pure)."""
-    if platform is Platform.OVS:
+    if spec_for(platform).config.format == "ovs-json":
         return _merge_ovs(base, snippet)
     return _merge_hier(platform, base, snippet)
 

@@ -33,7 +33,7 @@ class _RemediationRun(_Run):
         self.running[name] = drv.get_config()
         want = self.expect.get(name)
         allowed = {want} if isinstance(want, str) else want
-        if allowed is not None and config_digest(drv.platform, self.running[name]) not in allowed:
+        if allowed is not None and config_digest(Platform(drv.platform), self.running[name]) not in allowed:
             raise DeviceError(name, "its config changed since the change being undone; nothing was sent")
         result = check_device(name, Platform(drv.platform), self.running[name], self.intended[name].text)
         if result.status == "error" or (result.status == "drift" and not result.remediation):

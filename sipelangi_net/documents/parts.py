@@ -8,6 +8,7 @@ from sipelangi_net.documents.charts import Series, bar_chart
 from sipelangi_net.documents.indonesian import nip_display, tanggal, waktu
 from sipelangi_net.documents.models import Chart, Field, Party, Table
 from sipelangi_net.documents.records import DeployedDevice, Signer
+from sipelangi_net.platforms import PLATFORMS
 from sipelangi_net.tickets.messages import WIB
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER
@@ -20,14 +21,8 @@ STATE = {
     "rolled_back": "dikembalikan (rollback)",
     "failed": "gagal",
 }
-PLATFORM = {
-    "frr": "Router (FRR)",
-    "ovs": "Switch (Open vSwitch)",
-    "cisco_ios": "Cisco IOS",
-    "arista_eos": "Arista EOS",
-    "juniper_junos": "Juniper Junos",
-    "mikrotik_routeros": "MikroTik RouterOS",
-}
+PLATFORM = {p.value: s.display_name for p, s in PLATFORMS.items()}
+"""Platform value → its name in documents (the specs' ``display_name``)."""
 
 
 DASH = "\u2013"

@@ -25,7 +25,7 @@ from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.cli import close_netmiko, first_line, open_netmiko
 from sipelangi_net.errors import DeviceError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import Platform, spec_for
 
 IOS_ERROR = r"^\s*% .*$"
 NO_ARCHIVE = ("Please turn config archive on", "Archive feature not enabled")
@@ -46,7 +46,9 @@ class IosDriver(DriverBase):
         self._conn: Any = None
 
     def open(self) -> None:
-        self._conn = open_netmiko(self.name, "cisco_ios", self.host, self.port, self._creds)
+        self._conn = open_netmiko(
+            self.name, spec_for(self._platform).netmiko_device_type, self.host, self.port, self._creds
+        )
 
     @property
     def conn(self) -> Any:

@@ -19,7 +19,6 @@ from sipelangi_net.errors import DeviceError
 from sipelangi_net.logs import scrub
 from sipelangi_net.platforms import Platform, spec_for
 
-OVS_CONFIG_COMMAND = "ovs-vsctl --format=json --columns=name,tag,external_ids list Port"
 FRR_ERROR = re.compile(r"^% .*$", re.M)
 OVS_OK = "SPL-RC=0"
 
@@ -64,12 +63,13 @@ class LabDriver(DriverBase):
             ) from None
 
     def get_config(self) -> str:
-        return self._send(OVS_CONFIG_COMMAND if self._platform is Platform.OVS else "show running-config")
+        return self._send(spec_for(self._platform).config.command)
 
     def push(self, commands: Sequence[str]) -> str:
         if not commands:
             return ""
-        if self._platform is Platform.OVS:
+        lab = spec_for(self._platform).lab
+        if lab is not None and lab.push == "shell":
             return self._push_shell(commands)
         return self._push_vtysh(commands)
 

@@ -43,10 +43,10 @@ from sipelangi_net.platforms import Platform, spec_for
 
 
 def revert_seconds(platform: Platform, seconds: int) -> int:
-    """Junos counts ``commit confirmed`` in whole minutes: round up; EOS takes seconds."""
-    if platform is Platform.JUNIPER_JUNOS:
-        return 60 * max(1, math.ceil(seconds / 60))
-    return seconds
+    """``seconds`` rounded up to the unit the device's revert timer counts in (its spec's
+    ``deploy.revert_unit``: Junos counts ``commit confirmed`` in whole minutes; EOS takes seconds)."""
+    unit = spec_for(platform).deploy.revert_unit
+    return unit * max(1, math.ceil(seconds / unit))
 
 
 class NapalmDriver(DriverBase):
@@ -65,8 +65,9 @@ class NapalmDriver(DriverBase):
         from napalm import get_network_driver
 
         register_secret(self._creds.password)
-        driver = get_network_driver(spec_for(self._platform).napalm_driver)
-        if self._platform is Platform.ARISTA_EOS:
+        spec = spec_for(self._platform)
+        driver = get_network_driver(spec.napalm_driver)
+        if spec.deploy.napalm_transport == "eapi":
             args: dict[str, Any] = {
                 "transport": "https",
                 "port": self.port,
@@ -81,7 +82,7 @@ class NapalmDriver(DriverBase):
             timeout=60,
             optional_args=args,
         )
-        if self._platform is Platform.JUNIPER_JUNOS:
+        if spec.deploy.napalm_transport == "pyez":
             dev.device = self._junos_device()
         try:
             dev.open()
@@ -126,7 +127,7 @@ class NapalmDriver(DriverBase):
     # --- the protocol ------------------------------------------------------------------------
 
     def get_config(self) -> str:
-        fmt = "set" if self._platform is Platform.JUNIPER_JUNOS else "text"
+        fmt = "set" if spec_for(self._platform).config.format == "set" else "text"
         config = self._call("reading the running config", self.dev.get_config, retrieve="running", format=fmt)
         return str(config["running"])
 

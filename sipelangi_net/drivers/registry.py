@@ -13,7 +13,6 @@ that every application server the plan permits answers. The lab uses its own pro
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
@@ -21,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import DeviceDriver
 from sipelangi_net.errors import DeviceError
-from sipelangi_net.platforms import Platform, spec_for
+from sipelangi_net.platforms import Platform, resolve, spec_for
 
 DRIVERS: Mapping[str, str] = MappingProxyType(
     {
@@ -43,15 +42,16 @@ class Pinger(Protocol):
 
 
 def driver_class(platform: Platform) -> Callable[..., DeviceDriver]:
-    module, _, cls = DRIVERS[spec_for(platform).deploy_driver].partition(":")
-    made: Callable[..., DeviceDriver] = getattr(importlib.import_module(module), cls)
+    made: Callable[..., DeviceDriver] = resolve(DRIVERS[spec_for(platform).deploy.driver])
     return made
 
 
 def open_driver(device: Any, creds: Credentials) -> DeviceDriver:
-    """A (not yet connected) driver for an inventory :class:`~sipelangi_net.inventory.Device`."""
+    """A (not yet connected) driver for an inventory :class:`~sipelangi_net.inventory.Device`: on the
+    device's ``data.api_port`` when it names one (the driver's API is not on the SSH port), else ``port``."""
+    port = device.data.api_port or device.port
     return driver_class(device.platform)(
-        name=device.name, host=device.hostname, port=device.port, platform=device.platform, creds=creds
+        name=device.name, host=device.hostname, port=port, platform=device.platform, creds=creds
     )
 
 

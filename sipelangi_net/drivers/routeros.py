@@ -42,7 +42,7 @@ from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.cli import close_netmiko, first_line, open_netmiko
 from sipelangi_net.errors import DeviceError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import Platform, spec_for
 
 TAG = "sipelangi-revert"
 ROS_ERROR = re.compile(
@@ -103,7 +103,9 @@ class RouterOSDriver(DriverBase):
         self._snapshot: str | None = None
 
     def open(self) -> None:
-        self._conn = open_netmiko(self.name, "mikrotik_routeros", self.host, self.port, self._creds)
+        self._conn = open_netmiko(
+            self.name, spec_for(self._platform).netmiko_device_type, self.host, self.port, self._creds
+        )
 
     def _send(self, command: str) -> str:
         if self._conn is None:

@@ -63,7 +63,9 @@ def _collect_task(task: Any) -> Any:
 
     platform = Platform(task.host.platform)
     spec = spec_for(platform)
-    config = task.run(task=netmiko_send_command, command_string=spec.running_config_command).result
+    config = task.run(
+        task=netmiko_send_command, command_string=spec.lab.show_command if spec.lab else spec.config.command
+    ).result
     if platform is Platform.OVS:
         hostname = task.run(task=netmiko_send_command, command_string="hostname").result
         return Result(host=task.host, result=summarise_ovs(task.host.name, hostname, config))

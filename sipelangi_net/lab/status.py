@@ -9,9 +9,11 @@ from typing import Any, Literal
 from sipelangi_net.credentials import Credentials, load_credentials
 from sipelangi_net.errors import SipelangiError
 from sipelangi_net.lab.runtime import LabPaths, netns_path, our_netns, read_json
+from sipelangi_net.platforms import PLATFORMS
 
 Health = Literal["up", "stale", "down"]
-PROBE = {"frr": "show version", "ovs": "hostname"}
+PROBE = {p.value: s.lab.probe for p, s in PLATFORMS.items() if s.lab is not None}
+"""Per lab platform (its spec's ``lab.probe``): the command whose answer names the device."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,9 +76,12 @@ def analyze(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
         return failed("not available: " + "; ".join(plan.problems))
     ctx.plan = plan
     a = plan.addressing
+    # a dry run records no plan on the ticket: its output shows the plan the diff was made from
+    shown = {"plan": plan.model_dump(mode="json")} if ctx.options.dry_run else {}
     return done(
         f"VLAN {plan.vlan}, {a.subnet if a else '-'}, target {plan.bandwidth.down_mbit}/"
-        f"{plan.bandwidth.up_mbit} Mbit/s" + (" (dry run: not recorded)" if ctx.options.dry_run else "")
+        f"{plan.bandwidth.up_mbit} Mbit/s" + (" (dry run: not recorded)" if ctx.options.dry_run else ""),
+        **shown,
     )
 
 

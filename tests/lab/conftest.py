@@ -114,5 +114,5 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def ok_json(env: dict[str, str], *args: str) -> Any:
     proc = run(env, *args, "--json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stderr}\n{proc.stdout[-6000:]}"
     return json.loads(proc.stdout)

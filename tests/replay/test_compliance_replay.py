@@ -8,25 +8,17 @@ configs: see tests/fixtures/<platform>/compliance/SOURCE.md). Every device gets 
 
 from __future__ import annotations
 
-import shutil
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import paramiko
 import pytest
-import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance
 from sipelangi_net.compliance.run import run_compliance
 from sipelangi_net.inventory import load_inventory
-from sipelangi_net.paths import PROJECT_ROOT
 from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
+from tests.replay.replaying import FIXTURES, new_host_key, replay_problems, replayed_inventory, settle
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MIXED = {
     "core-diskominfo": "frr",
     "sw-dinkes": "ovs",
@@ -50,20 +42,10 @@ COMPLIANT = {
 }
 
 
-def _host_key(path: Path) -> paramiko.PKey:
-    key = Ed25519PrivateKey.generate()
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-        )
-    )
-    return paramiko.Ed25519Key.from_private_key_file(str(path))
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ComplianceReport, dict[str, Any]]]:
     tmp = tmp_path_factory.mktemp("mixed")
-    key = _host_key(tmp / "key")
+    key = new_host_key(tmp / "key")
     devices = {
         name: ReplayDevice(name, load_cassette(FIXTURES / platform / "compliance" / f"{name}.yaml"), key)
         for name, platform in MIXED.items()
@@ -73,16 +55,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Complianc
     try:
         known_hosts = tmp / "known_hosts"
         known_hosts.write_text("".join(d.known_hosts_line() for d in devices.values()))
-        inventory_dir = shutil.copytree(PROJECT_ROOT / "inventory", tmp / "inventory")
-        hosts = yaml.safe_load((inventory_dir / "hosts.yaml").read_text())
-        for name, platform in MIXED.items():
-            hosts[name].update(platform=platform, hostname="127.0.0.1", port=devices[name].port)
-        (inventory_dir / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+        hosts = {
+            name: {"platform": platform, "hostname": "127.0.0.1", "port": devices[name].port}
+            for name, platform in MIXED.items()
+        }
+        inventory_dir = replayed_inventory(tmp / "inventory", hosts)
         inventory = load_inventory(inventory_dir)
         got = run_compliance(inventory_dir, inventory, replay_credentials(known_hosts), [], workers=4)
-        deadline = time.monotonic() + 3  # Netmiko's last words ("exit") are sent without waiting
-        while any(d.remaining for d in devices.values()) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        settle(devices.values())
         yield got, devices
     finally:
         for device in devices.values():
@@ -97,8 +77,7 @@ def test_every_device_of_the_mixed_inventory_gets_a_verdict(
     report: tuple[ComplianceReport, dict[str, Any]],
 ) -> None:
     got, devices = report
-    assert [e for d in devices.values() for e in d.errors] == []
-    assert {n: d.remaining for n, d in devices.items() if d.remaining} == {}
+    assert replay_problems(devices.values()) == ([], {})
     verdicts = {d.device: (d.platform, d.status) for d in got.devices}
     assert verdicts == {
         name: (platform, "compliant" if name in COMPLIANT else "drift") for name, platform in MIXED.items()

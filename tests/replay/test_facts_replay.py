@@ -79,21 +79,14 @@ VENDOR_CASES = sorted(FIXTURES.glob("*/facts/replay/*.yaml"))
 @pytest.mark.parametrize("cassette", VENDOR_CASES, ids=lambda p: f"{p.parts[-4]}/{p.stem}")
 def test_gather_reads_vendor_facts_over_replayed_ssh(cassette: Path, tmp_path: Path) -> None:
     """Netmiko logs in (host key verified), sends the platform's commands, the parser reads them."""
-    import paramiko
     import yaml
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from sipelangi_net.analysis.facts import gather
     from tests.replay.replay_ssh import ReplayDevice, load_cassette, replay_credentials
+    from tests.replay.replaying import new_host_key
 
     platform, name = Platform(cassette.parts[-4]), cassette.stem
-    key = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-    )
-    (tmp_path / "host_key").write_bytes(key)
-    host_key = paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "host_key"))
-    device = ReplayDevice(name, load_cassette(cassette), host_key)
+    device = ReplayDevice(name, load_cassette(cassette), new_host_key(tmp_path / "host_key"))
     device.start()
     try:
         hosts = {name: {"hostname": "127.0.0.1", "port": device.port, "platform": platform.value}}

@@ -30,8 +30,12 @@ VARIANTS = {
     "frr": (Platform.FRR, Platform.OVS),
     "cisco_ios": (Platform.CISCO_IOS, Platform.CISCO_IOS),
     "arista_eos": (Platform.ARISTA_EOS, Platform.ARISTA_EOS),
-    "juniper_junos": (Platform.JUNIPER_JUNOS, Platform.ARISTA_EOS),
+    "juniper_junos": (Platform.JUNIPER_JUNOS, Platform.JUNIPER_JUNOS),
     "mikrotik_routeros": (Platform.MIKROTIK_ROUTEROS, Platform.MIKROTIK_ROUTEROS),
+    # mixed pairs: a vendor gateway facing the lab's OVS switch, FRR facing a vendor switch (untagged)
+    "cisco_ios-ovs": (Platform.CISCO_IOS, Platform.OVS),
+    "frr-cisco_ios": (Platform.FRR, Platform.CISCO_IOS),
+    "frr-juniper_junos": (Platform.FRR, Platform.JUNIPER_JUNOS),
 }
 
 
@@ -59,10 +63,11 @@ def test_rendered_opd_config_matches_golden(variant: str, update: bool) -> None:
 
 def test_only_requested_applications_are_permitted() -> None:
     text = render_plan(PLAN, inventory_as(Platform.CISCO_IOS, Platform.CISCO_IOS))["dist-gerunggang"].text
-    permits = [ln for ln in text.splitlines() if ln.strip().startswith("permit") and "bootps" not in ln]
-    assert permits and all(
-        any(f"host {h}" in ln for h in ("10.10.10.10", "10.10.10.53", "10.10.10.123")) for ln in permits
-    )
+    acl = text.split("ip access-list extended OPD-DINKES\n", 1)[1].split("\n deny", 1)[0]
+    permits = [ln for ln in acl.splitlines() if " host " in ln]
+    # the requested applications, DNS, NTP, and the bandwidth-test servers of servers.yaml
+    hosts = ("10.10.10.10", "10.10.10.53", "10.10.10.123", "10.10.10.20", "10.10.10.30")
+    assert permits and all(any(f"host {h} " in ln for h in hosts) for ln in permits)
     assert "eq 8003" not in text  # sipd was not requested
 
 

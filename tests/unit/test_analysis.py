@@ -6,17 +6,22 @@ import dataclasses
 import datetime as dt
 import ipaddress
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 from analysis_data import NOW, catalogues, day0_facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inventory_edit import copy_inventory, edit_yaml
 from ticket_data import request
 
 from sipelangi_net.analysis.analyze import Inputs, allocate_subnet, analyze, hosts_needed
 from sipelangi_net.analysis.facts import DeviceFacts, LiveFacts
 from sipelangi_net.analysis.plan import Allocation, Plan
+from sipelangi_net.analysis.steps import site_devices
+from sipelangi_net.errors import InventoryError
+from sipelangi_net.platforms import Platform, spec_for
 from sipelangi_net.tickets.models import Request
 
 CAT = catalogues()
@@ -250,3 +255,31 @@ def test_broken_planning_catalogue_names_the_file(
     with pytest.raises(InventoryError) as err:
         load_catalogues(inv)
     assert str(inv / name) in str(err.value) and field in str(err.value)
+
+
+def test_an_eos_core_is_read_and_its_subnets_are_avoided(tmp_path: Path) -> None:
+    """Step 4 reads the devices that route by their role, not their platform's kind: an Arista EOS
+    core (an L3 switch) is read, and a subnet it carries is not planned again."""
+    inventory = copy_inventory(tmp_path / "inventory")
+    edit_yaml(inventory / "hosts.yaml", lambda hosts: hosts["core-diskominfo"].update(platform="arista_eos"))
+    cat = catalogues(inventory)
+    core = cat.inventory.devices["core-diskominfo"]
+    assert core.platform is Platform.ARISTA_EOS and spec_for(core.platform).kind == "switch"
+    read = site_devices(cat.inventory, "dinkes")
+    assert read == ["core-diskominfo", "dist-bukitintan", "dist-gerunggang", "dist-tamansari", "sw-dinkes"]
+    live = dataclasses.replace(
+        FACTS.devices["core-diskominfo"],
+        platform="arista_eos",
+        addresses={"Vlan20": (ipaddress.IPv4Interface("10.20.0.1/24"),)},
+    )
+    facts = LiveFacts(devices={n: FACTS.devices[n] for n in read} | {core.name: live}, gathered_at=NOW)
+    plan = analyze(Inputs("SPL-2026-00001", request(), cat, facts, (), NOW))
+    assert plan.available, plan.problems
+    assert plan.addressing is not None
+    assert not plan.addressing.subnet.overlaps(ipaddress.IPv4Network("10.20.0.0/24"))
+    assert plan.addressing.subnet == ipaddress.IPv4Network("10.20.1.0/25")
+
+
+def test_an_unknown_site_names_the_site() -> None:
+    with pytest.raises(InventoryError, match="site 'nowhere' is not in the inventory"):
+        site_devices(CAT.inventory, "nowhere")

@@ -26,6 +26,7 @@ from sipelangi_net.change.render import Intended, render_plan
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.errors import ChangedSince, ConfigError, DeviceError
 from sipelangi_net.inventory import Inventory, load_inventory
+from sipelangi_net.platforms import Platform
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 CREDS = Credentials(username="u", password="p")
@@ -177,7 +178,7 @@ def test_management_lost_after_a_phase_names_the_device_and_its_timer(
     assert switch.state == "failed" and "its own revert timer restores its backup by" in switch.error
     assert "NOT ROLLED BACK by this run" in report.error and SW in report.error
     for name in (CORE, DIST):
-        assert normalise("frr", net.devices[name].running) == normalise("frr", before[name])
+        assert normalise(Platform.FRR, net.devices[name].running) == normalise(Platform.FRR, before[name])
     net.devices[SW].expire()  # the switch's timer fires on the device
     untouched(net, before)
 

@@ -16,6 +16,7 @@ from sipelangi_net.compliance.faults import list_faults, sync_faults
 from sipelangi_net.compliance.lock import RunLocked, run_lock
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance, FeatureResult
 from sipelangi_net.compliance.report import summary_text, write_html, write_json
+from sipelangi_net.platforms import Platform
 from sipelangi_net.tickets.sqlite import SqliteStore
 
 T0 = dt.datetime(2026, 11, 28, 19, 0, tzinfo=dt.UTC)
@@ -64,13 +65,13 @@ def test_one_fault_per_device_and_finding_closed_when_compliance_returns(tmp_pat
 def test_backups_are_scrubbed_and_committed_only_when_changed(tmp_path: Path) -> None:
     repo = tmp_path / "backups"
     config = "hostname r1\npassword s3cr3t-value\nline vty\n exec-timeout 15 0\nexit\nend\n"
-    first = backup_configs(repo, {"r1": ("frr", config), "sw": ("ovs", "{}")}, when=T0)
+    first = backup_configs(repo, {"r1": (Platform.FRR, config), "sw": (Platform.OVS, "{}")}, when=T0)
     text = (repo / "r1.cfg").read_text()
     assert "s3cr3t-value" not in text and "password ********" in text
     assert first.changed == ("r1", "sw") and first.files == {"r1": "r1.cfg", "sw": "sw.json"}
-    same = backup_configs(repo, {"r1": ("frr", config)}, when=T0)
+    same = backup_configs(repo, {"r1": (Platform.FRR, config)}, when=T0)
     assert same.changed == () and same.commit == first.commit
-    changed = backup_configs(repo, {"r1": ("frr", config.replace("r1", "r9"))}, when=T0)
+    changed = backup_configs(repo, {"r1": (Platform.FRR, config.replace("r1", "r9"))}, when=T0)
     assert changed.changed == ("r1",) and changed.commit != first.commit
     log = subprocess.run(
         ["git", "-C", str(repo), "log", "--format=%s"], capture_output=True, text=True, check=True

@@ -599,6 +599,48 @@ def test_arista_and_junos_restore_a_replaced_description() -> None:
     assert diff.rollback == ('set interfaces ge-0/0/1 description "lama"',)
 
 
+JUNOS_SWITCH = """set system host-name sw-dinkes
+set vlans vlan10 vlan-id 10
+set vlans vlan300 vlan-id 300
+set interfaces ge-0/0/2 unit 0 family ethernet-switching interface-mode access
+set interfaces ge-0/0/2 unit 0 family ethernet-switching vlan members vlan300
+set interfaces ge-0/0/3 unit 0 family ethernet-switching interface-mode trunk
+set interfaces ge-0/0/3 unit 0 family ethernet-switching vlan members vlan10
+set interfaces ge-0/0/4 unit 0 family ethernet-switching interface-mode access
+set interfaces ge-0/0/4 unit 0 family ethernet-switching vlan members vlan300
+"""
+SWITCHING = "set interfaces {} unit 0 family ethernet-switching "
+
+
+def test_junos_access_port_leaves_the_parking_vlan_and_the_trunk_keeps_its_vlans() -> None:
+    snippet = (
+        "set vlans OPD-DINKES vlan-id 100\n"
+        + "".join(SWITCHING.format(p) + f"{line}\n" for p in ("ge-0/0/2", "ge-0/0/4") for line in (
+            "interface-mode access", "vlan members OPD-DINKES"))
+        + SWITCHING.format("ge-0/0/3") + "interface-mode trunk\n"
+        + SWITCHING.format("ge-0/0/3") + "vlan members OPD-DINKES\n"
+    )  # fmt: skip
+    diff = diff_device("sw-dinkes", Platform.JUNIPER_JUNOS, JUNOS_SWITCH, snippet)
+    assert sorted(diff.commands) == sorted(
+        [
+            "set vlans OPD-DINKES vlan-id 100",
+            "delete " + SWITCHING.format("ge-0/0/2")[4:] + "vlan members vlan300",
+            SWITCHING.format("ge-0/0/2") + "vlan members OPD-DINKES",
+            "delete " + SWITCHING.format("ge-0/0/4")[4:] + "vlan members vlan300",
+            SWITCHING.format("ge-0/0/4") + "vlan members OPD-DINKES",
+            SWITCHING.format("ge-0/0/3") + "vlan members OPD-DINKES",  # added to vlan10, not replacing it
+        ]
+    )
+    assert SWITCHING.format("ge-0/0/2") + "vlan members vlan300" in diff.rollback
+
+
+def test_junos_interface_mode_is_single_valued() -> None:
+    snippet = SWITCHING.format("ge-0/0/4") + "interface-mode trunk\n"
+    diff = diff_device("sw-dinkes", Platform.JUNIPER_JUNOS, JUNOS_SWITCH, snippet)
+    assert diff.commands == (SWITCHING.format("ge-0/0/4") + "interface-mode trunk",)
+    assert diff.rollback == (SWITCHING.format("ge-0/0/4") + "interface-mode access",)
+
+
 def test_routeros_reads_export_and_one_line_commands_alike() -> None:
     snippet = (
         '/ip address add address=10.20.2.1/25 interface=ether2 comment="SPL-2026-00004"\n'

@@ -68,6 +68,26 @@ def test_host_platform_overrides_group(inv_dir: Path) -> None:
     assert inv.devices["dist-tamansari"].platform is Platform.FRR
 
 
+def test_a_deploy_api_on_another_port_than_ssh_is_the_drivers_port(inv_dir: Path) -> None:
+    """An Arista switch: SSH (live facts, compliance) on ``port``, eAPI (deploy) on ``data.api_port``."""
+    from sipelangi_net.credentials import Credentials
+    from sipelangi_net.drivers.registry import open_driver
+
+    def eos(hosts: dict[str, Any]) -> None:
+        hosts["sw-dinkes"].update(platform="arista_eos", port=22)
+        hosts["sw-dinkes"]["data"]["api_port"] = 443
+
+    edit_yaml(inv_dir / "hosts.yaml", eos)
+    inv = load_inventory(inv_dir)
+    creds = Credentials(username="netops", password="x", source="test")
+    assert inv.devices["sw-dinkes"].port == 22
+    assert open_driver(inv.devices["sw-dinkes"], creds).port == 443
+    assert open_driver(inv.devices["sw-bappeda"], creds).port == inv.devices["sw-bappeda"].port
+    edit_yaml(inv_dir / "hosts.yaml", lambda h: h["sw-dinkes"]["data"].update(api_port=70000))
+    with pytest.raises(InventoryError, match="api_port"):
+        load_inventory(inv_dir)
+
+
 def test_same_hostname_other_port_is_fine(inv_dir: Path) -> None:
     def share_hostname(hosts: dict[str, Any]) -> None:
         hosts["sw-dinkes"]["hostname"] = hosts["core-diskominfo"]["hostname"]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sipelangi_net.change.diff import diff_device
+from sipelangi_net.change.opd_context import opd_context
 from sipelangi_net.change.push import config_digest
 from sipelangi_net.change.render import render
 from sipelangi_net.change.routeros_text import (
@@ -67,6 +68,7 @@ def switch_snippet() -> str:
         dns_servers=[],
         ntp_servers=[],
         bridge="bridge1",
+        **opd_context(golden.PLAN, golden.inventory_as(ROS, ROS)),  # a RouterOS pair: tagged uplink
     )
 
 
@@ -207,6 +209,6 @@ def test_an_export_read_again_has_the_same_digest() -> None:
     and an approved change set with the router, must not differ by it."""
     first = (REAL / "real-7.16-chr.export.txt").read_text()
     again = first.replace("# 2025-05-06 06:34:50 by", "# 2025-05-06 06:41:07 by")
-    assert config_digest(ROS.value, first) == config_digest(ROS.value, again)
+    assert config_digest(ROS, first) == config_digest(ROS, again)
     changed = first.replace("servers=1.1.1.1", "servers=10.10.10.53")
-    assert config_digest(ROS.value, first) != config_digest(ROS.value, changed)
+    assert config_digest(ROS, first) != config_digest(ROS, changed)

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, SOURCES, DeviceFacts
-from sipelangi_net.analysis.vendor_facts import JUNOS_NO_SWITCHING, TEMPLATES, records
+from sipelangi_net.analysis.vendor_facts import JUNOS_NO_SWITCHING, TEMPLATES, records, terse_records
 from sipelangi_net.errors import DeviceError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import Platform, spec_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VENDORS = (Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.JUNIPER_JUNOS, Platform.MIKROTIK_ROUTEROS)
@@ -56,7 +56,8 @@ def test_every_platform_has_a_facts_source() -> None:
     assert set(SOURCES) == set(Platform)
     for platform in VENDORS:
         assert SOURCES[platform].commands, platform
-        assert all((platform, c) in TEMPLATES for c in SOURCES[platform].commands)
+        untemplated = spec_for(platform).facts.untemplated
+        assert all((platform, c) in TEMPLATES or c in untemplated for c in SOURCES[platform].commands)
 
 
 def test_fixtures_cover_every_command() -> None:
@@ -69,7 +70,10 @@ def test_fixtures_cover_every_command() -> None:
 def test_every_public_fixture_is_read(path: Path) -> None:
     platform = Platform(path.parts[-4])
     command = next(c for c in SOURCES[platform].commands if folder(c) == path.parent.name)
-    assert records("dev-1", platform, command, path.read_text())
+    if (platform, command) in TEMPLATES:
+        assert records("dev-1", platform, command, path.read_text())
+    else:
+        assert terse_records("dev-1", command, path.read_text())
 
 
 # --- Cisco IOS --------------------------------------------------------------------------------
@@ -189,7 +193,93 @@ def test_routeros_interfaces_addresses_and_names_with_spaces() -> None:
     assert facts.addresses["ether1"] == (IPv4Interface("1.2.3.6/30"),)
     assert facts.addresses["eth2_vlan1"] == (IPv4Interface("192.167.1.5/27"),)
     assert facts.addresses["ether3 UniFi1"] == ()
-    assert facts.port_vlans == {}
+    assert facts.port_vlans == {"ether1": None}  # its one ethernet bridge port: tagged in VLAN 2 and 12
+
+
+def test_routeros_bridge_ports_are_the_switch_ports() -> None:
+    """A RouterBOARD 2011iL's bridge ports (ig-rudenko/ecstasy) with the bridge VLAN table of
+    MikroTik's manual: every enabled ethernet bridge port by its pvid, a tagged one a trunk."""
+    facts = facts_of(
+        Platform.MIKROTIK_ROUTEROS,
+        interface_print_terse_without_paging="routeros_2011iL_ecstasy.raw",
+        interface_bridge_port_print_terse_without_paging="ecstasy_2011iL.raw",
+    )
+    assert facts.port_vlans == {
+        "ether1": None,  # tagged in VLANs 2 and 12: the uplink trunk
+        **{f"ether{n}": 1 for n in (2, 3, 4, 5, 7, 9, 10)},  # ether7 and ether2: inactive, still free
+        "ether6_to_CAM_PZK": 1,
+        "ether8_to_pzk5ghz": 1,
+    }  # not 'mgmt' (disabled), nor the bridged VLAN interfaces 'inet', 'vlan1233', nor '*14'
+    assert facts.descriptions["ether1"] == "Uplink"
+    assert facts.descriptions["ether4"] == "L2VPN|Miranda| Arhipelag|1G|"  # unquoted, with a space
+    assert facts.vlans() == {1}
+
+
+def test_routeros_terse_items_flags_and_quoted_values() -> None:
+    rows = terse_records(
+        "dev-1",
+        "/interface bridge port print terse",
+        raw(
+            Platform.MIKROTIK_ROUTEROS,
+            "/interface bridge port print terse without-paging",
+            "ecstasy_2011iL.raw",
+        ),
+    )
+    assert len(rows) == 15
+    assert rows[1]["flags"] == "XI" and rows[1]["interface"] == "mgmt"
+    assert rows[5]["flags"] == "IH" and rows[5]["frame-types"] == "admit-all"
+    vlans = terse_records(
+        "dev-1",
+        "/interface bridge vlan print terse",
+        raw(
+            Platform.MIKROTIK_ROUTEROS,
+            "/interface bridge vlan print terse without-paging",
+            "mikrotik_manual_dot1x.raw",
+        ),
+    )
+    assert [(r["flags"], r["vlan-ids"], r["tagged"]) for r in vlans] == [
+        ("D", "1", ""),
+        ("", "2", "ether1"),
+        ("", "12", "ether1"),
+    ]
+
+
+def parse_routeros_with(files: Mapping[str, str], command: str, answer: str) -> DeviceFacts:
+    """RouterOS facts from the fixtures (``files``: as in :func:`facts_of`), ``command`` saying ``answer``."""
+    answers = first_answers(Platform.MIKROTIK_ROUTEROS)
+    for name, file in files.items():
+        cmd = next(c for c in answers if folder(c).replace("-", "_") == name)
+        answers[cmd] = raw(Platform.MIKROTIK_ROUTEROS, cmd, file)
+    return SOURCES[Platform.MIKROTIK_ROUTEROS].parse("dev-1", {**answers, command: answer})
+
+
+def edit_line(text: str, marker: str, old: str, new: str) -> str:
+    """``text`` with ``old`` replaced by ``new`` in the one line holding ``marker``."""
+    lines = text.splitlines()
+    (at,) = [n for n, line in enumerate(lines) if marker in line]
+    lines[at] = lines[at].replace(old, new)
+    return "\n".join(lines) + "\n"
+
+
+def test_routeros_tagged_only_bridge_port_is_a_trunk_and_bad_pvids_are_refused() -> None:
+    command = "/interface bridge port print terse without-paging"
+    answer = raw(Platform.MIKROTIK_ROUTEROS, command, "ecstasy_2011iL.raw")
+    files = {"interface_print_terse_without_paging": "routeros_2011iL_ecstasy.raw"}
+    trunk = edit_line(
+        answer, "interface=ether10 ", "frame-types=admit-all", "frame-types=admit-only-vlan-tagged"
+    )
+    assert parse_routeros_with(files, command, trunk).port_vlans["ether10"] is None
+    bad = edit_line(answer, "interface=ether9 ", "pvid=1", "pvid=0")
+    with pytest.raises(DeviceError, match=f"unexpected answer to '{command}': port 'ether9': bad VLAN '0'"):
+        parse_routeros_with(files, command, bad)
+    with pytest.raises(DeviceError, match=f"unexpected answer to '{command}': line 2 is not a RouterOS"):
+        parse_routeros_with(files, command, answer.replace(" 1 XI ", " 1 xi ", 1))
+
+
+def test_routeros_bad_vlan_list_is_refused() -> None:
+    command = "/interface bridge vlan print terse without-paging"
+    with pytest.raises(DeviceError, match=f"unexpected answer to '{command}': bad VLAN list '1-5000'"):
+        parse_routeros_with({}, command, " 0   bridge=bridge1 vlan-ids=1-5000 tagged=ether1\n")
 
 
 def test_routeros_vlan_on_its_parent_is_the_vlan_interface() -> None:
@@ -237,7 +327,10 @@ def test_the_device_refusing_a_command_is_a_device_error(platform: Platform, com
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
-        ("\x1b[31m\x00garbage \xff\n" * 3, "not readable by ntc-templates|no 'Codes:'"),
+        (
+            "\x1b[31m\x00garbage \xff\n" * 3,
+            "not readable by ntc-templates|no 'Codes:'|not a RouterOS terse item",
+        ),
         (b"bytes", "not text but bytes"),
         ("x" * (MAX_ANSWER + 1), "more than"),
     ],

@@ -1,0 +1,235 @@
+"""The shape of a platform spec: the enum, the frozen spec and its parts (pure data).
+
+Nothing here imports a stage package (analysis, change, compliance, drivers): where a spec
+names one of our functions or classes it gives ``"module:attr"``, resolved by :func:`resolve`
+where it is used; everything else is data the stage reads.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Literal
+
+
+class Platform(StrEnum):
+    FRR = "frr"
+    OVS = "ovs"
+    CISCO_IOS = "cisco_ios"
+    MIKROTIK_ROUTEROS = "mikrotik_routeros"
+    ARISTA_EOS = "arista_eos"
+    JUNIPER_JUNOS = "juniper_junos"
+
+
+Ref = str
+"""``"package.module:attr"``: one of our functions or classes, imported where it is used."""
+
+Lineage = tuple[tuple[str, str], ...]
+"""A hier_config match lineage as data: one ``(field, value)`` per level, ``field`` one of
+hier_config ``MatchRule``'s ``equals``, ``startswith``, ``re_search``."""
+
+Pairs = tuple[tuple[str, str], ...]
+"""``(regex, replacement)`` or ``(regex, why)`` rows."""
+
+ConfigFormat = Literal["cli", "set", "routeros", "ovs-json"]
+
+
+def resolve(ref: Ref) -> Any:
+    """The object ``ref`` (``"module:attr"``) names, its module imported now."""
+    module, sep, attr = ref.partition(":")
+    if not sep or not attr:
+        raise ValueError(f"{ref!r} is not 'module:attr'")
+    return getattr(importlib.import_module(module), attr)
+
+
+def interface(child: str) -> Lineage:
+    """The lineage of an interface's ``child`` line (``interface X`` / `` description ...``)."""
+    return (("startswith", "interface "), ("startswith", child))
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSpec:
+    """The running config: how it is read and what its text is."""
+
+    command: str
+    """The command whose answer is the config the diff and compliance read (and backups keep)."""
+    format: ConfigFormat
+    """``cli`` (indented sections), ``set`` (Junos ``set`` lines), ``routeros`` (``/export``),
+    ``ovs-json`` (the OVS port table as ovs-vsctl JSON): the stages read the text by this."""
+    extension: str = "cfg"
+    """The file extension of a backup of this text."""
+    normaliser: Ref | None = None
+    """``(config) -> str`` dropping the text's volatile parts; None: blank lines and the
+    ``Building configuration`` / ``Current configuration`` header are dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSpec:
+    """How a running config is diffed with the intended text (sipelangi_net.change.diff)."""
+
+    differ: Ref
+    """``(device, platform, running, intended, *, scope) -> DeviceDiff``."""
+    driver: Ref | None = None
+    """Our hier_config driver class (None with :attr:`hier_platform`, or no hier_config at all)."""
+    hier_platform: str | None = None
+    """hier_config's own driver of this hier_config ``Platform`` value."""
+    single_valued: tuple[Lineage, ...] = ()
+    """Lines where a new value replaces the old (idempotent commands added to the driver's)."""
+    ends_with_end: bool = False
+    """The running config's last line is ``end``; without it the answer is taken as truncated."""
+    indented: bool = True
+    """Indentation gives the hierarchy: an indented line before any section header is refused."""
+    replace_sets: tuple[Lineage, ...] = ()
+    """merge: where the snippet gives lines of one of these kinds in a section, they replace all
+    the running lines of that kind in that section."""
+    kept_sections: tuple[str, ...] = ()
+    """Sections that exist whatever the config says: emptied line by line, never negated."""
+    hidden_defaults: tuple[Lineage, ...] = ()
+    """Lines the device never shows because they are its defaults."""
+    section_headers: str | None = None
+    """Regex of top-level lines that open a section: closed by ``exit`` even with no lines."""
+    refused_intended: Pairs = ()
+    """(regex, why): intended lines the device cannot take."""
+    refused_commands: Pairs = ()
+    """(regex on a command, why): a diff needing such a command is refused."""
+    exit_at_parent_level: bool = False
+    """Print a section's ``exit`` at the header's indentation, not at its children's."""
+    item_key: Ref | None = None
+    """merge: ``(section, line) -> key | None``: a snippet line replaces the running lines of its
+    section with the same key."""
+    one_line: bool = False
+    """Print each changed line as one command (its section path joined by spaces)."""
+    vlan_lists: bool = False
+    """merge: a snippet's ``switchport trunk allowed vlan add N`` is read against the running
+    list the device prints (sipelangi_net.change.diff ``fold_allowed_vlans``)."""
+    access_members: bool = False
+    """merge (Junos ELS): where the snippet makes a port ``interface-mode access``, its ``vlan
+    members`` replace the running port's (an access port is in one VLAN; a trunk's members add)."""
+
+    @property
+    def uses_hier(self) -> bool:
+        return self.driver is not None or self.hier_platform is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FactsSpec:
+    """Where the live facts of SOP step 4 come from (sipelangi_net.analysis.facts)."""
+
+    commands: tuple[str, ...]
+    parser: Ref
+    """``(device, answers by command) -> DeviceFacts``."""
+    templates: Mapping[str, str] = field(default_factory=_empty)
+    """command → the ntc-templates TextFSM template that reads its answer."""
+    untemplated: tuple[str, ...] = ()
+    """Commands ntc-templates has no template for: the parser reads their answers itself."""
+    error_lines: tuple[str, ...] = ()
+    """How the CLI starts a line that refuses the command (lower case)."""
+    headers: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    """command → lines one of which every answer holds (for a template that skips unknown lines)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceSpec:
+    """The nightly compliance check (sipelangi_net.compliance)."""
+
+    baseline: str
+    """The template (under ``templates/``) of a device's baseline."""
+    features: Pairs
+    """(feature, regex on a top-level line) in matching order; ``other`` takes the rest."""
+    policy_only: bool = False
+    """The baseline is the city policy's lines, not the whole config."""
+    uncompared_lines: str | None = None
+    """Regex of lines never compared (local accounts, secrets)."""
+    uncompared_values: str | None = None
+    """Regex of secret values cut from the lines that are compared."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedactSpec:
+    """Secrets out of the config text (sipelangi_net.redact)."""
+
+    napalm: str | None = None
+    """The name of NAPALM's table in ``napalm.base.constants`` (imported on first use)."""
+    own: Pairs = ()
+    """(regex, replacement) line rules of ours."""
+    blocks: Pairs = ()
+    """(regex, replacement) rules spanning lines."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeploySpec:
+    """How a change is pushed (sipelangi_net.drivers)."""
+
+    driver: Literal["lab", "napalm", "ios", "routeros"]
+    """The deploy driver of sipelangi_net.drivers.registry."""
+    driven_by: str
+    """For people (README): the library, transport and revert mechanism."""
+    revert_unit: int = 1
+    """The device's revert timer counts in units of this many seconds (Junos: minutes)."""
+    napalm_transport: Literal["eapi", "pyez"] | None = None
+    """NAPALM drivers: how the device is reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabSpec:
+    """A platform of the lab (real software here)."""
+
+    probe: str
+    """The command whose answer names the device (``lab status``)."""
+    show_command: str
+    """The command ``lab show`` summarises."""
+    push: Literal["vtysh", "shell"]
+    """How the lab driver sends commands: vtysh config mode, or one shell command each."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSpec:
+    """What the platform's ``templates/<platform>/opd.j2`` can do (sipelangi_net.change.opd_context)."""
+
+    tagged_gateway: bool = False
+    """As the OPD gateway it can face a trunk (a tagged sub-interface, SVI or VLAN interface)."""
+    trunk_uplink: bool = False
+    """As the access switch it can make its uplink a trunk carrying the OPD VLAN."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSpec:
+    """Everything the pipeline knows about one platform."""
+
+    platform: Platform
+    kind: Literal["router", "switch"]
+    display_name: str
+    """In documents for officials (Bahasa Indonesia)."""
+    netmiko_device_type: str
+    napalm_driver: str | None
+    verified_on: Literal["lab", "fixtures"]
+    """``lab``: real software in the project's lab; ``fixtures``: replayed sessions only."""
+    verified: str
+    """For people (README): what was verified, on what."""
+    config: ConfigSpec
+    deploy: DeploySpec
+    facts: FactsSpec
+    diff: DiffSpec
+    compliance: ComplianceSpec
+    redact: RedactSpec = RedactSpec()
+    templates: TemplateSpec = TemplateSpec()
+    lab: LabSpec | None = None
+
+    @property
+    def deploy_driver(self) -> str:
+        return self.deploy.driver
+
+    @property
+    def running_config_command(self) -> str:
+        return self.config.command
+
+    def readme_row(self) -> str:
+        """This platform's row of the README's platform table."""
+        return f"| `{self.platform.value}` ({self.kind}) | {self.deploy.driven_by} | {self.verified} |"
