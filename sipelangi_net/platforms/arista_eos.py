@@ -47,10 +47,10 @@ SPEC = PlatformSpec(
     diff=DiffSpec(
         differ="sipelangi_net.change.diff:diff_hier",
         hier_platform="ARISTA_EOS",
-        single_valued=(interface("description "),),
+        single_valued=(interface("description "), interface("switchport mode ")),
         ends_with_end=True,
         vlan_lists=True,
-        hidden_defaults=(interface("no shutdown"),),
+        hidden_defaults=(interface("no shutdown"), interface("switchport mode access")),
     ),
     compliance=ComplianceSpec(
         baseline="arista_eos/baseline.j2",

@@ -641,6 +641,33 @@ def test_junos_interface_mode_is_single_valued() -> None:
     assert diff.rollback == (SWITCHING.format("ge-0/0/4") + "interface-mode access",)
 
 
+EOS_UPLINK = "interface Ethernet48\n   description ke router\n   switchport mode trunk\nend\n"
+EOS_ACCESS_UPLINK = (
+    "interface Ethernet48\n   description ke router\n"
+    "   switchport mode access\n   switchport access vlan 100\n"
+)
+
+
+def test_eos_port_made_an_access_port_leaves_trunk_mode() -> None:
+    """EOS never prints ``switchport mode access`` (the default): a trunk port made an access port
+    must still lose its trunk mode, and the access port the device then prints has nothing left."""
+    diff = diff_device("sw-bappeda", Platform.ARISTA_EOS, EOS_UPLINK, EOS_ACCESS_UPLINK)
+    assert diff.commands == (
+        "interface Ethernet48",
+        "  no switchport mode trunk",
+        "  switchport access vlan 100",
+        "  exit",
+    )
+    assert diff.rollback == (
+        "interface Ethernet48",
+        "  no switchport access vlan 100",
+        "  switchport mode trunk",
+        "  exit",
+    )
+    printed = "interface Ethernet48\n   description ke router\n   switchport access vlan 100\nend\n"
+    assert diff_device("sw-bappeda", Platform.ARISTA_EOS, printed, EOS_ACCESS_UPLINK).commands == ()
+
+
 def test_routeros_reads_export_and_one_line_commands_alike() -> None:
     snippet = (
         '/ip address add address=10.20.2.1/25 interface=ether2 comment="SPL-2026-00004"\n'

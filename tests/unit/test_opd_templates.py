@@ -68,7 +68,7 @@ def test_the_gateway_and_the_uplink_agree_on_every_platform_pair(router: Platfor
             P.CISCO_IOS: "interface eth0\n description SPL-2026-00001 ke dist-gerunggang\n"
             " switchport mode access\n switchport access vlan 100\n",
             P.ARISTA_EOS: "interface eth0\n   description SPL-2026-00001 ke dist-gerunggang\n"
-            "   switchport access vlan 100\n",
+            "   switchport mode access\n   switchport access vlan 100\n",
             P.JUNIPER_JUNOS: 'set interfaces eth0 description "SPL-2026-00001 ke dist-gerunggang"\n'
             "set interfaces eth0 unit 0 family ethernet-switching interface-mode access\n"
             "set interfaces eth0 unit 0 family ethernet-switching vlan members OPD-DINKES\n",
