@@ -49,11 +49,17 @@ def tcp_argv(address: str, port: int, *, seconds: int, streams: int, reverse: bo
     ]  # fmt: skip
 
 
+UDP_BUFFER = "2M"
+"""Socket buffer of the UDP test (``-w``): loss is the network's, not a receiving laptop's that
+was busy for some tens of milliseconds (the kernel's default buffer holds about 90 datagrams,
+50 ms at 18 Mbit/s). The kernel caps it at ``net.core.rmem_max``."""
+
+
 def udp_argv(address: str, port: int, *, seconds: int, mbps: float) -> list[str]:
     """UDP from the server at ``mbps`` (the download target): jitter and loss as the OPD receives them."""
     return [
         "iperf3", "-c", address, "-p", str(port), "-J", "-u", "-R", "-b", f"{mbps:g}M",
-        "-l", "1400", "-t", str(seconds), "--connect-timeout", "3000",
+        "-l", "1400", "-w", UDP_BUFFER, "-t", str(seconds), "--connect-timeout", "3000",
     ]  # fmt: skip
 
 
