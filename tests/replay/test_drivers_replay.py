@@ -263,6 +263,18 @@ def core_only_plan() -> Any:
     return golden.PLAN.model_copy(update={"ports": ()})
 
 
+def routeros_deploy(
+    tmp_path: Path, host_key: paramiko.PKey, case: str, plan: Any
+) -> tuple[DeployReport, Replay]:
+    """``deploy`` of ``plan`` over the RouterOS case ``case`` (an Arista access switch), every
+    recorded exchange played."""
+    ros, eos = Platform.MIKROTIK_ROUTEROS, Platform.ARISTA_EOS
+    with replay(tmp_path, host_key, "mikrotik_routeros", case, ros, eos) as rp:
+        report = run_deploy(rp, plan, tmp_path)
+        rp.assert_played_whole()
+    return report, rp
+
+
 def test_routeros_arms_the_routers_timer_before_the_push_and_confirm_removes_it(
     tmp_path: Path, host_key: paramiko.PKey
 ) -> None:
@@ -299,10 +311,7 @@ ROS_UNDO = "/ip route remove [find comment=SPL-2026-00001 dst-address=10.20.0.0/
 def test_routeros_correct_push_passes_the_post_push_check_and_is_confirmed(
     tmp_path: Path, host_key: paramiko.PKey
 ) -> None:
-    ros = Platform.MIKROTIK_ROUTEROS
-    with replay(tmp_path, host_key, "mikrotik_routeros", "deploy", ros, Platform.ARISTA_EOS) as rp:
-        report = run_deploy(rp, core_only_plan(), tmp_path)
-        rp.assert_played_whole()
+    report, _ = routeros_deploy(tmp_path, host_key, "deploy", core_only_plan())
     assert report.ok, report.error
     [result] = report.devices
     assert result.state == "confirmed"
@@ -312,10 +321,7 @@ def test_routeros_correct_push_passes_the_post_push_check_and_is_confirmed(
 def test_routeros_gateway_and_core_deploy_with_the_routers_undo_script_and_confirm(
     tmp_path: Path, host_key: paramiko.PKey
 ) -> None:
-    ros = Platform.MIKROTIK_ROUTEROS
-    with replay(tmp_path, host_key, "mikrotik_routeros", "gateway", ros, Platform.ARISTA_EOS) as rp:
-        report = run_deploy(rp, routed_plan(), tmp_path)
-        rp.assert_played_whole()
+    report, rp = routeros_deploy(tmp_path, host_key, "gateway", routed_plan())
     assert report.ok, report.error
     by_name = {d.device: d for d in report.devices}
     assert {n: d.state for n, d in by_name.items()} == dict.fromkeys(ROUTED, "confirmed")
@@ -331,10 +337,7 @@ def test_routeros_gateway_and_core_deploy_with_the_routers_undo_script_and_confi
 def test_routeros_wrong_push_fails_the_check_and_is_undone_by_command_without_reboot(
     tmp_path: Path, host_key: paramiko.PKey
 ) -> None:
-    ros = Platform.MIKROTIK_ROUTEROS
-    with replay(tmp_path, host_key, "mikrotik_routeros", "rollback", ros, Platform.ARISTA_EOS) as rp:
-        report = run_deploy(rp, core_only_plan(), tmp_path)
-        rp.assert_played_whole()
+    report, rp = routeros_deploy(tmp_path, host_key, "rollback", core_only_plan())
     assert not report.ok
     assert "post-check failed" in report.error and "still missing" in report.error
     [result] = report.devices
@@ -347,10 +350,7 @@ def test_routeros_wrong_push_fails_the_check_and_is_undone_by_command_without_re
 
 
 def test_routeros_rejected_line_rolls_back_and_disarms(tmp_path: Path, host_key: paramiko.PKey) -> None:
-    ros = Platform.MIKROTIK_ROUTEROS
-    with replay(tmp_path, host_key, "mikrotik_routeros", "reject", ros, Platform.ARISTA_EOS) as rp:
-        report = run_deploy(rp, core_only_plan(), tmp_path)
-        rp.assert_played_whole()
+    report, rp = routeros_deploy(tmp_path, host_key, "reject", core_only_plan())
     assert not report.ok
     assert "expected end of command (line 1 column 58)" in report.error
     [result] = report.devices
