@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -86,12 +86,7 @@ class Handoff:
     qos: tuple[QosClass, ...]
 
     def as_context(self) -> dict[str, Any]:
-        return {
-            "handoff": self.handoff,
-            "sop_rules": self.sop_rules,
-            "segment": self.segment,
-            "qos": self.qos,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def handoff(plan: Plan, inventory: Any) -> Literal["tagged", "untagged"]:
