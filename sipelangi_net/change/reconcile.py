@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sipelangi_net.change.dhcp_target import ScopeResult
 from sipelangi_net.change.journal import Entry, close, pending, read
 from sipelangi_net.change.push import (
     DeployReport,
@@ -153,10 +154,11 @@ def _from_report(
     if record.ticket_id != ticket_id:
         raise ConfigError(f"{path}: the report of ticket {record.ticket_id}, not {ticket_id}")
     devices = [DeviceResult(**d.model_dump(mode="json")) for d in record.devices]
-    fields = record.model_dump(mode="json", exclude={"devices"})
+    scope = ScopeResult(**record.dhcp.model_dump(mode="json")) if record.dhcp is not None else None
+    fields = record.model_dump(mode="json", exclude={"devices", "dhcp"})
     who = data.get("actor")
     by = printable(who)[:200] if isinstance(who, str) and who.strip() else actor
-    return DeployReport(**fields, devices=devices), tested, slot, by, started
+    return DeployReport(**fields, devices=devices, dhcp=scope), tested, slot, by, started
 
 
 def _tested(data: Any) -> Any:

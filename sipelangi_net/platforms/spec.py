@@ -197,6 +197,10 @@ class TemplateSpec:
     """As the OPD gateway it can face a trunk (a tagged sub-interface, SVI or VLAN interface)."""
     trunk_uplink: bool = False
     """As the access switch it can make its uplink a trunk carrying the OPD VLAN."""
+    dhcp: Literal["serves", "relays"] = "serves"
+    """As the OPD gateway: ``serves`` the OPD LAN by DHCP from its own config (its ``opd.j2``), or
+    ``relays`` it to the city's central DHCP server (``servers.yaml`` ``dhcp``), to which the
+    change adds the OPD's scope (sipelangi_net.change.dhcp)."""
 
 
 @dataclass(frozen=True, slots=True)
