@@ -43,9 +43,10 @@ from sipelangi_net.analysis.facts_model import (
     excerpt,
     port_name,
     unexpected,
+    vlan_list,
 )
 from sipelangi_net.platforms import PLATFORMS, Platform, spec_for
-from sipelangi_net.platforms.mikrotik_routeros import terse_rows, vlan_ids
+from sipelangi_net.platforms.mikrotik_routeros import terse_rows
 from sipelangi_net.validate import printable
 
 IOS_COMMANDS = spec_for(Platform.CISCO_IOS).facts.commands
@@ -362,7 +363,7 @@ def _routeros_bridge_vlans(facts: _Facts, command: str, rows: Iterable[Mapping[s
     """A bridge port tagged in a VLAN of the bridge's VLAN table is a trunk."""
     for row in rows:
         try:
-            vlan_ids(row.get("vlan-ids", ""))
+            vlan_list(row.get("vlan-ids", ""))
         except ValueError as exc:
             raise unexpected(facts.device, command, str(exc)) from None
         if "X" in row["flags"]:

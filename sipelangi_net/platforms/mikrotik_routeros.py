@@ -82,19 +82,6 @@ def terse_rows(text: str) -> list[dict[str, str]]:
     return rows
 
 
-def vlan_ids(value: str) -> list[int]:
-    """``vlan-ids`` as RouterOS prints it (``10,20,30-32``) → the VLAN numbers; ValueError if bad."""
-    ids: list[int] = []
-    for part in filter(None, value.split(",")):
-        first, _, last = part.partition("-")
-        if not first.isdigit() or not (last or first).isdigit():
-            raise ValueError(f"bad VLAN list {value!r}")
-        ids.extend(range(int(first), int(last or first) + 1))
-    if not all(1 <= v <= 4094 for v in ids) or len(ids) > 4094:
-        raise ValueError(f"bad VLAN list {value!r}")
-    return ids
-
-
 FEATURES = (
     ("hostname", r"^/system identity"),
     ("banner", r"^/system note"),
