@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.unit.ticket_data import raw_request
+
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).with_name("sipelangi-net"))
 
@@ -80,18 +82,8 @@ def lab_exec(node: str, *command: str, check: bool = True) -> subprocess.Complet
     return cli("lab", "exec", node, "--", *command, check=check, timeout=60)
 
 
-REQUEST: dict[str, Any] = {
-    "opd": "Dinas Kesehatan (Dinkes)",
-    "site": "dinkes",
-    "pic": {
-        "name": "Budi Santoso",
-        "phone": "+62 812 7100 1234",
-        "email": "budi@dinkes.pangkalpinangkota.go.id",
-    },
-    "users": 40,
-    "applications": ["simpeg", "eoffice"],
-    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
-}
+REQUEST: dict[str, Any] = raw_request(notes="")
+"""The shared ticket request (tests/unit/ticket_data.py), without notes (the model's default)."""
 
 
 @pytest.fixture
