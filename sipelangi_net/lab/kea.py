@@ -89,7 +89,8 @@ def dhcp4_config(paths: KeaPaths, interfaces: Sequence[str]) -> dict[str, Any]:
     """kea-dhcp4's configuration: no subnet yet (a change adds them), files under ``paths``."""
     return {
         "Dhcp4": {
-            "interfaces-config": {"interfaces": list(interfaces)},
+            # udp sockets: the central server only hears relays (unicast), never a LAN's broadcast
+            "interfaces-config": {"interfaces": list(interfaces), "dhcp-socket-type": "udp"},
             "control-socket": {"socket-type": "unix", "socket-name": str(paths.socket)},
             "lease-database": {
                 "type": "memfile",
@@ -155,9 +156,13 @@ def start(
     interfaces: Sequence[str] = (),
     host: str = "127.0.0.1",
     prefix: Sequence[str] = (),
+    dhcp_ports: tuple[int, int] | None = None,
     timeout: float = 15.0,
 ) -> KeaServer:
     """Start kea-dhcp4 (behind ``prefix``) and the Control Agent on ``host:port``; wait for both.
+
+    ``dhcp_ports`` (server, client) replace DHCP's 67 and 68 (``kea-dhcp4 -p/-P``): the tests relay
+    to a server on ``lo`` without taking the real ports. Replies to a relay go to its client port.
 
     On failure (a daemon exits, no answer within ``timeout`` seconds) whatever started is stopped
     and a :class:`LabError` carries the tail of the logs.
@@ -165,7 +170,8 @@ def start(
     paths = KeaPaths(directory)
     write_configs(paths, interfaces=interfaces, host=host, port=port, username=username, password=password)
     url = f"http://{host}:{port}/"
-    _detach(paths, [*prefix, "setsid", "--fork", KEA_DHCP4, "-c", str(paths.dhcp4_conf)], "kea-dhcp4")
+    ports = ["-p", str(dhcp_ports[0]), "-P", str(dhcp_ports[1])] if dhcp_ports else []
+    _detach(paths, [*prefix, "setsid", "--fork", KEA_DHCP4, "-c", str(paths.dhcp4_conf), *ports], "kea-dhcp4")
     _detach(paths, ["setsid", "--fork", KEA_CTRL_AGENT, "-c", str(paths.ca_conf)], "kea-ctrl-agent")
     try:
         return _wait(paths, url, username, password, time.monotonic() + timeout)
@@ -217,7 +223,7 @@ def _find(program: str, conf: Path) -> int | None:
     """The PID of the process running exactly ``program -c conf`` (ours: its config is in our directory)."""
     wanted = [program.encode(), b"-c", str(conf).encode()]
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _argv(int(entry.name)) == wanted and is_alive(int(entry.name)):
+        if entry.name.isdigit() and _argv(int(entry.name))[:3] == wanted and is_alive(int(entry.name)):
             return int(entry.name)
     return None
 
@@ -258,7 +264,7 @@ def stop(directory: Path) -> list[int]:
         (paths.dhcp4_pidfile, paths.ca_pidfile), _daemons(paths.root), strict=True
     ):
         pid = read_pid(pidfile)
-        if pid is not None and _argv(pid) == [program.encode(), b"-c", str(conf).encode()]:
+        if pid is not None and _argv(pid)[:3] == [program.encode(), b"-c", str(conf).encode()]:
             pids.append(pid)
     left = stop_pids(pids)
     for pidfile in (paths.ca_pidfile, paths.dhcp4_pidfile):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kea_server import PASSWORD, USER, free_port, running_kea
+from kea_server import PASSWORD, USER, LocalKea, free_port, relay_discover, running_kea
 
 from sipelangi_net.change import dhcp
 from sipelangi_net.drivers.kea import KeaControl
@@ -47,9 +47,14 @@ def client(url: str, *, password: str | None = PASSWORD, timeout: float = 10.0) 
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kea.KeaServer]:
+def local_kea(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKea]:
     with running_kea(tmp_path_factory.mktemp("kea")) as started:
         yield started
+
+
+@pytest.fixture
+def server(local_kea: LocalKea) -> kea.KeaServer:
+    return local_kea.server
 
 
 @pytest.fixture
@@ -88,6 +93,30 @@ def test_the_scope_is_added_then_the_list_before_is_set_back_exactly(control: Ke
         dhcp.with_scope("kea-pusat", running, opd_scope("SPL-2026-00012"))
     control.set_subnets(before)  # the rollback
     assert control.subnets() == before
+
+
+def test_a_relayed_discover_is_offered_an_address_of_the_scope_and_nothing_after_the_rollback(
+    control: KeaControl, local_kea: LocalKea
+) -> None:
+    gateway = IPv4Address("127.77.0.1")  # the relay (a gateway's dhcrelay): on lo, so the offer comes back
+    scope = dhcp.Scope(
+        ticket_id="SPL-2026-00013",
+        subnet=IPv4Network("127.77.0.0/24"),
+        gateway=gateway,
+        first=IPv4Address("127.77.0.100"),
+        last=IPv4Address("127.77.0.119"),
+        dns=(IPv4Address("10.0.0.53"),),
+    )
+    pc = bytes.fromhex("02005e000013")
+    before = control.subnets()
+    assert relay_discover(local_kea, gateway, pc) is None  # no scope for that relay yet
+    control.set_subnets(dhcp.with_scope("kea-pusat", before, scope))
+    offer = relay_discover(local_kea, gateway, pc)
+    assert offer is not None
+    assert scope.first <= offer.address <= scope.last
+    assert offer.routers == (gateway,) and offer.dns == (IPv4Address("10.0.0.53"),)
+    control.set_subnets(before)  # the rollback
+    assert relay_discover(local_kea, gateway, bytes.fromhex("02005e000014")) is None
 
 
 def test_a_list_kea_refuses_surfaces_keas_reason_and_changes_nothing(control: KeaControl) -> None:
