@@ -165,28 +165,35 @@ def with_scope(
     """``subnets`` with ``scope``'s entry added, or in place of the ticket's own entry for it.
 
     Entries of the same ticket with the scope's id or overlapping its subnet are replaced (at the
-    first one's place); an overlapping entry of another ticket, or not ours, is refused, as is an
-    overlap with a shared network's subnet. Every other entry stays, untouched and in order.
+    first one's place), unless the entry already reads as the scope's (:func:`subnet_lines`: as
+    Kea prints it back), which is kept as it is: the list of a server that has the scope comes
+    back unchanged. An entry of another ticket, or not ours, with the scope's id or overlapping
+    its subnet is refused, as is one of a shared network. Every other entry stays, untouched and
+    in order.
     """
     entry = scope_entry(scope)
     for item in shared:
-        if entry_network(server, item, "shared-networks subnet").overlaps(scope.subnet):
+        if _collides(server, item, scope, "shared-networks subnet"):
             raise DeviceError(server, _taken(scope, item, "in a shared network, "))
     result: list[dict[str, Any]] = []
     placed = False
     for item in subnets:
-        net = entry_network(server, item)
-        if item.get("id") != scope.id and not net.overlaps(scope.subnet):
+        if not _collides(server, item, scope, "subnet4 entry"):
             result.append(copy.deepcopy(dict(item)))
             continue
         if ticket_of(item) != scope.ticket_id:
             raise DeviceError(server, _taken(scope, item, ""))
         if not placed:
-            result.append(entry)
+            same = subnet_lines([item]) == subnet_lines([entry])
+            result.append(copy.deepcopy(dict(item)) if same else entry)
             placed = True
     if not placed:
         result.append(entry)
     return result
+
+
+def _collides(server: str, item: Mapping[str, Any], scope: Scope, where: str) -> bool:
+    return item.get("id") == scope.id or entry_network(server, item, where).overlaps(scope.subnet)
 
 
 def _taken(scope: Scope, item: Mapping[str, Any], where: str) -> str:

@@ -78,9 +78,17 @@ def test_the_scope_is_added_after_the_other_entries_which_stay_untouched_and_in_
 def test_adding_the_same_scope_again_gives_the_same_list() -> None:
     once = dhcp.with_scope("kea-pusat", [foreign(1, "10.99.0.0/16")], scope())
     assert dhcp.with_scope("kea-pusat", once, scope()) == once
-    # as Kea prints it back (its defaults added, "a - b" pools written "a-b"): still one entry, replaced
+    # as Kea prints it back (its defaults added): kept as it is, so a server's list comes back unchanged
     printed = [once[0], {**once[1], "valid-lifetime": 600, "reservations": []}]
-    assert dhcp.with_scope("kea-pusat", printed, scope()) == once
+    assert dhcp.with_scope("kea-pusat", printed, scope()) == printed
+    # the same ticket's entry for another pool is replaced
+    other_pool = [once[0], dhcp.scope_entry(scope(first=A("10.20.7.10")))]
+    assert dhcp.with_scope("kea-pusat", other_pool, scope()) == once
+    shared = [foreign(scope().id, "172.16.0.0/24")]  # Kea's ids are unique across shared networks too
+    with pytest.raises(
+        DeviceError, match=r"\(id 169084672, in a shared network, not made by sipelangi-net\)"
+    ):
+        dhcp.with_scope("kea-pusat", once, scope(), shared=shared)
 
 
 def test_the_tickets_own_entry_is_replaced_in_place_when_its_scope_changes() -> None:
