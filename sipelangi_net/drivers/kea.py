@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from sipelangi_net.change.dhcp import parse_subnets
+from sipelangi_net.change.dhcp import parse_shared_subnets, parse_subnets
 from sipelangi_net.errors import DeviceAuthError, DeviceError, DeviceTimeout, InventoryError
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,10 @@ class KeaControl:
     def subnets(self) -> list[dict[str, Any]]:
         """The server's ``subnet4`` list, checked (:func:`~sipelangi_net.change.dhcp.parse_subnets`)."""
         return parse_subnets(self.name, self.get_config())
+
+    def shared_subnets(self) -> list[dict[str, Any]]:
+        """The subnets of the server's ``shared-networks``: ``with_scope(..., shared=...)`` keeps off them."""
+        return parse_shared_subnets(self.name, self.get_config())
 
     def set_subnets(self, subnets: Sequence[Mapping[str, Any]]) -> None:
         """Make ``subnets`` the server's ``subnet4`` list, tested, applied, read back and written."""

@@ -78,6 +78,7 @@ def test_a_list_set_is_the_list_read_back_and_saved_for_a_restart(
     saved = json.loads(server.paths.dhcp4_conf.read_text(encoding="utf-8"))  # config-write
     assert dhcp.subnet_lines(saved["Dhcp4"]["subnet4"]) == dhcp.subnet_lines(back)
     assert "hash" not in control.get_config()
+    assert control.shared_subnets() == []
 
 
 def test_the_scope_is_added_then_the_list_before_is_set_back_exactly(control: KeaControl) -> None:
