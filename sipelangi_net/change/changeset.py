@@ -60,7 +60,9 @@ class ChangeSet:
     @property
     def digest(self) -> str:
         """SHA-256 of the whole change set: the identity the engineer approves."""
-        body: list[object] = [[d.device, d.platform, d.running_sha256, list(d.commands)] for d in self.devices]
+        body: list[object] = [
+            [d.device, d.platform, d.running_sha256, list(d.commands)] for d in self.devices
+        ]
         if self.dhcp is not None:
             body.append(["dhcp", self.dhcp.server, self.dhcp.running_sha256, list(self.dhcp.commands)])
         return hashlib.sha256(json.dumps([self.ticket_id, body]).encode()).hexdigest()
@@ -70,6 +72,13 @@ class ChangeSet:
         """The devices that get commands."""
         return tuple(d.device for d in self.devices if d.changed)
 
+    def running_digests(self) -> dict[str, str]:
+        """Per target (device, and the DHCP server if any) the digest its commands were computed from."""
+        digests = {d.device: d.running_sha256 for d in self.devices}
+        if self.dhcp is not None:
+            digests[self.dhcp.server] = self.dhcp.running_sha256
+        return digests
+
     def of(self, device: str) -> DeviceChange:
         return next(d for d in self.devices if d.device == device)
 
@@ -78,9 +87,7 @@ class ChangeSet:
 
         ``running``: device → digest of its running config read now, for the same devices.
         """
-        approved = {d.device: d.running_sha256 for d in self.devices}
-        if self.dhcp is not None:
-            approved[self.dhcp.server] = self.dhcp.running_sha256
+        approved = self.running_digests()
         if set(running) != set(approved):
             extra = sorted(set(running) ^ set(approved))
             raise ChangedSince(

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from sipelangi_net.change.changeset import ScopeChange
-from sipelangi_net.change.dhcp import Scope, entry_network, scope_commands, subnet_lines, ticket_of, with_scope
+from sipelangi_net.change.dhcp import (
+    Scope,
+    entry_network,
+    scope_commands,
+    subnet_lines,
+    ticket_of,
+    with_scope,
+)
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import ScopeControl, ScopeServer
 from sipelangi_net.errors import DeviceError, StorageError
@@ -96,7 +103,9 @@ class DhcpTarget:
             now = self.control.subnets()
         except DeviceError as exc:
             self.result.state, self.result.verified = "failed", False
-            self.result.error = f"NOT restored: {exc}; its scopes before the change: {self.result.backup_path}"
+            self.result.error = (
+                f"NOT restored: {exc}; its scopes before the change: {self.result.backup_path}"
+            )
             raise
         self.result.verified = subnet_lines(now) == subnet_lines(self.running)
         self.result.state = "rolled_back" if self.result.verified else "failed"
@@ -149,7 +158,11 @@ def _address(value: Any) -> Any:
 
 
 def remove_scope(
-    ticket_id: str, server: ScopeServer, subnet: str, factory: Callable[[Any, Credentials], Any], creds: Credentials
+    ticket_id: str,
+    server: ScopeServer,
+    subnet: str,
+    factory: Callable[[Any, Credentials], Any],
+    creds: Credentials,
 ) -> ScopeResult:
     """The ticket's scope off the central server (its installation undone, SOP step 9 refused).
 

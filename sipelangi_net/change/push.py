@@ -224,7 +224,9 @@ class _Run:
         assert self.dhcp is not None
         self.dhcp.read()
         n = len(self.dhcp.result.commands)
-        self.progress(self.dhcp.server, f"read; {n} DHCP scope commands" if n else "read; the scope is in place")
+        self.progress(
+            self.dhcp.server, f"read; {n} DHCP scope commands" if n else "read; the scope is in place"
+        )
 
     def set_scope(self) -> None:
         assert self.dhcp is not None
@@ -399,7 +401,7 @@ def execute(
 def _refuse(run: _Run, report: DeployReport, approved: ChangeSet, current: ChangeSet) -> DeployReport:
     """The devices are not where the approved change set was made: nothing is sent to any of them."""
     try:
-        approved.check_current({d.device: d.running_sha256 for d in current.devices})
+        approved.check_current(current.running_digests())
         why = (
             "the change to send is not the one confirmed (the plan or the templates changed since);"
             " nothing was pushed to any device: run the diff again and confirm the new one"

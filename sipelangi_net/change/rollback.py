@@ -108,7 +108,9 @@ def uninstall_ticket(
         if report.ok and scope is not None:  # the devices are back: the OPD's scope goes too
             report.dhcp = remove_scope(ticket_id, scope[0], scope[1], open_driver, creds)
             if report.dhcp.error:
-                refused = refused.model_copy(update={"note": f"{refused.note}; DHCP: {report.dhcp.error}"[:2000]})
+                refused = refused.model_copy(
+                    update={"note": f"{refused.note}; DHCP: {report.dhcp.error}"[:2000]}
+                )
         if report.ok:
             st.apply(ticket_id, refused.model_copy(update={"outputs": {"rollback": report.to_json()}}))
     return report

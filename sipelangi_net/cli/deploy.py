@@ -255,7 +255,10 @@ def print_diff(report: Any) -> None:
             say(f"    {command}")
     if report.dhcp is not None:
         scope = report.dhcp
-        say(f"--- {scope.server} (central DHCP server)" + ("" if scope.commands else ": the scope is in place"))
+        say(
+            f"--- {scope.server} (central DHCP server)"
+            + ("" if scope.commands else ": the scope is in place")
+        )
         for command in scope.commands:
             say(f"    {command}")
     if not report.changed:
@@ -275,7 +278,8 @@ def _print_report(report: Any, tested: Any) -> None:
     if report.dhcp is not None:
         scope = report.dhcp
         say(
-            f"{scope.server:<20} {scope.state:<12} DHCP scope {scope.subnet}  backup {scope.backup_sha256[:12]}"
+            f"{scope.server:<20} {scope.state:<12} DHCP scope {scope.subnet}"
+            + f"  backup {scope.backup_sha256[:12]}"
             + (f"  verified={scope.verified}" if scope.verified is not None else "")
             + (f"  {scope.error}" if scope.error else "")
         )

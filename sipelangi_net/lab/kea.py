@@ -156,10 +156,12 @@ def start(
     interfaces: Sequence[str] = (),
     host: str = "127.0.0.1",
     prefix: Sequence[str] = (),
+    agent_prefix: Sequence[str] = (),
     dhcp_ports: tuple[int, int] | None = None,
     timeout: float = 15.0,
 ) -> KeaServer:
-    """Start kea-dhcp4 (behind ``prefix``) and the Control Agent on ``host:port``; wait for both.
+    """Start kea-dhcp4 (behind ``prefix``) and the Control Agent on ``host:port`` (behind
+    ``agent_prefix``: the lab's server mount namespace, network of this machine); wait for both.
 
     ``dhcp_ports`` (server, client) replace DHCP's 67 and 68 (``kea-dhcp4 -p/-P``): the tests relay
     to a server on ``lo`` without taking the real ports. Replies to a relay go to its client port.
@@ -172,7 +174,9 @@ def start(
     url = f"http://{host}:{port}/"
     ports = ["-p", str(dhcp_ports[0]), "-P", str(dhcp_ports[1])] if dhcp_ports else []
     _detach(paths, [*prefix, "setsid", "--fork", KEA_DHCP4, "-c", str(paths.dhcp4_conf), *ports], "kea-dhcp4")
-    _detach(paths, ["setsid", "--fork", KEA_CTRL_AGENT, "-c", str(paths.ca_conf)], "kea-ctrl-agent")
+    _detach(
+        paths, [*agent_prefix, "setsid", "--fork", KEA_CTRL_AGENT, "-c", str(paths.ca_conf)], "kea-ctrl-agent"
+    )
     try:
         return _wait(paths, url, username, password, time.monotonic() + timeout)
     except LabError:

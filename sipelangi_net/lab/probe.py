@@ -99,7 +99,9 @@ class OpdHost:
         leased = ipaddress.IPv4Interface(shown[shown.index("inet") + 1]) if "inet" in shown else None
         first, last = (ipaddress.IPv4Address(a) for a in self.dhcp)
         if leased is None or not first <= leased.ip <= last:
-            raise DeviceError(self.name, f"the DHCP lease {leased} is outside the plan's range {first}-{last}")
+            raise DeviceError(
+                self.name, f"the DHCP lease {leased} is outside the plan's range {first}-{last}"
+            )
         return dataclasses.replace(self, address=str(leased))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fake_network import FakeNetwork
+from kea_server import LocalKea
 from ticket_data import scheduled, valid
 
 from sipelangi_net.analysis.steps import stored_plan
@@ -67,9 +68,9 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqliteSto
 
 
 @pytest.fixture
-def net(store: SqliteStore) -> FakeNetwork:
+def net(store: SqliteStore, local_kea: LocalKea) -> FakeNetwork:
     (ticket,) = store.tickets()
-    return FakeNetwork.blank(render_plan(stored_plan(ticket, "deploy"), INVENTORY))
+    return FakeNetwork.blank(render_plan(stored_plan(ticket, "deploy"), INVENTORY), kea=local_kea.server)
 
 
 def tid_of(st: SqliteStore) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kea_server import PASSWORD, USER, LocalKea, free_port, relay_discover, running_kea
+from kea_server import PASSWORD, USER, LocalKea, free_port, relay_discover
 
 from sipelangi_net.change import dhcp
 from sipelangi_net.drivers.kea import KeaControl
@@ -44,12 +44,6 @@ URL = r"http://127\.0\.0\.1:\d+/"
 
 def client(url: str, *, password: str | None = PASSWORD, timeout: float = 10.0) -> KeaControl:
     return KeaControl(name="kea-pusat", url=url, username=USER, password=password, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def local_kea(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKea]:
-    with running_kea(tmp_path_factory.mktemp("kea")) as started:
-        yield started
 
 
 @pytest.fixture
