@@ -26,7 +26,8 @@ SPEC = PlatformSpec(
     verified_on="lab",
     verified=(
         "real FRR 8.4 in the lab: facts, render, diff, deploy, rollback, compliance,"
-        " the whole SOP from the pages"
+        " the whole SOP from the pages; the OPD PC's DHCP lease relayed by the router's host"
+        " (ISC dhcrelay) from the central Kea server the change gives the scope"
     ),
     config=ConfigSpec(command="show running-config", format="cli"),
     deploy=DeploySpec(

@@ -78,6 +78,33 @@ def creds(lab: dict[str, Any]) -> Any:
     return load_credentials(lab_dir() / "secrets.yaml")
 
 
+@pytest.fixture(autouse=True)
+def central_dhcp_at_day0(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used the lab, the central DHCP server holds no scope again (its day-0).
+
+    Each test's tickets are numbered from SPL-...-00001 in a fresh store: a scope another test's
+    ticket left on the same subnet would be refused as someone else's."""
+    yield
+    from sipelangi_net.credentials import load_credentials
+    from sipelangi_net.drivers.kea import KeaControl
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.paths import lab_dir
+
+    manifest = lab_dir() / "manifest.json"
+    if "lab" not in request.fixturenames or not manifest.exists():
+        return
+    if json.loads(manifest.read_text()).get("state") != "up":
+        return
+    dhcp = load_inventory(ROOT / "inventory").servers.dhcp
+    assert dhcp is not None
+    creds = load_credentials(lab_dir() / "secrets.yaml")
+    with KeaControl(
+        name=dhcp.server, url=dhcp.control_url, username=creds.username, password=creds.password
+    ) as kea:
+        if kea.subnets():
+            kea.set_subnets([])
+
+
 def lab_exec(node: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return cli("lab", "exec", node, "--", *command, check=check, timeout=60)
 

@@ -21,6 +21,7 @@ from kea_server import LocalKea
 from ticket_data import scheduled, valid
 
 from sipelangi_net.analysis.steps import stored_plan
+from sipelangi_net.change.dhcp import ticket_of
 from sipelangi_net.change.install import install_ticket
 from sipelangi_net.change.journal import RUNS, Journal, pending, read
 from sipelangi_net.change.render import render_plan
@@ -205,8 +206,12 @@ def test_a_run_killed_between_confirms_is_undone_recorded_and_pushed_again(
     )
     assert {d.device: d.state for d in killed.devices} == dict.fromkeys((CORE, DIST, SW), "rolled_back")
     assert any((reports / tid_of(store) / "undo").iterdir()), "core's put-back took its own backup first"
+    assert "the OPD's DHCP scope stays on srv-dhcp" in killed.error, "no revert timer on the DHCP server"
     blank_backups(installed(store))
     assert pending(reports / tid_of(store)) == []
+    rerun = installed(store).dhcp
+    assert rerun is not None and rerun.commands == (), "the rerun found the scope in place"
+    assert [ticket_of(e) for e in net.subnets()] == [tid_of(store)]
 
 
 def test_a_run_killed_after_every_confirm_is_recorded_as_installed(
