@@ -14,6 +14,7 @@ the real programs.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+log = logging.getLogger("sipelangi_net.lab.relay")
 RESTART_WAIT_S = 5.0
 
 
@@ -71,12 +73,12 @@ class Relay:
         self.stop()
         self.serving = wanted
         if not wanted:
-            print("relay: no OPD port has an address; not relaying", flush=True)
+            log.info("no OPD port has an address; not relaying")
             return
         links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True)
         upstream = [i for i in interfaces(links.stdout) if i not in self.ports]
         argv = relay_argv(self.server, wanted, upstream, self.pidfile)
-        print(f"relay: {' '.join(argv)}", flush=True)
+        log.info("relaying: %s", " ".join(argv))
         self.child = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
 
     def stop(self) -> None:
@@ -96,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--port", action="append", required=True)
     ap.add_argument("--pidfile", required=True)
     args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s relay: %(message)s")
     relay = Relay(args.server, args.port, args.pidfile.removesuffix(".pid") + "-dhcrelay.pid")
 
     def finish(_signum: int, _frame: FrameType | None) -> None:
