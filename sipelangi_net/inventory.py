@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,9 +125,19 @@ class ServerSegment(_Model):
     vlan: Annotated[int, Field(ge=1, le=4094)] = 10
 
 
+class DhcpService(_Model):
+    """The central DHCP server (ISC Kea) that gateways relaying DHCP hand their OPD LAN to."""
+
+    server: Name
+    """The server of ``servers`` that runs it (its address is the relays' target)."""
+    control_url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=200)]
+    """Its Kea Control Agent: ``https://`` (``http://`` only on a loopback address)."""
+
+
 class ServerCatalogue(_Model):
     segment: ServerSegment
     servers: dict[Name, Server]
+    dhcp: DhcpService | None = None
 
 
 class PortRef(_Model):
@@ -398,7 +409,25 @@ def _load_servers(root: Path, check: _Checker) -> ServerCatalogue:
             raise InventoryError(f"{where}.address: {server.address} is outside {seg.subnet}")
         check.address(server.address, where)
         check.port(seg.switch.device, server.switch_port, where)
+    if cat.dhcp is not None:
+        _check_dhcp(cat, path)
     return cat
+
+
+def _check_dhcp(cat: ServerCatalogue, path: Path) -> None:
+    assert cat.dhcp is not None
+    if cat.dhcp.server not in cat.servers:
+        raise InventoryError(f"{path}: dhcp.server: unknown server {cat.dhcp.server!r} (not in servers)")
+    url = urllib.parse.urlsplit(cat.dhcp.control_url)
+    try:
+        loopback = ipaddress.ip_address(url.hostname or "").is_loopback
+    except ValueError:
+        loopback = url.hostname == "localhost"
+    if url.scheme not in ("https", "http") or not url.hostname or (url.scheme == "http" and not loopback):
+        raise InventoryError(
+            f"{path}: dhcp.control_url: {cat.dhcp.control_url!r} must be an https:// URL of the Kea Control"
+            " Agent (http:// only on a loopback address)"
+        )
 
 
 def _load_sites(root: Path, check: _Checker, servers: ServerCatalogue) -> dict[str, Site]:

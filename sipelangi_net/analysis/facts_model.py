@@ -7,6 +7,7 @@ them; the helpers below turn an odd device answer into a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from sipelangi_net.validate import printable, unsafe_character
 MAX_ANSWER = 8_000_000
 """Longest device answer (characters) the parsers accept; a longer one is refused."""
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
+_VLAN_RANGE = re.compile(r"([0-9]{1,4})(?:-([0-9]{1,4}))?")
 
 
 def _empty() -> Mapping[Any, Any]:
@@ -125,3 +127,22 @@ def port_name(device: str, command: str, name: object, *, spaces: bool = False) 
     ):
         raise unexpected(device, command, f"bad port name {excerpt(str(name))}")
     return name
+
+
+def vlan_list(text: str) -> frozenset[int]:
+    """A VLAN list as IOS, EOS and RouterOS print it (``1,10-12,5``) → its VLAN ids.
+
+    ``none`` (IOS/EOS) and the empty text (a RouterOS ``vlan-ids=`` without ids) are the empty
+    list. Anything else — a word such as ``all``, an empty item, an id outside 1-4094, a range
+    running backwards — raises :class:`ValueError` naming the list.
+    """
+    if text in ("", "none"):
+        return frozenset()
+    ids: set[int] = set()
+    for part in text.split(","):
+        match = _VLAN_RANGE.fullmatch(part)
+        first, last = (int(match[1]), int(match[2] or match[1])) if match else (0, 0)
+        if not 1 <= first <= last <= 4094:
+            raise ValueError(f"bad VLAN list {excerpt(text)}")
+        ids.update(range(first, last + 1))
+    return frozenset(ids)

@@ -4,7 +4,7 @@ Each platform answers a few show commands (:data:`IOS_COMMANDS`, ...); every
 answer is read by the TextFSM template that networktocode's ntc-templates
 keeps for that command (the parsers behind Netmiko's ``use_textfsm``) — RouterOS's bridge
 ports and bridge VLANs, which have none, by a ``print terse`` reader
-(:func:`~sipelangi_net.platforms.mikrotik_routeros.terse_rows`) — and
+(:func:`terse_rows`) — and
 the records become one :class:`~sipelangi_net.analysis.facts_model.DeviceFacts`:
 
 - ``addresses``: every interface the device lists → its IPv4 addresses;
@@ -27,6 +27,7 @@ device and the command.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -43,9 +44,9 @@ from sipelangi_net.analysis.facts_model import (
     excerpt,
     port_name,
     unexpected,
+    vlan_list,
 )
 from sipelangi_net.platforms import PLATFORMS, Platform, spec_for
-from sipelangi_net.platforms.mikrotik_routeros import terse_rows, vlan_ids
 from sipelangi_net.validate import printable
 
 IOS_COMMANDS = spec_for(Platform.CISCO_IOS).facts.commands
@@ -336,6 +337,37 @@ def _routeros_routes(facts: _Facts, command: str, rows: Iterable[Mapping[str, An
             facts.route(_network(facts.device, command, prefix))
 
 
+_TERSE_LINE = re.compile(r"^\s*(?P<index>\d+)(?P<flags>(?:\s+[A-Z]+)*)\s+(?P<pairs>[a-z][a-z0-9-]*=.*)$")
+_TERSE_KEY = re.compile(r"(?:^|\s)([a-z][a-z0-9-]*)=")
+TERSE_HEADERS = ("Flags:", "Columns:")
+"""Lines a ``print`` may start with before its items (not items themselves)."""
+
+
+def terse_rows(text: str) -> list[dict[str, str]]:
+    """The items of a RouterOS ``print terse`` answer: one line each, ``N FLAGS key=value ...``.
+
+    Each row maps its keys to their values (quotes around a value removed) and ``flags`` to the
+    item's flag letters (``X`` disabled, ``I`` inactive, ``D`` dynamic, ``H`` hardware offload).
+    A value runs to the next `` key=``: RouterOS prints a comment with spaces unquoted. A line
+    that is not an item raises :class:`ValueError` naming its number.
+    """
+    rows: list[dict[str, str]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith(TERSE_HEADERS):
+            continue
+        match = _TERSE_LINE.match(line.rstrip())
+        if match is None:
+            raise ValueError(f"line {lineno} is not a RouterOS terse item")
+        pairs = match["pairs"]
+        keys = list(_TERSE_KEY.finditer(pairs))
+        row = {"flags": "".join(match["flags"].split())}
+        for key, following in zip(keys, [*keys[1:], None], strict=True):
+            value = pairs[key.end() : following.start() if following else len(pairs)]
+            row[key[1]] = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+        rows.append(row)
+    return rows
+
+
 def terse_records(device: str, command: str, answer: object) -> list[dict[str, str]]:
     """The items of a RouterOS ``print terse`` answer that no ntc-templates template reads."""
     text = _answer_text(device, Platform.MIKROTIK_ROUTEROS, command, answer)
@@ -362,7 +394,7 @@ def _routeros_bridge_vlans(facts: _Facts, command: str, rows: Iterable[Mapping[s
     """A bridge port tagged in a VLAN of the bridge's VLAN table is a trunk."""
     for row in rows:
         try:
-            vlan_ids(row.get("vlan-ids", ""))
+            vlan_list(row.get("vlan-ids", ""))
         except ValueError as exc:
             raise unexpected(facts.device, command, str(exc)) from None
         if "X" in row["flags"]:

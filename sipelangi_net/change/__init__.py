@@ -8,4 +8,6 @@
 - :mod:`~sipelangi_net.change.push`: backup, arm, push, post-check, confirm — or roll back.
 - :mod:`~sipelangi_net.change.install` / :mod:`~sipelangi_net.change.rollback`: a ticket's
   installation (steps 7 and 8) and its undoing (step 9 refused), recorded on the ticket.
+- :mod:`~sipelangi_net.change.dhcp`: the OPD's DHCP scope on the central Kea server (a gateway
+  that relays), as the server's ``subnet4`` list before and after.
 """

@@ -35,22 +35,49 @@ class DeviceChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ScopeChange:
+    """The OPD's DHCP scope on the city's central DHCP server (sipelangi_net.change.dhcp), for a
+    gateway that relays: what is sent, and the server's scopes it was computed from."""
+
+    server: str
+    running_sha256: str
+    """SHA-256 of the server's scopes (their canonical lines) the commands were computed from."""
+    commands: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.commands)
+
+
+@dataclass(frozen=True, slots=True)
 class ChangeSet:
-    """What one change sends, device by device (sorted by name)."""
+    """What one change sends, device by device (sorted by name), and the DHCP scope if any."""
 
     ticket_id: str
     devices: tuple[DeviceChange, ...]
+    dhcp: ScopeChange | None = None
 
     @property
     def digest(self) -> str:
         """SHA-256 of the whole change set: the identity the engineer approves."""
-        body = [[d.device, d.platform, d.running_sha256, list(d.commands)] for d in self.devices]
+        body: list[object] = [
+            [d.device, d.platform, d.running_sha256, list(d.commands)] for d in self.devices
+        ]
+        if self.dhcp is not None:
+            body.append(["dhcp", self.dhcp.server, self.dhcp.running_sha256, list(self.dhcp.commands)])
         return hashlib.sha256(json.dumps([self.ticket_id, body]).encode()).hexdigest()
 
     @property
     def changed(self) -> tuple[str, ...]:
         """The devices that get commands."""
         return tuple(d.device for d in self.devices if d.changed)
+
+    def running_digests(self) -> dict[str, str]:
+        """Per target (device, and the DHCP server if any) the digest its commands were computed from."""
+        digests = {d.device: d.running_sha256 for d in self.devices}
+        if self.dhcp is not None:
+            digests[self.dhcp.server] = self.dhcp.running_sha256
+        return digests
 
     def of(self, device: str) -> DeviceChange:
         return next(d for d in self.devices if d.device == device)
@@ -60,7 +87,7 @@ class ChangeSet:
 
         ``running``: device → digest of its running config read now, for the same devices.
         """
-        approved = {d.device: d.running_sha256 for d in self.devices}
+        approved = self.running_digests()
         if set(running) != set(approved):
             extra = sorted(set(running) ^ set(approved))
             raise ChangedSince(
@@ -92,9 +119,27 @@ def to_json(change: ChangeSet) -> str:
                 }
                 for d in change.devices
             ],
+            **({"dhcp": _scope_json(change.dhcp)} if change.dhcp is not None else {}),
         },
         indent=2,
         ensure_ascii=False,
+    )
+
+
+def _scope_json(scope: ScopeChange) -> dict[str, object]:
+    return {"server": scope.server, "running_sha256": scope.running_sha256, "commands": list(scope.commands)}
+
+
+def _scope(path: Path, d: object) -> ScopeChange | None:
+    if d is None:
+        return None
+    where = f"{path}: dhcp"
+    if not isinstance(d, dict) or not isinstance(d.get("commands"), list):
+        raise ConfigError(f"{where}: not a DHCP scope change")
+    return ScopeChange(
+        server=_text(f"{where}.server", d.get("server"), pattern=r"[A-Za-z0-9._-]{1,64}"),
+        running_sha256=_text(f"{where}.running_sha256", d.get("running_sha256"), pattern=r"[0-9a-f]{64}"),
+        commands=tuple(_text(f"{where}.commands", c) for c in d["commands"]),
     )
 
 
@@ -136,7 +181,9 @@ def from_json(path: Path, ticket_id: str, digest: str) -> ChangeSet:
                 commands=tuple(_text(f"{where}.commands", c) for c in d["commands"]),
             )
         )
-    change = ChangeSet(_text(f"{path}: ticket_id", doc.get("ticket_id")), tuple(devices))
+    change = ChangeSet(
+        _text(f"{path}: ticket_id", doc.get("ticket_id")), tuple(devices), _scope(path, doc.get("dhcp"))
+    )
     if change.ticket_id != ticket_id:
         raise ConfigError(f"{path}: the change set of ticket {change.ticket_id}, not {ticket_id}")
     if not change.digest.startswith(digest):

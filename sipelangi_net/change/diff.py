@@ -135,6 +135,7 @@ from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRu
 from hier_config.platforms.generic.driver import HConfigDriverGeneric
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
+from sipelangi_net.analysis.facts_model import vlan_list
 from sipelangi_net.change.routeros_text import canonical_lines, menu_order
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import PLATFORMS, Platform, resolve
@@ -259,20 +260,6 @@ ALLOWED_VLAN = "switchport trunk allowed vlan "
 a snippet adds its VLAN with ``... add N`` (never dropping the others)."""
 
 
-def vlan_set(spec: str) -> frozenset[int] | None:
-    """``1,10-12`` as a set of VLAN ids (``none``: empty); None when it is not such a list."""
-    if spec == "none":
-        return frozenset()
-    out: set[int] = set()
-    for part in spec.split(","):
-        match = re.fullmatch(r"(\d{1,4})(?:-(\d{1,4}))?", part)
-        if match is None:
-            return None
-        first, last = int(match[1]), int(match[2] or match[1])
-        out.update(range(first, last + 1))
-    return frozenset(out)
-
-
 def vlan_spec(vlans: frozenset[int]) -> str:
     """The canonical text of a VLAN list: ascending, runs of three or more as ranges."""
     parts: list[str] = []
@@ -295,10 +282,10 @@ def _allowed_vlans(iface: HConfig | HConfigChild) -> tuple[list[HConfigChild], f
     lines = [c for c in iface.children if c.text.startswith(ALLOWED_VLAN)]
     vlans: set[int] = set()
     for line in lines:
-        found = vlan_set(line.text.removeprefix(ALLOWED_VLAN).removeprefix("add "))
-        if found is None:
+        try:
+            vlans |= vlan_list(line.text.removeprefix(ALLOWED_VLAN).removeprefix("add "))
+        except ValueError:
             return lines, None
-        vlans |= found
     return lines, frozenset(vlans) if lines else None
 
 

@@ -83,9 +83,13 @@ class Installed:
 
 
 def touched_devices(plan: Any, inventory: Any) -> list[str]:
+    """What the change of ``plan`` locks: its devices, and the central DHCP server when its gateway
+    relays (two changes must not read and set the server's scopes at once)."""
+    from sipelangi_net.change.dhcp_target import scope_server
     from sipelangi_net.change.render import render_plan
 
-    return sorted(render_plan(plan, inventory))
+    server = scope_server(plan, inventory)
+    return sorted([*render_plan(plan, inventory), *([server.name] if server is not None else [])])
 
 
 def run_deploy(

@@ -51,20 +51,6 @@ SOP_SERVICES: Mapping[str, tuple[Literal["tcp", "udp"], ...]] = MappingProxyType
 """The services of servers.yaml the bandwidth test (SOP step 8) uses, and the protocols it sends
 to their port (iperf3's UDP test runs on the same port as its TCP control connection)."""
 
-CLI_PORT_NAMES: Mapping[tuple[str, int], str] = MappingProxyType(
-    {
-        ("tcp", 53): "domain",
-        ("udp", 53): "domain",
-        ("udp", 67): "bootps",
-        ("udp", 68): "bootpc",
-        ("udp", 123): "ntp",
-        ("tcp", 25): "smtp",
-        ("tcp", 80): "www",
-    }
-)
-"""Ports Cisco IOS and Arista EOS print by name in an access list (``eq 53`` reads back as
-``eq domain``): the templates print them so, or the post-push check would miss the line."""
-
 
 @dataclass(frozen=True, slots=True)
 class QosClass:
@@ -134,8 +120,3 @@ def opd_context(plan: Plan, inventory: Any) -> dict[str, Any]:
         segment=inventory.servers.segment.subnet,
         qos=qos_classes(plan),
     ).as_context()
-
-
-def cli_port(port: int, protocol: str) -> str:
-    """Jinja filter ``cli_port``: a port as IOS and EOS print it in an access list."""
-    return CLI_PORT_NAMES.get((protocol, port), str(port))

@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from sipelangi_net.change.changeset import ChangeSet, DeviceChange
+from sipelangi_net.change.dhcp_target import DhcpTarget, ScopeResult, dhcp_target
 from sipelangi_net.change.diff import DeviceDiff, diff_device, ovs_port_lines
 from sipelangi_net.change.engine import Engine
 from sipelangi_net.change.render import Intended, render_plan
@@ -132,6 +133,8 @@ class DeployReport:
     """The run's journal (``reports/<ticket>/runs/<run_id>.jsonl``), for a ticket's deploy."""
     change: ChangeSet | None = field(default=None, repr=False, compare=False)
     """The change set itself (what a confirmation approves); not part of the JSON."""
+    dhcp: ScopeResult | None = None
+    """The OPD's scope on the central DHCP server, for a gateway that relays (else None)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -164,6 +167,9 @@ def _backups(run: _Run, backups: Path) -> None:
             run.note(name, "backup", {"sha256": digest, "path": path})
     except StorageError as exc:
         raise exc.but("nothing was pushed to any device (no backup, no change)") from None
+    if run.dhcp is not None:
+        digest, path = run.dhcp.backup(backups)
+        run.note(run.dhcp.server, "backup", {"sha256": digest, "path": path})
 
 
 class _Run:
@@ -183,6 +189,8 @@ class _Run:
         self.progress: Progress = _quiet
         self.note: Note = _unnoted
         self.undo: Undo | None = None
+        self.dhcp: DhcpTarget | None = None
+        """The central DHCP server's part (sipelangi_net.change.dhcp_target), or None."""
 
     def each(
         self, fn: Callable[[str], None], names: list[str], what: str
@@ -210,7 +218,34 @@ class _Run:
             )
             for name in sorted(self.diffs)
         )
-        return ChangeSet(self.ticket_id, devices)
+        return ChangeSet(self.ticket_id, devices, self.dhcp.change() if self.dhcp is not None else None)
+
+    def read_scope(self) -> None:
+        assert self.dhcp is not None
+        self.dhcp.read()
+        n = len(self.dhcp.result.commands)
+        self.progress(
+            self.dhcp.server, f"read; {n} DHCP scope commands" if n else "read; the scope is in place"
+        )
+
+    def set_scope(self) -> None:
+        assert self.dhcp is not None
+        self.dhcp.apply()
+        self.note(self.dhcp.server, "pushed", {"scope": self.dhcp.result.subnet})
+        self.progress(self.dhcp.server, f"DHCP scope {self.dhcp.result.subnet} set")
+
+    def restore_scope(self, report: DeployReport) -> None:
+        """The DHCP server's scopes back to the backup when this run set the scope."""
+        if self.dhcp is None or not self.dhcp.applied or self.dhcp.result.state == "rolled_back":
+            return
+        try:
+            self.dhcp.restore()
+        except SipelangiError as exc:
+            report.error += f"; DHCP scope NOT restored by this run: {exc}"
+            return
+        finally:
+            self.note(self.dhcp.server, "rolled_back", {"verified": self.dhcp.result.verified})
+        self.progress(self.dhcp.server, "DHCP scopes restored; identical to the backup")
 
     def arm(self, name: str, seconds: int) -> None:
         self.reverts_at[name] = time.time() + seconds
@@ -256,9 +291,12 @@ def _fail(
     report.ok = False
     report.error = f"{what}: " + "; ".join(str(e) for _, e in errors)
     for name, exc in errors:
-        run.results[name].error = str(exc)
-        run.results[name].state = "failed"
+        result = run.results.get(name) or (run.dhcp.result if run.dhcp is not None else None)
+        if result is not None:
+            result.error = str(exc)
+            result.state = "failed"
     _roll_back(run, report, list(run.armed))
+    run.restore_scope(report)
     report.devices = list(run.results.values())
     return report
 
@@ -294,6 +332,7 @@ def deploy(
     intended = render_plan(plan, inventory)
     drivers = {name: driver_factory(inventory.devices[name], creds) for name in intended}
     run = _Run(plan.ticket_id, drivers, intended)
+    run.dhcp = dhcp_target(plan, inventory, creds, driver_factory)
     run.undo = undo
     if progress is not None:
         run.progress = progress
@@ -324,7 +363,7 @@ def execute(
     config, with its own diff) share it; the drivers are closed at the end in every case.
     """
     drivers = run.drivers
-    report = DeployReport(ticket_id=run.ticket_id)
+    report = DeployReport(ticket_id=run.ticket_id, dhcp=run.dhcp.result if run.dhcp is not None else None)
     try:
         errors = run.each(lambda n: drivers[n].open(), list(drivers), "open")
         if errors:
@@ -332,27 +371,37 @@ def execute(
         errors = run.each(run.read_and_diff, list(drivers), "read and diff")
         if errors:
             return _fail(run, report, "cannot read or compare the running configs", errors)
+        if run.dhcp is not None:
+            try:
+                run.read_scope()
+            except SipelangiError as exc:
+                why = "cannot fit the OPD's scope in the central DHCP server's scopes"
+                return _fail(run, report, why, [(run.dhcp.server, exc)])
         current = run.change_set()
         report.change_set, report.change = current.digest, current
-        run.note("", "change", {"digest": current.digest, "devices": [asdict(d) for d in current.devices]})
+        devices = [asdict(d) for d in current.devices]
+        scope = {"dhcp": asdict(current.dhcp)} if current.dhcp is not None else {}
+        run.note("", "change", {"digest": current.digest, "devices": devices, **scope})
         if approved is not None and approved.digest != current.digest:
             return _refuse(run, report, approved, current)
         _backups(run, backups)
         changed = list(current.changed)
-        report.changed = bool(changed)
-        if dry_run or not changed:
+        report.changed = bool(changed) or (current.dhcp is not None and current.dhcp.changed)
+        if dry_run or not report.changed:
             report.devices = list(run.results.values())
             return report
         return _push(run, report, changed, confirm_seconds, post_check)
     finally:
         for drv in drivers.values():
             drv.close()
+        if run.dhcp is not None:
+            run.dhcp.close()
 
 
 def _refuse(run: _Run, report: DeployReport, approved: ChangeSet, current: ChangeSet) -> DeployReport:
     """The devices are not where the approved change set was made: nothing is sent to any of them."""
     try:
-        approved.check_current({d.device: d.running_sha256 for d in current.devices})
+        approved.check_current(current.running_digests())
         why = (
             "the change to send is not the one confirmed (the plan or the templates changed since);"
             " nothing was pushed to any device: run the diff again and confirm the new one"
@@ -368,6 +417,12 @@ def _refuse(run: _Run, report: DeployReport, approved: ChangeSet, current: Chang
 def _push(
     run: _Run, report: DeployReport, changed: list[str], confirm_seconds: int, post_check: PostCheck | None
 ) -> DeployReport:
+    if run.dhcp is not None and run.dhcp.result.commands:
+        # Before any device is armed: a server that refuses the scope leaves every device untouched.
+        try:
+            run.set_scope()
+        except SipelangiError as exc:
+            return _fail(run, report, "the central DHCP server refused the scope", [(run.dhcp.server, exc)])
     errors = run.each(lambda n: run.arm(n, confirm_seconds), changed, "arm")
     if errors:
         return _fail(run, report, "cannot arm the revert timer", errors)

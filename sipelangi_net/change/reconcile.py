@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sipelangi_net.change.dhcp_target import ScopeResult
 from sipelangi_net.change.journal import Entry, close, pending, read
 from sipelangi_net.change.push import (
     DeployReport,
@@ -153,10 +154,11 @@ def _from_report(
     if record.ticket_id != ticket_id:
         raise ConfigError(f"{path}: the report of ticket {record.ticket_id}, not {ticket_id}")
     devices = [DeviceResult(**d.model_dump(mode="json")) for d in record.devices]
-    fields = record.model_dump(mode="json", exclude={"devices"})
+    scope = ScopeResult(**record.dhcp.model_dump(mode="json")) if record.dhcp is not None else None
+    fields = record.model_dump(mode="json", exclude={"devices", "dhcp"})
     who = data.get("actor")
     by = printable(who)[:200] if isinstance(who, str) and who.strip() else actor
-    return DeployReport(**fields, devices=devices), tested, slot, by, started
+    return DeployReport(**fields, devices=devices, dhcp=scope), tested, slot, by, started
 
 
 def _tested(data: Any) -> Any:
@@ -228,6 +230,7 @@ def _rebuild(
         kept = [d for d in changed if d.state == "confirmed"]  # confirmed, or maybe (killed while confirming)
         if kept:
             _put_back(ticket_id, kept, sure, reports, undo=undo, report=report)
+        report.error += _scope_left(change, entries)
     tested = None
     bw = _last(entries, "bwtest")
     if bw is not None and report.ok:
@@ -236,6 +239,23 @@ def _rebuild(
         except (ValidationError, ValueError, TypeError) as exc:
             raise ConfigError(f"{path}: the bandwidth result cannot be read back ({_first(exc)})") from None
     return report, tested
+
+
+def _scope_left(change: Entry, entries: list[Entry]) -> str:
+    """A note when the run set the OPD's scope on the central DHCP server and did not take it off:
+    the server has no revert timer; the scope stays unused (no gateway holds its address) and the
+    ticket's next run finds it in place."""
+    scope = change.data.get("dhcp")
+    server = scope.get("server") if isinstance(scope, dict) else None
+    if not isinstance(server, str):
+        return ""
+    seen = {e.kind for e in entries if e.device == server}
+    if "pushed" not in seen or "rolled_back" in seen:
+        return ""
+    return (
+        f"; the OPD's DHCP scope stays on {printable(server)[:64]} (unused until the ticket's next run,"
+        " which finds it in place)"
+    )
 
 
 def _change_devices(path: Path, change: Entry) -> list[Mapping[str, Any]]:

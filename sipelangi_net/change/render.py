@@ -21,9 +21,10 @@ from typing import Any
 
 import jinja2
 
-from sipelangi_net.change.opd_context import cli_port, opd_context
+from sipelangi_net.change.opd_context import opd_context
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.paths import templates_dir
+from sipelangi_net.platforms import spec_for
 from sipelangi_net.validate import printable, unsafe_character
 
 CLI_SAFE = re.compile(r"[A-Za-z0-9 .,:;()/_&+'@-]{0,80}")
@@ -66,7 +67,6 @@ def environment(root: Path | None = None) -> jinja2.Environment:
     )
     env.filters["shquote"] = lambda value: shlex.quote(str(value))
     env.filters["cli"] = cli_text
-    env.filters["cli_port"] = cli_port
     return env
 
 
@@ -98,8 +98,10 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
     """Render ``templates/<platform>/opd.j2`` for every device the plan touches (pure).
 
     ``plan`` is a :class:`sipelangi_net.analysis.plan.Plan`; it is the only input besides the
-    inventory's shared data (DNS, NTP) and what :func:`~sipelangi_net.change.opd_context.opd_context`
-    derives from both (the router-switch handoff, the bandwidth-test servers, the QoS classes).
+    inventory's shared data (DNS, NTP), the device platform's ``port_names`` (its spec's
+    ``templates.port_names``: ports the device prints by name) and what
+    :func:`~sipelangi_net.change.opd_context.opd_context` derives from both (the router-switch
+    handoff, the bandwidth-test servers, the QoS classes).
     """
     if not plan.available or plan.addressing is None:
         raise ConfigError(f"ticket {plan.ticket_id}: its plan is not available; nothing to render")
@@ -111,9 +113,9 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
     shared = opd_context(plan, inventory)
     out = {}
     for device in devices:
-        platform = inventory.devices[device].platform.value
+        platform = inventory.devices[device].platform
         text = render(
-            f"{platform}/opd.j2",
+            f"{platform.value}/opd.j2",
             root=root,
             plan=plan,
             device=device,
@@ -121,9 +123,10 @@ def render_plan(plan: Any, inventory: Any, *, root: Path | None = None) -> dict[
             routes=[r for r in plan.routes if r.device == device],
             dns_servers=data.get("dns_servers", []),
             ntp_servers=data.get("ntp_servers", []),
+            port_names=spec_for(platform).templates.port_names,
             **shared,
         )
-        out[device] = Intended(device=device, platform=platform, text=text)
+        out[device] = Intended(device=device, platform=platform.value, text=text)
     return out
 
 

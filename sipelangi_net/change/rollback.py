@@ -14,9 +14,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from sipelangi_net.change.dhcp_target import remove_scope
 from sipelangi_net.change.push import DeviceResult, backup_intended
 from sipelangi_net.change.render import Intended
 from sipelangi_net.coordination import LOCAL, Coordinator
+from sipelangi_net.drivers.base import ScopeServer
 from sipelangi_net.errors import ConfigError, WorkflowError
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.acting import bound_account
@@ -95,12 +97,35 @@ def uninstall_ticket(
     refused = Move(step=9, actor=actor, outcome="failed", note=note)
     workflow.may_do(ticket, refused, now=utcnow(), account=bound_account(st))  # before any device is touched
     intended, expect = _targets(ticket, reports)
-    held = changing(st, ticket_id, intended, purpose="rollback", lock_wait=lock_wait, coordinator=coordinator)
+    scope = _scope(ticket, inventory)
+    names = [*intended, *([scope[0].name] if scope is not None else [])]
+    held = changing(st, ticket_id, names, purpose="rollback", lock_wait=lock_wait, coordinator=coordinator)
     with held:  # recordable first
         report = remediate(
             intended, inventory, creds, driver_factory=open_driver, backups=reports / ticket_id / "rollback",
             confirm_seconds=confirm_seconds, run_id=ticket_id, expect=expect,
         )  # fmt: skip
+        if report.ok and scope is not None:  # the devices are back: the OPD's scope goes too
+            report.dhcp = remove_scope(ticket_id, scope[0], scope[1], open_driver, creds)
+            if report.dhcp.error:
+                refused = refused.model_copy(
+                    update={"note": f"{refused.note}; DHCP: {report.dhcp.error}"[:2000]}
+                )
         if report.ok:
             st.apply(ticket_id, refused.model_copy(update={"outputs": {"rollback": report.to_json()}}))
     return report
+
+
+def _scope(ticket: Any, inventory: Any) -> tuple[ScopeServer, str] | None:
+    """The central DHCP server and the subnet of the scope the ticket's deploy set there, if any."""
+    event = workflow.completed(ticket, 7)
+    report = outputs_of(ticket, event, Installed).deploy if event is not None else None
+    service = inventory.servers.dhcp
+    if report is None or report.dhcp is None or report.dhcp.state != "confirmed" or service is None:
+        return None
+    if report.dhcp.server != service.server:
+        raise ConfigError(
+            f"ticket {ticket.id}: its scope is on DHCP server {report.dhcp.server}, but servers.yaml names"
+            f" {service.server}: remove the scope {report.dhcp.subnet} there by hand"
+        )
+    return ScopeServer(service.server, service.control_url), report.dhcp.subnet

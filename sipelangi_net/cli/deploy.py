@@ -253,6 +253,14 @@ def print_diff(report: Any) -> None:
         say(f"--- {d.device} ({d.platform})" + ("" if d.commands else ": no changes"))
         for command in d.commands:
             say(f"    {command}")
+    if report.dhcp is not None:
+        scope = report.dhcp
+        say(
+            f"--- {scope.server} (central DHCP server)"
+            + ("" if scope.commands else ": the scope is in place")
+        )
+        for command in scope.commands:
+            say(f"    {command}")
     if not report.changed:
         say("no changes")
     elif report.change_set:
@@ -266,6 +274,14 @@ def _print_report(report: Any, tested: Any) -> None:
             f"{d.device:<20} {d.state:<12} {len(d.commands)} commands  backup {d.backup_sha256[:12]}"
             + (f"  verified={d.verified}" if d.verified is not None else "")
             + (f"  {d.error}" if d.error else "")
+        )
+    if report.dhcp is not None:
+        scope = report.dhcp
+        say(
+            f"{scope.server:<20} {scope.state:<12} DHCP scope {scope.subnet}"
+            + f"  backup {scope.backup_sha256[:12]}"
+            + (f"  verified={scope.verified}" if scope.verified is not None else "")
+            + (f"  {scope.error}" if scope.error else "")
         )
     if tested is not None:
         from sipelangi_net.bandwidth.gate import summary_lines

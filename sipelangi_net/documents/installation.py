@@ -17,7 +17,8 @@ from sipelangi_net.documents.records import (
     require_plan,
     signer,
 )
-from sipelangi_net.tickets.models import Ticket
+from sipelangi_net.tickets.models import Event, Ticket
+from sipelangi_net.tickets.outputs import Installed, outputs_of
 from sipelangi_net.tickets.sop import STEP_BY_NUMBER, TOTAL_STANDARD_MIN
 
 KIND_CODE = "LP-JIP"
@@ -94,6 +95,19 @@ def _changes(devices: tuple[DeployedDevice, ...]) -> Table:
     )
 
 
+def _scope(ticket: Ticket, event: Event) -> tuple[str, ...]:
+    """The OPD's DHCP scope on the central server (a gateway that relays), when the deploy set it."""
+    report = outputs_of(ticket, event, Installed).deploy
+    scope = report.dhcp if report is not None else None
+    if scope is None or scope.state != "confirmed":
+        return ()
+    return (
+        f"Cakupan DHCP {scope.subnet} untuk LAN OPD ditambahkan pada server DHCP pusat ({scope.server});"
+        " router gateway meneruskan (relay) permintaan DHCP ke server tersebut. Daftar cakupan sebelum"
+        f" perubahan dicadangkan (SHA-256 {scope.backup_sha256 or parts.DASH}).",
+    )
+
+
 def _documentation(
     ticket: Ticket, devices: tuple[DeployedDevice, ...], attachments: tuple[Attachment, ...]
 ) -> Table:
@@ -145,6 +159,7 @@ def build_installation_report(
                 " perangkat diubah"
                 f" dengan {sum(len(d.commands) for d in devices)} baris konfigurasi; setiap perubahan"
                 " didahului pencadangan konfigurasi dan diverifikasi sebelum dikonfirmasi.",
+                *_scope(ticket, deploy_event),
             ),
             fields=parts.network_fields(plan),
             tables=(parts.device_table(devices), _changes(devices), parts.rules_table(plan)),

@@ -8,7 +8,8 @@ and never in their constructor.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sipelangi_net.credentials import Credentials
@@ -42,6 +43,26 @@ class DeviceDriver(Protocol):
     def rollback(self) -> None:
         """Restore the snapshot now (and disarm)."""
         ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeServer:
+    """The city's central DHCP server as a target of a change (``servers.yaml`` ``dhcp``): a driver
+    factory given one opens its :class:`ScopeControl` instead of a device driver."""
+
+    name: str
+    control_url: str
+
+
+class ScopeControl(Protocol):
+    """What a change needs of the central DHCP server (sipelangi_net.drivers.kea.KeaControl):
+    its scopes (Kea ``subnet4`` entries), read and set as a whole list."""
+
+    def subnets(self) -> list[dict[str, Any]]: ...
+
+    def set_subnets(self, subnets: Sequence[dict[str, Any]]) -> None: ...
 
     def close(self) -> None: ...
 

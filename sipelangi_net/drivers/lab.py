@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers import confirm as device_confirm
-from sipelangi_net.drivers.base import DriverBase
+from sipelangi_net.drivers.base import DriverBase, ScopeServer
 from sipelangi_net.drivers.nornir import netmiko_extras
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.logs import scrub
@@ -119,7 +119,11 @@ def _first_line(exc: object) -> str:
 def open_driver(device: Any, creds: Credentials) -> LabDriver:
     """A driver for an inventory :class:`~sipelangi_net.inventory.Device` of a lab platform.
 
-    Any platform: :func:`sipelangi_net.drivers.registry.open_driver`."""
+    Any platform, and the central DHCP server: :func:`sipelangi_net.drivers.registry.open_driver`."""
+    if isinstance(device, ScopeServer):
+        from sipelangi_net.drivers import registry
+
+        return cast(LabDriver, registry.open_driver(device, creds))
     if spec_for(device.platform).deploy_driver != "lab":
         raise DeviceError(
             device.name, f"{device.platform} is not a lab platform: use the driver registry's open_driver"

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.drivers.base import DeviceDriver
+from sipelangi_net.drivers.base import DeviceDriver, ScopeServer
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.platforms import Platform, resolve, spec_for
 
@@ -48,7 +48,17 @@ def driver_class(platform: Platform) -> Callable[..., DeviceDriver]:
 
 def open_driver(device: Any, creds: Credentials) -> DeviceDriver:
     """A (not yet connected) driver for an inventory :class:`~sipelangi_net.inventory.Device`: on the
-    device's ``data.api_port`` when it names one (the driver's API is not on the SSH port), else ``port``."""
+    device's ``data.api_port`` when it names one (the driver's API is not on the SSH port), else ``port``.
+
+    Given the central DHCP server (:class:`~sipelangi_net.drivers.base.ScopeServer`), the client of
+    its Kea Control Agent instead: the change opens every target through one factory."""
+    if isinstance(device, ScopeServer):
+        from sipelangi_net.drivers.kea import KeaControl
+
+        control: Any = KeaControl(
+            name=device.name, url=device.control_url, username=creds.username, password=creds.password
+        )
+        return cast(DeviceDriver, control)
     port = device.data.api_port or device.port
     return driver_class(device.platform)(
         name=device.name, host=device.hostname, port=port, platform=device.platform, creds=creds

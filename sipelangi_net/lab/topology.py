@@ -52,6 +52,10 @@ class Node:
     services: tuple[tuple[str, str, int], ...] = ()
     """Hosts: (service name, protocol, port) the host serves."""
     description: str = ""
+    relay_ports: tuple[str, ...] = ()
+    """Routers whose platform relays DHCP: the OPD ports whose DHCP goes to :attr:`relay_to`."""
+    relay_to: ipaddress.IPv4Address | None = None
+    """The central DHCP server (``servers.yaml`` ``dhcp``) the router's host relays to."""
 
     @property
     def managed(self) -> bool:
@@ -87,6 +91,7 @@ class _Builder:
     interfaces: dict[str, list[Interface]] = field(default_factory=dict)
     routes: dict[str, list[Route]] = field(default_factory=dict)
     wires: list[Wire] = field(default_factory=list)
+    relay_ports: dict[str, list[str]] = field(default_factory=dict)
 
     def add_if(self, node: str, iface: Interface, where: str) -> None:
         if not IFNAME.match(iface.name):
@@ -176,6 +181,9 @@ def _sites(b: _Builder) -> list[Node]:
         where = f"{b.inventory.path / 'sites.yaml'}: {key}"
         sw = site.access_switch
         b.add_if(site.distribution.device, Interface(site.distribution.port, f"ke {site.opd}"), where)
+        gateway = b.inventory.devices[site.distribution.device].platform
+        if b.inventory.servers.dhcp is not None and spec_for(gateway).templates.dhcp == "relays":
+            b.relay_ports.setdefault(site.distribution.device, []).append(site.distribution.port)
         b.add_if(sw.device, Interface(sw.uplink, f"ke {site.distribution.device}"), where)
         b.wire(
             (site.distribution.device, site.distribution.port),
@@ -221,6 +229,8 @@ def build_topology(inventory: Inventory, *, lab_only: bool = True) -> LabTopolog
     _links(b)
     _default_route_via_core(b)
     hosts = _server_segment(b) + _sites(b)
+    dhcp = inventory.servers.dhcp
+    relay_to = inventory.servers.servers[dhcp.server].address if dhcp is not None else None
     nodes: dict[str, Node] = {}
     for dev in inventory.devices.values():
         nodes[dev.name] = Node(
@@ -233,6 +243,8 @@ def build_topology(inventory: Inventory, *, lab_only: bool = True) -> LabTopolog
             interfaces=tuple(sorted(b.interfaces.get(dev.name, []), key=lambda i: _port_key(i.name))),
             routes=tuple(b.routes.get(dev.name, [])),
             description=dev.data.description or "",
+            relay_ports=tuple(b.relay_ports.get(dev.name, ())),
+            relay_to=relay_to if dev.name in b.relay_ports else None,
         )
     for host in hosts:
         nodes[host.name] = host

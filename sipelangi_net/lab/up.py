@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sipelangi_net.errors import LabError
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.lab import down as lab_down_mod
 from sipelangi_net.lab.preflight import check_machine
+from sipelangi_net.lab.probe import DHCP_CLIENT_SCRIPT, dhcp_client_script
 from sipelangi_net.lab.runtime import (
     LAB_USER,
     LabPaths,
@@ -112,6 +114,9 @@ class _Build:
         self.save()
         for d in missing:
             Path(d).mkdir(parents=True)
+        script = dhcp_client_script(p)
+        script.write_text(DHCP_CLIENT_SCRIPT)
+        script.chmod(0o755)
 
     def user(self) -> None:
         try:
@@ -248,6 +253,18 @@ class _Build:
                 ]
             )
         run([*enter, "vtysh", "-b"])
+        if node.relay_ports and node.relay_to is not None:
+            self._start_relay(node, enter)
+
+    def _start_relay(self, node: Node, enter: list[str]) -> None:
+        """The router's host relays its OPD ports' DHCP to the central server (sipelangi_net.lab.relay)."""
+        ndir = self.paths.node(node.name)
+        args = [*enter, "setsid", "--fork", sys.executable, "-m", "sipelangi_net.lab.relay"]
+        args += ["--server", str(node.relay_to), "--pidfile", str(ndir / "relay.pid")]
+        for port in node.relay_ports:
+            args += ["--port", port]
+        with open(ndir / "relay.log", "ab") as out:
+            subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, check=True, timeout=10)
 
     def _start_ovs(self, node: Node) -> None:
         enter = nsenter(self.paths, node.name)
@@ -316,6 +333,9 @@ class _Build:
                         str(ndir / f"iperf3-{port}.log"),
                     ]
                 )
+        dhcp = self.inventory.servers.dhcp
+        if dhcp is not None and dhcp.server == node.name:
+            self._start_dhcp(node, enter, dhcp.control_url)
         if http:
             args = [*enter, "setsid", "--fork", sys.executable, "-m", "sipelangi_net.lab.appserver"]
             args += ["--host", node.name, "--pidfile", str(ndir / "appserver.pid")]
@@ -324,6 +344,24 @@ class _Build:
             with open(ndir / "appserver.log", "ab") as out:
                 # setsid --fork detaches the server; this child returns at once.
                 subprocess.run(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, check=True, timeout=10)
+
+    def _start_dhcp(self, node: Node, enter: list[str], control_url: str) -> None:
+        """The city's central DHCP server: kea-dhcp4 in the server's namespaces, its Control Agent on
+        the management (loopback) address of ``servers.yaml`` ``dhcp.control_url``, with the lab's
+        credentials (the toolkit talks to it as to the devices)."""
+        from sipelangi_net.lab import kea
+
+        url = urllib.parse.urlsplit(control_url)
+        kea.start(
+            self.paths.node(node.name) / "kea",
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 80,
+            username=LAB_USER,
+            password=str(self.manifest["password"]),
+            interfaces=[iface.name for iface in node.interfaces],
+            prefix=enter,
+            agent_prefix=nsenter(self.paths, node.name, net=False),
+        )
 
     def ssh(self) -> None:
         password = str(self.manifest.pop("password"))
@@ -361,20 +399,27 @@ def _split(line: str) -> list[str]:
     return shlex.split(line)
 
 
-def _check_management_free(topo: LabTopology) -> None:
-    """Refuse to start when another program already answers on a device's management address."""
+def _check_management_free(topo: LabTopology, inventory: Inventory) -> None:
+    """Refuse to start when another program already answers on a device's management address (or
+    on the central DHCP server's Control Agent address)."""
     import socket
 
+    addresses = []
     for node in topo.devices:
         assert node.mgmt_host is not None and node.mgmt_port is not None
+        addresses.append((node.name, node.mgmt_host, node.mgmt_port, "hosts.yaml"))
+    if inventory.servers.dhcp is not None:
+        url = urllib.parse.urlsplit(inventory.servers.dhcp.control_url)
+        addresses.append((inventory.servers.dhcp.server, url.hostname or "", url.port or 80, "servers.yaml"))
+    for name, host, port, where in addresses:
         try:
-            with socket.create_connection((node.mgmt_host, node.mgmt_port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 pass
         except OSError:
             continue
         raise LabError(
-            f"{node.name}: management address {node.mgmt_host}:{node.mgmt_port} is already in use by another"
-            " program; stop it or change the address in hosts.yaml"
+            f"{name}: management address {host}:{port} is already in use by another"
+            f" program; stop it or change the address in {where}"
         )
 
 
@@ -408,7 +453,7 @@ def lab_up(
         )
     if manifest is not None or lab_down_mod.leftovers(paths):
         lab_down_mod.lab_down(paths)
-    _check_management_free(topo)
+    _check_management_free(topo, inventory)
     t0 = time.monotonic()
     b = _Build(topo, paths, inventory, say)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from sipelangi_net.platforms.common import CISCO_LIKE_REDACT, CLI_FEATURES
+from sipelangi_net.platforms.common import CISCO_LIKE_REDACT, CLI_FEATURES, CLI_PORT_NAMES
 from sipelangi_net.platforms.spec import (
     ComplianceSpec,
     ConfigSpec,
@@ -62,5 +62,5 @@ SPEC = PlatformSpec(
         uncompared_values=r" key \d+ \S+",
     ),
     redact=RedactSpec(napalm="EOS_SANITIZE_FILTERS", own=CISCO_LIKE_REDACT),
-    templates=TemplateSpec(tagged_gateway=True, trunk_uplink=True),
+    templates=TemplateSpec(tagged_gateway=True, trunk_uplink=True, port_names=CLI_PORT_NAMES),
 )

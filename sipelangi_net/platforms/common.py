@@ -1,6 +1,10 @@
-"""Parts shared by several platforms' specs: the Cisco-like CLI's features and secret rules."""
+"""Parts shared by several platforms' specs: the Cisco-like CLI's features, secret rules and
+port names."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
 
 REDACTED = "********"
 """What every secret becomes (the keyword before it stays)."""
@@ -41,3 +45,16 @@ CISCO_LIKE_REDACT = (
     (r"^(\s*snmp-server user .*? priv(?: 3des| des| aes(?: \d+)?)?) \S+", rf"\1 {_R}"),
 )
 """Secret rules of ours for the Cisco-like CLIs (FRR/IOS bare passwords, keys, SNMPv3 users)."""
+
+CLI_PORT_NAMES: Mapping[tuple[str, int], str] = MappingProxyType(
+    {
+        ("tcp", 53): "domain",
+        ("udp", 53): "domain",
+        ("udp", 67): "bootps",
+        ("udp", 68): "bootpc",
+        ("udp", 123): "ntp",
+        ("tcp", 25): "smtp",
+        ("tcp", 80): "www",
+    }
+)
+"""Ports Cisco IOS and Arista EOS print by name in an access list (``TemplateSpec.port_names``)."""

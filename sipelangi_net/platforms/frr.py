@@ -13,6 +13,7 @@ from sipelangi_net.platforms.spec import (
     Platform,
     PlatformSpec,
     RedactSpec,
+    TemplateSpec,
     interface,
 )
 
@@ -25,7 +26,8 @@ SPEC = PlatformSpec(
     verified_on="lab",
     verified=(
         "real FRR 8.4 in the lab: facts, render, diff, deploy, rollback, compliance,"
-        " the whole SOP from the pages"
+        " the whole SOP from the pages; the OPD PC's DHCP lease relayed by the router's host"
+        " (ISC dhcrelay) from the central Kea server the change gives the scope"
     ),
     config=ConfigSpec(command="show running-config", format="cli"),
     deploy=DeploySpec(
@@ -56,4 +58,7 @@ SPEC = PlatformSpec(
     compliance=ComplianceSpec(baseline="frr/base.j2", features=CLI_FEATURES),
     redact=RedactSpec(napalm="CISCO_SANITIZE_FILTERS", own=CISCO_LIKE_REDACT),
     lab=LabSpec(probe="show version", show_command="show running-config", push="vtysh"),
+    # vtysh has no DHCP server or relay: the router's host relays (ISC dhcrelay on every OPD port,
+    # as on other Linux routers) to the city's central DHCP server, which the change gives the scope.
+    templates=TemplateSpec(dhcp="relays"),
 )

@@ -3,7 +3,6 @@ replayed SSH sessions and real public ``/export`` output."""
 
 from __future__ import annotations
 
-import re
 from types import MappingProxyType
 
 from sipelangi_net.platforms.common import REDACTED
@@ -49,51 +48,8 @@ REDACT_BLOCKS = (
 BRIDGE_PORTS = "/interface bridge port print terse without-paging"
 BRIDGE_VLANS = "/interface bridge vlan print terse without-paging"
 """The bridge's ports (``pvid``, ``frame-types``) and its VLAN table (``tagged``): no ntc-templates
-template reads them, :func:`terse_rows` does."""
-
-_TERSE_LINE = re.compile(r"^\s*(?P<index>\d+)(?P<flags>(?:\s+[A-Z]+)*)\s+(?P<pairs>[a-z][a-z0-9-]*=.*)$")
-_TERSE_KEY = re.compile(r"(?:^|\s)([a-z][a-z0-9-]*)=")
-TERSE_HEADERS = ("Flags:", "Columns:")
-"""Lines a ``print`` may start with before its items (not items themselves)."""
-
-
-def terse_rows(text: str) -> list[dict[str, str]]:
-    """The items of a RouterOS ``print terse`` answer: one line each, ``N FLAGS key=value ...``.
-
-    Each row maps its keys to their values (quotes around a value removed) and ``flags`` to the
-    item's flag letters (``X`` disabled, ``I`` inactive, ``D`` dynamic, ``H`` hardware offload).
-    A value runs to the next `` key=``: RouterOS prints a comment with spaces unquoted. A line
-    that is not an item raises :class:`ValueError` naming its number.
-    """
-    rows: list[dict[str, str]] = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith(TERSE_HEADERS):
-            continue
-        match = _TERSE_LINE.match(line.rstrip())
-        if match is None:
-            raise ValueError(f"line {lineno} is not a RouterOS terse item")
-        pairs = match["pairs"]
-        keys = list(_TERSE_KEY.finditer(pairs))
-        row = {"flags": "".join(match["flags"].split())}
-        for key, following in zip(keys, [*keys[1:], None], strict=True):
-            value = pairs[key.end() : following.start() if following else len(pairs)]
-            row[key[1]] = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
-        rows.append(row)
-    return rows
-
-
-def vlan_ids(value: str) -> list[int]:
-    """``vlan-ids`` as RouterOS prints it (``10,20,30-32``) → the VLAN numbers; ValueError if bad."""
-    ids: list[int] = []
-    for part in filter(None, value.split(",")):
-        first, _, last = part.partition("-")
-        if not first.isdigit() or not (last or first).isdigit():
-            raise ValueError(f"bad VLAN list {value!r}")
-        ids.extend(range(int(first), int(last or first) + 1))
-    if not all(1 <= v <= 4094 for v in ids) or len(ids) > 4094:
-        raise ValueError(f"bad VLAN list {value!r}")
-    return ids
-
+template reads them; :func:`sipelangi_net.analysis.vendor_facts.terse_rows` does (named, not
+imported: this package imports no stage)."""
 
 FEATURES = (
     ("hostname", r"^/system identity"),

@@ -50,7 +50,7 @@ def interface(child: str) -> Lineage:
     return (("startswith", "interface "), ("startswith", child))
 
 
-def _empty() -> Mapping[str, Any]:
+def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})
 
 
@@ -197,6 +197,14 @@ class TemplateSpec:
     """As the OPD gateway it can face a trunk (a tagged sub-interface, SVI or VLAN interface)."""
     trunk_uplink: bool = False
     """As the access switch it can make its uplink a trunk carrying the OPD VLAN."""
+    dhcp: Literal["serves", "relays"] = "serves"
+    """As the OPD gateway: ``serves`` the OPD LAN by DHCP from its own config (its ``opd.j2``), or
+    ``relays`` it to the city's central DHCP server (``servers.yaml`` ``dhcp``), to which the
+    change adds the OPD's scope (sipelangi_net.change.dhcp)."""
+    port_names: Mapping[tuple[str, int], str] = field(default_factory=_empty)
+    """(protocol, port) → the name the device prints for that port in a filter rule (IOS and EOS
+    print ``eq 53`` back as ``eq domain``). ``opd.j2`` gets it as ``port_names`` and writes a rule
+    as the device will print it, or the post-push check would miss the line; other ports by number."""
 
 
 @dataclass(frozen=True, slots=True)

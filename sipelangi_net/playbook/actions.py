@@ -245,6 +245,9 @@ def _asked(ctx: RunContext, change: Any) -> bool:
     for d in change.devices:
         for line in d.commands:
             say(f"  {d.device}: {line}", err=True)
+    if change.dhcp is not None:
+        for line in change.dhcp.commands:
+            say(f"  {change.dhcp.server}: {line}", err=True)
     return bool(typer.confirm(f"Push change set {change.digest[:12]} to the devices of {ctx.tid}?", err=True))
 
 

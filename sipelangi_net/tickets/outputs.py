@@ -150,6 +150,19 @@ class DeviceRecord(StepOutputs):
     after_sha256: Digest = ""
 
 
+class ScopeRecord(StepOutputs):
+    """The OPD's scope on the central DHCP server (``sipelangi_net.change.dhcp_target.ScopeResult``)."""
+
+    server: DeviceName
+    subnet: Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+    commands: tuple[Text, ...] = ()
+    backup_sha256: Digest = ""
+    backup_path: Annotated[str, StringConstraints(max_length=4096), AfterValidator(safe_text)] = ""
+    state: Literal["unchanged", "confirmed", "rolled_back", "failed"] = "unchanged"
+    verified: bool | None = None
+    error: Message = ""
+
+
 class DeployRecord(StepOutputs):
     """A deploy (step 7) or rollback (step 9 failed) report (``sipelangi_net.change.push.DeployReport``)."""
 
@@ -162,6 +175,8 @@ class DeployRecord(StepOutputs):
     """The change set pushed (``sipelangi_net.change.changeset.ChangeSet.digest``)."""
     run_id: Annotated[str, StringConstraints(pattern=r"^([0-9TZ]{1,40}-[0-9]{1,10})?$")] = ""
     """The run's journal under ``reports/<ticket>/runs/`` (sipelangi_net.change.journal)."""
+    dhcp: ScopeRecord | None = None
+    """The OPD's scope on the central DHCP server, for a gateway that relays."""
 
 
 MAX_RAW_DEPTH = 32

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.unit.ticket_data import raw_request
+
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).with_name("sipelangi-net"))
 
@@ -76,22 +78,39 @@ def creds(lab: dict[str, Any]) -> Any:
     return load_credentials(lab_dir() / "secrets.yaml")
 
 
+@pytest.fixture(autouse=True)
+def central_dhcp_at_day0(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used the lab, the central DHCP server holds no scope again (its day-0).
+
+    Each test's tickets are numbered from SPL-...-00001 in a fresh store: a scope another test's
+    ticket left on the same subnet would be refused as someone else's."""
+    yield
+    from sipelangi_net.credentials import load_credentials
+    from sipelangi_net.drivers.kea import KeaControl
+    from sipelangi_net.inventory import load_inventory
+    from sipelangi_net.paths import lab_dir
+
+    manifest = lab_dir() / "manifest.json"
+    if "lab" not in request.fixturenames or not manifest.exists():
+        return
+    if json.loads(manifest.read_text()).get("state") != "up":
+        return
+    dhcp = load_inventory(ROOT / "inventory").servers.dhcp
+    assert dhcp is not None
+    creds = load_credentials(lab_dir() / "secrets.yaml")
+    with KeaControl(
+        name=dhcp.server, url=dhcp.control_url, username=creds.username, password=creds.password
+    ) as kea:
+        if kea.subnets():
+            kea.set_subnets([])
+
+
 def lab_exec(node: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return cli("lab", "exec", node, "--", *command, check=check, timeout=60)
 
 
-REQUEST: dict[str, Any] = {
-    "opd": "Dinas Kesehatan (Dinkes)",
-    "site": "dinkes",
-    "pic": {
-        "name": "Budi Santoso",
-        "phone": "+62 812 7100 1234",
-        "email": "budi@dinkes.pangkalpinangkota.go.id",
-    },
-    "users": 40,
-    "applications": ["simpeg", "eoffice"],
-    "letter": {"number": "005/123/DINKES/2026", "date": "2026-11-20"},
-}
+REQUEST: dict[str, Any] = raw_request(notes="")
+"""The shared ticket request (tests/unit/ticket_data.py), without notes (the model's default)."""
 
 
 @pytest.fixture

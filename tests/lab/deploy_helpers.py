@@ -119,3 +119,14 @@ def wait_disarmed(creds: Credentials, timeout: float = 30) -> None:
         while confirm.status(name, dev.hostname, dev.port, creds).get("armed"):
             assert time.monotonic() < deadline, f"{name} stayed armed"
             time.sleep(0.5)
+
+
+def lab_scopes(creds: Credentials) -> list[tuple[str, str | None]]:
+    """(subnet, ticket) of every scope the lab's central DHCP server holds now."""
+    from sipelangi_net.change.dhcp import ticket_of
+    from sipelangi_net.drivers.kea import KeaControl
+
+    assert INVENTORY.servers.dhcp is not None
+    url = INVENTORY.servers.dhcp.control_url
+    with KeaControl(name="srv-dhcp", url=url, username=creds.username, password=creds.password) as kea:
+        return [(str(e["subnet"]), ticket_of(e)) for e in kea.subnets()]

@@ -23,6 +23,7 @@ from tests.lab.deploy_helpers import (
     EARLY,
     INVENTORY,
     day0,
+    lab_scopes,
     running,
     scheduled_ticket,
     the_plan,
@@ -72,9 +73,19 @@ def test_a_rejected_line_rolls_back_every_device(
 ) -> None:
     plan = the_plan(env, scheduled_ticket(env, tmp_path))
     # FRR refuses a multicast interface address ("% Invalid address"); the diff cannot know that.
+    # The central DHCP server takes the scope of that subnet (set first, so it is taken off again).
     assert plan.addressing is not None
-    bad = plan.addressing.model_copy(update={"gateway": ipaddress.IPv4Interface("224.0.0.1/25")})
+    a = ipaddress.IPv4Address
+    bad = plan.addressing.model_copy(
+        update={
+            "subnet": ipaddress.IPv4Network("224.0.0.0/25"),
+            "gateway": ipaddress.IPv4Interface("224.0.0.1/25"),
+            "reserved_first": a("224.0.0.2"), "reserved_last": a("224.0.0.11"),
+            "dhcp_first": a("224.0.0.12"), "dhcp_last": a("224.0.0.126"),
+        }
+    )  # fmt: skip
     plan = plan.model_copy(update={"addressing": bad})
+    before = lab_scopes(creds)
     report = deploy(
         plan, INVENTORY, creds, driver_factory=open_driver, backups=tmp_path / "b", confirm_seconds=60
     )
@@ -83,6 +94,8 @@ def test_a_rejected_line_rolls_back_every_device(
     assert "NOT VERIFIED" not in report.error
     states = {d.device: (d.state, d.verified) for d in report.devices}
     assert states == {name: ("rolled_back", True) for name in DEVICES}
+    assert report.dhcp is not None and (report.dhcp.state, report.dhcp.verified) == ("rolled_back", True)
+    assert lab_scopes(creds) == before
     wait_disarmed(creds)
     assert running(creds) == day0
 

@@ -8,6 +8,10 @@ config, ``no LINE`` removes one; OVS: ``ovs-vsctl set/remove port`` on the port 
 post-push check reads real results. Faults are data: ``fail(device, verb)`` makes that verb
 raise a DeviceError as the device would; ``after(device, verb, fn)`` runs ``fn`` once the verb
 has been done (cut the management path right after the arm, say). Nothing is patched.
+
+The central DHCP server of a change whose gateway relays is the real thing: a Kea server the test
+started (tests/unit/kea_server.py), reached through the toolkit's own client; the network adds its
+faults on cue (``fail(server, "subnets")`` or ``"set_subnets"``).
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sipelangi_net.drivers.base import ScopeServer
+from sipelangi_net.drivers.kea import KeaControl
 from sipelangi_net.errors import DeviceError
 
-VERBS = ("open", "get_config", "arm", "push", "confirm", "rollback")
+VERBS = ("open", "get_config", "arm", "push", "confirm", "rollback", "subnets", "set_subnets")
 
 
 def empty_ovs(ports: int = 8) -> str:
@@ -80,23 +86,42 @@ def _ovs_apply(running: str, commands: Sequence[str]) -> str:
 class FakeNetwork:
     """The devices of a test, by name, and the faults they will show."""
 
-    def __init__(self, devices: dict[str, FakeDevice]) -> None:
+    def __init__(self, devices: dict[str, FakeDevice], kea: Any = None) -> None:
         self.devices = devices
+        self.kea = kea
+        """The test's real Kea server (kea_server.running_kea), or None: no central DHCP server."""
         self._fail: dict[tuple[str, str], str] = {}
         self._after: dict[tuple[str, str], Callable[[], None]] = {}
         self.opened: list[FakeDriver] = []
+        self.scopes: list[ScopeSession] = []
 
     @classmethod
-    def blank(cls, intended: dict[str, Any]) -> FakeNetwork:
-        """Devices with nothing configured yet, one per rendered intended config."""
-        return cls(
+    def blank(cls, intended: dict[str, Any], kea: Any = None) -> FakeNetwork:
+        """Devices with nothing configured yet, one per rendered intended config; ``kea``'s scopes emptied."""
+        network = cls(
             {
                 name: FakeDevice(
                     name, i.platform, empty_ovs() if i.platform == "ovs" else f"hostname {name}\nend\n"
                 )
                 for name, i in intended.items()
-            }
+            },
+            kea,
         )
+        if kea is not None:
+            with network.kea_client("kea") as control:
+                control.set_subnets([])
+        return network
+
+    def kea_client(self, name: str) -> KeaControl:
+        from kea_server import PASSWORD, USER
+
+        assert self.kea is not None, "the change needs the central DHCP server: build the network with kea="
+        return KeaControl(name=name, url=self.kea.url, username=USER, password=PASSWORD)
+
+    def subnets(self) -> list[dict[str, Any]]:
+        """What the test's Kea server holds now."""
+        with self.kea_client("kea") as control:
+            return control.subnets()
 
     def fail(self, device: str, verb: str, message: str = "") -> None:
         assert verb in VERBS
@@ -109,8 +134,12 @@ class FakeNetwork:
         """The device's management path is gone (its sshd, say): every session to it fails."""
         self.devices[device].reachable = False
 
-    def driver(self, device: Any, _creds: Any) -> FakeDriver:
-        """The ``driver_factory``."""
+    def driver(self, device: Any, _creds: Any) -> Any:
+        """The ``driver_factory``: a device's fake driver, or a session to the real Kea server."""
+        if isinstance(device, ScopeServer):
+            session = ScopeSession(self, device.name, self.kea_client(device.name))
+            self.scopes.append(session)
+            return session
         drv = FakeDriver(self, self.devices[device.name])
         self.opened.append(drv)
         return drv
@@ -176,4 +205,31 @@ class FakeDriver:
         self.network._do(self.device, "rollback", rollback)
 
     def close(self) -> None:
+        self.closed = True
+
+
+class ScopeSession:
+    """A session to the test's real Kea server (the toolkit's KeaControl), faults on cue."""
+
+    def __init__(self, network: FakeNetwork, name: str, control: KeaControl) -> None:
+        self.network, self.name, self.control = network, name, control
+        self.closed = False
+
+    def _check(self, verb: str) -> None:
+        if (self.name, verb) in self.network._fail:
+            raise DeviceError(self.name, self.network._fail[(self.name, verb)])
+
+    def subnets(self) -> list[dict[str, Any]]:
+        self._check("subnets")
+        return self.control.subnets()
+
+    def set_subnets(self, subnets: Sequence[dict[str, Any]]) -> None:
+        self._check("set_subnets")
+        self.control.set_subnets(subnets)
+        hook = self.network._after.pop((self.name, "set_subnets"), None)
+        if hook is not None:
+            hook()
+
+    def close(self) -> None:
+        self.control.close()
         self.closed = True

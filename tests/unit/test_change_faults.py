@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_network import FakeNetwork
+from kea_server import LocalKea
 from ticket_data import scheduled
 
 from sipelangi_net.analysis.steps import stored_plan
 from sipelangi_net.change.changeset import ChangeSet, DeviceChange, from_json, to_json
+from sipelangi_net.change.dhcp import Scope, scope_entry, ticket_of
+from sipelangi_net.change.dhcp_target import remove_scope
 from sipelangi_net.change.engine import Engine
 from sipelangi_net.change.push import DeployReport, DeviceResult, deploy, normalise
 from sipelangi_net.change.render import Intended, render_plan
 from sipelangi_net.credentials import Credentials
+from sipelangi_net.drivers.base import ScopeServer
 from sipelangi_net.errors import ChangedSince, ConfigError, DeviceError
 from sipelangi_net.inventory import Inventory, load_inventory
 from sipelangi_net.platforms import Platform
@@ -50,9 +55,9 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Inv
 
 
 @pytest.fixture
-def net(planned: tuple[Any, Inventory]) -> FakeNetwork:
+def net(planned: tuple[Any, Inventory], local_kea: LocalKea) -> FakeNetwork:
     plan, inventory = planned
-    network = FakeNetwork.blank(render_plan(plan, inventory))
+    network = FakeNetwork.blank(render_plan(plan, inventory), kea=local_kea.server)
     assert sorted(network.devices) == [CORE, DIST, SW]
     return network
 
@@ -113,7 +118,9 @@ def test_a_change_set_whose_commands_differ_is_refused(
     assert approved is not None
     core = approved.of(CORE)
     other = DeviceChange(CORE, core.platform, core.running_sha256, ("ip route 0.0.0.0/0 192.0.2.1",))
-    forged = ChangeSet(approved.ticket_id, tuple(other if d.device == CORE else d for d in approved.devices))
+    forged = ChangeSet(
+        approved.ticket_id, tuple(other if d.device == CORE else d for d in approved.devices), approved.dhcp
+    )
     report = run(planned, net, tmp_path, approved=forged)
     assert not report.ok and "not the one confirmed" in report.error
     assert not net.carried_out("push")
@@ -329,3 +336,120 @@ def test_an_edited_change_set_file_is_refused_naming_the_field(
 def test_no_saved_change_set_says_to_run_the_diff(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"run 'sipelangi-net diff'.*file not found"):
         from_json(tmp_path / "change-set.json", "SPL-1", "a" * 12)
+
+
+# --- the central DHCP server (a real Kea: the gateway of the shipped inventory is FRR, which relays) --
+
+
+DHCP = "srv-dhcp"
+
+
+def ours(net: FakeNetwork) -> list[tuple[str, str | None]]:
+    """(subnet, ticket) of every scope the test's Kea server holds now."""
+    return [(e["subnet"], ticket_of(e)) for e in net.subnets()]
+
+
+def test_the_scope_is_in_the_change_set_set_before_the_devices_and_idempotent(
+    planned: Any, net: FakeNetwork, tmp_path: Path
+) -> None:
+    plan, _ = planned
+    dry = run(planned, net, tmp_path, dry_run=True)
+    assert dry.change is not None and dry.change.dhcp is not None and dry.change.dhcp.server == DHCP
+    (command,) = dry.change.dhcp.commands
+    assert command.startswith("subnet4 add ") and str(plan.addressing.subnet) in command
+    assert net.subnets() == [], "a dry run sets nothing"
+    report = run(planned, net, tmp_path, approved=dry.change)
+    assert report.ok, report.error
+    assert report.dhcp is not None and report.dhcp.state == "confirmed"
+    assert ours(net) == [(str(plan.addressing.subnet), plan.ticket_id)]
+    assert json.loads(Path(report.dhcp.backup_path).read_text()) == [], "the backup: the scopes before"
+    again = run(planned, net, tmp_path, dry_run=True)
+    assert again.change is not None and again.change.dhcp is not None and again.change.dhcp.commands == ()
+    assert not again.changed
+
+
+def test_a_failed_post_check_takes_the_scope_off_the_dhcp_server_too(
+    planned: Any, net: FakeNetwork, tmp_path: Path
+) -> None:
+    before = configs(net)
+    seen: list[list[tuple[str, str | None]]] = []
+
+    def pc_gets_no_answer() -> None:
+        seen.append(ours(net))
+        raise DeviceError("pc-dinkes", "simpeg does not answer")
+
+    report = run(planned, net, tmp_path, post_check=pc_gets_no_answer)
+    assert not report.ok and seen and seen[0], "the scope was set when the post-check ran"
+    assert report.dhcp is not None and (report.dhcp.state, report.dhcp.verified) == ("rolled_back", True)
+    assert net.subnets() == []
+    untouched(net, before)
+
+
+def test_a_dhcp_server_that_refuses_the_scope_stops_the_change_before_any_device_is_armed(
+    planned: Any, net: FakeNetwork, tmp_path: Path
+) -> None:
+    before = configs(net)
+    net.fail(DHCP, "set_subnets", "config-set: subnet4 refused")
+    report = run(planned, net, tmp_path)
+    assert not report.ok and "central DHCP server refused the scope" in report.error and DHCP in report.error
+    assert not net.carried_out("arm") and not net.carried_out("push")
+    assert net.subnets() == []
+    untouched(net, before)
+
+
+def test_a_scope_of_another_ticket_on_the_subnet_is_refused_before_anything_is_sent(
+    planned: Any, net: FakeNetwork, tmp_path: Path
+) -> None:
+    plan, _ = planned
+    a = plan.addressing
+    other = Scope("SPL-2026-00777", a.subnet, a.gateway.ip, a.dhcp_first, a.dhcp_last)
+    with net.kea_client("kea") as kea:
+        kea.set_subnets([scope_entry(other)])
+    report = run(planned, net, tmp_path)
+    assert not report.ok and "SPL-2026-00777" in report.error and str(a.subnet) in report.error
+    assert not net.carried_out("arm")
+    assert ours(net) == [(str(a.subnet), "SPL-2026-00777")]
+
+
+def test_a_dhcp_server_changed_after_the_confirmation_is_refused(
+    planned: Any, net: FakeNetwork, tmp_path: Path
+) -> None:
+    approved = run(planned, net, tmp_path, dry_run=True).change
+    elsewhere = Scope(
+        "SPL-2026-00778", IPv4Network("10.99.0.0/24"), IPv4Address("10.99.0.1"),
+        IPv4Address("10.99.0.10"), IPv4Address("10.99.0.200"),
+    )  # fmt: skip
+    with net.kea_client("kea") as kea:
+        kea.set_subnets([scope_entry(elsewhere)])
+    report = run(planned, net, tmp_path, approved=approved)
+    assert not report.ok and f"{DHCP}: the running config changed since" in report.error
+    assert not net.carried_out("push") and ours(net) == [("10.99.0.0/24", "SPL-2026-00778")]
+
+
+def test_a_saved_change_set_keeps_its_dhcp_scope(planned: Any, net: FakeNetwork, tmp_path: Path) -> None:
+    change = run(planned, net, tmp_path, dry_run=True).change
+    assert change is not None and change.dhcp is not None
+    path = tmp_path / "change-set.json"
+    path.write_text(to_json(change))
+    assert from_json(path, change.ticket_id, change.digest[:12]) == change
+    without = ChangeSet(change.ticket_id, change.devices)
+    assert without.digest != change.digest, "the scope is part of what is approved"
+
+
+def test_removing_a_tickets_scope_leaves_the_others(planned: Any, net: FakeNetwork, tmp_path: Path) -> None:
+    plan, inventory = planned
+    assert run(planned, net, tmp_path).ok
+    elsewhere = Scope(
+        "SPL-2026-00779", IPv4Network("10.98.0.0/24"), IPv4Address("10.98.0.1"),
+        IPv4Address("10.98.0.10"), IPv4Address("10.98.0.200"),
+    )  # fmt: skip
+    with net.kea_client("kea") as kea:
+        kea.set_subnets([*kea.subnets(), scope_entry(elsewhere)])
+    server = ScopeServer(DHCP, inventory.servers.dhcp.control_url)
+    removed = remove_scope(plan.ticket_id, server, str(plan.addressing.subnet), net.driver, CREDS)
+    assert (removed.state, removed.verified) == ("rolled_back", True) and removed.commands
+    assert ours(net) == [("10.98.0.0/24", "SPL-2026-00779")]
+    assert (
+        remove_scope(plan.ticket_id, server, str(plan.addressing.subnet), net.driver, CREDS).state
+        == "unchanged"
+    )

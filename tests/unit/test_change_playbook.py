@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fake_network import FakeNetwork
+from kea_server import LocalKea
 from test_change_record import Bench
 from ticket_data import scheduled as scheduled_ticket
 
@@ -61,15 +62,16 @@ def run(st: SqliteStore, tid: str, net: FakeNetwork, tmp_path: Path) -> Any:
     return run_playbook(load_playbook(tmp_path / "change.yaml", ACTIONS), ctx)
 
 
-def network(st: SqliteStore, tid: str) -> FakeNetwork:
-    return FakeNetwork.blank(render_plan(stored_plan(st.get(tid), "x"), load_inventory(ROOT / "inventory")))
+def network(st: SqliteStore, tid: str, kea: LocalKea) -> FakeNetwork:
+    plan = stored_plan(st.get(tid), "x")
+    return FakeNetwork.blank(render_plan(plan, load_inventory(ROOT / "inventory")), kea=kea.server)
 
 
 def test_the_confirmed_change_set_is_the_one_pushed(
-    scheduled: tuple[SqliteStore, str], tmp_path: Path
+    scheduled: tuple[SqliteStore, str], tmp_path: Path, local_kea: LocalKea
 ) -> None:
     st, tid = scheduled
-    net = network(st, tid)
+    net = network(st, tid, local_kea)
     summary = run(st, tid, net, tmp_path)
     assert summary.state == "done", summary.to_json()
     diff, confirm, deploy = summary.steps
@@ -80,10 +82,10 @@ def test_the_confirmed_change_set_is_the_one_pushed(
 
 
 def test_a_device_changed_after_the_diff_stops_the_push_everywhere(
-    scheduled: tuple[SqliteStore, str], tmp_path: Path
+    scheduled: tuple[SqliteStore, str], tmp_path: Path, local_kea: LocalKea
 ) -> None:
     st, tid = scheduled
-    net = network(st, tid)
+    net = network(st, tid, local_kea)
     net.after(DIST, "get_config", lambda: net.devices[DIST].apply(["ip route 192.0.2.0/24 10.255.0.9"]))
     summary = run(st, tid, net, tmp_path)
     assert summary.state == "failed"
@@ -95,11 +97,11 @@ def test_a_device_changed_after_the_diff_stops_the_push_everywhere(
 
 
 def test_the_devices_are_locked_from_the_diff_to_the_confirm(
-    scheduled: tuple[SqliteStore, str], tmp_path: Path
+    scheduled: tuple[SqliteStore, str], tmp_path: Path, local_kea: LocalKea
 ) -> None:
     """Another change on a device of this one, while the run is between its diff and its push, is refused."""
     st, tid = scheduled
-    net = network(st, tid)
+    net = network(st, tid, local_kea)
     refused: list[str] = []
 
     def another_change() -> None:  # another process: this one's own locks are re-entrant

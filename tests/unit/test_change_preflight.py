@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inventory_edit import edit_yaml
 from ticket_data import cli_env, scheduled
 
 from sipelangi_net.analysis.steps import stored_plan
@@ -142,6 +143,9 @@ def test_a_backups_folder_that_cannot_be_written_stops_the_deploy_before_any_pus
     plan = stored_plan(store.get(only_ticket(store)), "deploy")
     calls: list[tuple[str, str]] = []
     (tmp_path / "backups").write_text("a file where the folder should be")
+    edit_yaml(
+        inv_dir / "servers.yaml", lambda d: {k: v for k, v in d.items() if k != "dhcp"}
+    )  # the devices' backups alone
 
     def factory(device: Any, _creds: Credentials) -> FakeDriver:
         return FakeDriver(device.name, device.platform.value, calls)

@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 from fake_network import FakeNetwork
+from kea_server import LocalKea
 from ticket_data import scheduled, valid
 
 from sipelangi_net.analysis.steps import stored_plan
+from sipelangi_net.change.dhcp import ticket_of
 from sipelangi_net.change.install import install_ticket
 from sipelangi_net.change.journal import RUNS, Journal, pending, read
 from sipelangi_net.change.render import render_plan
@@ -67,9 +69,9 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqliteSto
 
 
 @pytest.fixture
-def net(store: SqliteStore) -> FakeNetwork:
+def net(store: SqliteStore, local_kea: LocalKea) -> FakeNetwork:
     (ticket,) = store.tickets()
-    return FakeNetwork.blank(render_plan(stored_plan(ticket, "deploy"), INVENTORY))
+    return FakeNetwork.blank(render_plan(stored_plan(ticket, "deploy"), INVENTORY), kea=local_kea.server)
 
 
 def tid_of(st: SqliteStore) -> str:
@@ -204,8 +206,12 @@ def test_a_run_killed_between_confirms_is_undone_recorded_and_pushed_again(
     )
     assert {d.device: d.state for d in killed.devices} == dict.fromkeys((CORE, DIST, SW), "rolled_back")
     assert any((reports / tid_of(store) / "undo").iterdir()), "core's put-back took its own backup first"
+    assert "the OPD's DHCP scope stays on srv-dhcp" in killed.error, "no revert timer on the DHCP server"
     blank_backups(installed(store))
     assert pending(reports / tid_of(store)) == []
+    rerun = installed(store).dhcp
+    assert rerun is not None and rerun.commands == (), "the rerun found the scope in place"
+    assert [ticket_of(e) for e in net.subnets()] == [tid_of(store)]
 
 
 def test_a_run_killed_after_every_confirm_is_recorded_as_installed(

@@ -246,3 +246,22 @@ def test_charts_are_well_formed_and_escape_labels() -> None:
     rects = ET.fromstring(svg).findall("{http://www.w3.org/2000/svg}rect")
     fills = [r.get("fill") for r in rects]
     assert "#c55a11" in fills  # 20 > 15: drawn as over the standard
+
+
+def test_installation_report_names_the_dhcp_scope_set_on_the_central_server() -> None:
+    ticket = ticket_upto(9)
+    events = list(ticket.events)
+    at = next(i for i, e in enumerate(events) if e.step == 7)
+    scope = {
+        "server": "srv-dhcp", "subnet": "10.20.0.0/25", "commands": ["subnet4 add id=169082880 ..."],
+        "backup_sha256": "d" * 64, "state": "confirmed",
+    }  # fmt: skip
+    outputs = {**events[at].outputs, "deploy": {**events[at].outputs["deploy"], "dhcp": scope}}
+    events[at] = events[at].model_copy(update={"outputs": outputs})
+    doc = build_installation_report(ticket.model_copy(update={"events": tuple(events)}))
+    text = " ".join(p for s in doc.sections for p in s.paragraphs)
+    assert "Cakupan DHCP 10.20.0.0/25 untuk LAN OPD ditambahkan pada server DHCP pusat (srv-dhcp)" in text
+    assert "d" * 64 in text
+    assert "Cakupan DHCP" not in " ".join(
+        p for s in build_installation_report(ticket).sections for p in s.paragraphs
+    )

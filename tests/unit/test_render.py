@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from inventory_edit import SHIPPED_INVENTORY, TEMPLATES
 
-from sipelangi_net.change.render import render
+import tests.replay.test_render_golden as golden
+from sipelangi_net.change.render import render, render_plan
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.lab.topology import Interface, LabTopology, Node, build_topology
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import PLATFORMS, Platform
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +155,19 @@ def test_ovs_description_round_trips(topo: LabTopology, description: str) -> Non
     commands = _ovs_commands(render("ovs/base.j2", node=node))
     assert ["set", "bridge", "br0", f"external_ids:description={description}"] in commands
     assert ["set", "port", "eth7", f"external_ids:description={description}", "tag=20"] in commands
+
+
+def test_each_device_template_gets_the_port_names_of_its_platforms_spec(tmp_path: Path) -> None:
+    """``port_names`` is the rendering device's ``templates.port_names`` (IOS and EOS print port 53
+    as ``domain``); a platform whose spec names no port gets an empty table."""
+    line = '{{ port_names.get(("udp", 53), 53) }} {{ port_names | length }}\n'
+    for platform in Platform:
+        (tmp_path / platform.value).mkdir()
+        (tmp_path / platform.value / "opd.j2").write_text(line)
+    for router, switch in [(Platform.CISCO_IOS, Platform.OVS), (Platform.FRR, Platform.ARISTA_EOS)]:
+        out = render_plan(golden.PLAN, golden.inventory_as(router, switch), root=tmp_path)
+        for device, platform in [("dist-gerunggang", router), ("sw-dinkes", switch)]:
+            names = PLATFORMS[platform].templates.port_names
+            assert out[device].text == f"{names.get(('udp', 53), 53)} {len(names)}\n"
+    assert PLATFORMS[Platform.CISCO_IOS].templates.port_names[("udp", 53)] == "domain"
+    assert not PLATFORMS[Platform.OVS].templates.port_names

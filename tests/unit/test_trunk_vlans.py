@@ -3,9 +3,12 @@ the switch prints (Cisco IOS, Arista EOS)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from sipelangi_net.change.diff import diff_device, vlan_set, vlan_spec
+from sipelangi_net.analysis.facts_model import vlan_list
+from sipelangi_net.change.diff import diff_device, vlan_spec
 from sipelangi_net.platforms import Platform
 
 SNIPPET = "interface eth0\n switchport mode trunk\n switchport trunk allowed vlan add 100\n"
@@ -43,7 +46,13 @@ def test_a_long_list_ios_continues_on_add_lines_is_read_whole() -> None:
 
 
 def test_vlan_lists_read_and_print_canonically() -> None:
-    assert vlan_set("1,10-12,5") == {1, 5, 10, 11, 12}
-    assert vlan_set("none") == frozenset()
-    assert vlan_set("all") is None
+    assert vlan_list("1,10-12,5") == {1, 5, 10, 11, 12}
+    assert vlan_list("none") == vlan_list("") == frozenset()
+    assert vlan_list("4094,1-2") == {1, 2, 4094}
     assert vlan_spec(frozenset({1, 2, 5, 6, 7, 100})) == "1,2,5-7,100"
+
+
+@pytest.mark.parametrize("text", ["all", "except 5", "0", "1-4095", "12-10", "1,,2", "1,", " 1", "10-", "+5"])
+def test_a_vlan_list_that_is_not_one_is_refused_naming_it(text: str) -> None:
+    with pytest.raises(ValueError, match=f"^bad VLAN list {re.escape(repr(text))}$"):
+        vlan_list(text)
