@@ -20,6 +20,7 @@ from sipelangi_net.platforms import Platform, spec_for
 CORPUS = Path(__file__).parents[1] / "fixtures" / "frr_corpus"
 STARTUP = CORPUS / "all_protocol_startup"
 DAEMON_FILES = "".join((STARTUP / name).read_text() for name in ("zebra.conf", "ospfd.conf", "bgpd.conf"))
+TE = "".join((CORPUS / "ospf_te_topo1" / name).read_text() for name in ("zebra.conf", "ospfd.conf"))
 NORMALISE = spec_for(Platform.FRR).diff.normalise
 HEADER = (
     "Building configuration...\n\nCurrent configuration:\n!\nfrr version 8.4.4\nfrr defaults traditional\n"
@@ -85,6 +86,32 @@ def test_per_daemon_files_diffed_against_their_own_print_need_nothing() -> None:
     printed = "\n".join(canonical(DAEMON_FILES)) + "\n"
     diff = diff_device("r1", Platform.FRR, running(printed), DAEMON_FILES, scope="replace")
     assert diff.commands == () and diff.rollback == ()
+
+
+@pytest.mark.parametrize("text", [DAEMON_FILES, TE], ids=["all_protocol_startup", "ospf_te_topo1"])
+def test_the_printed_form_is_a_fixed_point(text: str) -> None:
+    once = canonical(text)
+    assert canonical("\n".join(once)) == once
+
+
+def test_link_params_of_a_real_config_in_the_form_zebra_prints() -> None:
+    lines = canonical(TE)
+    assert section(lines, " link-params") == [
+        "metric 20",
+        "delay 10000",
+        "max-bw 1e+11",
+        "ava-bw 1.25e+08",
+        "enable",
+    ]
+    printed = "\n".join(lines) + "\n"
+    assert diff_device("r1", Platform.FRR, running(printed), TE, scope="replace").commands == ()
+
+
+def test_link_params_dropped_from_a_real_config_are_undone_line_by_line() -> None:
+    printed = "\n".join(canonical(TE)) + "\n"
+    intended = TE.replace(" link-params\n  enable\n  exit-link-params\n!\nip forwarding", "!\nip forwarding")
+    diff = diff_device("r1", Platform.FRR, running(printed), intended, scope="replace")
+    assert diff.commands == ("interface r1-eth1", " link-params", "  no enable", " exit-link-params", "exit")
 
 
 def test_list_entries_get_the_seq_frr_gives_them() -> None:
