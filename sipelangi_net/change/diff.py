@@ -124,7 +124,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, Protocol
 
 from hier_config import HConfig, WorkflowRemediation, get_hconfig, get_hconfig_driver
 from hier_config.child import HConfigChild
@@ -368,6 +368,13 @@ def _merge_access_members(base: HConfig, snippet: HConfig) -> None:
 Fail = Callable[[str], Exception]
 
 
+class Normaliser(Protocol):
+    """``(lines, fail, *, before) -> lines``: a text in the form the device prints; ``before``
+    the running config's top-level lines when the text is a snippet merged into it."""
+
+    def __call__(self, lines: Sequence[str], fail: Fail, *, before: Sequence[str] = ()) -> list[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class HierRules:
     """How the text of one platform is diffed with hier_config: a row of data per platform."""
@@ -401,8 +408,11 @@ class HierRules:
     """(regex, replacement) on a command: the negation in the form the device takes."""
     undone_by_lines: tuple[str, ...] = ()
     """Sub-sections the device removes by undoing their lines (FRR ``link-params``)."""
-    normaliser: Callable[[Sequence[str], Fail], list[str]] | None = None
+    normaliser: Normaliser | None = None
     """The text put in the form the device prints (FRR: :mod:`sipelangi_net.change.frr_text`)."""
+    replacing: tuple[tuple[str, str], ...] = ()
+    """(regex, key) of lines that replace each other on the device (FRR ``ip route ... tag``):
+    in merge, a snippet line replaces the running lines of its section with its key."""
     exit_at_parent_level: bool = False
     """Print a section's ``exit`` at the header's indentation (FRR), not at its children's."""
     item_key: Callable[[str, str], object] | None = None
@@ -465,6 +475,7 @@ def hier_rules(diff: DiffSpec) -> HierRules:
         negation_forms=diff.negation_forms,
         undone_by_lines=diff.undone_by_lines,
         normaliser=partial(resolve(diff.normalise.normaliser), diff.normalise) if diff.normalise else None,
+        replacing=diff.normalise.replacing if diff.normalise else (),
         exit_at_parent_level=diff.exit_at_parent_level,
         item_key=resolve(diff.item_key) if diff.item_key else None,
         one_line=diff.one_line,
@@ -587,9 +598,28 @@ def _drop_same_items(rules: HierRules, base: HConfig, snippet: HConfig) -> None:
                 old.delete()
 
 
+def _replacing_key(rules: HierRules, text: str) -> str | None:
+    for pattern, key in rules.replacing:
+        if re.search(pattern, text):
+            return re.sub(pattern, key, text)
+    return None
+
+
+def _drop_replaced(rules: HierRules, base: HConfig, snippet: HConfig) -> None:
+    """Delete the lines of ``base`` a snippet line replaces on the device (``rules.replacing``),
+    so the diff's rollback restores them."""
+    for given in tuple(snippet.all_children()):
+        key = _replacing_key(rules, given.text)
+        parent = _node(base, tuple(given.path())[:-1]) if key is not None else None
+        for old in tuple(parent.children if parent is not None else ()):
+            if old.text != given.text and _replacing_key(rules, old.text) == key:
+                old.delete()
+
+
 def _merge_target(rules: HierRules, base: HConfig, snippet: HConfig) -> HConfig:
     """The running config ``base`` (a private copy, edited here) with ``snippet`` merged in."""
     _drop_same_items(rules, base, snippet)
+    _drop_replaced(rules, base, snippet)
     if rules.vlan_lists:
         _merge_vlan_adds(base, snippet)
     if rules.access_members:
@@ -722,7 +752,8 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
         raise bad_intended("empty, and scope 'replace' would then remove the whole config")
     current = parsed.deep_copy()
     if rules.normaliser is not None:
-        intended_lines = rules.normaliser(intended_lines, bad_intended)
+        on_device = tuple(c.text for c in parsed.children) if scope == "merge" else ()
+        intended_lines = rules.normaliser(intended_lines, bad_intended, before=on_device)
     wanted = _parse(driver, intended_lines, bad_intended)
     try:
         target = _merge_target(rules, parsed.deep_copy(), wanted) if scope == "merge" else wanted

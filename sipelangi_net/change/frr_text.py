@@ -154,12 +154,22 @@ def _line(spec: NormaliseSpec, line: str) -> str:
     return line
 
 
-def _sequenced(spec: NormaliseSpec, keys: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+def _sequenced(
+    spec: NormaliseSpec, keys: list[tuple[str, ...]], before: Sequence[str]
+) -> list[tuple[str, ...]]:
     """Top-level list entries without ``seq`` given the number FRR gives them: the highest
-    number of the list so far, rounded down to a multiple of 5, plus 5."""
+    number of the list so far, rounded down to a multiple of 5, plus 5. ``before``: the lines
+    already on the device (a snippet's entry continues its list; an entry it already has,
+    written without a number, is that entry)."""
     if not spec.numbered_lists:
         return keys
     highest: dict[str, int] = {}
+    have: dict[tuple[str, str], str] = {}
+    for line in before:
+        match = re.match(spec.numbered_lists, line)
+        if match is not None and match["seq"] is not None:
+            highest[match["list"]] = max(highest.get(match["list"], 0), int(match["seq"]))
+            have.setdefault((match["list"], match["rest"]), match["seq"])
     out = []
     for key in keys:
         match = re.match(spec.numbered_lists, key[0]) if len(key) == 1 else None
@@ -168,12 +178,10 @@ def _sequenced(spec: NormaliseSpec, keys: list[tuple[str, ...]]) -> list[tuple[s
             continue
         name, seq = match["list"], match["seq"]
         if seq is None:
-            seq = str(highest.get(name, 0) // 5 * 5 + 5)
+            seq = have.get((name, match["rest"])) or str(highest.get(name, 0) // 5 * 5 + 5)
         highest[name] = max(highest.get(name, 0), int(seq))
         rest = match.start("rest")
-        out.append(
-            (f"{key[0][: match.start('rest')]}seq {seq} {key[0][rest:]}",) if match["seq"] is None else key
-        )
+        out.append((f"{key[0][:rest]}seq {seq} {key[0][rest:]}",) if match["seq"] is None else key)
     return out
 
 
@@ -209,14 +217,18 @@ def _text(ctx: Contexts, indent: str = " ") -> list[str]:
     return out
 
 
-def canonical_lines(spec: NormaliseSpec, lines: Sequence[str], fail: Fail) -> list[str]:
-    """``lines`` (an FRR config) as FRR prints them, in FRR's indentation (see the module docstring)."""
+def canonical_lines(
+    spec: NormaliseSpec, lines: Sequence[str], fail: Fail, *, before: Sequence[str] = ()
+) -> list[str]:
+    """``lines`` (an FRR config) as FRR prints them, in FRR's indentation (see the module
+    docstring); ``before``: the top-level lines already on the device, when ``lines`` is a
+    snippet added to them (its list entries without ``seq`` continue the device's lists)."""
     kept = ["!" if re.search(spec.dropped, line) else line for line in lines] if spec.dropped else list(lines)
     full = expanded(spec, kept)
     if full != kept:  # FRR takes the text as written (each prefix names one word), then in full
         mark("\n".join(kept) + "\n", fail)
     ctx = contexts("\n".join(full) + "\n", fail)
-    ordered = _sequenced(spec, [tuple(_line(spec, k) for k in key) for key in ctx])
+    ordered = _sequenced(spec, [tuple(_line(spec, k) for k in key) for key in ctx], before)
     merged: Contexts = {}
     for key, old in zip(ordered, ctx, strict=True):
         merged.setdefault(key, []).extend(_line(spec, line) for line in ctx[old])

@@ -114,6 +114,19 @@ def test_link_params_dropped_from_a_real_config_are_undone_line_by_line() -> Non
     assert diff.commands == ("interface r1-eth1", " link-params", "  no enable", " exit-link-params", "exit")
 
 
+def test_a_snippets_route_tag_replaces_the_running_one_and_its_rollback_restores_it() -> None:
+    device = running("ip route 10.9.0.0/16 10.0.0.2 tag 10\nip route 10.8.0.0/16 10.0.0.2\n")
+    diff = diff_device("r1", Platform.FRR, device, "ip route 10.9.0.0/16 10.0.0.2 tag 20\n")
+    assert diff.commands == (
+        "no ip route 10.9.0.0/16 10.0.0.2 tag 10",
+        "ip route 10.9.0.0/16 10.0.0.2 tag 20",
+    )
+    assert diff.rollback == (
+        "no ip route 10.9.0.0/16 10.0.0.2 tag 20",
+        "ip route 10.9.0.0/16 10.0.0.2 tag 10",
+    )
+
+
 def test_list_entries_get_the_seq_frr_gives_them() -> None:
     lines = canonical(
         "ip prefix-list PL permit 10.0.0.0/8\n"
@@ -139,6 +152,16 @@ def test_a_prefix_list_without_seq_is_no_change_on_a_router_that_printed_it() ->
     )
     intended = "ip prefix-list PL permit 10.0.0.0/8\nip prefix-list PL permit 192.168.4.4/24\n"
     assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+def test_a_snippets_list_entry_continues_the_devices_list_never_overwrites_an_entry() -> None:
+    device = running(
+        "ip prefix-list PL seq 5 permit 10.0.0.0/8\nip prefix-list PL seq 12 permit 172.16.0.0/12\n"
+    )
+    snippet = "ip prefix-list PL permit 10.0.0.0/8\nip prefix-list PL permit 10.9.0.0/16\n"
+    diff = diff_device("r1", Platform.FRR, device, snippet)
+    assert diff.commands == ("ip prefix-list PL seq 15 permit 10.9.0.0/16",)  # 10.0.0.0/8 is seq 5
+    assert diff.rollback == ("no ip prefix-list PL seq 15 permit 10.9.0.0/16",)
 
 
 def test_numbers_are_printed_with_percent_g_in_link_params() -> None:
