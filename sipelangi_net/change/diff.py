@@ -73,8 +73,9 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     ``merge``: ports and attributes the text does not name are left alone
     (nothing says which untagged ports are meant to be untagged).
 ``cisco_ios``, ``arista_eos``, ``juniper_junos``
-    hier_config's own drivers. ``merge`` is ``running.future(snippet)``:
-    running plus the snippet, where the driver's single-valued commands
+    hier_config's own drivers (Junos: :class:`HConfigDriverJunos`, which reads what Junos
+    prints: no comment lines, a statement with children only as its children). ``merge`` is
+    ``running.future(snippet)``: running plus the snippet, where the driver's single-valued commands
     replace. Added to hier_config's rules: interface ``description`` on EOS,
     and ``description`` / ``system host-name`` on Junos, are single-valued
     (without that, the rollback of a changed description deletes it);
@@ -116,6 +117,7 @@ import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal
 
@@ -133,6 +135,7 @@ from hier_config.models import Platform as HPlatform
 from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS
 from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
 from hier_config.platforms.generic.driver import HConfigDriverGeneric
+from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
 from sipelangi_net.analysis.facts_model import vlan_list
@@ -250,6 +253,30 @@ class HConfigDriverRouterOS(HConfigDriverGeneric):
                 ),
             ],
         )
+
+
+JUNOS_COMMENT = re.compile(r"^\s*(#|/\*.*\*/\s*$)")
+"""A Junos comment line: ``# ...`` (RANCID's header, ``## Last commit``) or ``/* ... */``."""
+
+
+def _junos_leaves(lines: list[str]) -> list[str]:
+    """``lines`` without a ``set P`` that another ``set P ...`` line implies: ``display set``
+    prints a statement with children only as its children (so deleting ``P`` would delete them)."""
+    ordered = sorted(lines)
+    implied = {a for a, b in pairwise(ordered) if b.startswith(a + " ")}
+    return [ln for ln in lines if ln not in implied or not ln.startswith("set ")]
+
+
+class HConfigDriverJunos(HConfigDriverJuniperJUNOS):
+    """hier_config's Junos driver reading what Junos prints: comment lines dropped (Junos ignores
+    them in ``load set`` and prints none in ``display set``; hier_config would read ``# x`` as the
+    statement ``set # x``), and a statement given with its children only as its children."""
+
+    @staticmethod
+    def config_preprocessor(config_text: str) -> str:
+        kept = "\n".join(ln for ln in config_text.splitlines() if not JUNOS_COMMENT.match(ln))
+        converted = HConfigDriverJuniperJUNOS.config_preprocessor(kept).splitlines()
+        return "\n".join(_junos_leaves(converted))
 
 
 # --- trunk VLAN lists (Cisco IOS, Arista EOS) -------------------------------------------------
