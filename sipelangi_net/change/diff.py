@@ -427,6 +427,19 @@ def _match(lineage: Lineage) -> tuple[MatchRule, ...]:
     return tuple(MatchRule(**{kind: value}) for kind, value in lineage)
 
 
+def keep_last_of_negated(config: HConfig) -> None:
+    """A section's ``X`` and ``no X``: the one given last stands, as on the device (which prints
+    only that one); without this the remediation of such a config fails on a duplicate line."""
+    for node in (config, *tuple(config.all_children())):
+        seen: dict[str, HConfigChild] = {}
+        for child in tuple(node.children):
+            key = child.text.removeprefix("no ")
+            earlier = seen.get(key)
+            if earlier is not None and earlier.text != child.text:
+                earlier.delete()
+            seen[key] = child
+
+
 def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
     """The hier_config driver the spec names (ours, or hier_config's own), with its extra
     single-valued lines."""
@@ -438,13 +451,17 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
         if diff.driver is not None
         else partial(get_hconfig_driver, HPlatform[str(diff.hier_platform)])
     )
-    if not extra:
+    own_callbacks = [
+        *([fold_allowed_vlans] if diff.vlan_lists else []),
+        *([keep_last_of_negated] if diff.negation_last_wins else []),
+    ]
+    if not extra and not own_callbacks:
         return made
 
     def make() -> HConfigDriverBase:
         driver = made()
         rules = [*driver.rules.idempotent_commands, *extra]
-        callbacks = [*driver.rules.post_load_callbacks, *([fold_allowed_vlans] if diff.vlan_lists else [])]
+        callbacks = [*driver.rules.post_load_callbacks, *own_callbacks]
         driver.rules = driver.rules.model_copy(
             update={"idempotent_commands": rules, "post_load_callbacks": callbacks}
         )

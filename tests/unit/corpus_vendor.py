@@ -15,6 +15,11 @@ that result against the intended config is empty (the post-push check passes), a
 ``future(future(running, commands), rollback) == running`` (the rollback restores it). The model
 is hier_config's ``future()`` with the platform's rules (Cisco IOS, Arista EOS, Junos set format)
 and the project's RouterOS model (:func:`sipelangi_net.change.routeros_text.apply_commands`).
+One addition to ``future()``: a toggle sent where the config had its other form (``aaa
+new-model`` where it had ``no aaa new-model``) is printed after, when the round trip's two
+configs show that form (``future()`` only removes the other form: right for a hidden default,
+wrong for a toggle the device prints both ways). Junos uses a set-line model instead
+(:func:`junos_apply`): ``future()`` keeps a ``delete`` line as a statement.
 A Junos file published in the hierarchical form is read in set form, converted by hier_config's
 own ``convert_to_set_commands`` (what the project reads from a device is
 ``show configuration | display set``).
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hier_config import HConfig, get_hconfig
+from hier_config.child import HConfigChild
 from hier_config.platforms.functions import convert_to_set_commands
 
 from sipelangi_net.change.diff import HIER_RULES, diff_device
@@ -176,13 +182,40 @@ def junos_apply(running: str, commands: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def apply(platform: Platform, running: str, commands: Sequence[str]) -> str:
-    """The config after ``commands``, as the platform's model prints it."""
+def _node(config: HConfig, path: Sequence[str]) -> HConfig | HConfigChild | None:
+    node: HConfig | HConfigChild | None = config
+    for text in path:
+        node = node.children.get(text) if node is not None else None
+    return node
+
+
+def _toggles_shown(before: HConfig, sent: HConfig, after: HConfig, shown: frozenset[str]) -> None:
+    """``X`` sent where the config had ``no X`` (or the reverse): hier_config's ``future()`` only
+    removes the other form; the device prints the form it was given when the two configs of the
+    round trip show that form (both forms printed: neither is a hidden default)."""
+    for child in sent.all_children():
+        other = child.text.removeprefix("no ") if child.text.startswith("no ") else f"no {child.text}"
+        parent = tuple(child.path())[:-1]
+        was = _node(before, parent)
+        if was is None or other not in was.children or " / ".join(child.path()) not in shown:
+            continue
+        node = _node(after, parent)
+        if node is not None and child.text not in node.children:
+            node.add_child(child.text)
+
+
+def apply(
+    platform: Platform, running: str, commands: Sequence[str], shown: frozenset[str] = frozenset()
+) -> str:
+    """The config after ``commands``, as the platform's model prints it (``shown``: the lines,
+    as :func:`model` gives them, that the device is known to print)."""
     if platform is Platform.MIKROTIK_ROUTEROS:
         return apply_commands(running, commands)
     if platform is Platform.JUNIPER_JUNOS:
         return junos_apply("\n".join(_hier(platform, running).dump_simple()), commands)
-    after = _hier(platform, running).future(_hier(platform, "\n".join(commands), shown=False))
+    before, sent = _hier(platform, running), _hier(platform, "\n".join(commands), shown=False)
+    after = before.future(sent)
+    _toggles_shown(before, sent, after, shown)
     end = "end\n" if HIER_RULES[platform].ends_with_end else ""
     return "\n".join(after.dump_simple()) + "\n" + end
 
@@ -212,12 +245,13 @@ def round_trip(
     base = Outcome(platform, intended_name, running_name, held=False, rolled_back=False)
     try:
         diff = diff_device("corpus", platform, running, intended, scope="replace")
-        after = apply(platform, running, diff.commands)
+        shown = frozenset(model(platform, intended)) | frozenset(model(platform, running))
+        after = apply(platform, running, diff.commands, shown)
         second = diff_device("corpus", platform, after, intended, scope="replace").commands
     except (SipelangiError, ValueError) as exc:
         return _failed(base, "refused", str(exc).splitlines()[0][:200])
     want, got = model(platform, intended), model(platform, after)
-    undone = model(platform, apply(platform, after, diff.rollback))
+    undone = model(platform, apply(platform, after, diff.rollback, shown))
     rolled_back = sorted(undone) == sorted(model(platform, running))
     if sorted(want) != sorted(got):
         return _failed(base, "future", first_difference(want, got), rolled_back=rolled_back)

@@ -101,3 +101,25 @@ def test_a_junos_statement_with_children_is_printed_as_its_children() -> None:
     diff = diff_device("r1", JUNOS, running, intended, scope="replace")
     assert diff.commands == (f"{send} path-count 2",)
     assert diff.rollback == (f"delete {send.removeprefix('set ')} path-count 2",)
+
+
+# --- Cisco IOS / Arista EOS: X and no X in one config ---------------------------------------------
+
+
+@pytest.mark.parametrize("platform", [IOS, EOS])
+def test_of_x_and_no_x_in_one_section_the_last_given_stands(platform: Platform) -> None:
+    """A hand-written config with ``no aaa new-model`` and later ``aaa new-model`` (batfish's
+    example network): the device keeps the last, and so does the diff (it used to fail on a
+    duplicate line in the remediation)."""
+    both = "hostname r1\nno aaa new-model\ninterface Loopback0\n shutdown\n no shutdown\naaa new-model\nend\n"
+    assert (
+        diff_device(
+            "r1", platform, both, "hostname r1\ninterface Loopback0\naaa new-model\nend\n", scope="replace"
+        ).commands
+        == ()
+    )
+    diff = diff_device(
+        "r1", platform, "hostname r1\ninterface Loopback0\nno aaa new-model\nend\n", both, scope="replace"
+    )
+    assert diff.commands == ("aaa new-model",)
+    assert diff.rollback == ("no aaa new-model",)
