@@ -80,8 +80,9 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     ``merge``: ports and attributes the text does not name are left alone
     (nothing says which untagged ports are meant to be untagged).
 ``cisco_ios``, ``arista_eos``, ``juniper_junos``
-    hier_config's own drivers. ``merge`` is ``running.future(snippet)``:
-    running plus the snippet, where the driver's single-valued commands
+    hier_config's own drivers (Junos: :class:`HConfigDriverJunos`, which reads what Junos
+    prints: no comment lines, a statement with children only as its children). ``merge`` is
+    ``running.future(snippet)``: running plus the snippet, where the driver's single-valued commands
     replace. Added to hier_config's rules: interface ``description`` on EOS,
     and ``description`` / ``system host-name`` on Junos, are single-valued
     (without that, the rollback of a changed description deletes it);
@@ -123,6 +124,7 @@ import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal, Protocol
 
@@ -140,6 +142,7 @@ from hier_config.models import Platform as HPlatform
 from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS
 from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
 from hier_config.platforms.generic.driver import HConfigDriverGeneric
+from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
 from sipelangi_net.analysis.facts_model import vlan_list
@@ -261,6 +264,30 @@ class HConfigDriverRouterOS(HConfigDriverGeneric):
                 ),
             ],
         )
+
+
+JUNOS_COMMENT = re.compile(r"^\s*(#|/\*.*\*/\s*$)")
+"""A Junos comment line: ``# ...`` (RANCID's header, ``## Last commit``) or ``/* ... */``."""
+
+
+def _junos_leaves(lines: list[str]) -> list[str]:
+    """``lines`` without a ``set P`` that another ``set P ...`` line implies: ``display set``
+    prints a statement with children only as its children (so deleting ``P`` would delete them)."""
+    ordered = sorted(lines)
+    implied = {a for a, b in pairwise(ordered) if b.startswith(a + " ")}
+    return [ln for ln in lines if ln not in implied or not ln.startswith("set ")]
+
+
+class HConfigDriverJunos(HConfigDriverJuniperJUNOS):
+    """hier_config's Junos driver reading what Junos prints: comment lines dropped (Junos ignores
+    them in ``load set`` and prints none in ``display set``; hier_config would read ``# x`` as the
+    statement ``set # x``), and a statement given with its children only as its children."""
+
+    @staticmethod
+    def config_preprocessor(config_text: str) -> str:
+        kept = "\n".join(ln for ln in config_text.splitlines() if not JUNOS_COMMENT.match(ln))
+        converted = HConfigDriverJuniperJUNOS.config_preprocessor(kept).splitlines()
+        return "\n".join(_junos_leaves(converted))
 
 
 # --- trunk VLAN lists (Cisco IOS, Arista EOS) -------------------------------------------------
@@ -433,6 +460,19 @@ def _match(lineage: Lineage) -> tuple[MatchRule, ...]:
     return tuple(MatchRule(**{kind: value}) for kind, value in lineage)
 
 
+def keep_last_of_negated(config: HConfig) -> None:
+    """A section's ``X`` and ``no X``: the one given last stands, as on the device (which prints
+    only that one); without this the remediation of such a config fails on a duplicate line."""
+    for node in (config, *tuple(config.all_children())):
+        seen: dict[str, HConfigChild] = {}
+        for child in tuple(node.children):
+            key = child.text.removeprefix("no ")
+            earlier = seen.get(key)
+            if earlier is not None and earlier.text != child.text:
+                earlier.delete()
+            seen[key] = child
+
+
 def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
     """The hier_config driver the spec names (ours, or hier_config's own), with its extra
     single-valued lines."""
@@ -444,13 +484,17 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
         if diff.driver is not None
         else partial(get_hconfig_driver, HPlatform[str(diff.hier_platform)])
     )
-    if not extra:
+    own_callbacks = [
+        *([fold_allowed_vlans] if diff.vlan_lists else []),
+        *([keep_last_of_negated] if diff.negation_last_wins else []),
+    ]
+    if not extra and not own_callbacks:
         return made
 
     def make() -> HConfigDriverBase:
         driver = made()
         rules = [*driver.rules.idempotent_commands, *extra]
-        callbacks = [*driver.rules.post_load_callbacks, *([fold_allowed_vlans] if diff.vlan_lists else [])]
+        callbacks = [*driver.rules.post_load_callbacks, *own_callbacks]
         driver.rules = driver.rules.model_copy(
             update={"idempotent_commands": rules, "post_load_callbacks": callbacks}
         )

@@ -149,6 +149,9 @@ class DiffSpec:
     access_members: bool = False
     """merge (Junos ELS): where the snippet makes a port ``interface-mode access``, its ``vlan
     members`` replace the running port's (an access port is in one VLAN; a trunk's members add)."""
+    negation_last_wins: bool = False
+    """A section's ``X`` and ``no X`` (a config written by hand; the device prints one): the one
+    given last stands, as when the device loads it."""
 
     @property
     def uses_hier(self) -> bool:
