@@ -28,6 +28,10 @@ from sipelangi_net.tickets.outputs import Skipped
 from sipelangi_net.validate import printable
 
 log = logging.getLogger(__name__)
+ADDRESS_LOCK = ("ipam", "opd-pool")
+"""Held from reading the other tickets' allocations to recording the plan (step 4)."""
+ADDRESS_WAIT_S = 60.0
+"""How long an analysis waits for another's (its allocation and record: well under a second)."""
 
 
 def others(st: Any, ticket_id: str, skipped: list[Skipped] | None = None) -> tuple[Allocation, ...]:
@@ -68,12 +72,17 @@ def analyze_ticket(
     started: dt.datetime | None = None,
     timings: dict[str, float] | None = None,
     skipped: list[Skipped] | None = None,
+    coordinator: Coordinator = LOCAL,
 ) -> Plan:
     """Step 4: gather live facts, analyse, and (``record``) store the plan as step 4 done or failed.
 
     ``started``: when the step began (default: when the previous step ended); ``timings`` gets
     the seconds spent reading the devices added under ``device_io``; ``skipped`` the other
     tickets left out of the allocations because their stored record is malformed.
+
+    The other tickets' allocations are read, the plan made and recorded under the address lock
+    (:data:`ADDRESS_LOCK`, through ``coordinator``): two analyses at once never give two OPDs the
+    same subnet or VLAN (each sees what the other recorded).
     """
     from sipelangi_net.analysis.facts import gather
 
@@ -84,14 +93,15 @@ def analyze_ticket(
     facts = gather(cat.inventory.path, creds, facts_devices(cat, ticket))
     if timings is not None:
         timings["device_io"] = timings.get("device_io", 0.0) + time.monotonic() - t0
-    existing = others(st, ticket_id, skipped)
-    plan = analyze(Inputs(ticket_id, ticket.request, cat, facts, list(existing), now))
-    if record:
-        note = "" if plan.available else printable("; ".join(plan.problems))[:2000]
-        outcome = "done" if plan.available else "failed"
-        outputs = {"plan": plan.model_dump(mode="json")}
-        move = Move(step=4, actor=actor, outcome=outcome, note=note, outputs=outputs, started_at=started)
-        st.apply(ticket_id, move)
+    with coordinator.holding([ADDRESS_LOCK], purpose=f"analyze {ticket_id}", wait=ADDRESS_WAIT_S):
+        existing = others(st, ticket_id, skipped)
+        plan = analyze(Inputs(ticket_id, ticket.request, cat, facts, list(existing), now))
+        if record:
+            note = "" if plan.available else printable("; ".join(plan.problems))[:2000]
+            outcome = "done" if plan.available else "failed"
+            outputs = {"plan": plan.model_dump(mode="json")}
+            move = Move(step=4, actor=actor, outcome=outcome, note=note, outputs=outputs, started_at=started)
+            st.apply(ticket_id, move)
     return plan
 
 

@@ -50,15 +50,17 @@ def analyze_command(
     (the ticket records step 4 as failed with the reasons).
     """
     from sipelangi_net.analysis.steps import analyze_ticket
+    from sipelangi_net.coordination import coordinating
     from sipelangi_net.credentials import load_credentials
     from sipelangi_net.tickets.sqlite import utcnow
 
     cat = _catalogues(inventory)
     skipped: list[Any] = []
-    with opened(db, store) as st:
+    with opened(db, store) as st, coordinating(st) as coordinator:
         plan = analyze_ticket(
-            st, ticket_id, cat, actor=_actor(actor), creds=load_credentials(), now=utcnow(), skipped=skipped
-        )
+            st, ticket_id, cat, actor=_actor(actor), creds=load_credentials(), now=utcnow(), skipped=skipped,
+            coordinator=coordinator,
+        )  # fmt: skip
     with already_stored(ticket_id, f"step 4 of ticket {ticket_id}"):
         data = _with_skipped(plan.model_dump(mode="json"), skipped)
         if as_json:

@@ -70,7 +70,7 @@ def analyze(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     start = ctx.now()
     plan = analyze_ticket(
         ctx.store, ctx.tid, ctx.catalogues, actor=ctx.actor, creds=ctx.creds, now=start,
-        record=not ctx.options.dry_run, started=start, timings=ctx.timings,
+        record=not ctx.options.dry_run, started=start, timings=ctx.timings, coordinator=ctx.coordinator,
     )  # fmt: skip
     if not plan.available:
         return failed("not available: " + "; ".join(plan.problems))

@@ -45,8 +45,8 @@ CREATE TABLE leases (
 CREATE INDEX leases_by_id ON leases (lease_id);
 """
 
-KINDS = ("ticket", "device", "calendar", "playbook")
-NAME_PATTERN = r"^(ticket|device|calendar|playbook):[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+KINDS = ("ticket", "device", "calendar", "playbook", "ipam")
+NAME_PATTERN = r"^(ticket|device|calendar|playbook|ipam):[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 MAX_NAMES = 64
 MIN_TTL_S = 1
 MAX_TTL_S = 3600
