@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import InventoryError
 from sipelangi_net.platforms import Platform
-from sipelangi_net.validate import safe_text
+from sipelangi_net.validate import is_loopback, safe_text
 
 MAX_YAML_BYTES = 16 * 1024 * 1024  # an inventory, playbook or --handover file
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
@@ -419,10 +419,7 @@ def _check_dhcp(cat: ServerCatalogue, path: Path) -> None:
     if cat.dhcp.server not in cat.servers:
         raise InventoryError(f"{path}: dhcp.server: unknown server {cat.dhcp.server!r} (not in servers)")
     url = urllib.parse.urlsplit(cat.dhcp.control_url)
-    try:
-        loopback = ipaddress.ip_address(url.hostname or "").is_loopback
-    except ValueError:
-        loopback = url.hostname == "localhost"
+    loopback = is_loopback(url.hostname or "")
     if url.scheme not in ("https", "http") or not url.hostname or (url.scheme == "http" and not loopback):
         raise InventoryError(
             f"{path}: dhcp.control_url: {cat.dhcp.control_url!r} must be an https:// URL of the Kea Control"

@@ -8,6 +8,7 @@ paragraph separators. A newline in an office name would be a CLI injection.
 
 from __future__ import annotations
 
+import ipaddress
 import unicodedata
 
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -50,3 +51,14 @@ def printable(text: str) -> str:
         ch if unicodedata.category(ch) not in FORBIDDEN_CATEGORIES else ch.encode("unicode_escape").decode()
         for ch in text
     )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1): where plain
+    http may carry a password (the server, the HTTP store, the DHCP server's Control Agent)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -7,19 +7,10 @@ client speaks plain HTTP only to this machine (loopback: ``127.0.0.0/8``, ``::1`
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from sipelangi_net.errors import ConfigError
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from sipelangi_net.validate import is_loopback
 
 
 def refuse_plain_http(url: str) -> str:

@@ -10,7 +10,6 @@ loopback address (the lab's Control Agent): the password travels in every reques
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import ssl
@@ -22,6 +21,7 @@ import httpx
 
 from sipelangi_net.change.dhcp import parse_shared_subnets, parse_subnets
 from sipelangi_net.errors import DeviceAuthError, DeviceError, DeviceTimeout, InventoryError
+from sipelangi_net.validate import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +41,12 @@ def check_url(name: str, url: str) -> httpx.URL:
             f"{name}: Kea Control Agent URL {parsed.copy_with(username=None, password=None)} holds a "
             "user name or password; put them in the secrets file instead"
         )
-    if parsed.scheme == "http" and not _loopback(parsed.host):
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise InventoryError(
             f"{name}: Kea Control Agent URL {url} is plain http to {parsed.host}: the password would "
             "cross the network in clear text; use https for a real server (http only to 127.0.0.1)"
         )
     return parsed
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class KeaControl:

@@ -15,7 +15,6 @@ notification outbox and records step 12; it does no step of a person.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import ssl
@@ -30,6 +29,7 @@ from sipelangi_net.server.auth import LastUse, account_tokens
 from sipelangi_net.server.courier import DEFAULT_EVERY_S, Delivery
 from sipelangi_net.server.pages import PagesConfig
 from sipelangi_net.server.routes import API_PREFIX
+from sipelangi_net.validate import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +67,6 @@ class Tls:
             raise ConfigError(
                 f"{self.cert}, {self.key}: not a PEM certificate and its private key: {exc}"
             ) from None
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_transport(host: str, tls: Tls | None) -> None:
