@@ -1,5 +1,5 @@
 """The public FRR corpus (tests/fixtures/corpus/frr/) on a lab router, for
-tests/lab/test_frr_corpus_lab.py (a CI subset) and bench/frr_corpus_lab.py (the whole corpus).
+bench/frr_corpus_lab.py (the whole corpus, or a subset).
 
 The intended config of one round trip is the router's day-0 config with the corpus config's
 routing parts merged in (:func:`merged`), so the router keeps its management and its lab links:

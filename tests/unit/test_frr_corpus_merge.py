@@ -1,4 +1,4 @@
-"""The FRR corpus and how tests/lab/test_frr_corpus_lab.py builds its intended configs: the lab
+"""The FRR corpus and how bench/frr_corpus_lab.py builds its intended configs: the lab
 router's day-0 config with a corpus config's routing parts (tests/lab/frr_corpus.py ``merged``)."""
 
 from __future__ import annotations
