@@ -20,6 +20,13 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
 ``frr``
     hier_config's Cisco IOS driver with FRR rules (:class:`HConfigDriverFRR`):
 
+    - both texts are first put in the form FRR prints (:mod:`sipelangi_net.change.frr_text`:
+      FRR's own parser ``vtysh -m`` for the structure, frr-reload.py for contexts and line
+      forms, the spec's ``normalise`` rules for the rest): per-daemon files are merged,
+      abbreviations written in full, a line FRR refuses in its mode refused with its number;
+    - negations in the form FRR takes (spec ``negation_forms``: ``no password``), sections
+      FRR removes by their lines (``link-params``) emptied, and a negation that would turn
+      something on (``no ipv6 nd suppress-ra``) refused, naming the line and why;
     - dropped when reading: ``Building configuration...``, ``Current
       configuration:``, ``frr version``, ``frr defaults``, ``!``, ``end``,
       ``exit`` (and ``exit-vrf``, ``exit-address-family``) and blank lines;
@@ -73,8 +80,9 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     ``merge``: ports and attributes the text does not name are left alone
     (nothing says which untagged ports are meant to be untagged).
 ``cisco_ios``, ``arista_eos``, ``juniper_junos``
-    hier_config's own drivers. ``merge`` is ``running.future(snippet)``:
-    running plus the snippet, where the driver's single-valued commands
+    hier_config's own drivers (Junos: :class:`HConfigDriverJunos`, which reads what Junos
+    prints: no comment lines, a statement with children only as its children). ``merge`` is
+    ``running.future(snippet)``: running plus the snippet, where the driver's single-valued commands
     replace. Added to hier_config's rules: interface ``description`` on EOS,
     and ``description`` / ``system host-name`` on Junos, are single-valued
     (without that, the rollback of a changed description deletes it);
@@ -116,8 +124,9 @@ import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from itertools import pairwise
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, Protocol
 
 from hier_config import HConfig, WorkflowRemediation, get_hconfig, get_hconfig_driver
 from hier_config.child import HConfigChild
@@ -133,6 +142,7 @@ from hier_config.models import Platform as HPlatform
 from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS
 from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
 from hier_config.platforms.generic.driver import HConfigDriverGeneric
+from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
 from sipelangi_net.analysis.facts_model import vlan_list
@@ -220,6 +230,10 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
                         exit_text="exit-address-family",
                     ),
                     SectionalExitingRule(match_rules=(MatchRule(startswith="vrf "),), exit_text="exit-vrf"),
+                    SectionalExitingRule(
+                        match_rules=(MatchRule(startswith="interface "), MatchRule(equals="link-params")),
+                        exit_text="exit-link-params",
+                    ),
                 ],
                 "post_load_callbacks": [],  # IOS ACL renumbering and VLAN list splitting do not apply
             }
@@ -250,6 +264,30 @@ class HConfigDriverRouterOS(HConfigDriverGeneric):
                 ),
             ],
         )
+
+
+JUNOS_COMMENT = re.compile(r"^\s*(#|/\*.*\*/\s*$)")
+"""A Junos comment line: ``# ...`` (RANCID's header, ``## Last commit``) or ``/* ... */``."""
+
+
+def _junos_leaves(lines: list[str]) -> list[str]:
+    """``lines`` without a ``set P`` that another ``set P ...`` line implies: ``display set``
+    prints a statement with children only as its children (so deleting ``P`` would delete them)."""
+    ordered = sorted(lines)
+    implied = {a for a, b in pairwise(ordered) if b.startswith(a + " ")}
+    return [ln for ln in lines if ln not in implied or not ln.startswith("set ")]
+
+
+class HConfigDriverJunos(HConfigDriverJuniperJUNOS):
+    """hier_config's Junos driver reading what Junos prints: comment lines dropped (Junos ignores
+    them in ``load set`` and prints none in ``display set``; hier_config would read ``# x`` as the
+    statement ``set # x``), and a statement given with its children only as its children."""
+
+    @staticmethod
+    def config_preprocessor(config_text: str) -> str:
+        kept = "\n".join(ln for ln in config_text.splitlines() if not JUNOS_COMMENT.match(ln))
+        converted = HConfigDriverJuniperJUNOS.config_preprocessor(kept).splitlines()
+        return "\n".join(_junos_leaves(converted))
 
 
 # --- trunk VLAN lists (Cisco IOS, Arista EOS) -------------------------------------------------
@@ -354,6 +392,16 @@ def _merge_access_members(base: HConfig, snippet: HConfig) -> None:
                 old.delete()
 
 
+Fail = Callable[[str], Exception]
+
+
+class Normaliser(Protocol):
+    """``(lines, fail, *, before) -> lines``: a text in the form the device prints; ``before``
+    the running config's top-level lines when the text is a snippet merged into it."""
+
+    def __call__(self, lines: Sequence[str], fail: Fail, *, before: Sequence[str] = ()) -> list[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class HierRules:
     """How the text of one platform is diffed with hier_config: a row of data per platform."""
@@ -380,6 +428,18 @@ class HierRules:
     """(regex, why): intended lines the device cannot take."""
     refused_commands: tuple[tuple[str, str], ...] = ()
     """(regex on a command's text, why): a diff needing such a command is refused."""
+    refused_negations: tuple[tuple[str, str], ...] = ()
+    """(regex on a command's text, why): refused where the command undoes a line (it is not a
+    line of the config the commands lead to): FRR ``no ipv6 nd suppress-ra`` turns RAs on."""
+    negation_forms: tuple[tuple[str, str], ...] = ()
+    """(regex, replacement) on a command: the negation in the form the device takes."""
+    undone_by_lines: tuple[str, ...] = ()
+    """Sub-sections the device removes by undoing their lines (FRR ``link-params``)."""
+    normaliser: Normaliser | None = None
+    """The text put in the form the device prints (FRR: :mod:`sipelangi_net.change.frr_text`)."""
+    replacing: tuple[tuple[str, str], ...] = ()
+    """(regex, key) of lines that replace each other on the device (FRR ``ip route ... tag``):
+    in merge, a snippet line replaces the running lines of its section with its key."""
     exit_at_parent_level: bool = False
     """Print a section's ``exit`` at the header's indentation (FRR), not at its children's."""
     item_key: Callable[[str, str], object] | None = None
@@ -400,6 +460,19 @@ def _match(lineage: Lineage) -> tuple[MatchRule, ...]:
     return tuple(MatchRule(**{kind: value}) for kind, value in lineage)
 
 
+def keep_last_of_negated(config: HConfig) -> None:
+    """A section's ``X`` and ``no X``: the one given last stands, as on the device (which prints
+    only that one); without this the remediation of such a config fails on a duplicate line."""
+    for node in (config, *tuple(config.all_children())):
+        seen: dict[str, HConfigChild] = {}
+        for child in tuple(node.children):
+            key = child.text.removeprefix("no ")
+            earlier = seen.get(key)
+            if earlier is not None and earlier.text != child.text:
+                earlier.delete()
+            seen[key] = child
+
+
 def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
     """The hier_config driver the spec names (ours, or hier_config's own), with its extra
     single-valued lines."""
@@ -411,13 +484,17 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
         if diff.driver is not None
         else partial(get_hconfig_driver, HPlatform[str(diff.hier_platform)])
     )
-    if not extra:
+    own_callbacks = [
+        *([fold_allowed_vlans] if diff.vlan_lists else []),
+        *([keep_last_of_negated] if diff.negation_last_wins else []),
+    ]
+    if not extra and not own_callbacks:
         return made
 
     def make() -> HConfigDriverBase:
         driver = made()
         rules = [*driver.rules.idempotent_commands, *extra]
-        callbacks = [*driver.rules.post_load_callbacks, *([fold_allowed_vlans] if diff.vlan_lists else [])]
+        callbacks = [*driver.rules.post_load_callbacks, *own_callbacks]
         driver.rules = driver.rules.model_copy(
             update={"idempotent_commands": rules, "post_load_callbacks": callbacks}
         )
@@ -438,6 +515,11 @@ def hier_rules(diff: DiffSpec) -> HierRules:
         section_headers=diff.section_headers,
         refused_intended=diff.refused_intended,
         refused_commands=diff.refused_commands,
+        refused_negations=diff.refused_negations,
+        negation_forms=diff.negation_forms,
+        undone_by_lines=diff.undone_by_lines,
+        normaliser=partial(resolve(diff.normalise.normaliser), diff.normalise) if diff.normalise else None,
+        replacing=diff.normalise.replacing if diff.normalise else (),
         exit_at_parent_level=diff.exit_at_parent_level,
         item_key=resolve(diff.item_key) if diff.item_key else None,
         one_line=diff.one_line,
@@ -453,8 +535,6 @@ HIER_RULES: Mapping[Platform, HierRules] = MappingProxyType(
 
 
 # --- input checks -----------------------------------------------------------------------------
-
-Fail = Callable[[str], Exception]
 
 
 def _failures(device: str) -> tuple[Fail, Fail]:
@@ -562,9 +642,28 @@ def _drop_same_items(rules: HierRules, base: HConfig, snippet: HConfig) -> None:
                 old.delete()
 
 
+def _replacing_key(rules: HierRules, text: str) -> str | None:
+    for pattern, key in rules.replacing:
+        if re.search(pattern, text):
+            return re.sub(pattern, key, text)
+    return None
+
+
+def _drop_replaced(rules: HierRules, base: HConfig, snippet: HConfig) -> None:
+    """Delete the lines of ``base`` a snippet line replaces on the device (``rules.replacing``),
+    so the diff's rollback restores them."""
+    for given in tuple(snippet.all_children()):
+        key = _replacing_key(rules, given.text)
+        parent = _node(base, tuple(given.path())[:-1]) if key is not None else None
+        for old in tuple(parent.children if parent is not None else ()):
+            if old.text != given.text and _replacing_key(rules, old.text) == key:
+                old.delete()
+
+
 def _merge_target(rules: HierRules, base: HConfig, snippet: HConfig) -> HConfig:
     """The running config ``base`` (a private copy, edited here) with ``snippet`` merged in."""
     _drop_same_items(rules, base, snippet)
+    _drop_replaced(rules, base, snippet)
     if rules.vlan_lists:
         _merge_vlan_adds(base, snippet)
     if rules.access_members:
@@ -588,6 +687,17 @@ def _add_kept(rules: HierRules, config: HConfig, other: HConfig) -> None:
     for child in other.children:
         if child.text.startswith(rules.kept_sections) and child.text not in config.children:
             config.add_child(child.text)
+    if rules.undone_by_lines:
+        for section in tuple(other.all_children()):
+            if section.text.startswith(rules.undone_by_lines):
+                _add_path(config, tuple(section.path()))
+
+
+def _add_path(config: HConfig, path: tuple[str, ...]) -> None:
+    """Give ``config`` the (empty) sections of ``path`` it lacks."""
+    node: HConfig | HConfigChild = config
+    for text in path:
+        node = node.children.get(text) or node.add_child(text)
 
 
 def _drop_hidden_defaults(rules: HierRules, config: HConfig) -> HConfig:
@@ -613,7 +723,27 @@ def _emit_one_line(config: HConfig, rules: HierRules, order: Sequence[str], fail
     return (*reversed(removals), *others)
 
 
-def _emit(config: HConfig, rules: HierRules, fail: Fail, order: Sequence[str] = ()) -> tuple[str, ...]:
+def _command(child: HConfigChild, rules: HierRules, fail: Fail, wanted: HConfig | None) -> str:
+    """``child``'s command text in the form the device takes, or refused (see the rules)."""
+    text = child.text
+    for pattern, replacement in rules.negation_forms:
+        text = re.sub(pattern, replacement, text)
+    for pattern, why in rules.refused_commands:
+        if re.search(pattern, text):
+            raise fail(f"the diff needs {_excerpt(' '.join(child.path()))}: {why}")
+    path = tuple(child.path())
+    intended = wanted is not None and _node(wanted, path) is not None
+    for pattern, why in () if intended else rules.refused_negations:
+        if re.search(pattern, text):
+            raise fail(f"the diff needs {_excerpt(' / '.join((*path[:-1], text)))}: {why}")
+    return text
+
+
+def _emit(
+    config: HConfig, rules: HierRules, fail: Fail, order: Sequence[str] = (), wanted: HConfig | None = None
+) -> tuple[str, ...]:
+    """The commands of ``config`` (a remediation) as the device takes them; ``wanted`` is the
+    config they lead to (a line of it is no negation)."""
     if rules.one_line:
         return _emit_one_line(config, rules, order, fail)
     out: list[str] = []
@@ -621,10 +751,7 @@ def _emit(config: HConfig, rules: HierRules, fail: Fail, order: Sequence[str] = 
 
     def walk(node: HConfig | HConfigChild) -> None:
         for child in sorted(node.children):
-            for pattern, why in rules.refused_commands:
-                if re.search(pattern, child.text):
-                    raise fail(f"the diff needs {_excerpt(' '.join(child.path()))}: {why}")
-            out.append(child.cisco_style_text())
+            out.append(indent * (child.depth() - 1) + _command(child, rules, fail, wanted))
             walk(child)
             opens = child.children or (
                 child.depth() == 1 and rules.section_headers and re.search(rules.section_headers, child.text)
@@ -650,6 +777,8 @@ def _running(platform: Platform, running: str) -> HConfig:
     bad_running, _ = _failures("-")
     lines = _lines(running, bad_running)
     _check(rules, driver, lines, bad_running, intended=False)
+    if rules.normaliser is not None:
+        lines = rules.normaliser(lines, bad_running)
     return _drop_hidden_defaults(rules, _parse(driver, lines, bad_running))
 
 
@@ -666,6 +795,9 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
     if not _check(rules, driver, intended_lines, bad_intended, intended=True) and scope == "replace":
         raise bad_intended("empty, and scope 'replace' would then remove the whole config")
     current = parsed.deep_copy()
+    if rules.normaliser is not None:
+        on_device = tuple(c.text for c in parsed.children) if scope == "merge" else ()
+        intended_lines = rules.normaliser(intended_lines, bad_intended, before=on_device)
     wanted = _parse(driver, intended_lines, bad_intended)
     try:
         target = _merge_target(rules, parsed.deep_copy(), wanted) if scope == "merge" else wanted
@@ -680,8 +812,8 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
     return DeviceDiff(
         device=device,
         platform=platform.value,
-        commands=_emit(commands, rules, bad_intended, order),
-        rollback=_emit(rollback, rules, bad_intended, order),
+        commands=_emit(commands, rules, bad_intended, order, target),
+        rollback=_emit(rollback, rules, bad_intended, order, current),
     )
 
 

@@ -41,6 +41,9 @@ from sipelangi_net.platforms import Platform
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
+FRR_DAEMONS = ("zebra", "staticd", "ospfd", "bgpd")
+"""The FRR daemons of a lab router: the routing protocols of the city's routers (and of the public
+configurations the diff is tested on) run, not only static routes."""
 FRR_BINDS = {"etc": "/etc/frr", "run": "/run/frr", "tmp": "/var/tmp/frr"}
 OVS_BINDS = {"etc": "/etc/openvswitch", "run": "/run/openvswitch", "log": "/var/log/openvswitch"}
 USER_COMMENT = "sipelangi-net lab devices"
@@ -238,7 +241,7 @@ class _Build:
             os.chmod(etc / f, 0o660)
         enter = nsenter(self.paths, node.name)
         log_file = self.paths.node(node.name) / "run" / "frr.log"
-        for daemon in ("zebra", "staticd"):
+        for daemon in FRR_DAEMONS:
             run(
                 [
                     *enter,

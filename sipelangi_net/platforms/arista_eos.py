@@ -50,6 +50,7 @@ SPEC = PlatformSpec(
         single_valued=(interface("description "), interface("switchport mode ")),
         ends_with_end=True,
         vlan_lists=True,
+        negation_last_wins=True,
         hidden_defaults=(interface("no shutdown"), interface("switchport mode access")),
     ),
     compliance=ComplianceSpec(

@@ -59,6 +59,7 @@ SPEC = PlatformSpec(
         hier_platform="CISCO_IOS",
         ends_with_end=True,
         vlan_lists=True,
+        negation_last_wins=True,
         hidden_defaults=(interface("no shutdown"),),
     ),
     compliance=ComplianceSpec(

@@ -10,12 +10,81 @@ from sipelangi_net.platforms.spec import (
     DiffSpec,
     FactsSpec,
     LabSpec,
+    NormaliseSpec,
     Platform,
     PlatformSpec,
     RedactSpec,
     TemplateSpec,
     interface,
 )
+
+_INTERFACE = r"in(t(e(r(f(a(c(e)?)?)?)?)?)?)?"
+"""``interface`` in every spelling vtysh takes (``in``, ``int``, ``inter``, ...)."""
+
+NORMALISE = NormaliseSpec(
+    normaliser="sipelangi_net.change.frr_text:canonical_lines",
+    # show running-config's header, and a script's mode changes: no config lines for vtysh
+    dropped=(
+        r"^(Building configuration\.\.\.|Current configuration:"
+        r"|conf(i(g(u(r(e)?)?)?)?)?( t(e(r(m(i(n(a(l)?)?)?)?)?)?)?)?)\s*$"
+    ),
+    # command words written in full when given as a prefix (vtysh accepted the prefix, and
+    # accepts the expanded text: checked by vtysh -m on both)
+    commands=(
+        "interface",
+        "no interface",
+        "shutdown",
+        "no shutdown",
+        "description",
+        "ip address",
+        "ipv6 address",
+        "ip route",
+        "ipv6 route",
+        "ip prefix-list",
+        "ipv6 prefix-list",
+        "access-list",
+        "hostname",
+        "router ospf",
+        "router ospf6",
+        "router bgp",
+        "router rip",
+        "neighbor",
+        "network",
+        "passive-interface",
+        "redistribute",
+        "address-family",
+        "exit-address-family",
+        "exit",
+        "line vty",
+        "password",
+        "enable password",
+        "log syslog",
+        "log file",
+    ),
+    # lib/plist.c prefix_new_seq_get, lib/filter.c filter_new_seq_get: ((max / 5) * 5) + 5
+    numbered_lists=(
+        r"^(?P<list>(?:ip |ipv6 )?(?:prefix-list|access-list) \S+) "
+        r"(?:seq (?P<seq>\d+) )?(?P<rest>(?:permit|deny)\b.*)$"
+    ),
+    # staticd: a next hop 'Null0' in any case (strncasecmp) is stored as the flag "Null0"
+    line_forms=((r"^(ip(?:v6)? route \S+ )(?i:null0)(?=\s|$)", r"\1Null0"),),
+    # zebra prints an interface's IPv6 address with inet_ntop (compressed, host bits kept)
+    address_lines=r"^ipv6 address ",
+    # zebra/interface.c link_params_config_write prints the bandwidths with %g
+    float_lines=r"^(max-bw|max-rsv-bw|unrsv-bw|ava-bw|res-bw|use-bw) ",
+    replacing=(
+        # staticd: a path is its prefix, next hop, interface, distance; a second 'tag' replaces
+        (r"^(ip(?:v6)? route .*?) tag \d+(.*)$", r"\1\2"),
+        (r"^hostname .*$", "hostname"),
+        (r"^password .*$", "password"),
+        (r"^enable password .*$", "enable password"),
+        (r"^description .*$", "description"),
+        (r"^(bgp|ospf) router-id .*$", r"\1 router-id"),
+    ),
+    # vty_frame: a 'vrf' or 'line vty' with nothing in it is not printed
+    unprinted_empty=("vrf ", "line vty"),
+)
+"""How FRR text is put in the form FRR prints (sipelangi_net.change.frr_text)."""
 
 SPEC = PlatformSpec(
     platform=Platform.FRR,
@@ -43,6 +112,7 @@ SPEC = PlatformSpec(
             (("equals", "ip forwarding"),),
             (("equals", "ipv6 forwarding"),),
             interface("no shutdown"),
+            interface("ipv6 nd suppress-ra"),
         ),
         kept_sections=("interface ",),
         section_headers=r"^(interface|router|vrf|route-map|key chain|line|segment-routing|bfd)( |$)",
@@ -51,8 +121,25 @@ SPEC = PlatformSpec(
             (r"^\s*ip address \S+/\d+ .*\bsecondary\b", "FRR has no 'secondary': give each address a line"),
         ),
         refused_commands=(
-            (r"^no interface ", "FRR cannot delete an interface that exists in the kernel; remove its lines"),
+            (
+                rf"^\s*no\s+{_INTERFACE}\s",
+                "FRR cannot delete an interface that exists in the kernel; remove its lines",
+            ),
         ),
+        refused_negations=(
+            (
+                r"^\s*no ipv6 nd suppress-ra$",
+                "it turns router advertisements on (FRR suppresses them by default);"
+                " write 'no ipv6 nd suppress-ra' in the intended config only to enable them",
+            ),
+        ),
+        negation_forms=(
+            (r"^(\s*)no password .*$", r"\1no password"),
+            (r"^(\s*)no enable password .*$", r"\1no enable password"),
+            (r"^(\s*)no banner motd .*$", r"\1no banner motd"),
+        ),
+        undone_by_lines=("link-params",),
+        normalise=NORMALISE,
         exit_at_parent_level=True,
     ),
     compliance=ComplianceSpec(baseline="frr/base.j2", features=CLI_FEATURES),

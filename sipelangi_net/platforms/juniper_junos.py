@@ -75,7 +75,7 @@ SPEC = PlatformSpec(
     ),
     diff=DiffSpec(
         differ="sipelangi_net.change.diff:diff_hier",
-        hier_platform="JUNIPER_JUNOS",
+        driver="sipelangi_net.change.diff:HConfigDriverJunos",
         single_valued=(
             (("re_search", r"^set (.+) description "),),
             (("startswith", "set system host-name "),),

@@ -71,6 +71,32 @@ class ConfigSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class NormaliseSpec:
+    """How a config text is put in the form the device prints (sipelangi_net.change.frr_text):
+    the rules FRR's own tools leave to us, each what the device does when it prints the line."""
+
+    normaliser: Ref
+    """``(spec, lines, fail) -> lines``: the text as the device prints it."""
+    dropped: str | None = None
+    """Regex of lines that are no configuration (``configure terminal`` in a script)."""
+    commands: tuple[str, ...] = ()
+    """Command words given as a prefix (``int``, ``no shut``) are written as these in full."""
+    numbered_lists: str | None = None
+    """Regex of a list entry (groups ``list``, ``seq`` or none, ``rest``): an entry without a
+    number gets the one the device gives it (the list's highest, rounded down to 5, plus 5)."""
+    line_forms: Pairs = ()
+    """(regex, replacement) on a line: the form the device prints (``NULL0`` -> ``Null0``)."""
+    address_lines: str | None = None
+    """Regex of lines whose IPv6 addresses (with host bits) the device prints compressed."""
+    float_lines: str | None = None
+    """Regex of lines whose numbers the device prints with C's ``%g`` (``10e+10`` -> ``1e+11``)."""
+    replacing: Pairs = ()
+    """(regex, key): lines with one key (``re.sub``) replace each other; the last one stays."""
+    unprinted_empty: tuple[str, ...] = ()
+    """Sections (by how they start) the device does not print while they are empty."""
+
+
+@dataclass(frozen=True, slots=True)
 class DiffSpec:
     """How a running config is diffed with the intended text (sipelangi_net.change.diff)."""
 
@@ -99,6 +125,17 @@ class DiffSpec:
     """(regex, why): intended lines the device cannot take."""
     refused_commands: Pairs = ()
     """(regex on a command, why): a diff needing such a command is refused."""
+    refused_negations: Pairs = ()
+    """(regex on a command, why): a diff needing such a command to undo a line (not to add an
+    intended one) is refused: the negation would turn something on or delete a section."""
+    negation_forms: Pairs = ()
+    """(regex, replacement) on a negation: the form the device takes (``no password X`` ->
+    ``no password``)."""
+    undone_by_lines: tuple[str, ...] = ()
+    """Sub-sections (by how they start) the device removes by undoing their lines, not by
+    ``no`` of the header (FRR ``link-params``): kept, emptied line by line."""
+    normalise: NormaliseSpec | None = None
+    """The text put in the form the device prints before the diff (None: as it is)."""
     exit_at_parent_level: bool = False
     """Print a section's ``exit`` at the header's indentation, not at its children's."""
     item_key: Ref | None = None
@@ -112,6 +149,9 @@ class DiffSpec:
     access_members: bool = False
     """merge (Junos ELS): where the snippet makes a port ``interface-mode access``, its ``vlan
     members`` replace the running port's (an access port is in one VLAN; a trunk's members add)."""
+    negation_last_wins: bool = False
+    """A section's ``X`` and ``no X`` (a config written by hand; the device prints one): the one
+    given last stands, as when the device loads it."""
 
     @property
     def uses_hier(self) -> bool:

@@ -720,9 +720,9 @@ def test_routeros_refuses_what_it_cannot_undo_by_a_command() -> None:
         (GERUNGGANG, "interface eth1\n ip address 10.0.0.1/24 secondary\n", ConfigError, "no 'secondary'"),
         (
             GERUNGGANG,
-            "ip route 10.0.0.0/8 10.255.0.5\nip route 10.0.0.0/8 10.255.0.5\n",
+            "ip route 10.0.0.0/8 10.255.0.5\nrouter ospf\n network 10.0.0.0/8 area 0\n no shut\n",
             ConfigError,
-            "repeated",
+            r"FRR's parser .*line 4: % Unknown command: no shut",
         ),
         (GERUNGGANG, b"ip route 10.0.0.0/8 10.255.0.5", ConfigError, "not text"),
         (GERUNGGANG.replace("end\n", ""), OPD_GATEWAY, DeviceError, "no final 'end'"),
