@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import InventoryError
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import Platform, spec_for
 from sipelangi_net.validate import is_loopback, safe_text
 
 MAX_YAML_BYTES = 16 * 1024 * 1024  # an inventory, playbook or --handover file
@@ -228,6 +228,14 @@ def routing_devices(inventory: Inventory) -> frozenset[str]:
     :data:`ROUTING_GROUPS` and every site's gateway (its ``distribution.device``)."""
     grouped = {d.name for d in inventory.devices.values() if ROUTING_GROUPS & set(d.groups)}
     return frozenset(grouped | {site.distribution.device for site in inventory.sites.values()})
+
+
+def relays_dhcp(inventory: Inventory, gateway: str) -> bool:
+    """Whether the OPD gateway ``gateway`` relays its LAN's DHCP to the central server: its platform
+    relays (its spec's ``templates.dhcp``) and ``servers.yaml`` names one. The lab's relays and the
+    change's scope on that server both follow this."""
+    platform = inventory.devices[gateway].platform
+    return inventory.servers.dhcp is not None and spec_for(platform).templates.dhcp == "relays"
 
 
 _M = TypeVar("_M", bound=BaseModel)

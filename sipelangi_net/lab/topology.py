@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sipelangi_net.errors import InventoryError
-from sipelangi_net.inventory import Inventory, Link
+from sipelangi_net.inventory import Inventory, Link, relays_dhcp
 from sipelangi_net.platforms import LAB_PLATFORMS, Platform, spec_for
 
 NodeKind = Literal["router", "switch", "host"]
@@ -181,8 +181,7 @@ def _sites(b: _Builder) -> list[Node]:
         where = f"{b.inventory.path / 'sites.yaml'}: {key}"
         sw = site.access_switch
         b.add_if(site.distribution.device, Interface(site.distribution.port, f"ke {site.opd}"), where)
-        gateway = b.inventory.devices[site.distribution.device].platform
-        if b.inventory.servers.dhcp is not None and spec_for(gateway).templates.dhcp == "relays":
+        if relays_dhcp(b.inventory, site.distribution.device):
             b.relay_ports.setdefault(site.distribution.device, []).append(site.distribution.port)
         b.add_if(sw.device, Interface(sw.uplink, f"ke {site.distribution.device}"), where)
         b.wire(
