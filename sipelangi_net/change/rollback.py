@@ -23,7 +23,7 @@ from sipelangi_net.errors import ConfigError, WorkflowError
 from sipelangi_net.tickets import workflow
 from sipelangi_net.tickets.acting import bound_account
 from sipelangi_net.tickets.models import Move
-from sipelangi_net.tickets.outputs import DeviceRecord, Installed, outputs_of
+from sipelangi_net.tickets.outputs import DeployRecord, DeviceRecord, Installed, outputs_of
 from sipelangi_net.validate import printable
 
 
@@ -52,11 +52,17 @@ def backup_text(
     return text
 
 
-def _targets(ticket: Any, reports: Path) -> tuple[dict[str, Intended], dict[str, str]]:
+def _deployed(ticket: Any) -> DeployRecord | None:
+    """The deploy report of the ticket's step 7."""
     event = workflow.completed(ticket, 7)
     if event is None:
         raise WorkflowError(f"ticket {ticket.id}: nothing to roll back: step 7 (installation) is not done")
-    report = outputs_of(ticket, event, Installed).deploy
+    return outputs_of(ticket, event, Installed).deploy
+
+
+def _targets(
+    ticket: Any, report: DeployRecord | None, reports: Path
+) -> tuple[dict[str, Intended], dict[str, str]]:
     intended: dict[str, Intended] = {}
     expect: dict[str, str] = {}
     for d in report.devices if report is not None else ():
@@ -96,8 +102,9 @@ def uninstall_ticket(
     note = f"berita acara not signed; installation rolled back: {printable(reason)}"[:2000]
     refused = Move(step=9, actor=actor, outcome="failed", note=note)
     workflow.may_do(ticket, refused, now=utcnow(), account=bound_account(st))  # before any device is touched
-    intended, expect = _targets(ticket, reports)
-    scope = _scope(ticket, inventory)
+    deployed = _deployed(ticket)
+    intended, expect = _targets(ticket, deployed, reports)
+    scope = _scope(ticket, deployed, inventory)
     names = [*intended, *([scope[0].name] if scope is not None else [])]
     held = changing(st, ticket_id, names, purpose="rollback", lock_wait=lock_wait, coordinator=coordinator)
     with held:  # recordable first
@@ -116,10 +123,8 @@ def uninstall_ticket(
     return report
 
 
-def _scope(ticket: Any, inventory: Any) -> tuple[ScopeServer, str] | None:
+def _scope(ticket: Any, report: DeployRecord | None, inventory: Any) -> tuple[ScopeServer, str] | None:
     """The central DHCP server and the subnet of the scope the ticket's deploy set there, if any."""
-    event = workflow.completed(ticket, 7)
-    report = outputs_of(ticket, event, Installed).deploy if event is not None else None
     service = inventory.servers.dhcp
     if report is None or report.dhcp is None or report.dhcp.state != "confirmed" or service is None:
         return None
