@@ -225,11 +225,16 @@ def _daemons(directory: Path) -> tuple[tuple[str, Path], ...]:
 
 def _find(program: str, conf: Path) -> int | None:
     """The PID of the process running exactly ``program -c conf`` (ours: its config is in our directory)."""
-    wanted = [program.encode(), b"-c", str(conf).encode()]
+    wanted = _command(program, conf)
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and _argv(int(entry.name))[:3] == wanted and is_alive(int(entry.name)):
             return int(entry.name)
     return None
+
+
+def _command(program: str, conf: Path) -> list[bytes]:
+    """How a daemon of ours starts: ``program -c conf`` (the first words of its command line)."""
+    return [program.encode(), b"-c", str(conf).encode()]
 
 
 def _argv(pid: int) -> list[bytes]:
@@ -268,7 +273,7 @@ def stop(directory: Path) -> list[int]:
         (paths.dhcp4_pidfile, paths.ca_pidfile), _daemons(paths.root), strict=True
     ):
         pid = read_pid(pidfile)
-        if pid is not None and _argv(pid)[:3] == [program.encode(), b"-c", str(conf).encode()]:
+        if pid is not None and _argv(pid)[:3] == _command(program, conf):
             pids.append(pid)
     left = stop_pids(pids)
     for pidfile in (paths.ca_pidfile, paths.dhcp4_pidfile):

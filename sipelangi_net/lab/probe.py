@@ -56,7 +56,7 @@ class OpdHost:
     """``ADDR/PREFIX``: the plan's first DHCP address; once attached by DHCP, the lease's."""
     gateway: str
     paths: LabPaths
-    dhcp: tuple[str, str] | None = None
+    dhcp: tuple[ipaddress.IPv4Address, ipaddress.IPv4Address] | None = None
     """The plan's DHCP range (first, last) when the PC takes its address by DHCP."""
 
     def command(self, argv: Sequence[str]) -> list[str]:
@@ -97,7 +97,7 @@ class OpdHost:
             )
         shown = run([*enter, "ip", "-o", "-4", "addr", "show", "dev", "eth0"]).stdout.split()
         leased = ipaddress.IPv4Interface(shown[shown.index("inet") + 1]) if "inet" in shown else None
-        first, last = (ipaddress.IPv4Address(a) for a in self.dhcp)
+        first, last = self.dhcp
         if leased is None or not first <= leased.ip <= last:
             raise DeviceError(
                 self.name, f"the DHCP lease {leased} is outside the plan's range {first}-{last}"
@@ -127,7 +127,7 @@ def opd_host(plan: Any, inventory: Any, paths: LabPaths) -> OpdHost | None:
         address=f"{addressing.dhcp_first}/{addressing.subnet.prefixlen}",
         gateway=str(addressing.gateway.ip),
         paths=paths,
-        dhcp=(str(addressing.dhcp_first), str(addressing.dhcp_last)) if by_dhcp else None,
+        dhcp=(addressing.dhcp_first, addressing.dhcp_last) if by_dhcp else None,
     )
 
 
