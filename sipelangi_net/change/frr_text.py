@@ -244,9 +244,14 @@ def canonical_lines(
 
 
 def _nested(ctx: Contexts) -> list[str]:
-    """The contexts in FRR's order: a section's sub-sections right after it."""
-    order: list[tuple[str, ...]] = []
+    """The contexts in FRR's order: a section's sub-sections right after it (each section with
+    every section under it, in the order read, at its first place)."""
+    under: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for key in ctx:  # every key under each of its prefixes (itself included), in the order read
+        for depth in range(1, len(key) + 1):
+            under.setdefault(key[:depth], []).append(key)
+    order: dict[tuple[str, ...], None] = {}
     for key in ctx:
         if key not in order:
-            order.extend(k for k in ctx if k[: len(key)] == key and k not in order)
+            order.update(dict.fromkeys(k for k in under[key] if k not in order))
     return _text({k: ctx[k] for k in order})
