@@ -121,6 +121,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -135,6 +136,7 @@ from hier_config.models import (
     IdempotentCommandsRule,
     MatchRule,
     NegationSubRule,
+    ParentAllowsDuplicateChildRule,
     PerLineSubRule,
     SectionalExitingRule,
 )
@@ -473,6 +475,31 @@ def keep_last_of_negated(config: HConfig) -> None:
             seen[key] = child
 
 
+def keep_last_given(kinds: tuple[tuple[MatchRule, ...], ...], config: HConfig) -> None:
+    """Of a section's lines of one single-valued kind (``kinds``: ``DiffSpec.last_wins``), the one
+    given last stands, as when the device loads the config (a later value replaces the earlier);
+    any other line given twice in such a section is still refused as repeated."""
+    for node in (config, *tuple(config.all_children())):
+        latest: dict[int, HConfigChild] = {}
+        for child in tuple(node.children):
+            kind = next((n for n, rules in enumerate(kinds) if child.is_lineage_match(rules)), None)
+            if kind is not None:
+                if kind in latest:
+                    latest[kind].delete()
+                latest[kind] = child
+        if isinstance(node, HConfigChild) and any(node.is_lineage_match(r[:-1]) for r in kinds):
+            texts = Counter(child.text for child in node.children)
+            repeated = next((text for text, count in texts.items() if count > 1), None)
+            if repeated is not None:
+                raise DuplicateChildError(f"Found a duplicate section: {(*node.path(), repeated)}")
+
+
+def _last_wins_parents(kinds: tuple[tuple[MatchRule, ...], ...]) -> list[ParentAllowsDuplicateChildRule]:
+    """hier_config refuses a repeated line while reading: in the sections of ``kinds``, it may
+    read one (:func:`keep_last_given` keeps the last and refuses any other repeat)."""
+    return [ParentAllowsDuplicateChildRule(match_rules=rules[:-1]) for rules in kinds if len(rules) > 1]
+
+
 def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
     """The hier_config driver the spec names (ours, or hier_config's own), with its extra
     single-valued lines."""
@@ -484,9 +511,11 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
         if diff.driver is not None
         else partial(get_hconfig_driver, HPlatform[str(diff.hier_platform)])
     )
+    last_wins = tuple(map(_match, diff.last_wins))
     own_callbacks = [
         *([fold_allowed_vlans] if diff.vlan_lists else []),
         *([keep_last_of_negated] if diff.negation_last_wins else []),
+        *([partial(keep_last_given, last_wins)] if last_wins else []),
     ]
     if not extra and not own_callbacks:
         return made
@@ -495,8 +524,13 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
         driver = made()
         rules = [*driver.rules.idempotent_commands, *extra]
         callbacks = [*driver.rules.post_load_callbacks, *own_callbacks]
+        parents = [*driver.rules.parent_allows_duplicate_child, *_last_wins_parents(last_wins)]
         driver.rules = driver.rules.model_copy(
-            update={"idempotent_commands": rules, "post_load_callbacks": callbacks}
+            update={
+                "idempotent_commands": rules,
+                "post_load_callbacks": callbacks,
+                "parent_allows_duplicate_child": parents,
+            }
         )
         return driver
 

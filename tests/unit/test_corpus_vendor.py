@@ -10,6 +10,7 @@ import pytest
 from corpus_vendor import CORPUS, DAY0, changed, config_text, corpus_files, round_trip
 
 from sipelangi_net.change.diff import diff_device
+from sipelangi_net.errors import DeviceError
 from sipelangi_net.platforms import Platform
 
 IOS, EOS, JUNOS, ROS = (
@@ -123,3 +124,31 @@ def test_of_x_and_no_x_in_one_section_the_last_given_stands(platform: Platform) 
     )
     assert diff.commands == ("aaa new-model",)
     assert diff.rollback == ("no aaa new-model",)
+
+
+@pytest.mark.parametrize("platform", [IOS, EOS])
+def test_a_single_valued_line_given_twice_in_one_section_means_the_last(platform: Platform) -> None:
+    """batfish's ``ios_interface_show_run_all.cfg`` gives ``description`` twice in one interface:
+    the device keeps the last (a later description replaces the earlier), and so does the diff;
+    another line given twice in that section is still refused as repeated."""
+    twice = (
+        "hostname r0\ninterface Port-channel1\n description first\n mtu 9000\n description last\n"
+        " description last\nhostname r1\nend\n"
+    )
+    once = "hostname r1\ninterface Port-channel1\n mtu 9000\n description last\nend\n"
+    assert diff_device("r1", platform, twice, once, scope="replace").commands == ()
+    diff = diff_device("r1", platform, once.replace("last", "old"), twice, scope="replace")
+    assert [c.strip() for c in diff.commands if c.strip() != "exit"] == [
+        "interface Port-channel1",
+        "description last",
+    ]
+    with pytest.raises(DeviceError, match=r"repeated in one section.*mtu 9000"):
+        diff_device("r1", platform, once.replace(" mtu 9000\n", " mtu 9000\n mtu 9000\n"), once)
+
+
+def test_the_ios_capture_with_a_description_twice_goes_round_the_circle() -> None:
+    name = "batfish-testconfigs-ios_interface_show_run_all.cfg"
+    intended = config_text(IOS, CORPUS / IOS.value / name)
+    for running in ("day0", "changed"):
+        outcome = round_trip(IOS, name, intended, running, running_text(IOS, intended, running))
+        assert outcome.held, f"{outcome.stage}: {outcome.first_difference}"
