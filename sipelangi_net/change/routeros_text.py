@@ -13,7 +13,8 @@ attribute order. :func:`canonical_lines` reads both and gives the same lines for
   itself canonical), then the ``key=value`` attributes sorted by key;
 - a value quoted only when it needs to be (anything but letters, digits and ``_.,:/!@+*%-``);
   the text inside the quotes is kept as written (escapes included);
-- ``disabled=no`` dropped: it is the default, and RouterOS 7 does not print it.
+- ``disabled=no`` dropped: it is the default, and RouterOS 7 does not print it;
+- an ``add`` repeated with the same key (``ITEM_KEYS``) read as the one item the router holds.
 
 :func:`menu_order` merges the menu orders of two texts (the intended leading), so items are
 added after what they depend on (a VLAN interface before the address on it) and removed before it.
@@ -116,8 +117,25 @@ def canonical_lines(text: str) -> list[str]:
     out = loose
     for name, items in menus.items():
         out.append(name)
-        out.extend(MENU_INDENT + item for item in items)
+        out.extend(MENU_INDENT + item for item in _one_per_key(name, items))
     return out
+
+
+def _one_per_key(menu: str, items: list[str]) -> list[str]:
+    """``items`` with an ``add`` repeated under the same key (``ITEM_KEYS``) read as one item: the
+    router holds one item per key (RouterOS 7.6 and 7.11 printed a ``/routing id`` item twice).
+    ValueError if the repeat differs (two items cannot have one name)."""
+    seen: dict[tuple[str, ...], str] = {}
+    kept: list[str] = []
+    for item in items:
+        key = item_key(menu, item)
+        if key is None or key not in seen:
+            kept.append(item)
+            if key is not None:
+                seen[key] = item
+        elif seen[key] != item:
+            raise ValueError(f"{menu}: two items named {'/'.join(key)}: {seen[key]!r} and {item!r}")
+    return kept
 
 
 def menu_order(leading: Sequence[str], other: Sequence[str]) -> list[str]:
@@ -146,9 +164,13 @@ ITEM_KEYS: dict[str, tuple[str, ...]] = {
     "/ip dhcp-server": ("name",),
     "/ip dhcp-server network": ("address",),
     "/queue simple": ("name",),
+    "/routing id": ("name",),
 }
 """Per menu, the attributes that name one item (RouterOS refuses a second item with them): an
-``add`` line of the intended text replaces the running item with the same values there."""
+``add`` line of the intended text replaces the running item with the same values there, and an
+``add`` printed twice is one item. ``/routing id``: its ``name`` is the reference name other menus
+use (``/routing ospf instance add router-id=OSPF_ID``; MikroTik's manual, ``routing/id``), so it
+names one item."""
 
 
 def item_key(menu: str, line: str) -> tuple[str, ...] | None:

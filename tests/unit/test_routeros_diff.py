@@ -108,6 +108,23 @@ def test_lines_of_one_menu_given_twice_are_one_menu() -> None:
     ]
 
 
+def test_a_named_item_printed_twice_is_the_one_item_the_router_holds() -> None:
+    """RouterOS 7.6 and 7.11 exported ``/routing id add ... name=OSPF_ID`` twice; its name is the
+    reference other menus use (``router-id=OSPF_ID``), so the router holds one item of it."""
+    item = 'add id=172.16.0.1 name=OSPF_ID select-dynamic-id=""'
+    twice = f"/routing id\n{item}\n{item}\n/routing ospf instance\nadd name=ospf-1 router-id=OSPF_ID\n"
+    once = f"/routing id\n{item}\n/routing ospf instance\nadd name=ospf-1 router-id=OSPF_ID\n"
+    assert canonical_lines(twice) == canonical_lines(once)
+    assert diff_device("r", ROS, twice, once, scope="replace").commands == ()
+    assert diff_device("r", ROS, once, twice, scope="replace").commands == ()
+    other = twice.replace("id=172.16.0.1 name", "id=172.16.0.2 name", 1)
+    with pytest.raises(ConfigError, match="two items named OSPF_ID"):
+        diff_device("r", ROS, once, other, scope="replace")
+    # an item without a name stays an item each time it is given (two identical firewall rules)
+    rule = "/ip firewall filter\nadd action=accept chain=input\nadd action=accept chain=input\n"
+    assert len(canonical_lines(rule)) == 3
+
+
 def test_menu_order_keeps_dependencies_first() -> None:
     # the template's order leads: a menu only the router has stays before what follows it there
     order = menu_order(["/interface vlan", "/ip address", "/ip pool"], ["/ip pool", "/port", "/ip address"])
