@@ -148,7 +148,7 @@ from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
 from sipelangi_net.analysis.facts_model import vlan_list
-from sipelangi_net.change.routeros_text import canonical_lines, menu_order
+from sipelangi_net.change.routeros_text import Earlier, SetChange, canonical_lines, menu_order, set_changes
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import PLATFORMS, Platform, resolve
 from sipelangi_net.platforms.spec import DiffSpec, Lineage
@@ -169,6 +169,11 @@ class DeviceDiff:
     section headers, indented children and ``exit``; OVS: one ``ovs-vsctl`` shell command each)."""
     rollback: tuple[str, ...]
     """Commands that undo ``commands`` (for devices without a snapshot restore)."""
+    earlier: tuple[Earlier, ...] = ()
+    """RouterOS: properties ``commands`` set whose earlier value the running config does not show
+    (``/export`` leaves defaults out). Undoing them restores the value the device holds just
+    before the push, which the driver reads first (:class:`~sipelangi_net.drivers.routeros.RouterOSDriver`);
+    ``rollback`` leaves them out."""
 
     @property
     def changed(self) -> bool:
@@ -742,19 +747,59 @@ def _drop_hidden_defaults(rules: HierRules, config: HConfig) -> HConfig:
     return config
 
 
-def _emit_one_line(config: HConfig, rules: HierRules, order: Sequence[str], fail: Fail) -> tuple[str, ...]:
+def _emit_one_line(
+    config: HConfig,
+    rules: HierRules,
+    order: Sequence[str],
+    fail: Fail,
+    sets: Mapping[str, Sequence[str]] = MappingProxyType({}),
+) -> tuple[str, ...]:
     """One command per changed item (its menu and its line): removals first, in the reverse of
-    ``order`` (dependents before what they depend on), then the rest in ``order``."""
+    ``order`` (dependents before what they depend on), then the rest in ``order``, a menu's
+    ``sets`` (its ``set`` commands, compared apart: :func:`_split_sets`) after its other lines."""
     rank = {menu: i for i, menu in enumerate(order)}
     removals: list[str] = []
     others: list[str] = []
-    for top in sorted(config.children, key=lambda c: rank.get(c.text, len(rank))):
-        for item in top.children or ((top,) if not top.text.startswith("/") else ()):
+    tops = {c.text: c for c in config.children}
+    for name in sorted({*tops, *sets}, key=lambda m: rank.get(m, len(rank))):
+        top = tops.get(name)
+        for item in () if top is None else top.children or ((top,) if not name.startswith("/") else ()):
             for pattern, why in rules.refused_commands:
                 if re.search(pattern, item.text):
                     raise fail(f"the diff needs {_excerpt(' '.join(item.path()))}: {why}")
             (removals if item.text.startswith("remove ") else others).append(" ".join(item.path()))
+        others.extend(f"{name} {command}" for command in sets.get(name, ()))
     return (*reversed(removals), *others)
+
+
+def _split_sets(
+    current: HConfig, target: HConfig, wanted: HConfig, fail: Fail, *, merge: bool
+) -> dict[str, SetChange]:
+    """RouterOS ``set`` lines compared per property (:func:`routeros_text.set_changes`: a ``set``
+    changes the properties it names, nothing else) and taken out of ``current`` and ``target``,
+    so hier_config does not compare them as whole lines. A property the running config sets and
+    the intended config leaves at its (unshown) default is refused: no command gives it back."""
+    changes: dict[str, SetChange] = {}
+    for menu in {c.text for c in current.children} | {c.text for c in wanted.children}:
+        have, want = current.children.get(menu), wanted.children.get(menu)
+        change = set_changes(
+            menu,
+            [c.text for c in have.children] if have is not None else [],
+            [c.text for c in want.children] if want is not None else [],
+            merge=merge,
+        )
+        if change.to_default:
+            raise fail(
+                f"the diff needs {_excerpt(f'{menu} set {change.to_default[0]}')} back to its default,"
+                " which /export does not show and no RouterOS command sets; give its intended value instead"
+            )
+        changes[menu] = change
+    for config in (current, target):
+        for section in config.children:
+            for item in tuple(section.children):
+                if item.text.split(" ", 1)[0] == "set":
+                    item.delete()
+    return changes
 
 
 def _command(child: HConfigChild, rules: HierRules, fail: Fail, wanted: HConfig | None) -> str:
@@ -774,12 +819,18 @@ def _command(child: HConfigChild, rules: HierRules, fail: Fail, wanted: HConfig 
 
 
 def _emit(
-    config: HConfig, rules: HierRules, fail: Fail, order: Sequence[str] = (), wanted: HConfig | None = None
+    config: HConfig,
+    rules: HierRules,
+    fail: Fail,
+    order: Sequence[str] = (),
+    wanted: HConfig | None = None,
+    *,
+    sets: Mapping[str, Sequence[str]] = MappingProxyType({}),
 ) -> tuple[str, ...]:
     """The commands of ``config`` (a remediation) as the device takes them; ``wanted`` is the
-    config they lead to (a line of it is no negation)."""
+    config they lead to (a line of it is no negation); ``sets``: see :func:`_emit_one_line`."""
     if rules.one_line:
-        return _emit_one_line(config, rules, order, fail)
+        return _emit_one_line(config, rules, order, fail, sets)
     out: list[str] = []
     indent = " " * config.driver.rules.indentation
 
@@ -836,6 +887,11 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
     try:
         target = _merge_target(rules, parsed.deep_copy(), wanted) if scope == "merge" else wanted
         _drop_hidden_defaults(rules, target)
+        sets = (
+            _split_sets(current, target, wanted, bad_intended, merge=scope == "merge")
+            if rules.one_line
+            else {}
+        )
         _add_kept(rules, target, current)
         _add_kept(rules, current, target)
         flow = WorkflowRemediation(current, target)
@@ -846,8 +902,13 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
     return DeviceDiff(
         device=device,
         platform=platform.value,
-        commands=_emit(commands, rules, bad_intended, order, target),
-        rollback=_emit(rollback, rules, bad_intended, order, current),
+        commands=_emit(
+            commands, rules, bad_intended, order, target, sets={m: c.commands for m, c in sets.items()}
+        ),
+        rollback=_emit(
+            rollback, rules, bad_intended, order, current, sets={m: c.undo for m, c in sets.items()}
+        ),
+        earlier=tuple(e for c in sets.values() for e in c.earlier),
     )
 
 

@@ -14,7 +14,8 @@ attribute order. :func:`canonical_lines` reads both and gives the same lines for
 - a value quoted only when it needs to be (anything but letters, digits and ``_.,:/!@+*%-``);
   the text inside the quotes is kept as written (escapes included);
 - ``disabled=no`` dropped: it is the default, and RouterOS 7 does not print it;
-- an ``add`` repeated with the same key (``ITEM_KEYS``) read as the one item the router holds.
+- an ``add`` repeated with the same key (``ITEM_KEYS``) read as the one item the router holds;
+- a ``set`` that gives no value (``/disk set sata1``) dropped: it says nothing.
 
 :func:`menu_order` merges the menu orders of two texts (the intended leading), so items are
 added after what they depend on (a VLAN interface before the address on it) and removed before it.
@@ -23,7 +24,8 @@ added after what they depend on (a VLAN interface before the address on it) and 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 VERBS = frozenset({"add", "set", "remove", "unset", "enable", "disable", "move", "reset"})
 SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/!@+*%-]+")
@@ -112,13 +114,19 @@ def canonical_lines(text: str) -> list[str]:
         if head is not None:
             menu = head
             menus.setdefault(menu, [])
-        if rest and not rest.startswith("#"):
-            (loose if menu is None else menus.setdefault(menu, [])).append(canonical_item(rest))
+        item = canonical_item(rest) if rest and not rest.startswith("#") else ""
+        if item and not _no_op(item):
+            (loose if menu is None else menus.setdefault(menu, [])).append(item)
     out = loose
     for name, items in menus.items():
         out.append(name)
         out.extend(MENU_INDENT + item for item in _one_per_key(name, items))
     return out
+
+
+def _no_op(item: str) -> bool:
+    """A ``set`` that gives no value (``/disk set sata1``, printed by RouterOS 7): it says nothing."""
+    return item.split(" ", 1)[0] == "set" and not any(ATTRIBUTE.fullmatch(w) for w in words(item))
 
 
 def _one_per_key(menu: str, items: list[str]) -> list[str]:
@@ -202,8 +210,161 @@ def _set_line(target: list[str], attrs: dict[str, str]) -> str:
     return canonical_item(" ".join(["set", *target, *(f"{k}={v}" for k, v in attrs.items())]))
 
 
-def _apply_one(items: list[str], item: str) -> list[str]:
-    """Apply one canonical item command to the menu's ``items``; the commands that undo it."""
+@dataclass(frozen=True, slots=True, order=True)
+class Earlier:
+    """A property a ``set`` changes whose earlier value ``/export`` does not show: the value the
+    router held, which the compact export leaves out (its default there; on some menus it depends
+    on the hardware). The undo of the ``set`` restores what the router holds just before the push:
+    the driver reads it (:meth:`read_command`, :func:`earlier_values`) before it sends anything.
+    In the model (:func:`apply_commands`) restoring it brings the item back to not showing it."""
+
+    menu: str
+    """``/interface ethernet``."""
+    target: str
+    """What the ``set`` names, as the export prints it: ``[ find default-name=ether1 ]``,
+    ``telnet``, ``0``, or empty (a menu of one item: ``/ip dns``)."""
+    key: str
+    """``disable-running-check``."""
+
+    def read_command(self) -> str:
+        """What prints every property of the menu's items, defaults included, in export syntax."""
+        return f"{self.menu} export verbose"
+
+    def restore(self, value: str) -> str:
+        """The command that puts back ``value`` (an export-syntax value: quoted where needed)."""
+        return f"{self.menu} " + _set_line(self.target.split(" ") if self.target else [], {self.key: value})
+
+    def __str__(self) -> str:
+        target = f"{self.target} " if self.target else ""
+        return f"{self.menu} set {target}{self.key}=(its value before the push)"
+
+
+Undo = str | Earlier
+"""One step of an undo: a command, or an earlier value to restore (read from the router)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetChange:
+    """The ``set`` lines of one menu compared (see :func:`set_changes`)."""
+
+    commands: tuple[str, ...]
+    """``set`` commands (without the menu) that make the router show the intended values."""
+    undo: tuple[str, ...]
+    """``set`` commands (without the menu) that restore the earlier values the export shows."""
+    earlier: tuple[Earlier, ...]
+    """The properties set whose earlier value the export does not show."""
+    to_default: tuple[str, ...]
+    """``target key`` the running config sets and the intended config leaves at its default (not
+    shown): no command gives a property back its default, so the diff refuses these."""
+
+
+def set_values(items: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Per target (``[ find ... ]``, ``telnet``, empty), the attributes its ``set`` lines give."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        if item.split(" ", 1)[0] == "set":
+            out.setdefault(" ".join(_target(item)), {}).update(_attributes(item))
+    return out
+
+
+def set_changes(menu: str, running: Sequence[str], intended: Sequence[str], *, merge: bool) -> SetChange:
+    """The ``set`` lines of ``menu`` compared per property: a changed or new value is set; its undo
+    is the earlier value where the running text shows it, else an :class:`Earlier` (read from the
+    router before the push). ``merge``: properties the intended text does not give are kept."""
+    have, want = set_values(running), set_values(intended)
+    commands: list[str] = []
+    undo: list[str] = []
+    earlier: list[Earlier] = []
+    to_default: list[str] = []
+    for target, given in want.items():
+        before = have.get(target, {})
+        new = {k: v for k, v in given.items() if before.get(k) != v}
+        words_ = target.split(" ") if target else []
+        if new:
+            commands.append(_set_line(words_, new))
+        known = {k: before[k] for k in new if k in before}
+        if known:
+            undo.append(_set_line(words_, known))
+        earlier += [Earlier(menu, target, k) for k in new if k not in before]
+    for target, before in () if merge else have.items():
+        to_default += [f"{target} {k}".strip() for k in before if k not in want.get(target, {})]
+    return SetChange(tuple(commands), tuple(undo), tuple(earlier), tuple(to_default))
+
+
+def with_earlier(config: str, values: Mapping[Earlier, str]) -> str:
+    """``config`` (an export) with the earlier values read from the router shown, as the export
+    would show them were they not the defaults: what the undo of a push is computed against."""
+    menus = _model(config)
+    for e, value in values.items():
+        _set_one(
+            menus.setdefault(e.menu, []),
+            _set_line(e.target.split(" ") if e.target else [], {e.key: value}),
+            e.menu,
+        )
+    return _text(menus)
+
+
+def earlier_values(wanted: Sequence[Earlier], verbose: Mapping[str, str]) -> dict[Earlier, str]:
+    """The values of ``wanted`` in the routers' ``export verbose`` output per menu (``verbose``:
+    menu → text). KeyError naming the property when the output does not show it."""
+    out: dict[Earlier, str] = {}
+    for e in wanted:
+        items = _model(verbose.get(e.menu, "")).get(e.menu, [])
+        found = set_values(items).get(e.target, {})
+        if e.key not in found:
+            raise KeyError(str(e))
+        out[e] = found[e.key]
+    return out
+
+
+def unshown(config: str, commands: Sequence[str]) -> list[Earlier]:
+    """The properties ``commands`` set whose earlier value ``config`` (an export) does not show."""
+    menus = _model(config)
+    out: list[Earlier] = []
+    for command in commands:
+        head, rest = split_menu(" ".join(command.split()))
+        item = canonical_item(rest)
+        if head is None or not item.startswith("set"):
+            continue
+        target = " ".join(_target(item))
+        before = set_values(menus.get(head, [])).get(target, {})
+        out += [Earlier(head, target, k) for k in _attributes(item) if k not in before]
+    return sorted(set(out))
+
+
+def _restore_unshown(items: list[str], e: Earlier) -> None:
+    """The model of restoring ``e``: the item shows the property no longer (its ``set`` line
+    dropped when that leaves it showing nothing)."""
+    for n, line in enumerate(items):
+        if line.startswith("set") and " ".join(_target(line)) == e.target and e.key in _attributes(line):
+            attrs = {k: v for k, v in _attributes(line).items() if k != e.key}
+            items[n] = _set_line(_target(line), attrs) if attrs else ""
+    items[:] = [i for i in items if i]
+
+
+def _set_one(items: list[str], item: str, menu: str) -> list[Undo]:
+    """``set``: the item's line shows the new values (a new ``set`` line if it had none); the
+    undo gives the earlier values back, an :class:`Earlier` where the config did not show one."""
+    new = _attributes(item)
+    target = _target(item)
+    name = " ".join(target)
+    for n, old in enumerate(items):
+        if old.startswith("set") and _target(old) == target:
+            before = _attributes(old)
+            items[n] = _set_line(target, {**before, **new})
+            break
+    else:
+        before = {}
+        items.append(_set_line(target, new))
+    known = {k: before[k] for k in new if k in before}
+    return [
+        *([_set_line(target, known)] if known else []),
+        *(Earlier(menu, name, k) for k in new if k not in before),
+    ]
+
+
+def _apply_one(items: list[str], item: str, menu: str) -> list[Undo]:
+    """Apply one canonical item command to the menu's ``items``; what undoes it."""
     verb = item.split(" ", 1)[0]
     target = _target(item)
     if verb == "add":
@@ -212,19 +373,9 @@ def _apply_one(items: list[str], item: str) -> list[str]:
     if verb == "remove" and len(target) == 1 and target[0].startswith("[ find"):
         gone = _matching(items, target[0])
         items[:] = [i for i in items if i not in gone]
-        return gone
+        return list(gone)
     if verb == "set":
-        new = _attributes(item)
-        for n, old in enumerate(items):
-            if old.startswith("set") and _target(old) == target:
-                before = _attributes(old)
-                if not new.keys() <= before.keys():
-                    raise ValueError(
-                        f"cannot undo {item!r}: no earlier value of {sorted(new.keys() - before.keys())}"
-                    )
-                items[n] = _set_line(target, {**before, **new})
-                return [_set_line(target, {k: before[k] for k in new})]
-        raise ValueError(f"cannot undo {item!r}: the config has no earlier 'set' line for it")
+        return _set_one(items, item, menu)
     raise ValueError(f"no model for the command {item!r} (only add, set, remove [find ...])")
 
 
@@ -240,29 +391,42 @@ def _model(config: str) -> dict[str, list[str]]:
     return menus
 
 
-def _run(config: str, commands: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:
+def _run(config: str, commands: Sequence[Undo]) -> tuple[dict[str, list[str]], list[Undo]]:
     menus = _model(config)
-    undo: list[str] = []
+    undo: list[Undo] = []
     for command in commands:
+        if isinstance(command, Earlier):
+            _restore_unshown(menus.setdefault(command.menu, []), command)
+            continue
         head, rest = split_menu(" ".join(command.split()))
         if head is None or not rest:
             raise ValueError(f"{command!r} is not '/menu verb ...'")
-        undo = [f"{head} {u}" for u in _apply_one(menus.setdefault(head, []), canonical_item(rest))] + undo
+        done = _apply_one(menus.setdefault(head, []), canonical_item(rest), head)
+        undo = [u if isinstance(u, Earlier) else f"{head} {u}" for u in done] + undo
     return menus, undo
 
 
-def apply_commands(config: str, commands: Sequence[str]) -> str:
-    """The config a router would run after ``commands`` (one-line ``/menu add|set|remove [find ...]``):
-    a model of RouterOS for the round-trip tests. Empty menus are left out."""
-    menus, _ = _run(config, commands)
+def _text(menus: Mapping[str, list[str]]) -> str:
     return "".join(
         f"{m}\n" + "".join(f"{MENU_INDENT}{i}\n" for i in items) for m, items in menus.items() if items
     )
+
+
+def apply_commands(config: str, commands: Sequence[Undo]) -> str:
+    """The config a router would run after ``commands`` (one-line ``/menu add|set|remove [find ...]``,
+    or an :class:`Earlier` restored: the item no longer shows it), as its export prints it: a
+    model of RouterOS for the round-trip tests. Empty menus are left out."""
+    return _text(_run(config, commands)[0])
 
 
 def undo_commands(config: str, commands: Sequence[str]) -> list[str]:
     """What undoes ``commands`` sent to a router running ``config``, last command first: an ``add``
     is removed, a removed item added again as it was, a ``set`` given its earlier values.
     ValueError when a command cannot be undone that way (a ``set`` of a value the config does
-    not show)."""
-    return _run(config, commands)[1]
+    not show: :func:`unshown` names them, and :func:`with_earlier` completes the config with the
+    values read from the router)."""
+    undo = _run(config, commands)[1]
+    missing = [str(u) for u in undo if isinstance(u, Earlier)]
+    if missing:
+        raise ValueError(f"cannot undo: no earlier value of {', '.join(missing)}")
+    return [u for u in undo if isinstance(u, str)]

@@ -10,6 +10,7 @@ import pytest
 from corpus_vendor import CORPUS, DAY0, changed, config_text, corpus_files, round_trip
 
 from sipelangi_net.change.diff import diff_device
+from sipelangi_net.change.routeros_text import Earlier
 from sipelangi_net.errors import DeviceError
 from sipelangi_net.platforms import Platform
 
@@ -31,9 +32,11 @@ CASES = [
         ("day0", "changed", "batfish-srx-testbed-junos-srx-1.cfg"),
     ),
     (JUNOS, "batfish-testconfigs-evpn-type5-juniper.conf", ("day0", "changed")),  # published hierarchical
-    (ROS, "auliaarifin-gns3-vrrp-R-1.rsc", ("changed",)),
-    (ROS, "likwrk-config.rsc", ("changed",)),
+    (ROS, "auliaarifin-gns3-vrrp-R-1.rsc", ("day0", "changed", "staffeev-lab1-router.rsc")),
+    (ROS, "likwrk-config.rsc", ("changed", "vanoha-lab2-router1.rsc")),
     (ROS, "staffeev-lab1-router.rsc", ("day0", "changed", "staffeev-lab1-switch01.rsc")),
+    (ROS, "donina-lab2-router1.rsc", ("changed", "donina-lab2-router2.rsc")),  # /routing id printed twice
+    (ROS, "staffeev-lab4-part1-r01_spb.rsc", ("staffeev-lab3-r01_hki.rsc",)),
 ]
 """(platform, intended file, running configs): day0, the file before a change, another file."""
 
@@ -73,15 +76,28 @@ def test_a_hierarchical_junos_file_is_read_in_set_form() -> None:
     assert "set routing-instances vrf1 instance-type vrf" in lines
 
 
-def test_a_set_routeros_cannot_undo_is_refused_with_the_line_not_sent() -> None:
-    """A day-0 router's export does not show the earlier value of what the corpus config sets:
-    the diff refuses (its rollback could not restore it) and names the line."""
+def test_a_routeros_set_of_a_value_the_export_does_not_show_is_undone_by_the_routers_value() -> None:
+    """A day-0 router's export does not show the earlier value of what the corpus config sets
+    (``disable-running-check`` of ether1): the diff sends it and names it in ``earlier`` (the
+    driver reads it from the router before the push); the round trip's rollback restores it."""
     name = "auliaarifin-gns3-vrrp-R-1.rsc"
+    intended = config_text(ROS, CORPUS / ROS.value / name)
+    diff = diff_device("corpus", ROS, DAY0[ROS], intended, scope="replace")
+    assert (
+        Earlier("/interface ethernet", "[ find default-name=ether1 ]", "disable-running-check")
+        in diff.earlier
+    )
+    assert round_trip(ROS, name, intended, "day0", DAY0[ROS]).held
+
+
+def test_a_routeros_property_left_at_its_unshown_default_is_refused_with_the_line() -> None:
+    """The day-0 router names itself; the corpus config leaves the identity at RouterOS's default,
+    which neither the export nor a command gives: refused, naming the property, nothing sent."""
+    name = "auliaarifin-gns3-vrrp-R-3.rsc"
     intended = config_text(ROS, CORPUS / ROS.value / name)
     outcome = round_trip(ROS, name, intended, "day0", DAY0[ROS])
     assert outcome.stage == "refused"
-    assert "RouterOS cannot undo" in outcome.first_difference
-    assert "set [ find default-name=ether1 ]" in outcome.first_difference
+    assert "'/system identity set name' back to its default" in outcome.first_difference
 
 
 # --- Junos: the form Junos prints -----------------------------------------------------------------

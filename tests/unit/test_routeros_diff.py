@@ -17,11 +17,15 @@ from sipelangi_net.change.opd_context import opd_context
 from sipelangi_net.change.push import config_digest
 from sipelangi_net.change.render import render
 from sipelangi_net.change.routeros_text import (
+    Earlier,
     apply_commands,
     canonical_item,
     canonical_lines,
+    earlier_values,
     menu_order,
     undo_commands,
+    unshown,
+    with_earlier,
 )
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.platforms import Platform
@@ -216,9 +220,63 @@ def test_undo_of_a_set_without_earlier_value_is_refused() -> None:
         undo_commands(running, ["/system reboot"])
 
 
-def test_a_set_the_diff_cannot_undo_is_refused() -> None:
-    with pytest.raises(ConfigError, match="RouterOS cannot undo"):
-        diff_device("r", ROS, (REAL / "real-7.16-chr.export.txt").read_text(), "/ip smb set enabled=yes\n")
+def test_a_set_is_compared_per_property_and_its_unshown_earlier_value_named() -> None:
+    """A ``set`` changes the properties it names: the undo gives the earlier values back, those
+    the export shows by command, the others as the router's own value (:class:`Earlier`)."""
+    running = "/ip dns\nset allow-remote-requests=yes servers=1.1.1.1\n"
+    intended = "/ip dns\nset allow-remote-requests=yes cache-size=4096KiB servers=10.10.10.53\n"
+    diff = diff_device("r", ROS, running, intended, scope="replace")
+    assert diff.commands == ("/ip dns set cache-size=4096KiB servers=10.10.10.53",)
+    assert diff.rollback == ("/ip dns set servers=1.1.1.1",)
+    assert diff.earlier == (Earlier("/ip dns", "", "cache-size"),)
+    after = apply_commands(running, diff.commands)
+    assert model(after) == model(intended)
+    assert model(apply_commands(after, [*diff.rollback, *diff.earlier])) == model(running)
+    merged = diff_device("r", ROS, running, "/ip dns set servers=10.10.10.53\n", scope="merge")
+    assert merged.commands == ("/ip dns set servers=10.10.10.53",)
+
+
+def test_a_property_left_to_its_unshown_default_is_refused() -> None:
+    """The running export sets a property the intended (whole) config does not show: its default,
+    which neither the export nor a RouterOS command gives: refused, naming it."""
+    running = "/ip dns\nset allow-remote-requests=yes servers=1.1.1.1\n"
+    with pytest.raises(ConfigError, match="/ip dns set allow-remote-requests' back to its default"):
+        diff_device("r", ROS, running, "/ip dns\nset servers=1.1.1.1\n", scope="replace")
+
+
+def test_the_earlier_value_is_read_from_the_menus_verbose_export() -> None:
+    """``/interface ethernet export verbose`` prints every property (wrapped lines), defaults included."""
+    item = "[ find default-name=ether1 ]"
+    verbose = (
+        "# by RouterOS 7.14.3\n/interface ethernet\n"
+        f"set {item} advertise=10M-baseT-half,10M-baseT-full \\\n"
+        "    arp=enabled disable-running-check=yes \\\n"
+        "    l2mtu=1514 mtu=1500 name=ether1\n"
+        "set [ find default-name=ether2 ] disable-running-check=yes name=ether2\n"
+    )
+    wanted = Earlier("/interface ethernet", item, "disable-running-check")
+    assert wanted.read_command() == "/interface ethernet export verbose"
+    assert earlier_values([wanted], {"/interface ethernet": verbose}) == {wanted: "yes"}
+    assert wanted.restore("yes") == f"/interface ethernet set {item} disable-running-check=yes"
+    with pytest.raises(KeyError, match="rx-flow-control"):
+        earlier_values(
+            [Earlier("/interface ethernet", item, "rx-flow-control")], {"/interface ethernet": verbose}
+        )
+
+
+def test_an_earlier_value_restored_in_the_model_is_no_longer_shown() -> None:
+    item = "[ find default-name=ether1 ]"
+    running = f"/interface ethernet\nset {item} name=wan\n"
+    after = apply_commands(running, [f"/interface ethernet set {item} disable-running-check=no"])
+    assert "disable-running-check=no" in after
+    assert unshown(running, [f"/interface ethernet set {item} disable-running-check=no name=lan"]) == [
+        Earlier("/interface ethernet", item, "disable-running-check")
+    ]
+    restored = apply_commands(after, [Earlier("/interface ethernet", item, "disable-running-check")])
+    assert model(restored) == model(running)
+    known = with_earlier(running, {Earlier("/interface ethernet", item, "disable-running-check"): "yes"})
+    undo = undo_commands(known, [f"/interface ethernet set {item} disable-running-check=no"])
+    assert undo == [f"/interface ethernet set {item} disable-running-check=yes"]
 
 
 def test_an_export_read_again_has_the_same_digest() -> None:
