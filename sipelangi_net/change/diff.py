@@ -105,8 +105,13 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     name, ...) replaces the running item of that name. Commands are one-line
     (``/ip route add ...``), in the canonical form: removals first, dependents
     before what they depend on, then additions in the intended text's menu
-    order. Firewall rule order is not modelled. A diff that would have to undo
-    a ``set`` by a command is refused (:class:`ConfigError`).
+    order. Firewall rule order is not modelled. ``set`` lines are compared per
+    property (a ``set`` changes only what it names): the undo of a property
+    the running export does not show is the value the router holds before the
+    push (``DeviceDiff.earlier``: the driver reads it); a property the running
+    export sets and a ``replace`` config leaves at its (unshown) default, and
+    any other line no command can undo (``no ...``), is refused
+    (:class:`ConfigError`).
 
 Errors
 ------
@@ -780,7 +785,7 @@ def _split_sets(
     so hier_config does not compare them as whole lines. A property the running config sets and
     the intended config leaves at its (unshown) default is refused: no command gives it back."""
     changes: dict[str, SetChange] = {}
-    for menu in {c.text for c in current.children} | {c.text for c in wanted.children}:
+    for menu in dict.fromkeys([*(c.text for c in current.children), *(c.text for c in wanted.children)]):
         have, want = current.children.get(menu), wanted.children.get(menu)
         change = set_changes(
             menu,
