@@ -255,7 +255,7 @@ def test_a_drift_without_a_remediation_is_refused_before_anything_is_pushed() ->
     intended = {device: Intended(device, platform.value, baseline(platform, device))}
     drivers: dict[str, Any] = {device: _Reads(platform, running(platform, device))}
     run = _RemediationRun("compliance", drivers, intended)
-    with pytest.raises(DeviceError, match="RouterOS cannot undo"):
+    with pytest.raises(DeviceError, match="back to its default, which /export does not show"):
         run.read_and_diff(device)
     assert device not in run.diffs
 
