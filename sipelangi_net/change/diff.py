@@ -153,7 +153,16 @@ from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
 from sipelangi_net.analysis.facts_model import vlan_list
-from sipelangi_net.change.routeros_text import Earlier, SetChange, canonical_lines, menu_order, set_changes
+from sipelangi_net.change.routeros_text import (
+    NOT_UNSET,
+    Earlier,
+    SetChange,
+    canonical_lines,
+    copies_of,
+    marked_copies,
+    menu_order,
+    set_changes,
+)
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import PLATFORMS, Platform, resolve
 from sipelangi_net.platforms.spec import DiffSpec, Lineage
@@ -253,11 +262,12 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
 
 
 class HConfigDriverRouterOS(HConfigDriverGeneric):
-    """hier_config's generic driver reading MikroTik ``/export`` text as menus and their lines."""
+    """hier_config's generic driver reading MikroTik ``/export`` text as menus and their lines
+    (an unnamed item given twice is two lines: ``routeros_text.marked_copies``)."""
 
     @staticmethod
     def config_preprocessor(config_text: str) -> str:
-        return "\n".join(canonical_lines(config_text))
+        return "\n".join(marked_copies(canonical_lines(config_text)))
 
     @staticmethod
     def _instantiate_rules() -> HConfigDriverRules:
@@ -757,24 +767,54 @@ def _emit_one_line(
     rules: HierRules,
     order: Sequence[str],
     fail: Fail,
+    *,
     sets: Mapping[str, Sequence[str]] = MappingProxyType({}),
+    wanted: HConfig | None = None,
 ) -> tuple[str, ...]:
     """One command per changed item (its menu and its line): removals first, in the reverse of
     ``order`` (dependents before what they depend on), then the rest in ``order``, a menu's
-    ``sets`` (its ``set`` commands, compared apart: :func:`_split_sets`) after its other lines."""
+    ``sets`` (its ``set`` commands, compared apart: :func:`_split_sets`) after its other lines.
+    Copies of one item line (:func:`_copies`) are added one by one and removed all at once."""
     rank = {menu: i for i, menu in enumerate(order)}
     removals: list[str] = []
     others: list[str] = []
     tops = {c.text: c for c in config.children}
     for name in sorted({*tops, *sets}, key=lambda m: rank.get(m, len(rank))):
         top = tops.get(name)
-        for item in () if top is None else top.children or ((top,) if not name.startswith("/") else ()):
+        items = () if top is None else top.children or ((top,) if not name.startswith("/") else ())
+        for item in items:
             for pattern, why in rules.refused_commands:
                 if re.search(pattern, item.text):
                     raise fail(f"the diff needs {_excerpt(' '.join(item.path()))}: {why}")
-            (removals if item.text.startswith("remove ") else others).append(" ".join(item.path()))
+        kept = wanted.children.get(name) if wanted is not None and top is not None else None
+        gone, given = _copies(
+            [item.text for item in items], [] if kept is None else [c.text for c in kept.children]
+        )
+        prefix = f"{name} " if top is not None and top.children else ""
+        removals += [prefix + text for text in gone]
+        others += [prefix + text for text in given]
         others.extend(f"{name} {command}" for command in sets.get(name, ()))
     return (*reversed(removals), *others)
+
+
+def _copies(texts: Sequence[str], after: Sequence[str]) -> tuple[list[str], list[str]]:
+    """A menu's changed lines (RouterOS: ``routeros_text.marked_copies``) as (removals, others).
+    A copy of an item line is added as the item is. ``remove [find ...]`` removes every copy:
+    removing copies but not the first (some of identical items) removes them all and adds back
+    as many as the menu has after (``after``: its lines then), as no command selects one of
+    identical items."""
+    removals: list[str] = []
+    others: list[str] = []
+    for text in texts:
+        line, copy = copies_of(text)
+        if not line.startswith("remove ["):
+            others.append(line)
+        elif line not in removals and (copy == 1 or line not in texts):
+            removals.append(line)
+            if copy > 1:
+                added = "add " + line.removeprefix("remove [find ").removesuffix("]")
+                others += [added] * sum(copies_of(a)[0] == added for a in after)
+    return removals, others
 
 
 def _split_sets(
@@ -794,9 +834,11 @@ def _split_sets(
             merge=merge,
         )
         if change.to_default:
+            key = change.to_default[0].rsplit(" ", 1)[-1]
             raise fail(
                 f"the diff needs {_excerpt(f'{menu} set {change.to_default[0]}')} back to its default,"
-                " which /export does not show and no RouterOS command sets; give its intended value instead"
+                f" which /export does not show, and it cannot be unset ({NOT_UNSET[menu, key]});"
+                " give its intended value instead"
             )
         changes[menu] = change
     for config in (current, target):
@@ -835,7 +877,7 @@ def _emit(
     """The commands of ``config`` (a remediation) as the device takes them; ``wanted`` is the
     config they lead to (a line of it is no negation); ``sets``: see :func:`_emit_one_line`."""
     if rules.one_line:
-        return _emit_one_line(config, rules, order, fail, sets)
+        return _emit_one_line(config, rules, order, fail, sets=sets, wanted=wanted)
     out: list[str] = []
     indent = " " * config.driver.rules.indentation
 

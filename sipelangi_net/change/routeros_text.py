@@ -30,6 +30,12 @@ from dataclasses import dataclass
 VERBS = frozenset({"add", "set", "remove", "unset", "enable", "disable", "move", "reset"})
 SAFE_VALUE = re.compile(r"[A-Za-z0-9_.,:/!@+*%-]+")
 ATTRIBUTE = re.compile(r"(?P<key>[A-Za-z0-9][A-Za-z0-9_.-]*)=(?P<value>.*)", re.S)
+UNSET = re.compile(r"!(?P<key>[A-Za-z0-9][A-Za-z0-9_.-]*)")
+"""``!key`` in a ``set``: the property unset, back to its default (MikroTik's manual, Scripting,
+"Menu specific commands": "Parameter can be unset by specifying '!' before parameter")."""
+COPY_MARK = " ~copy"
+"""What the diff's reading (:func:`marked_copies`) appends to the second, third, ... copy of an
+item line given more than once (``~`` is no RouterOS syntax outside quotes)."""
 DROPPED = frozenset({"disabled=no"})
 MENU_INDENT = "    "
 
@@ -80,11 +86,13 @@ def _word(word: str) -> str:
 
 
 def canonical_item(text: str) -> str:
-    """One item line (``add b=2 a="1"`` → ``add a=1 b=2``): see the module docstring."""
+    """One item line (``add b=2 a="1"`` → ``add a=1 b=2``; ``set 0 !b a=1`` → ``set 0 a=1 !b``):
+    see the module docstring."""
     parts = [_word(w) for w in words(text)]
     attrs = sorted((p for p in parts if ATTRIBUTE.fullmatch(p) and p not in DROPPED), key=_key)
-    rest = [p for p in parts if not ATTRIBUTE.fullmatch(p)]
-    return " ".join(rest + attrs)
+    unsets = sorted(p for p in parts if UNSET.fullmatch(p))
+    rest = [p for p in parts if not ATTRIBUTE.fullmatch(p) and not UNSET.fullmatch(p)]
+    return " ".join(rest + attrs + unsets)
 
 
 def _key(attribute: str) -> str:
@@ -126,7 +134,9 @@ def canonical_lines(text: str) -> list[str]:
 
 def _no_op(item: str) -> bool:
     """A ``set`` that gives no value (``/disk set sata1``, printed by RouterOS 7): it says nothing."""
-    return item.split(" ", 1)[0] == "set" and not any(ATTRIBUTE.fullmatch(w) for w in words(item))
+    return item.split(" ", 1)[0] == "set" and not any(
+        ATTRIBUTE.fullmatch(w) or UNSET.fullmatch(w) for w in words(item)
+    )
 
 
 def _one_per_key(menu: str, items: list[str]) -> list[str]:
@@ -144,6 +154,34 @@ def _one_per_key(menu: str, items: list[str]) -> list[str]:
         elif seen[key] != item:
             raise ValueError(f"{menu}: two items named {'/'.join(key)}: {seen[key]!r} and {item!r}")
     return kept
+
+
+def marked_copies(lines: Sequence[str]) -> list[str]:
+    """``lines`` (:func:`canonical_lines`) with the 2nd, 3rd, ... copy of an item line of one menu
+    marked (:data:`COPY_MARK`): an export prints each item once, so an unnamed item printed twice
+    is two items (``/routing ospf interface-template add ...`` twice); the diff reads them as two
+    lines, and :func:`copies_of` names what a marked line is a copy of. A ``set`` given twice says
+    the same twice: one line."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for line in lines:
+        if not line.startswith(MENU_INDENT):
+            seen = {}
+            out.append(line)
+            continue
+        count = seen[line] = seen.get(line, 0) + 1
+        if count == 1:
+            out.append(line)
+        elif not line.strip().startswith("set "):
+            out.append(f"{line}{COPY_MARK}{count}")
+    return out
+
+
+def copies_of(text: str) -> tuple[str, int]:
+    """A line read by :func:`marked_copies` (or its removal, ``remove [find ... ~copy2]``) →
+    (the line, which copy: 1 for the first)."""
+    found = re.fullmatch(rf"(?P<line>.*){COPY_MARK}(?P<copy>[0-9]+)(?P<end>\]?)", text)
+    return (found["line"] + found["end"], int(found["copy"])) if found else (text, 1)
 
 
 def menu_order(leading: Sequence[str], other: Sequence[str]) -> list[str]:
@@ -195,9 +233,14 @@ def _attributes(line: str) -> dict[str, str]:
     return dict(w.split("=", 1) for w in words(line) if ATTRIBUTE.fullmatch(w))
 
 
+def _unsets(line: str) -> list[str]:
+    """The properties a ``set`` unsets (``!key``)."""
+    return [w[1:] for w in words(line) if UNSET.fullmatch(w)]
+
+
 def _target(line: str) -> list[str]:
     """The words between the verb and the attributes (``0``, ``telnet``, ``[ find ... ]``)."""
-    return [w for w in words(line)[1:] if not ATTRIBUTE.fullmatch(w)]
+    return [w for w in words(line)[1:] if not ATTRIBUTE.fullmatch(w) and not UNSET.fullmatch(w)]
 
 
 def _matching(items: list[str], find: str) -> list[str]:
@@ -206,8 +249,35 @@ def _matching(items: list[str], find: str) -> list[str]:
     return [i for i in items if i.startswith("add ") and wanted <= _attributes(i).items()]
 
 
-def _set_line(target: list[str], attrs: dict[str, str]) -> str:
-    return canonical_item(" ".join(["set", *target, *(f"{k}={v}" for k, v in attrs.items())]))
+def _set_line(target: list[str], attrs: Mapping[str, str], unset: Sequence[str] = ()) -> str:
+    given = [f"{k}={v}" for k, v in attrs.items()]
+    return canonical_item(" ".join(["set", *target, *given, *(f"!{k}" for k in unset)]))
+
+
+NOT_UNSET: Mapping[tuple[str, str], str] = {
+    ("/disk", "slot"): "it is the name of the disk's slot",
+    ("/port", "name"): "it is the port's name",
+    ("/interface wireless", "ssid"): "the interface needs one",
+}
+"""(menu, property) a ``set`` cannot unset, and why: the diff refuses to leave them unshown.
+``ssid``: community.routeros (``_api_data.py``) marks it required; a slot's or port's name names
+the hardware item."""
+
+
+def default_value(target: str, key: str) -> str | None:
+    """The value a property has when unshown, where the item itself says it: an ethernet's
+    ``name`` is its ``default-name`` (``[ find default-name=ether1 ]``); None elsewhere."""
+    found = re.fullmatch(r"\[ find default-name=(\S+) \]", target)
+    return found[1] if found and key == "name" else None
+
+
+def unset_form(menu: str, target: str, key: str) -> str | None:
+    """The ``set`` word that gives ``key`` back its default (``!key``, or ``name=ether1`` where
+    :func:`default_value` knows it); None if it cannot be unset (:data:`NOT_UNSET`)."""
+    if (menu, key) in NOT_UNSET:
+        return None
+    default = default_value(target, key)
+    return f"{key}={default}" if default is not None else f"!{key}"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -255,39 +325,47 @@ class SetChange:
     """The properties set whose earlier value the export does not show."""
     to_default: tuple[str, ...]
     """``target key`` the running config sets and the intended config leaves at its default (not
-    shown): no command gives a property back its default, so the diff refuses these."""
+    shown) that no ``set`` can unset (:data:`NOT_UNSET`): the diff refuses these."""
 
 
 def set_values(items: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Per target (``[ find ... ]``, ``telnet``, empty), the attributes its ``set`` lines give."""
+    """Per target (``[ find ... ]``, ``telnet``, empty), the attributes its ``set`` lines give
+    (a ``!key`` unsets what an earlier line gave)."""
     out: dict[str, dict[str, str]] = {}
     for item in items:
         if item.split(" ", 1)[0] == "set":
-            out.setdefault(" ".join(_target(item)), {}).update(_attributes(item))
+            values = out.setdefault(" ".join(_target(item)), {})
+            values.update(_attributes(item))
+            for key in _unsets(item):
+                values.pop(key, None)
     return out
 
 
 def set_changes(menu: str, running: Sequence[str], intended: Sequence[str], *, merge: bool) -> SetChange:
     """The ``set`` lines of ``menu`` compared per property: a changed or new value is set; its undo
     is the earlier value where the running text shows it, else an :class:`Earlier` (read from the
-    router before the push). ``merge``: properties the intended text does not give are kept."""
+    router before the push). ``merge``: properties the intended text does not give are kept;
+    else a property the running text sets and the intended text leaves unshown (at its default)
+    is unset (:func:`unset_form`: ``!key``), its undo the running value."""
     have, want = set_values(running), set_values(intended)
     commands: list[str] = []
     undo: list[str] = []
     earlier: list[Earlier] = []
     to_default: list[str] = []
-    for target, given in want.items():
-        before = have.get(target, {})
+    for target in dict.fromkeys([*want, *have]):
+        given, before = want.get(target, {}), have.get(target, {})
         new = {k: v for k, v in given.items() if before.get(k) != v}
+        dropped = [] if merge else [k for k in before if k not in given]
+        forms = {k: unset_form(menu, target, k) for k in dropped}
+        to_default += [f"{target} {k}".strip() for k, form in forms.items() if form is None]
+        unset = [form for form in forms.values() if form is not None]
         words_ = target.split(" ") if target else []
-        if new:
-            commands.append(_set_line(words_, new))
-        known = {k: before[k] for k in new if k in before}
+        if new or unset:
+            commands.append(canonical_item(" ".join([_set_line(words_, new), *unset])))
+        known = {k: before[k] for k in [*new, *(k for k, form in forms.items() if form)] if k in before}
         if known:
             undo.append(_set_line(words_, known))
         earlier += [Earlier(menu, target, k) for k in new if k not in before]
-    for target, before in () if merge else have.items():
-        to_default += [f"{target} {k}".strip() for k in before if k not in want.get(target, {})]
     return SetChange(tuple(commands), tuple(undo), tuple(earlier), tuple(to_default))
 
 
@@ -328,7 +406,11 @@ def unshown(config: str, commands: Sequence[str]) -> list[Earlier]:
             continue
         target = " ".join(_target(item))
         before = set_values(menus.get(head, [])).get(target, {})
-        out += [Earlier(head, target, k) for k in _attributes(item) if k not in before]
+        out += [
+            Earlier(head, target, k)
+            for k, v in _attributes(item).items()
+            if k not in before and v != default_value(target, k)
+        ]
     return sorted(set(out))
 
 
@@ -343,20 +425,23 @@ def _restore_unshown(items: list[str], e: Earlier) -> None:
 
 
 def _set_one(items: list[str], item: str, menu: str) -> list[Undo]:
-    """``set``: the item's line shows the new values (a new ``set`` line if it had none); the
+    """``set``: the item's line shows the new values (a new ``set`` line if it had none) and no
+    longer the unset ones (``!key``, or a value :func:`default_value` knows as the default); the
     undo gives the earlier values back, an :class:`Earlier` where the config did not show one."""
-    new = _attributes(item)
     target = _target(item)
     name = " ".join(target)
-    for n, old in enumerate(items):
-        if old.startswith("set") and _target(old) == target:
-            before = _attributes(old)
-            items[n] = _set_line(target, {**before, **new})
-            break
+    unset = {*_unsets(item), *(k for k, v in _attributes(item).items() if v == default_value(name, k))}
+    new = {k: v for k, v in _attributes(item).items() if k not in unset}
+    n = next((n for n, old in enumerate(items) if old.startswith("set") and _target(old) == target), None)
+    before = _attributes(items[n]) if n is not None else {}
+    after = {k: v for k, v in {**before, **new}.items() if k not in unset}
+    line = _set_line(target, after) if after else ""
+    if n is None:
+        items.append(line)
     else:
-        before = {}
-        items.append(_set_line(target, new))
-    known = {k: before[k] for k in new if k in before}
+        items[n] = line
+    items[:] = [i for i in items if i]
+    known = {k: before[k] for k in [*new, *unset] if k in before}
     return [
         *([_set_line(target, known)] if known else []),
         *(Earlier(menu, name, k) for k in new if k not in before),

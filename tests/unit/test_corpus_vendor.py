@@ -90,14 +90,34 @@ def test_a_routeros_set_of_a_value_the_export_does_not_show_is_undone_by_the_rou
     assert round_trip(ROS, name, intended, "day0", DAY0[ROS]).held
 
 
-def test_a_routeros_property_left_at_its_unshown_default_is_refused_with_the_line() -> None:
-    """The day-0 router names itself; the corpus config leaves the identity at RouterOS's default,
-    which neither the export nor a command gives: refused, naming the property, nothing sent."""
+def test_a_routeros_property_left_at_its_unshown_default_is_unset() -> None:
+    """The day-0 router names itself; the corpus config leaves the identity at RouterOS's default
+    (not shown): the diff unsets it (``!name``) and the round trip holds."""
     name = "auliaarifin-gns3-vrrp-R-3.rsc"
     intended = config_text(ROS, CORPUS / ROS.value / name)
-    outcome = round_trip(ROS, name, intended, "day0", DAY0[ROS])
+    diff = diff_device("corpus", ROS, DAY0[ROS], intended, scope="replace")
+    assert "/system identity set !name" in diff.commands
+    assert "/system identity set name=day0" in diff.rollback
+    assert round_trip(ROS, name, intended, "day0", DAY0[ROS]).held
+
+
+def test_a_routeros_hardware_items_name_left_unshown_is_refused_with_the_line() -> None:
+    """A CHR's serial port (``/port set 0 name=serial0``) against a config of a router without it:
+    a port's name cannot be unset: refused, naming the property, nothing sent."""
+    running = config_text(ROS, CORPUS / ROS.value / "auliaarifin-gns3-vrrp-R-3.rsc")
+    name = "donina-lab2-router2.rsc"
+    outcome = round_trip(ROS, name, config_text(ROS, CORPUS / ROS.value / name), "R-3", running)
     assert outcome.stage == "refused"
-    assert "'/system identity set name' back to its default" in outcome.first_difference
+    assert "'/port set 0 name' back to its default" in outcome.first_difference
+
+
+def test_a_routeros_unnamed_item_printed_twice_goes_round_the_circle() -> None:
+    """``sbitnev-lab2-chr1`` prints one OSPF interface template twice: two items, added twice."""
+    name = "sbitnev-lab2-chr1.rsc"
+    intended = config_text(ROS, CORPUS / ROS.value / name)
+    assert round_trip(ROS, name, intended, "day0", DAY0[ROS]).held
+    other = config_text(ROS, CORPUS / ROS.value / "donina-lab2-router1.rsc")
+    assert round_trip(ROS, name, intended, "donina-lab2-router1.rsc", other).held
 
 
 # --- Junos: the form Junos prints -----------------------------------------------------------------

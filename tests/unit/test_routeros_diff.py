@@ -236,12 +236,85 @@ def test_a_set_is_compared_per_property_and_its_unshown_earlier_value_named() ->
     assert merged.commands == ("/ip dns set servers=10.10.10.53",)
 
 
-def test_a_property_left_to_its_unshown_default_is_refused() -> None:
-    """The running export sets a property the intended (whole) config does not show: its default,
-    which neither the export nor a RouterOS command gives: refused, naming it."""
+def test_a_property_left_to_its_unshown_default_is_unset_and_its_undo_is_the_running_value() -> None:
+    """The running export sets a property the intended (whole) config does not show (its default):
+    the diff unsets it (``!key``, MikroTik's manual), the undo gives the running value back, and
+    the model's export no longer shows it."""
     running = "/ip dns\nset allow-remote-requests=yes servers=1.1.1.1\n"
-    with pytest.raises(ConfigError, match="/ip dns set allow-remote-requests' back to its default"):
+    intended = "/ip dns\nset servers=1.1.1.1\n"
+    diff = diff_device("r", ROS, running, intended, scope="replace")
+    assert diff.commands == ("/ip dns set !allow-remote-requests",)
+    assert diff.rollback == ("/ip dns set allow-remote-requests=yes",)
+    assert diff.earlier == ()
+    after = apply_commands(running, diff.commands)
+    assert model(after) == model(intended)
+    assert diff_device("r", ROS, after, intended, scope="replace").commands == ()
+    assert model(apply_commands(after, diff.rollback)) == model(running)
+    assert undo_commands(running, diff.commands) == ["/ip dns set allow-remote-requests=yes"]
+
+
+def test_an_unset_and_a_new_value_of_one_item_are_one_set() -> None:
+    running = "/ip dns\nset allow-remote-requests=yes servers=1.1.1.1\n"
+    diff = diff_device("r", ROS, running, "/ip dns\nset servers=9.9.9.9\n", scope="replace")
+    assert diff.commands == ("/ip dns set servers=9.9.9.9 !allow-remote-requests",)
+    assert diff.rollback == ("/ip dns set allow-remote-requests=yes servers=1.1.1.1",)
+    assert canonical_lines("/ip dns set !b a=1")[1].strip() == "set a=1 !b"
+
+
+def test_an_ethernet_name_goes_back_to_its_default_name() -> None:
+    """An ethernet's unshown name is its ``default-name`` (the item says it): set by value."""
+    item = "[ find default-name=ether1 ]"
+    running = f"/ip dns\nset servers=1.1.1.1\n/interface ethernet\nset {item} name=ether1-wan\n"
+    diff = diff_device("r", ROS, running, "/ip dns\nset servers=1.1.1.1\n", scope="replace")
+    assert f"/interface ethernet set {item} name=ether1" in diff.commands
+    after = apply_commands(running, diff.commands)
+    assert "/interface ethernet" not in after
+    assert model(apply_commands(after, diff.rollback)) == model(running)
+
+
+def test_a_property_that_cannot_be_unset_is_refused_naming_it() -> None:
+    running = "/port\nset 0 name=serial0\n/ip dns\nset servers=1.1.1.1\n"
+    with pytest.raises(ConfigError, match=r"/port set 0 name' back to its default.*it is the port's name"):
         diff_device("r", ROS, running, "/ip dns\nset servers=1.1.1.1\n", scope="replace")
+
+
+TEMPLATE = "/routing ospf interface-template\nadd area=backbone interfaces=ether1\n"
+TWICE = TEMPLATE + "add area=backbone interfaces=ether1\n"
+OTHER = "/ip dns\nset servers=1.1.1.1\n"
+
+
+def test_an_unnamed_item_printed_twice_is_two_items() -> None:
+    """An export prints each item once: two identical lines of an unnamed item are two items.
+    Added twice; removed all by one ``remove [find ...]``; the undo the same way."""
+    added = diff_device("r", ROS, OTHER, OTHER + TWICE, scope="replace")
+    line = "/routing ospf interface-template add area=backbone interfaces=ether1"
+    assert added.commands == (line, line)
+    after = apply_commands(OTHER, added.commands)
+    assert model(after) == model(OTHER + TWICE)
+    assert diff_device("r", ROS, after, OTHER + TWICE, scope="replace").commands == ()
+    gone = "/routing ospf interface-template remove [find area=backbone interfaces=ether1]"
+    assert added.rollback == (gone,)
+    assert model(apply_commands(after, added.rollback)) == model(OTHER)
+    removed = diff_device("r", ROS, OTHER + TWICE, OTHER, scope="replace")
+    assert removed.commands == (gone,)
+    assert removed.rollback == (line, line)
+    one_more = diff_device("r", ROS, OTHER + TEMPLATE, OTHER + TWICE, scope="replace")
+    assert one_more.commands == (line,)
+
+
+def test_removing_some_of_identical_items_removes_them_all_and_adds_back_the_rest() -> None:
+    """No command selects one of identical items: keeping one of two is removing both and adding
+    one back; the undo of adding a second copy is the same."""
+    line = "/routing ospf interface-template add area=backbone interfaces=ether1"
+    gone = "/routing ospf interface-template remove [find area=backbone interfaces=ether1]"
+    fewer = diff_device("r", ROS, OTHER + TWICE, OTHER + TEMPLATE, scope="replace")
+    assert fewer.commands == (gone, line)
+    assert fewer.rollback == (line,)
+    after = apply_commands(OTHER + TWICE, fewer.commands)
+    assert model(after) == model(OTHER + TEMPLATE)
+    assert model(apply_commands(after, fewer.rollback)) == model(OTHER + TWICE)
+    more = diff_device("r", ROS, OTHER + TEMPLATE, OTHER + TWICE, scope="replace")
+    assert more.rollback == (gone, line)
 
 
 def test_the_earlier_value_is_read_from_the_menus_verbose_export() -> None:
