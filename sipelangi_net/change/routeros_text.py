@@ -255,13 +255,11 @@ def _set_line(target: list[str], attrs: Mapping[str, str], unset: Sequence[str] 
 
 
 NOT_UNSET: Mapping[tuple[str, str], str] = {
-    ("/disk", "slot"): "it is the name of the disk's slot",
-    ("/port", "name"): "it is the port's name",
     ("/interface wireless", "ssid"): "the interface needs one",
 }
 """(menu, property) a ``set`` cannot unset, and why: the diff refuses to leave them unshown.
-``ssid``: community.routeros (``_api_data.py``) marks it required; a slot's or port's name names
-the hardware item."""
+``ssid``: the Ansible collection community.routeros (``plugins/module_utils/_api_data.py``, its
+data of every menu's properties) marks it required."""
 
 
 def default_value(target: str, key: str) -> str | None:

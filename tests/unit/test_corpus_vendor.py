@@ -101,14 +101,14 @@ def test_a_routeros_property_left_at_its_unshown_default_is_unset() -> None:
     assert round_trip(ROS, name, intended, "day0", DAY0[ROS]).held
 
 
-def test_a_routeros_hardware_items_name_left_unshown_is_refused_with_the_line() -> None:
-    """A CHR's serial port (``/port set 0 name=serial0``) against a config of a router without it:
-    a port's name cannot be unset: refused, naming the property, nothing sent."""
-    running = config_text(ROS, CORPUS / ROS.value / "auliaarifin-gns3-vrrp-R-3.rsc")
+def test_a_routeros_property_that_cannot_be_unset_is_refused_with_the_line() -> None:
+    """A router with wireless against a config of a router without it: the ssid cannot be unset
+    (community.routeros marks it required): refused, naming the property, nothing sent."""
+    running = config_text(ROS, CORPUS / ROS.value / "likwrk-config.rsc")
     name = "donina-lab2-router2.rsc"
-    outcome = round_trip(ROS, name, config_text(ROS, CORPUS / ROS.value / name), "R-3", running)
+    outcome = round_trip(ROS, name, config_text(ROS, CORPUS / ROS.value / name), "likwrk", running)
     assert outcome.stage == "refused"
-    assert "'/port set 0 name' back to its default" in outcome.first_difference
+    assert "wlan1 ] ssid' back to its default" in outcome.first_difference
 
 
 def test_a_routeros_unnamed_item_printed_twice_goes_round_the_circle() -> None:

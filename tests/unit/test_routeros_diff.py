@@ -273,8 +273,9 @@ def test_an_ethernet_name_goes_back_to_its_default_name() -> None:
 
 
 def test_a_property_that_cannot_be_unset_is_refused_naming_it() -> None:
-    running = "/port\nset 0 name=serial0\n/ip dns\nset servers=1.1.1.1\n"
-    with pytest.raises(ConfigError, match=r"/port set 0 name' back to its default.*it is the port's name"):
+    """A wireless interface needs its ssid (community.routeros marks it required): not unset."""
+    running = "/interface wireless\nset [ find default-name=wlan1 ] ssid=GW-2\n/ip dns\nset servers=1.1.1.1\n"
+    with pytest.raises(ConfigError, match=r"wlan1 \] ssid' back to its default.*the interface needs one"):
         diff_device("r", ROS, running, "/ip dns\nset servers=1.1.1.1\n", scope="replace")
 
 
