@@ -161,6 +161,7 @@ from sipelangi_net.change.routeros_text import (
     copies_of,
     marked_copies,
     menu_order,
+    selects,
     set_changes,
 )
 from sipelangi_net.errors import ConfigError, DeviceError
@@ -798,22 +799,21 @@ def _emit_one_line(
 
 
 def _copies(texts: Sequence[str], after: Sequence[str]) -> tuple[list[str], list[str]]:
-    """A menu's changed lines (RouterOS: ``routeros_text.marked_copies``) as (removals, others).
-    A copy of an item line is added as the item is. ``remove [find ...]`` removes every copy:
-    removing copies but not the first (some of identical items) removes them all and adds back
-    as many as the menu has after (``after``: its lines then), as no command selects one of
-    identical items."""
-    removals: list[str] = []
-    others: list[str] = []
-    for text in texts:
-        line, copy = copies_of(text)
-        if not line.startswith("remove ["):
-            others.append(line)
-        elif line not in removals and (copy == 1 or line not in texts):
-            removals.append(line)
-            if copy > 1:
-                added = "add " + line.removeprefix("remove [find ").removesuffix("]")
-                others += [added] * sum(copies_of(a)[0] == added for a in after)
+    """A menu's changed lines (RouterOS; copies of one item line marked: ``routeros_text.
+    marked_copies``) as (removals, others). A copy of an item line is added as the item is.
+    ``remove [find a=b ...]`` removes every item with those values: every copy of the line, and
+    any item that has them and more (``a=b c=d``). So the items of the menu after (``after``: its
+    lines then) that a removal selects and the diff does not add are added back after it: the
+    router ends with what ``after`` says (keeping one of two identical items is removing both and
+    adding one back)."""
+    lines = [copies_of(text)[0] for text in texts]
+    removals = list(dict.fromkeys(line for line in lines if line.startswith("remove [")))
+    others = [line for line in lines if not line.startswith("remove [")]
+    added = Counter(others)
+    kept = Counter(copies_of(text)[0] for text in after if text.startswith("add "))
+    for item, count in kept.items():
+        if any(selects(removal, item) for removal in removals):
+            others += [item] * (count - added[item])
     return removals, others
 
 

@@ -249,6 +249,13 @@ def _matching(items: list[str], find: str) -> list[str]:
     return [i for i in items if i.startswith("add ") and wanted <= _attributes(i).items()]
 
 
+def selects(removal: str, item: str) -> bool:
+    """Whether ``remove [find a=b ...]`` removes the item ``add ...``: RouterOS's ``find a=b``
+    selects every item whose ``a`` is ``b``, whatever else it has (the model's own rule)."""
+    inner = removal.removeprefix("remove ")
+    return inner.startswith("[find") and bool(_matching([item], f"[{inner[1:-1]}]"))
+
+
 def _set_line(target: list[str], attrs: Mapping[str, str], unset: Sequence[str] = ()) -> str:
     given = [f"{k}={v}" for k, v in attrs.items()]
     return canonical_item(" ".join(["set", *target, *given, *(f"!{k}" for k in unset)]))

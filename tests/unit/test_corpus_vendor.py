@@ -32,11 +32,12 @@ CASES = [
         ("day0", "changed", "batfish-srx-testbed-junos-srx-1.cfg"),
     ),
     (JUNOS, "batfish-testconfigs-evpn-type5-juniper.conf", ("day0", "changed")),  # published hierarchical
-    (ROS, "auliaarifin-gns3-vrrp-R-1.rsc", ("day0", "changed", "staffeev-lab1-router.rsc")),
-    (ROS, "likwrk-config.rsc", ("changed", "vanoha-lab2-router1.rsc")),
-    (ROS, "staffeev-lab1-router.rsc", ("day0", "changed", "staffeev-lab1-switch01.rsc")),
+    (ROS, "auliaarifin-gns3-vrrp-R-1.rsc", ("day0", "changed", "li-lab2-router.rsc")),
+    (ROS, "likwrk-config.rsc", ("day0", "changed", "vanoha-lab2-router1.rsc")),  # unsets what day0 sets
+    (ROS, "vanoha-lab2-router1.rsc", ("likwrk-hex-config.rsc",)),  # much to unset
     (ROS, "donina-lab2-router1.rsc", ("changed", "donina-lab2-router2.rsc")),  # /routing id printed twice
-    (ROS, "staffeev-lab4-part1-r01_spb.rsc", ("staffeev-lab3-r01_hki.rsc",)),
+    (ROS, "gavrilushkin-lab2-R1.rsc", ("gavrilushkin-lab2-R2.rsc",)),  # a removal that selects more
+    (ROS, "gavrilushkin-lab2-R2.rsc", ("gavrilushkin-lab2-R1.rsc",)),
 ]
 """(platform, intended file, running configs): day0, the file before a change, another file."""
 

@@ -318,6 +318,23 @@ def test_removing_some_of_identical_items_removes_them_all_and_adds_back_the_res
     assert more.rollback == (gone, line)
 
 
+def test_a_removal_that_also_selects_a_kept_item_adds_it_back() -> None:
+    """``remove [find area=backbone interfaces=ether1]`` removes ``... type=ptp`` too (RouterOS's
+    ``find`` selects every item with those values): the kept item is added back after it."""
+    kept = "add area=backbone interfaces=ether1 type=ptp\n"
+    running = OTHER + "/routing ospf interface-template\nadd area=backbone interfaces=ether1\n" + kept
+    intended = OTHER + "/routing ospf interface-template\n" + kept
+    diff = diff_device("r", ROS, running, intended, scope="replace")
+    assert diff.commands == (
+        "/routing ospf interface-template remove [find area=backbone interfaces=ether1]",
+        "/routing ospf interface-template add area=backbone interfaces=ether1 type=ptp",
+    )
+    after = apply_commands(running, diff.commands)
+    assert model(after) == model(intended)
+    restored = apply_commands(after, diff.rollback)  # the item order is not modelled
+    assert sorted(model(restored).splitlines()) == sorted(model(running).splitlines())
+
+
 def test_the_earlier_value_is_read_from_the_menus_verbose_export() -> None:
     """``/interface ethernet export verbose`` prints every property (wrapped lines), defaults included."""
     item = "[ find default-name=ether1 ]"
