@@ -98,7 +98,10 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     menu is given, attributes sorted, quotes only where needed, ``disabled=no``
     dropped), so what ``/export`` prints after a push reads as the template's
     line. Removing an ``add`` line sends ``/menu remove [find <its
-    attributes>]``; ``set`` lines of one target (``set``, ``set 0``,
+    attributes>]``, which removes every item with those values: the items
+    it also selects that stay (an identical copy, an item with more
+    attributes) are added back after it; an unnamed item printed twice is
+    two items (``routeros_text.marked_copies``). ``set`` lines of one target (``set``, ``set 0``,
     ``set telnet``, ``set [ find ... ]``) replace each other; in ``merge``, an
     ``add`` line of a menu whose items have a name
     (``routeros_text.ITEM_KEYS``: bridge port by interface, VLAN interface by
@@ -109,9 +112,11 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     property (a ``set`` changes only what it names): the undo of a property
     the running export does not show is the value the router holds before the
     push (``DeviceDiff.earlier``: the driver reads it); a property the running
-    export sets and a ``replace`` config leaves at its (unshown) default, and
-    any other line no command can undo (``no ...``), is refused
-    (:class:`ConfigError`).
+    export sets and a ``replace`` config leaves at its (unshown) default is
+    unset (``set <item> !prop``, MikroTik's manual; ``routeros_text.
+    unset_form``), its undo the running value; one that cannot be unset
+    (``routeros_text.NOT_UNSET``), and any other line no command can undo
+    (``no ...``), is refused (:class:`ConfigError`).
 
 Errors
 ------

@@ -15,7 +15,9 @@ attribute order. :func:`canonical_lines` reads both and gives the same lines for
   the text inside the quotes is kept as written (escapes included);
 - ``disabled=no`` dropped: it is the default, and RouterOS 7 does not print it;
 - an ``add`` repeated with the same key (``ITEM_KEYS``) read as the one item the router holds;
-- a ``set`` that gives no value (``/disk set sata1``) dropped: it says nothing.
+- a ``set`` that gives no value (``/disk set sata1``) dropped: it says nothing;
+- a ``set`` that unsets a property (``set 0 !comment``, MikroTik's manual) read with its ``!key``
+  words last; in the model the item no longer shows the property.
 
 :func:`menu_order` merges the menu orders of two texts (the intended leading), so items are
 added after what they depend on (a VLAN interface before the address on it) and removed before it.
