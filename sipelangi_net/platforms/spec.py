@@ -152,6 +152,10 @@ class DiffSpec:
     negation_last_wins: bool = False
     """A section's ``X`` and ``no X`` (a config written by hand; the device prints one): the one
     given last stands, as when the device loads it."""
+    last_wins: tuple[Lineage, ...] = ()
+    """Single-valued lines where a config that gives one twice in a section (a config written by
+    hand: IOS ``description`` twice in one interface) means the last given, as when the device
+    loads it (a later value replaces the earlier one); the same value twice is read as one."""
 
     @property
     def uses_hier(self) -> bool:
