@@ -61,9 +61,11 @@ NORMALISE = NormaliseSpec(
         "log syslog",
         "log file",
     ),
-    # lib/plist.c prefix_new_seq_get, lib/filter.c filter_new_seq_get: ((max / 5) * 5) + 5
+    # lib/plist.c prefix_new_seq_get, lib/filter.c filter_new_seq_get, bgpd/bgp_filter.c
+    # as_list_new_seq_get, bgpd/bgp_clist.c bgp_clist_new_seq_get: ((max / 5) * 5) + 5
     numbered_lists=(
-        r"^(?P<list>(?:ip |ipv6 )?(?:prefix-list|access-list) \S+) "
+        r"^(?P<list>(?:ip |ipv6 )?(?:prefix-list|access-list) \S+|bgp as-path access-list \S+"
+        r"|bgp (?:community|extcommunity|large-community)-list (?:(?:standard|expanded) )?\S+) "
         r"(?:seq (?P<seq>\d+) )?(?P<rest>(?:permit|deny)\b.*)$"
     ),
     # staticd: a next hop 'Null0' in any case (strncasecmp) is stored as the flag "Null0"

@@ -146,6 +146,44 @@ def test_list_entries_get_the_seq_frr_gives_them() -> None:
     ]
 
 
+def test_bgp_as_path_and_community_list_entries_get_the_seq_frr_gives_them() -> None:
+    lines = canonical(
+        "bgp as-path access-list AP permit ^65001_\n"
+        "bgp as-path access-list AP seq 12 deny _65002$\n"
+        "bgp as-path access-list AP permit .*\n"
+        "bgp community-list standard CL permit 65001:1\n"
+        "bgp community-list standard CL deny 65001:2\n"
+        "bgp community-list 10 permit 65001:3\n"
+        "bgp community-list expanded CX permit ^65001:.*\n"
+        "bgp extcommunity-list standard EC permit rt 65001:1\n"
+        "bgp large-community-list standard LC seq 7 permit 65001:1:1\n"
+        "bgp large-community-list standard LC permit 65001:1:2\n"
+    )
+    # what FRR 8.4.4's bgpd printed after loading these lines (its order aside: numbered
+    # community-lists first)
+    assert sorted(lines) == sorted(
+        [
+            "bgp as-path access-list AP seq 5 permit ^65001_",
+            "bgp as-path access-list AP seq 12 deny _65002$",
+            "bgp as-path access-list AP seq 15 permit .*",
+            "bgp community-list 10 seq 5 permit 65001:3",
+            "bgp community-list standard CL seq 5 permit 65001:1",
+            "bgp community-list standard CL seq 10 deny 65001:2",
+            "bgp community-list expanded CX seq 5 permit ^65001:.*",
+            "bgp extcommunity-list standard EC seq 5 permit rt 65001:1",
+            "bgp large-community-list standard LC seq 7 permit 65001:1:1",
+            "bgp large-community-list standard LC seq 10 permit 65001:1:2",
+        ]
+    )
+
+
+def test_a_community_list_without_seq_is_no_change_on_a_router_that_printed_it() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-bgp_comm_list_delete-r2.conf, line 15
+    device = running("bgp community-list standard r1 seq 5 permit 333:333\n")
+    intended = "bgp community-list standard r1 permit 333:333\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
 def test_a_prefix_list_without_seq_is_no_change_on_a_router_that_printed_it() -> None:
     device = running(
         "ip prefix-list PL seq 5 permit 10.0.0.0/8\nip prefix-list PL seq 10 permit 192.168.4.0/24\n"
