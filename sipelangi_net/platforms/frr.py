@@ -68,8 +68,12 @@ NORMALISE = NormaliseSpec(
         r"|bgp (?:community|extcommunity|large-community)-list (?:(?:standard|expanded) )?\S+) "
         r"(?:seq (?P<seq>\d+) )?(?P<rest>(?:permit|deny)\b.*)$"
     ),
-    # staticd: a next hop 'Null0' in any case (strncasecmp) is stored as the flag "Null0"
-    line_forms=((r"^(ip(?:v6)? route \S+ )(?i:null0)(?=\s|$)", r"\1Null0"),),
+    line_forms=(
+        # staticd: a next hop 'Null0' in any case (strncasecmp) is stored as the flag "Null0"
+        (r"^(ip(?:v6)? route \S+ )(?i:null0)(?=\s|$)", r"\1Null0"),
+        # bgpd: 'address-family ipv4|ipv6' without a SAFI enters the unicast node, printed with it
+        (r"^address-family (ipv4|ipv6)$", r"address-family \1 unicast"),
+    ),
     # zebra prints an interface's IPv6 address with inet_ntop (compressed, host bits kept)
     address_lines=r"^ipv6 address ",
     # zebra/interface.c link_params_config_write prints the bandwidths with %g

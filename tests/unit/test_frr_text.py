@@ -207,6 +207,27 @@ def test_numbers_are_printed_with_percent_g_in_link_params() -> None:
     assert section(lines, " link-params") == ["max-bw 1e+11", "unrsv-bw 0 1.25e+06"]
 
 
+def test_a_bgp_address_family_without_safi_is_the_unicast_one_bgpd_prints() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-bgp_comm_list_delete-r2.conf, line 11: FRR 8.4.4's
+    # bgpd took 'address-family ipv4' and printed 'address-family ipv4 unicast'
+    written = (
+        "router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n"
+        " address-family ipv4\n  neighbor 192.0.2.1 route-map r1-in in\n exit-address-family\n"
+        " address-family ipv6\n  neighbor 192.0.2.1 activate\n exit-address-family\n"
+    )
+    assert section(canonical(written), "router bgp 65001") == [
+        "neighbor 192.0.2.1 remote-as 65000",
+        "address-family ipv4 unicast",
+        "neighbor 192.0.2.1 route-map r1-in in",
+        "address-family ipv6 unicast",
+        "neighbor 192.0.2.1 activate",
+    ]
+    device = running(
+        written.replace("ipv4\n", "ipv4 unicast\n").replace("ipv6\n", "ipv6 unicast\n") + "exit\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, written, scope="replace").commands == ()
+
+
 @pytest.mark.parametrize(
     ("written", "printed"),
     [
