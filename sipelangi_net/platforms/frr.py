@@ -73,6 +73,8 @@ NORMALISE = NormaliseSpec(
         (r"^(ip(?:v6)? route \S+ )(?i:null0)(?=\s|$)", r"\1Null0"),
         # bgpd: 'address-family ipv4|ipv6' without a SAFI enters the unicast node, printed with it
         (r"^address-family (ipv4|ipv6)$", r"address-family \1 unicast"),
+        # ospfd (ospf_config_write_one): the default grace period (120 s) is not printed
+        (r"^graceful-restart grace-period 120$", "graceful-restart"),
     ),
     # zebra prints an interface's IPv6 address with inet_ntop (compressed, host bits kept)
     address_lines=r"^ipv6 address ",

@@ -228,6 +228,19 @@ def test_a_bgp_address_family_without_safi_is_the_unicast_one_bgpd_prints() -> N
     assert diff_device("r1", Platform.FRR, device, written, scope="replace").commands == ()
 
 
+def test_ospfs_default_grace_period_is_not_printed() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-ospf_gr_topo1-rt7.conf: FRR 8.4.4's ospfd took
+    # 'graceful-restart grace-period 120' and printed 'graceful-restart'
+    written = "router ospf\n graceful-restart grace-period 120\n"
+    assert canonical(written) == ["router ospf", " graceful-restart"]
+    assert (
+        canonical("router ospf\n graceful-restart grace-period 300\n")[1]
+        == " graceful-restart grace-period 300"
+    )
+    device = running("router ospf\n graceful-restart\nexit\n")
+    assert diff_device("r1", Platform.FRR, device, written, scope="replace").commands == ()
+
+
 @pytest.mark.parametrize(
     ("written", "printed"),
     [
