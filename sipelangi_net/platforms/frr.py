@@ -61,13 +61,21 @@ NORMALISE = NormaliseSpec(
         "log syslog",
         "log file",
     ),
-    # lib/plist.c prefix_new_seq_get, lib/filter.c filter_new_seq_get: ((max / 5) * 5) + 5
+    # lib/plist.c prefix_new_seq_get, lib/filter.c filter_new_seq_get, bgpd/bgp_filter.c
+    # as_list_new_seq_get, bgpd/bgp_clist.c bgp_clist_new_seq_get: ((max / 5) * 5) + 5
     numbered_lists=(
-        r"^(?P<list>(?:ip |ipv6 )?(?:prefix-list|access-list) \S+) "
+        r"^(?P<list>(?:ip |ipv6 )?(?:prefix-list|access-list) \S+|bgp as-path access-list \S+"
+        r"|bgp (?:community|extcommunity|large-community)-list (?:(?:standard|expanded) )?\S+) "
         r"(?:seq (?P<seq>\d+) )?(?P<rest>(?:permit|deny)\b.*)$"
     ),
-    # staticd: a next hop 'Null0' in any case (strncasecmp) is stored as the flag "Null0"
-    line_forms=((r"^(ip(?:v6)? route \S+ )(?i:null0)(?=\s|$)", r"\1Null0"),),
+    line_forms=(
+        # staticd: a next hop 'Null0' in any case (strncasecmp) is stored as the flag "Null0"
+        (r"^(ip(?:v6)? route \S+ )(?i:null0)(?=\s|$)", r"\1Null0"),
+        # bgpd: 'address-family ipv4|ipv6' without a SAFI enters the unicast node, printed with it
+        (r"^address-family (ipv4|ipv6)$", r"address-family \1 unicast"),
+        # ospfd (ospf_config_write_one): the default grace period (120 s) is not printed
+        (r"^graceful-restart grace-period 120$", "graceful-restart"),
+    ),
     # zebra prints an interface's IPv6 address with inet_ntop (compressed, host bits kept)
     address_lines=r"^ipv6 address ",
     # zebra/interface.c link_params_config_write prints the bandwidths with %g

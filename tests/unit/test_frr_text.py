@@ -146,6 +146,44 @@ def test_list_entries_get_the_seq_frr_gives_them() -> None:
     ]
 
 
+def test_bgp_as_path_and_community_list_entries_get_the_seq_frr_gives_them() -> None:
+    lines = canonical(
+        "bgp as-path access-list AP permit ^65001_\n"
+        "bgp as-path access-list AP seq 12 deny _65002$\n"
+        "bgp as-path access-list AP permit .*\n"
+        "bgp community-list standard CL permit 65001:1\n"
+        "bgp community-list standard CL deny 65001:2\n"
+        "bgp community-list 10 permit 65001:3\n"
+        "bgp community-list expanded CX permit ^65001:.*\n"
+        "bgp extcommunity-list standard EC permit rt 65001:1\n"
+        "bgp large-community-list standard LC seq 7 permit 65001:1:1\n"
+        "bgp large-community-list standard LC permit 65001:1:2\n"
+    )
+    # what FRR 8.4.4's bgpd printed after loading these lines (its order aside: numbered
+    # community-lists first)
+    assert sorted(lines) == sorted(
+        [
+            "bgp as-path access-list AP seq 5 permit ^65001_",
+            "bgp as-path access-list AP seq 12 deny _65002$",
+            "bgp as-path access-list AP seq 15 permit .*",
+            "bgp community-list 10 seq 5 permit 65001:3",
+            "bgp community-list standard CL seq 5 permit 65001:1",
+            "bgp community-list standard CL seq 10 deny 65001:2",
+            "bgp community-list expanded CX seq 5 permit ^65001:.*",
+            "bgp extcommunity-list standard EC seq 5 permit rt 65001:1",
+            "bgp large-community-list standard LC seq 7 permit 65001:1:1",
+            "bgp large-community-list standard LC seq 10 permit 65001:1:2",
+        ]
+    )
+
+
+def test_a_community_list_without_seq_is_no_change_on_a_router_that_printed_it() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-bgp_comm_list_delete-r2.conf, line 15
+    device = running("bgp community-list standard r1 seq 5 permit 333:333\n")
+    intended = "bgp community-list standard r1 permit 333:333\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
 def test_a_prefix_list_without_seq_is_no_change_on_a_router_that_printed_it() -> None:
     device = running(
         "ip prefix-list PL seq 5 permit 10.0.0.0/8\nip prefix-list PL seq 10 permit 192.168.4.0/24\n"
@@ -167,6 +205,40 @@ def test_a_snippets_list_entry_continues_the_devices_list_never_overwrites_an_en
 def test_numbers_are_printed_with_percent_g_in_link_params() -> None:
     lines = canonical("interface eth2\n link-params\n  max-bw 10e+10\n  unrsv-bw 0 1250000.0\n")
     assert section(lines, " link-params") == ["max-bw 1e+11", "unrsv-bw 0 1.25e+06"]
+
+
+def test_a_bgp_address_family_without_safi_is_the_unicast_one_bgpd_prints() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-bgp_comm_list_delete-r2.conf, line 11: FRR 8.4.4's
+    # bgpd took 'address-family ipv4' and printed 'address-family ipv4 unicast'
+    written = (
+        "router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n"
+        " address-family ipv4\n  neighbor 192.0.2.1 route-map r1-in in\n exit-address-family\n"
+        " address-family ipv6\n  neighbor 192.0.2.1 activate\n exit-address-family\n"
+    )
+    assert section(canonical(written), "router bgp 65001") == [
+        "neighbor 192.0.2.1 remote-as 65000",
+        "address-family ipv4 unicast",
+        "neighbor 192.0.2.1 route-map r1-in in",
+        "address-family ipv6 unicast",
+        "neighbor 192.0.2.1 activate",
+    ]
+    device = running(
+        written.replace("ipv4\n", "ipv4 unicast\n").replace("ipv6\n", "ipv6 unicast\n") + "exit\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, written, scope="replace").commands == ()
+
+
+def test_ospfs_default_grace_period_is_not_printed() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-ospf_gr_topo1-rt7.conf: FRR 8.4.4's ospfd took
+    # 'graceful-restart grace-period 120' and printed 'graceful-restart'
+    written = "router ospf\n graceful-restart grace-period 120\n"
+    assert canonical(written) == ["router ospf", " graceful-restart"]
+    assert (
+        canonical("router ospf\n graceful-restart grace-period 300\n")[1]
+        == " graceful-restart grace-period 300"
+    )
+    device = running("router ospf\n graceful-restart\nexit\n")
+    assert diff_device("r1", Platform.FRR, device, written, scope="replace").commands == ()
 
 
 @pytest.mark.parametrize(
