@@ -94,6 +94,14 @@ class NormaliseSpec:
     """(regex, key): lines with one key (``re.sub``) replace each other; the last one stays."""
     unprinted_empty: tuple[str, ...] = ()
     """Sections (by how they start) the device does not print while they are empty."""
+    unprinted_defaults: tuple[tuple[str, str, str], ...] = ()
+    """(section regex, line regex, parent line): a line the device does not print in a section
+    whose header matches, because it is the default, unless the parent section (the top-level
+    one) has the given line ('' for none) that turns the default off."""
+    printed_in: Pairs = ()
+    """(top-level line regex, section start): a global line the device prints inside each such
+    top-level section instead, when there is one (bgpd: ``bgp route-map delay-timer`` inside
+    ``router bgp``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,3 +291,55 @@ def test_repeated_sections_and_lines_are_merged_not_refused() -> None:
     )
     device = running("hostname r1\ninterface eth1\n description a\n ip address 10.0.0.1/24\nexit\n")
     assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+# --- lines a daemon prints on its own (FRR 8.4.4 on the lab, bgp_vty.c bgp_config_write) -----
+
+BGP_WRITTEN = """router bgp 65002
+ neighbor 10.0.0.2 remote-as 65001
+ neighbor 10.0.0.2 ebgp-multihop 255
+ address-family ipv4
+  neighbor 10.0.0.2 activate
+  neighbor 10.0.0.2 send-community extended
+ exit-address-family
+ address-family ipv6 unicast
+  no neighbor 10.0.0.2 activate
+ exit-address-family
+!
+"""
+BGP_PRINTED = "router bgp 65002\n neighbor 10.0.0.2 remote-as 65001\n neighbor 10.0.0.2 ebgp-multihop\nexit\n"
+
+
+def test_bgp_lines_that_are_bgpds_defaults_are_not_missing() -> None:
+    assert canonical(BGP_WRITTEN) == canonical(BGP_PRINTED)
+    assert diff_device("r1", Platform.FRR, running(BGP_PRINTED), BGP_WRITTEN, scope="replace").commands == ()
+
+
+def test_an_activation_is_kept_where_the_default_is_turned_off() -> None:
+    written = BGP_WRITTEN.replace(
+        " neighbor 10.0.0.2 remote-as", " no bgp default ipv4-unicast\n neighbor 10.0.0.2 remote-as"
+    )
+    lines = canonical(written)
+    assert section(lines, " address-family ipv4 unicast") == ["neighbor 10.0.0.2 activate"]
+
+
+def test_an_interface_vrf_is_read_as_frr_prints_it_with_vrf_lite() -> None:
+    device = running("interface r1-eth0\n ip address 10.1.2.1/24\nexit\n")
+    intended = "interface r1-eth0 vrf blue\n ip address 10.1.2.1/24\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+def test_the_route_map_delay_timer_is_printed_in_router_bgp_or_at_the_top_without_one() -> None:
+    assert canonical("bgp route-map delay-timer 1\nrouter bgp 65001\nexit\n") == canonical(
+        "router bgp 65001\n bgp route-map delay-timer 1\nexit\n"
+    )
+    assert "bgp route-map delay-timer 1" in canonical("bgp route-map delay-timer 1\n")
+
+
+def test_an_ospf_network_type_equal_to_the_default_is_not_missing() -> None:
+    device = running("interface r6-eth0\n ip ospf cost 10\nexit\n")
+    intended = "interface r6-eth0\n ip ospf network broadcast\n ip ospf cost 10\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert "ip ospf network broadcast" in section(
+        canonical("interface lo\n ip ospf network broadcast\nexit\n"), "interface lo"
+    )
