@@ -135,6 +135,7 @@ from hier_config.models import (
     IdempotentCommandsRule,
     MatchRule,
     NegationSubRule,
+    OrderingRule,
     PerLineSubRule,
     SectionalExitingRule,
 )
@@ -221,6 +222,11 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
                     ),
                 ],
                 "negate_with": [],
+                # bgpd refuses to delete the default instance while a VRF instance exists
+                # ("Cannot delete default BGP instance"): 'no router bgp N' after the VRFs' ones
+                "ordering": [
+                    OrderingRule(match_rules=(MatchRule(re_search=r"^no router bgp \d+$"),), weight=600)
+                ],
                 "sectional_exiting": [
                     SectionalExitingRule(
                         match_rules=(

@@ -58,18 +58,19 @@ DAEMON_WAIT = 90.0
 when one dies again soon."""
 CLOSERS = frozenset({"!", "exit", "exit-vrf", "end"})
 SUBSET = (
-    "frr-topotests-ospf_multi_vrf_bgp_route_leak-r2.conf",
-    "frr-topotests-ospf_metric_propagation-r1.conf",
+    "frr-topotests-ospf_nssa_type7_recovery_bgp-r1.conf",
+    "frr-topotests-ospf_prune_next_hop-r6.conf",
     "frr-topotests-bgp_confederation_linkbw_as_test-r1.conf",
-    "frr-topotests-bgp_route_map_comm_list-r2.conf",
+    "frr-topotests-bgp_ecomm_list_match-r1.conf",
+    "frr-topotests-bgp_conditional_advertisement_static_route-r2.conf",
     "frr-topotests-bgp_vrf_import_route_map-r2.conf",
-    "frr-topotests-ospf_nssa_topo2-r2.conf",
-    "frr-topotests-static_cross_vrf_nexthop-r1.conf",
+    "frr-topotests-zebra_recursive_cross_vrf_nexthop-r1.conf",
     "frr-topotests-bgp_addpath_disable_rx-r6.conf",
 )
-"""The CI subset: OSPF with VRFs and BGP leaking, OSPF metrics, BGP confederation with link
-bandwidth, community lists, VRF import route-maps, NSSA areas, cross-VRF static routes, add-path
-with as-path prepending."""
+"""The CI subset (tests/lab/test_frr_corpus_lab.py): OSPF NSSA areas redistributing into BGP, OSPF
+interface parameters, BGP confederation with link bandwidth and per-AF activation, extended
+community lists, conditional advertisement with prefix-lists and static routes, VRF import
+route-maps, cross-VRF static routes with VRF interfaces, add-path with as-path prepending."""
 
 
 def corpus_files() -> list[Path]:

@@ -343,3 +343,13 @@ def test_an_ospf_network_type_equal_to_the_default_is_not_missing() -> None:
     assert "ip ospf network broadcast" in section(
         canonical("interface lo\n ip ospf network broadcast\nexit\n"), "interface lo"
     )
+
+
+def test_the_default_bgp_instance_is_deleted_after_its_vrf_instances() -> None:
+    """bgpd refuses 'no router bgp N' while 'router bgp N vrf V' exists (seen on the lab)."""
+    device = running(
+        "router bgp 99\n neighbor 10.0.0.2 remote-as 1\nexit\n!\n"
+        "router bgp 99 vrf ray\n neighbor 10.0.1.2 remote-as 1\nexit\n"
+    )
+    commands = diff_device("r1", Platform.FRR, device, "hostname r1\n", scope="replace").commands
+    assert commands.index("no router bgp 99 vrf ray") < commands.index("no router bgp 99")
