@@ -216,10 +216,24 @@ def _is_default(spec: NormaliseSpec, header: str, line: str, parent: Sequence[st
     )
 
 
+def _moved(spec: NormaliseSpec, key: tuple[str, ...], lines: list[str], into: Contexts) -> list[str]:
+    """``lines`` of section ``key`` without those the device reads as a sub-section's; those are
+    collected in ``into`` under that sub-section's key."""
+    for section, pattern, sub in spec.moved_into:
+        if len(key) != 1 or not re.search(section, key[0]):
+            continue
+        moved = [line for line in lines if re.search(pattern, line)]
+        if moved:
+            into.setdefault((key[0], sub), []).extend(moved)
+            lines = [line for line in lines if line not in moved]
+    return lines
+
+
 def _printed(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
     """``ctx`` without the lines the device does not print (its defaults), and with the global
     lines it prints inside other sections moved there (kept at the top when there is none)."""
     out: Contexts = {}
+    into: Contexts = {}
     moved: list[tuple[str, str]] = []
     for key, lines in ctx.items():
         where = next(
@@ -229,7 +243,10 @@ def _printed(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
             moved.append((key[0], where))
             continue
         parent = ctx.get(key[:1], [])
-        out[key] = [line for line in lines if not _is_default(spec, key[-1], line, parent)]
+        kept = [line for line in lines if not _is_default(spec, key[-1], line, parent)]
+        out[key] = _moved(spec, key, kept, into)
+    for key, lines in into.items():
+        out.setdefault(key, []).extend(lines)
     for line, where in moved:
         targets = [key for key in out if len(key) == 1 and key[0].startswith(where)]
         for key in targets:
@@ -263,7 +280,7 @@ def canonical_lines(
     ordered = _sequenced(spec, [tuple(_line(spec, k) for k in key) for key in ctx], before)
     merged: Contexts = {}
     for key, old in zip(ordered, ctx, strict=True):
-        merged.setdefault(key, []).extend(_line(spec, line) for line in ctx[old])
+        merged.setdefault(key, []).extend(part for line in ctx[old] for part in _line(spec, line).split("\n"))
     merged = _printed(spec, merged)
     tops = _folded(spec, [key[0] for key in merged if len(key) == 1 and not merged[key]])
     out: Contexts = {}

@@ -76,6 +76,8 @@ NORMALISE = NormaliseSpec(
         (r"^address-family (ipv4|ipv6)$", r"address-family \1 unicast"),
         # bgp_vty.c bgp_config_write_peer: an ebgp-multihop of MAXTTL (255) is printed bare
         (r"^(neighbor \S+ ebgp-multihop) 255$", r"\1"),
+        # bgp_evpn_vty.c: the route targets are printed per list, import then export
+        (r"^route-target both (.*)$", r"route-target import \1\nroute-target export \1"),
     ),
     # zebra prints an interface's IPv6 address with inet_ntop (compressed, host bits kept)
     address_lines=r"^ipv6 address ",
@@ -103,6 +105,18 @@ NORMALISE = NormaliseSpec(
         # ospf_config_write_one_interface: a network type equal to the interface's default
         # (ospf_default_iftype: broadcast for Ethernet and for interfaces not in the kernel)
         (r"^interface (?!lo$)\S+$", r"^ip ospf network broadcast$", ""),
+    ),
+    # bgp_vty.c: the per-address-family commands are installed in the BGP node too (hidden, for
+    # old configs) and act on ipv4 unicast, where bgp_config_write_family prints them
+    moved_into=(
+        (
+            r"^router bgp ",
+            r"^(neighbor \S+ (route-map|prefix-list|filter-list|distribute-list|next-hop-self"
+            r"|soft-reconfiguration|maximum-prefix|allowas-in|remove-private-AS|route-reflector-client"
+            r"|default-originate|weight|unsuppress-map|attribute-unchanged|route-server-client"
+            r"|as-override|addpath-tx)\b|network |aggregate-address |redistribute |maximum-paths |table-map )",
+            "address-family ipv4 unicast",
+        ),
     ),
     # bgp_vty.c bgp_config_write: the global delay-timer is printed in each 'router bgp'
     printed_in=((r"^bgp route-map delay-timer \d+$", "router bgp "),),

@@ -85,7 +85,8 @@ class NormaliseSpec:
     """Regex of a list entry (groups ``list``, ``seq`` or none, ``rest``): an entry without a
     number gets the one the device gives it (the list's highest, rounded down to 5, plus 5)."""
     line_forms: Pairs = ()
-    """(regex, replacement) on a line: the form the device prints (``NULL0`` -> ``Null0``)."""
+    """(regex, replacement) on a line: the form the device prints (``NULL0`` -> ``Null0``); a
+    replacement with a newline is printed as two lines."""
     address_lines: str | None = None
     """Regex of lines whose IPv6 addresses (with host bits) the device prints compressed."""
     float_lines: str | None = None
@@ -98,6 +99,10 @@ class NormaliseSpec:
     """(section regex, line regex, parent line): a line the device does not print in a section
     whose header matches, because it is the default, unless the parent section (the top-level
     one) has the given line ('' for none) that turns the default off."""
+    moved_into: tuple[tuple[str, str, str], ...] = ()
+    """(section regex, line regex, sub-section): a line written in such a top-level section that
+    the device reads as a line of that sub-section and prints there (bgpd: ``neighbor X route-map
+    R out`` under ``router bgp`` is ipv4 unicast's)."""
     printed_in: Pairs = ()
     """(top-level line regex, section start): a global line the device prints inside each such
     top-level section instead, when there is one (bgpd: ``bgp route-map delay-timer`` inside

@@ -53,9 +53,9 @@ ROUTING = re.compile(
 """Top-level lines of the corpus config that are routing configuration (taken into the intended)."""
 DEFAULT_ROUTE = re.compile(r"^(ip route 0\.0\.0\.0/0|ipv6 route ::/0) ")
 DAEMON_DOWN = "Warning: connecting to"
-DAEMON_WAIT = 90.0
-"""watchfrr restarts a dead daemon within seconds; its restart interval grows (60 s, then up to 600 s)
-when one dies again soon."""
+DAEMON_WAIT = 60.0
+"""How long a round trip waits for watchfrr to start a dead daemon again (the lab's restart
+interval: 2 s, doubling up to 10 s when it dies again soon)."""
 CLOSERS = frozenset({"!", "exit", "exit-vrf", "end"})
 SUBSET = (
     "frr-topotests-ospf_nssa_type7_recovery_bgp-r1.conf",
@@ -190,11 +190,11 @@ def restore_day0(router: Router, day0: str) -> str:
         why = f"commit-confirm: {_first_line(exc)}"
         with contextlib.suppress(SipelangiError):
             router.confirm()  # disarm: its timer would otherwise restore under the next round trip
-        back = diff_device(router.name, FRR, router.get_config(), day0, scope="replace")
+        back = diff_device(router.name, FRR, settled_config(router), day0, scope="replace")
         router.push(back.commands)
     else:
         why = ""
-    after, want = normalise(FRR, router.get_config()), normalise(FRR, day0)
+    after, want = normalise(FRR, settled_config(router)), normalise(FRR, day0)
     if after != want:
         return why or f"differs: {first_difference(want, after)}"
     return why

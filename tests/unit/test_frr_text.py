@@ -353,3 +353,25 @@ def test_the_default_bgp_instance_is_deleted_after_its_vrf_instances() -> None:
     )
     commands = diff_device("r1", Platform.FRR, device, "hostname r1\n", scope="replace").commands
     assert commands.index("no router bgp 99 vrf ray") < commands.index("no router bgp 99")
+
+
+def test_route_target_both_is_the_import_and_export_lines_bgpd_prints() -> None:
+    evpn = " address-family l2vpn evpn\n  route-target {}\n exit-address-family\nexit\n"
+    written = "router bgp 65000 vrf vrf-101\n" + evpn.format("both 65000:101")
+    printed = "router bgp 65000 vrf vrf-101\n" + evpn.format(
+        "import 65000:101\n  route-target export 65000:101"
+    )
+    assert canonical(written) == canonical(printed)
+
+
+def test_a_per_af_neighbor_line_under_router_bgp_is_ipv4_unicasts() -> None:
+    """bgpd reads 'neighbor X route-map R out' under 'router bgp' as ipv4 unicast's and prints it
+    there (seen on the lab with bgp_gr_multihop's config)."""
+    device = running(
+        "router bgp 65001\n neighbor 10.0.1.1 remote-as 2\n address-family ipv4 unicast\n"
+        "  neighbor 10.0.1.1 route-map R2_OUT out\n exit-address-family\nexit\n"
+    )
+    intended = (
+        "router bgp 65001\n neighbor 10.0.1.1 remote-as 2\n neighbor 10.0.1.1 route-map R2_OUT out\n!\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
