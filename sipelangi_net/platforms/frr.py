@@ -114,7 +114,8 @@ NORMALISE = NormaliseSpec(
             r"^(neighbor \S+ (route-map|prefix-list|filter-list|distribute-list|next-hop-self"
             r"|soft-reconfiguration|maximum-prefix|allowas-in|remove-private-AS|route-reflector-client"
             r"|default-originate|weight|unsuppress-map|attribute-unchanged|route-server-client"
-            r"|as-override|addpath-tx)\b|network |aggregate-address |redistribute |maximum-paths |table-map )",
+            r"|as-override|addpath-tx)\b"
+            r"|network |aggregate-address |redistribute |maximum-paths |table-map )",
             "address-family ipv4 unicast",
         ),
     ),
