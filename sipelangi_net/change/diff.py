@@ -788,6 +788,17 @@ def _running(platform: Platform, running: str) -> HConfig:
     return _drop_hidden_defaults(rules, _parse(driver, lines, bad_running))
 
 
+def read_intended(device: str, platform: Platform, intended: str) -> HConfig:
+    """The intended config of a :data:`HIER_RULES` platform as :func:`diff_hier` reads it for
+    ``replace`` (in the device's printed form, hidden defaults dropped): what compliance compares."""
+    rules = HIER_RULES[platform]
+    _, bad_intended = _failures(device)
+    lines = _lines(intended, bad_intended)
+    if rules.normaliser is not None:
+        lines = rules.normaliser(lines, bad_intended)
+    return _drop_hidden_defaults(rules, _parse(rules.driver(), lines, bad_intended))
+
+
 def diff_hier(device: str, platform: Platform, running: str, intended: str, *, scope: Scope) -> DeviceDiff:
     """:func:`diff_device` for the platforms of :data:`HIER_RULES`."""
     rules = HIER_RULES[platform]

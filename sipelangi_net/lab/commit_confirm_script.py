@@ -30,8 +30,9 @@ What is restored and what is compared:
   complaint of frr-reload.py about a command that did its work anyway is kept as
   ``reload_complaint``). The startup config
   (/etc/frr/frr.conf) is kept too and put back if the change was saved with
-  ``write memory`` (frr-reload.py's own closing "write" goes to a scratch
-  folder, so an unsaved change leaves the startup config untouched).
+  ``write memory`` (frr-reload.py loads the snapshot as a scratch folder's
+  frr.conf, so it writes nothing: an unsaved change leaves the startup config
+  untouched).
 * OVS: the snapshot is ``ovsdb-client backup``; restore is ``ovsdb-client
   restore``, then ``next_cfg`` is bumped and ``cur_cfg`` awaited so that
   ovs-vswitchd has applied it. Verified by comparing the two databases row for
@@ -50,6 +51,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -203,11 +205,14 @@ def frr_snapshot(state_dir: Path) -> None:
 
 def frr_restore(state_dir: Path) -> dict[str, Any]:
     snapshot = state_dir / "snapshot.conf"
-    # frr-reload.py ends with vtysh "write", which would save the restored running
-    # config over /etc/frr/frr.conf; a scratch config folder takes that write instead.
+    # frr-reload.py ends with vtysh "write" unless the file it loads is <confdir>/frr.conf; that
+    # write would save the restored running config over /etc/frr/frr.conf (with watchfrr running,
+    # vtysh has watchfrr write it there, whatever vtysh's own config folder). So the snapshot is
+    # loaded as a scratch folder's frr.conf: nothing is written.
     scratch = state_dir / "reload"
     scratch.mkdir(exist_ok=True)
     (scratch / "vtysh.conf").write_text("service integrated-vtysh-config\n", encoding="utf-8")
+    shutil.copyfile(snapshot, scratch / "frr.conf")
     t0 = time.monotonic()
     reload_cmd = [PYTHON, FRR_RELOAD, "--reload", "--stdout", "--bindir", "/usr/bin"]
     reload_cmd += [
@@ -217,7 +222,7 @@ def frr_restore(state_dir: Path) -> dict[str, Any]:
         "/run/frr",
         "--vty_socket",
         "/run/frr",
-        str(snapshot),
+        str(scratch / "frr.conf"),
     ]
     want = snapshot.read_text(encoding="utf-8", errors="surrogateescape")
     error, attempts = _frr_reload(reload_cmd), 1

@@ -14,6 +14,7 @@ import pytest
 
 from sipelangi_net.change.diff import diff_device
 from sipelangi_net.change.frr_text import canonical_lines
+from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import Platform, spec_for
 
@@ -375,3 +376,11 @@ def test_a_per_af_neighbor_line_under_router_bgp_is_ipv4_unicasts() -> None:
         "router bgp 65001\n neighbor 10.0.1.1 remote-as 2\n neighbor 10.0.1.1 route-map R2_OUT out\n!\n"
     )
     assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+def test_compliance_reads_the_intended_config_as_the_diff_does() -> None:
+    """A router that runs what the diff pushed is compliant (the lab's compliance-after-one-
+    remediation test found compliance reading the intended text as written)."""
+    intended = "hostname r1\n!\n" + BGP_WRITTEN
+    device = running("hostname r1\n!\n" + BGP_PRINTED)
+    assert check_device("r1", Platform.FRR, device, intended).status == "compliant"
