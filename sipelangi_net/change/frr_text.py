@@ -229,6 +229,19 @@ def _moved(spec: NormaliseSpec, key: tuple[str, ...], lines: list[str], into: Co
     return lines
 
 
+def _relocated(spec: NormaliseSpec, key: tuple[str, ...], lines: list[str], into: Contexts) -> list[str]:
+    """``lines`` of section ``key`` without those the device prints as a line of another
+    top-level section; those are collected in ``into``, in their printed form."""
+    for section, pattern, target, printed in spec.relocated:
+        if len(key) != 1 or not re.search(section, key[0]):
+            continue
+        found = {line: match for line in lines if (match := re.search(pattern, line))}
+        for match in found.values():
+            into.setdefault((match.expand(target),), []).append(match.expand(printed))
+        lines = [line for line in lines if line not in found]
+    return lines
+
+
 def _printed(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
     """``ctx`` without the lines the device does not print (its defaults), and with the global
     lines it prints inside other sections moved there (kept at the top when there is none)."""
@@ -244,7 +257,7 @@ def _printed(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
             continue
         parent = ctx.get(key[:1], [])
         kept = [line for line in lines if not _is_default(spec, key[-1], line, parent)]
-        out[key] = _moved(spec, key, kept, into)
+        out[key] = _moved(spec, key, _relocated(spec, key, kept, into), into)
     for key, lines in into.items():
         out.setdefault(key, []).extend(lines)
     for line, where in moved:

@@ -119,6 +119,11 @@ NORMALISE = NormaliseSpec(
             "address-family ipv4 unicast",
         ),
     ),
+    # ospf_vty.c (8.x): 'passive-interface IFNAME' is kept for old configs and sets the
+    # interface's parameter, printed by ospf_config_write_one_interface as 'ip ospf passive'
+    relocated=(
+        (r"^router ospf$", r"^passive-interface (?!default$)(\S+)$", r"interface \1", "ip ospf passive"),
+    ),
     # bgp_vty.c bgp_config_write: the global delay-timer is printed in each 'router bgp'
     printed_in=((r"^bgp route-map delay-timer \d+$", "router bgp "),),
 )

@@ -103,6 +103,11 @@ class NormaliseSpec:
     """(section regex, line regex, sub-section): a line written in such a top-level section that
     the device reads as a line of that sub-section and prints there (bgpd: ``neighbor X route-map
     R out`` under ``router bgp`` is ipv4 unicast's)."""
+    relocated: tuple[tuple[str, str, str, str], ...] = ()
+    """(section regex, line regex, section template, line template): a line of such a top-level
+    section that the device prints as another line of another top-level section (``re`` match
+    templates; ospfd: ``passive-interface X`` of ``router ospf`` is ``ip ospf passive`` under
+    ``interface X``)."""
     printed_in: Pairs = ()
     """(top-level line regex, section start): a global line the device prints inside each such
     top-level section instead, when there is one (bgpd: ``bgp route-map delay-timer`` inside

@@ -177,7 +177,10 @@ def test_numbers_are_printed_with_percent_g_in_link_params() -> None:
         ("inter eth1\n desc uplink\n", ["interface eth1", " description uplink"]),
         ("interface eth1\n ip add 10.0.0.1/24\n", ["interface eth1", " ip address 10.0.0.1/24"]),
         ("conf t\nhost r9\n", ["hostname r9"]),
-        ("configure terminal\nrouter ospf\n passive-int eth1\n", ["router ospf", " passive-interface eth1"]),
+        (  # ospfd prints it under the interface (see below)
+            "configure terminal\nrouter ospf\n passive-int eth1\n",
+            ["router ospf", "interface eth1", " ip ospf passive"],
+        ),
     ],
 )
 def test_abbreviations_frr_accepts_are_the_lines_they_stand_for(written: str, printed: list[str]) -> None:
@@ -384,3 +387,20 @@ def test_compliance_reads_the_intended_config_as_the_diff_does() -> None:
     intended = "hostname r1\n!\n" + BGP_WRITTEN
     device = running("hostname r1\n!\n" + BGP_PRINTED)
     assert check_device("r1", Platform.FRR, device, intended).status == "compliant"
+
+
+def test_a_passive_interface_of_router_ospf_is_the_interfaces_ip_ospf_passive() -> None:
+    """ospfd 8.4 prints 'passive-interface lo' of 'router ospf' as 'ip ospf passive' under
+    'interface lo' (seen on the lab with bgp_rr_lu_to_unicast's config)."""
+    device = running(
+        "interface lo\n ip address 10.0.0.10/32\n ip ospf passive\nexit\n!\n"
+        "router ospf\n network 10.0.0.0/8 area 0\nexit\n"
+    )
+    intended = (
+        "interface lo\n ip address 10.0.0.10/32\n!\n"
+        "router ospf\n network 10.0.0.0/8 area 0\n passive-interface lo\n!\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert section(canonical("router ospf\n passive-interface default\n!\n"), "router ospf") == [
+        "passive-interface default"
+    ]
