@@ -146,6 +146,7 @@ from hier_config.models import (
     IdempotentCommandsRule,
     MatchRule,
     NegationSubRule,
+    OrderingRule,
     ParentAllowsDuplicateChildRule,
     PerLineSubRule,
     SectionalExitingRule,
@@ -248,6 +249,11 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
                     ),
                 ],
                 "negate_with": [],
+                # bgpd refuses to delete the default instance while a VRF instance exists
+                # ("Cannot delete default BGP instance"): 'no router bgp N' after the VRFs' ones
+                "ordering": [
+                    OrderingRule(match_rules=(MatchRule(re_search=r"^no router bgp \d+$"),), weight=600)
+                ],
                 "sectional_exiting": [
                     SectionalExitingRule(
                         match_rules=(
@@ -917,6 +923,17 @@ def _running(platform: Platform, running: str) -> HConfig:
     if rules.normaliser is not None:
         lines = rules.normaliser(lines, bad_running)
     return _drop_hidden_defaults(rules, _parse(driver, lines, bad_running))
+
+
+def read_intended(device: str, platform: Platform, intended: str) -> HConfig:
+    """The intended config of a :data:`HIER_RULES` platform as :func:`diff_hier` reads it for
+    ``replace`` (in the device's printed form, hidden defaults dropped): what compliance compares."""
+    rules = HIER_RULES[platform]
+    _, bad_intended = _failures(device)
+    lines = _lines(intended, bad_intended)
+    if rules.normaliser is not None:
+        lines = rules.normaliser(lines, bad_intended)
+    return _drop_hidden_defaults(rules, _parse(rules.driver(), lines, bad_intended))
 
 
 def diff_hier(device: str, platform: Platform, running: str, intended: str, *, scope: Scope) -> DeviceDiff:

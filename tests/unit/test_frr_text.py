@@ -14,6 +14,7 @@ import pytest
 
 from sipelangi_net.change.diff import diff_device
 from sipelangi_net.change.frr_text import canonical_lines
+from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import Platform, spec_for
 
@@ -248,7 +249,10 @@ def test_ospfs_default_grace_period_is_not_printed() -> None:
         ("inter eth1\n desc uplink\n", ["interface eth1", " description uplink"]),
         ("interface eth1\n ip add 10.0.0.1/24\n", ["interface eth1", " ip address 10.0.0.1/24"]),
         ("conf t\nhost r9\n", ["hostname r9"]),
-        ("configure terminal\nrouter ospf\n passive-int eth1\n", ["router ospf", " passive-interface eth1"]),
+        (  # ospfd prints it under the interface (see below)
+            "configure terminal\nrouter ospf\n passive-int eth1\n",
+            ["router ospf", "interface eth1", " ip ospf passive"],
+        ),
     ],
 )
 def test_abbreviations_frr_accepts_are_the_lines_they_stand_for(written: str, printed: list[str]) -> None:
@@ -363,3 +367,112 @@ def test_repeated_sections_and_lines_are_merged_not_refused() -> None:
     )
     device = running("hostname r1\ninterface eth1\n description a\n ip address 10.0.0.1/24\nexit\n")
     assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+# --- lines a daemon prints on its own (FRR 8.4.4 on the lab, bgp_vty.c bgp_config_write) -----
+
+BGP_WRITTEN = """router bgp 65002
+ neighbor 10.0.0.2 remote-as 65001
+ neighbor 10.0.0.2 ebgp-multihop 255
+ address-family ipv4
+  neighbor 10.0.0.2 activate
+  neighbor 10.0.0.2 send-community extended
+ exit-address-family
+ address-family ipv6 unicast
+  no neighbor 10.0.0.2 activate
+ exit-address-family
+!
+"""
+BGP_PRINTED = "router bgp 65002\n neighbor 10.0.0.2 remote-as 65001\n neighbor 10.0.0.2 ebgp-multihop\nexit\n"
+
+
+def test_bgp_lines_that_are_bgpds_defaults_are_not_missing() -> None:
+    assert canonical(BGP_WRITTEN) == canonical(BGP_PRINTED)
+    assert diff_device("r1", Platform.FRR, running(BGP_PRINTED), BGP_WRITTEN, scope="replace").commands == ()
+
+
+def test_an_activation_is_kept_where_the_default_is_turned_off() -> None:
+    written = BGP_WRITTEN.replace(
+        " neighbor 10.0.0.2 remote-as", " no bgp default ipv4-unicast\n neighbor 10.0.0.2 remote-as"
+    )
+    lines = canonical(written)
+    assert section(lines, " address-family ipv4 unicast") == ["neighbor 10.0.0.2 activate"]
+
+
+def test_an_interface_vrf_is_read_as_frr_prints_it_with_vrf_lite() -> None:
+    device = running("interface r1-eth0\n ip address 10.1.2.1/24\nexit\n")
+    intended = "interface r1-eth0 vrf blue\n ip address 10.1.2.1/24\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+def test_the_route_map_delay_timer_is_printed_in_router_bgp_or_at_the_top_without_one() -> None:
+    assert canonical("bgp route-map delay-timer 1\nrouter bgp 65001\nexit\n") == canonical(
+        "router bgp 65001\n bgp route-map delay-timer 1\nexit\n"
+    )
+    assert "bgp route-map delay-timer 1" in canonical("bgp route-map delay-timer 1\n")
+
+
+def test_an_ospf_network_type_equal_to_the_default_is_not_missing() -> None:
+    device = running("interface r6-eth0\n ip ospf cost 10\nexit\n")
+    intended = "interface r6-eth0\n ip ospf network broadcast\n ip ospf cost 10\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert "ip ospf network broadcast" in section(
+        canonical("interface lo\n ip ospf network broadcast\nexit\n"), "interface lo"
+    )
+
+
+def test_the_default_bgp_instance_is_deleted_after_its_vrf_instances() -> None:
+    """bgpd refuses 'no router bgp N' while 'router bgp N vrf V' exists (seen on the lab)."""
+    device = running(
+        "router bgp 99\n neighbor 10.0.0.2 remote-as 1\nexit\n!\n"
+        "router bgp 99 vrf ray\n neighbor 10.0.1.2 remote-as 1\nexit\n"
+    )
+    commands = diff_device("r1", Platform.FRR, device, "hostname r1\n", scope="replace").commands
+    assert commands.index("no router bgp 99 vrf ray") < commands.index("no router bgp 99")
+
+
+def test_route_target_both_is_the_import_and_export_lines_bgpd_prints() -> None:
+    evpn = " address-family l2vpn evpn\n  route-target {}\n exit-address-family\nexit\n"
+    written = "router bgp 65000 vrf vrf-101\n" + evpn.format("both 65000:101")
+    printed = "router bgp 65000 vrf vrf-101\n" + evpn.format(
+        "import 65000:101\n  route-target export 65000:101"
+    )
+    assert canonical(written) == canonical(printed)
+
+
+def test_a_per_af_neighbor_line_under_router_bgp_is_ipv4_unicasts() -> None:
+    """bgpd reads 'neighbor X route-map R out' under 'router bgp' as ipv4 unicast's and prints it
+    there (seen on the lab with bgp_gr_multihop's config)."""
+    device = running(
+        "router bgp 65001\n neighbor 10.0.1.1 remote-as 2\n address-family ipv4 unicast\n"
+        "  neighbor 10.0.1.1 route-map R2_OUT out\n exit-address-family\nexit\n"
+    )
+    intended = (
+        "router bgp 65001\n neighbor 10.0.1.1 remote-as 2\n neighbor 10.0.1.1 route-map R2_OUT out\n!\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+def test_compliance_reads_the_intended_config_as_the_diff_does() -> None:
+    """A router that runs what the diff pushed is compliant (the lab's compliance-after-one-
+    remediation test found compliance reading the intended text as written)."""
+    intended = "hostname r1\n!\n" + BGP_WRITTEN
+    device = running("hostname r1\n!\n" + BGP_PRINTED)
+    assert check_device("r1", Platform.FRR, device, intended).status == "compliant"
+
+
+def test_a_passive_interface_of_router_ospf_is_the_interfaces_ip_ospf_passive() -> None:
+    """ospfd 8.4 prints 'passive-interface lo' of 'router ospf' as 'ip ospf passive' under
+    'interface lo' (seen on the lab with bgp_rr_lu_to_unicast's config)."""
+    device = running(
+        "interface lo\n ip address 10.0.0.10/32\n ip ospf passive\nexit\n!\n"
+        "router ospf\n network 10.0.0.0/8 area 0\nexit\n"
+    )
+    intended = (
+        "interface lo\n ip address 10.0.0.10/32\n!\n"
+        "router ospf\n network 10.0.0.0/8 area 0\n passive-interface lo\n!\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert section(canonical("router ospf\n passive-interface default\n!\n"), "router ospf") == [
+        "passive-interface default"
+    ]
