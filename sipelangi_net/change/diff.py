@@ -250,9 +250,12 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
                 ],
                 "negate_with": [],
                 # bgpd refuses to delete the default instance while a VRF instance exists
-                # ("Cannot delete default BGP instance"): 'no router bgp N' after the VRFs' ones
+                # ("Cannot delete default BGP instance"): 'no router bgp N' after the VRFs' ones;
+                # 'no vrf X' deletes the VRF's own interface X with its addresses, so its
+                # 'interface X' lines are undone before it ("% Can't find address" after)
                 "ordering": [
-                    OrderingRule(match_rules=(MatchRule(re_search=r"^no router bgp \d+$"),), weight=600)
+                    OrderingRule(match_rules=(MatchRule(re_search=r"^no router bgp \d+$"),), weight=600),
+                    OrderingRule(match_rules=(MatchRule(re_search=r"^no vrf \S+$"),), weight=700),
                 ],
                 "sectional_exiting": [
                     SectionalExitingRule(

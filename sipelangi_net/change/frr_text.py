@@ -21,7 +21,7 @@ running-config`` would print it, so the diff compares like with like:
    that replace each other on the device folded to the last, sections FRR does not print
    when empty dropped, repeated lines once; lines a daemon does not print because they are its
    default (bgpd's ``neighbor X activate`` in ipv4 unicast, ``send-community``) dropped, and
-   global lines it prints inside a section (``bgp route-map delay-timer``) moved there.
+   global lines it prints inside a section (``bgp route-map delay-timer``) read at the top level.
 """
 
 from __future__ import annotations
@@ -244,29 +244,51 @@ def _relocated(spec: NormaliseSpec, key: tuple[str, ...], lines: list[str], into
 
 def _printed(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
     """``ctx`` without the lines the device does not print (its defaults), and with the global
-    lines it prints inside other sections moved there (kept at the top when there is none)."""
+    lines it prints inside other sections read at the top, where they are set and unset."""
     out: Contexts = {}
     into: Contexts = {}
-    moved: list[tuple[str, str]] = []
+    lifted: list[str] = []
     for key, lines in ctx.items():
-        where = next(
-            (s for p, s in spec.printed_in if len(key) == 1 and not lines and re.search(p, key[0])), None
-        )
-        if where is not None:
-            moved.append((key[0], where))
-            continue
         parent = ctx.get(key[:1], [])
         kept = [line for line in lines if not _is_default(spec, key[-1], line, parent)]
+        if len(key) == 1:
+            kept = [_section_form(spec, key[0], line) for line in kept]
+            glob = [line for line in kept if _global(spec, key[0], line)]
+            lifted.extend(line for line in glob if line not in lifted)
+            kept = [line for line in kept if line not in glob]
         out[key] = _moved(spec, key, _relocated(spec, key, kept, into), into)
     for key, lines in into.items():
         out.setdefault(key, []).extend(lines)
-    for line, where in moved:
-        targets = [key for key in out if len(key) == 1 and key[0].startswith(where)]
-        for key in targets:
-            out[key].append(line)
-        if not targets:  # printed where it was written
-            out[(line,)] = []
+    tops = [key[0] for key in out if len(key) == 1 and not out[key] and _global(spec, "", key[0], top=True)]
+    first: Contexts = {(line,): [] for line in [*tops, *lifted]}
+    return first | {key: lines for key, lines in out.items() if key not in first}
+
+
+def _implied(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
+    """``ctx`` with the top-level sections the device creates on its own (empty, after the rest)."""
+    out = dict(ctx)
+    for section, pattern, template, unless in spec.implied:
+        if any(len(key) == 1 and re.search(unless, key[0]) for key in out):
+            continue
+        for key, lines in ctx.items():
+            match = re.search(section, key[0])
+            if match and any(re.search(pattern, line) for line in lines):
+                out.setdefault((match.expand(template),), [])
     return out
+
+
+def _section_form(spec: NormaliseSpec, header: str, line: str) -> str:
+    for section, pattern, form in spec.section_forms:
+        if re.search(section, header) and re.search(pattern, line):
+            return re.sub(pattern, form, line)
+    return line
+
+
+def _global(spec: NormaliseSpec, header: str, line: str, *, top: bool = False) -> bool:
+    """``line`` of section ``header`` (or at the top) is a global setting printed there."""
+    return any(
+        (top or header.startswith(where)) and re.search(pattern, line) for pattern, where in spec.printed_in
+    )
 
 
 def _text(ctx: Contexts, indent: str = " ") -> list[str]:
@@ -294,7 +316,7 @@ def canonical_lines(
     merged: Contexts = {}
     for key, old in zip(ordered, ctx, strict=True):
         merged.setdefault(key, []).extend(part for line in ctx[old] for part in _line(spec, line).split("\n"))
-    merged = _printed(spec, merged)
+    merged = _implied(spec, _printed(spec, merged))
     tops = _folded(spec, [key[0] for key in merged if len(key) == 1 and not merged[key]])
     out: Contexts = {}
     for key, body in merged.items():

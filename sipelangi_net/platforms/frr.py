@@ -95,6 +95,7 @@ NORMALISE = NormaliseSpec(
         (r"^enable password .*$", "enable password"),
         (r"^description .*$", "description"),
         (r"^(bgp|ospf) router-id .*$", r"\1 router-id"),
+        (r"^bgp route-map delay-timer .*$", "bgp route-map delay-timer"),
     ),
     # vty_frame: a 'vrf' or 'line vty' with nothing in it is not printed
     unprinted_empty=("vrf ", "line vty", "address-family "),
@@ -123,12 +124,18 @@ NORMALISE = NormaliseSpec(
             "address-family ipv4 unicast",
         ),
     ),
+    # bgp_vty.c 'import vrf': without a default BGP instance bgpd creates one with the importing
+    # instance's AS (the leak goes through it), printed as 'router bgp N'
+    implied=((r"^router bgp (\d+) vrf \S+$", r"^import vrf \S+$", r"router bgp \1", r"^router bgp \d+$"),),
+    # ospf_vty.c: 'router-id A.B.C.D' (hidden, for old configs) is 'ospf router-id', printed so
+    section_forms=((r"^router ospf( vrf \S+)?$", r"^router-id (\S+)$", r"ospf router-id \1"),),
     # ospf_vty.c (8.x): 'passive-interface IFNAME' is kept for old configs and sets the
     # interface's parameter, printed by ospf_config_write_one_interface as 'ip ospf passive'
     relocated=(
         (r"^router ospf$", r"^passive-interface (?!default$)(\S+)$", r"interface \1", "ip ospf passive"),
     ),
-    # bgp_vty.c bgp_config_write: the global delay-timer is printed in each 'router bgp'
+    # bgp_vty.c bgp_config_write: the global delay-timer (CONFIG_NODE) is printed in each
+    # 'router bgp', at the top without one; 'no router bgp' leaves it set
     printed_in=((r"^bgp route-map delay-timer \d+$", "router bgp "),),
 )
 """How FRR text is put in the form FRR prints (sipelangi_net.change.frr_text)."""

@@ -103,15 +103,24 @@ class NormaliseSpec:
     """(section regex, line regex, sub-section): a line written in such a top-level section that
     the device reads as a line of that sub-section and prints there (bgpd: ``neighbor X route-map
     R out`` under ``router bgp`` is ipv4 unicast's)."""
+    implied: tuple[tuple[str, str, str, str], ...] = ()
+    """(section regex, line regex, section template, unless regex): a top-level section the device
+    creates and prints on its own when such a section holds such a line (at any depth) and no
+    top-level section matches ``unless`` (bgpd: ``import vrf`` in ``router bgp N vrf V`` makes
+    the default instance ``router bgp N``)."""
+    section_forms: tuple[tuple[str, str, str], ...] = ()
+    """(section regex, line regex, replacement): a line of such a top-level section the device
+    prints in another form (ospfd: ``router-id X`` is printed ``ospf router-id X``)."""
     relocated: tuple[tuple[str, str, str, str], ...] = ()
     """(section regex, line regex, section template, line template): a line of such a top-level
     section that the device prints as another line of another top-level section (``re`` match
     templates; ospfd: ``passive-interface X`` of ``router ospf`` is ``ip ospf passive`` under
     ``interface X``)."""
     printed_in: Pairs = ()
-    """(top-level line regex, section start): a global line the device prints inside each such
-    top-level section instead, when there is one (bgpd: ``bgp route-map delay-timer`` inside
-    ``router bgp``)."""
+    """(line regex, section start): a global setting the device prints inside each such
+    top-level section when there is one, and at the top when there is none (bgpd: ``bgp route-map
+    delay-timer`` in ``router bgp``); read at the top, so the diff sets and unsets it there and
+    deleting the section does not seem to delete it."""
 
 
 @dataclass(frozen=True, slots=True)

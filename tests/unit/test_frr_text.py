@@ -412,6 +412,15 @@ def test_the_route_map_delay_timer_is_printed_in_router_bgp_or_at_the_top_withou
     assert "bgp route-map delay-timer 1" in canonical("bgp route-map delay-timer 1\n")
 
 
+def test_the_delay_timer_is_set_and_unset_at_the_top_as_deleting_router_bgp_leaves_it() -> None:
+    device = running("router bgp 65001\n bgp route-map delay-timer 1\n neighbor 10.0.0.2 remote-as 2\nexit\n")
+    diff = diff_device("r1", Platform.FRR, device, "hostname r1\n", scope="replace")
+    assert "no bgp route-map delay-timer 1" in diff.commands
+    assert not any(c.startswith(" ") and "delay-timer" in c for c in diff.commands)
+    back = diff_device("r1", Platform.FRR, running("hostname r1\n"), device, scope="replace")
+    assert "bgp route-map delay-timer 1" in back.commands
+
+
 def test_an_ospf_network_type_equal_to_the_default_is_not_missing() -> None:
     device = running("interface r6-eth0\n ip ospf cost 10\nexit\n")
     intended = "interface r6-eth0\n ip ospf network broadcast\n ip ospf cost 10\nexit\n"
@@ -476,3 +485,30 @@ def test_a_passive_interface_of_router_ospf_is_the_interfaces_ip_ospf_passive() 
     assert section(canonical("router ospf\n passive-interface default\n!\n"), "router ospf") == [
         "passive-interface default"
     ]
+
+
+def test_ospfs_router_id_is_read_as_the_ospf_router_id_ospfd_prints() -> None:
+    device = running("router ospf\n ospf router-id 7.7.7.7\nexit\n")
+    intended = "router ospf\n router-id 7.7.7.7\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert section(canonical("router bgp 1\n bgp router-id 7.7.7.7\nexit\n"), "router bgp 1") == [
+        "bgp router-id 7.7.7.7"
+    ]
+
+
+def test_import_vrf_without_a_default_instance_is_the_default_instance_bgpd_creates() -> None:
+    leak = " address-family ipv4 unicast\n  import vrf {}\n exit-address-family\nexit\n"
+    intended = f"router bgp 99 vrf DONNA\n{leak.format('EVA')}router bgp 99 vrf EVA\n{leak.format('DONNA')}"
+    assert "router bgp 99" in canonical(intended)
+    assert "router bgp 99" not in canonical(intended.replace("import vrf", "network 10.0.0.0/8 route-map"))
+    back = diff_device("r1", Platform.FRR, running(intended), "hostname r1\n", scope="replace")
+    assert back.commands.index("no router bgp 99") > back.commands.index("no router bgp 99 vrf EVA")
+
+
+def test_a_vrfs_own_interface_is_undone_before_the_vrf_is_deleted() -> None:
+    intended = (
+        "vrf vrf_a\n ip route 10.0.0.0/24 192.168.1.2\nexit-vrf\n"
+        "interface vrf_a\n ip address 192.168.1.1/24\nexit\n"
+    )
+    back = diff_device("r1", Platform.FRR, running(intended), "hostname r1\n", scope="replace")
+    assert back.commands.index("no vrf vrf_a") > back.commands.index(" no ip address 192.168.1.1/24")
