@@ -1,5 +1,5 @@
 """The public FRR corpus (tests/fixtures/corpus/frr/) on a lab router, for
-bench/frr_corpus_lab.py (the whole corpus, or a subset).
+tests/lab/test_frr_corpus_lab.py (every file, in CI) and bench/frr_corpus_lab.py (the figures).
 
 The intended config of one round trip is the router's day-0 config with the corpus config's
 routing parts merged in (:func:`merged`), so the router keeps its management and its lab links:
@@ -57,20 +57,6 @@ DAEMON_WAIT = 60.0
 """How long a round trip waits for watchfrr to start a dead daemon again (the lab's restart
 interval: 2 s, doubling up to 10 s when it dies again soon)."""
 CLOSERS = frozenset({"!", "exit", "exit-vrf", "end"})
-SUBSET = (
-    "frr-topotests-ospf_nssa_type7_recovery_bgp-r1.conf",
-    "frr-topotests-ospf_prune_next_hop-r6.conf",
-    "frr-topotests-bgp_confederation_linkbw_as_test-r1.conf",
-    "frr-topotests-bgp_ecomm_list_match-r1.conf",
-    "frr-topotests-bgp_conditional_advertisement_static_route-r2.conf",
-    "frr-topotests-bgp_vrf_import_route_map-r2.conf",
-    "frr-topotests-zebra_recursive_cross_vrf_nexthop-r1.conf",
-    "frr-topotests-bgp_addpath_disable_rx-r6.conf",
-)
-"""The CI subset (tests/lab/test_frr_corpus_lab.py): OSPF NSSA areas redistributing into BGP, OSPF
-interface parameters, BGP confederation with link bandwidth and per-AF activation, extended
-community lists, conditional advertisement with prefix-lists and static routes, VRF import
-route-maps, cross-VRF static routes with VRF interfaces, add-path with as-path prepending."""
 
 
 def corpus_files() -> list[Path]:

@@ -1,7 +1,7 @@
-"""The public FRR corpus on a lab router (tests/lab/frr_corpus.py): a CI subset through the whole
-round trip, and compliance on a router whose intended config carries a corpus configuration.
-Each test leaves the router at its day-0 config, unarmed, even when it fails (the whole corpus:
-bench/frr_corpus_lab.py)."""
+"""The public FRR corpus on a lab router (tests/lab/frr_corpus.py): every file through the whole
+round trip (about 2 s each), and compliance on a router whose intended config carries a corpus
+configuration. Each test leaves the router at its day-0 config, unarmed, even when it fails
+(the figures of the whole corpus in one table: bench/frr_corpus_lab.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from sipelangi_net.errors import SipelangiError
 from sipelangi_net.inventory import load_inventory
 from sipelangi_net.platforms import Platform
 from tests.lab.conftest import ROOT
-from tests.lab.frr_corpus import CORPUS, SUBSET, lab_round_trip, merged, settled_config
+from tests.lab.frr_corpus import CORPUS, corpus_files, lab_round_trip, merged, settled_config
 
 ROUTER = "dist-tamansari"
 FRR = Platform.FRR
@@ -40,9 +40,19 @@ def router(lab: dict[str, Any], creds: Credentials) -> Iterator[LabDriver]:
         drv.close()
 
 
-@pytest.mark.parametrize("name", SUBSET)
+REFUSED_BY_THE_LAB = {
+    # peers with 10.255.0.2, the lab router's own uplink address: FRR refuses the neighbor (a clash
+    # of the merge with the lab's addressing, not of the diff; docs/corpus.md)
+    "frr-topotests-bgp_table_map-r1.conf": "neighbor 10.255.0.2 remote-as external",
+}
+
+
+@pytest.mark.parametrize("name", [path.name for path in corpus_files()])
 def test_a_corpus_config_converges_and_both_rollbacks_are_exact(router: LabDriver, name: str) -> None:
     outcome = lab_round_trip(router, name, (CORPUS / name).read_text())
+    if name in REFUSED_BY_THE_LAB:
+        assert REFUSED_BY_THE_LAB[name] in outcome.refused and outcome.restored, outcome
+        return
     assert outcome.refused == "" and outcome.second_diff == (), outcome
     assert outcome.engine_rollback == "exact", outcome
     assert outcome.restored, outcome.first_difference
