@@ -77,6 +77,8 @@ def main() -> None:
             outcome = lab_round_trip(drv, name, (CORPUS / name).read_text())
             outcomes.append(outcome)
             print(f"{name}: {line(outcome)} ({time.perf_counter() - start:.1f} s)", flush=True)
+            for second in outcome.second_diff:
+                print(f"    second diff: {second}")
         figures(outcomes)
         assert normalise(Platform.FRR, drv.get_config()) == before, f"{args.router} was not restored"
     finally:

@@ -98,15 +98,25 @@ Platforms (a platform spec's ``diff``: a row of :data:`HIER_RULES`, or :func:`di
     menu is given, attributes sorted, quotes only where needed, ``disabled=no``
     dropped), so what ``/export`` prints after a push reads as the template's
     line. Removing an ``add`` line sends ``/menu remove [find <its
-    attributes>]``; ``set`` lines of one target (``set``, ``set 0``,
+    attributes>]``, which removes every item with those values: the items
+    it also selects that stay (an identical copy, an item with more
+    attributes) are added back after it; an unnamed item printed twice is
+    two items (``routeros_text.marked_copies``). ``set`` lines of one target (``set``, ``set 0``,
     ``set telnet``, ``set [ find ... ]``) replace each other; in ``merge``, an
     ``add`` line of a menu whose items have a name
     (``routeros_text.ITEM_KEYS``: bridge port by interface, VLAN interface by
     name, ...) replaces the running item of that name. Commands are one-line
     (``/ip route add ...``), in the canonical form: removals first, dependents
     before what they depend on, then additions in the intended text's menu
-    order. Firewall rule order is not modelled. A diff that would have to undo
-    a ``set`` by a command is refused (:class:`ConfigError`).
+    order. Firewall rule order is not modelled. ``set`` lines are compared per
+    property (a ``set`` changes only what it names): the undo of a property
+    the running export does not show is the value the router holds before the
+    push (``DeviceDiff.earlier``: the driver reads it); a property the running
+    export sets and a ``replace`` config leaves at its (unshown) default is
+    unset (``set <item> !prop``, MikroTik's manual; ``routeros_text.
+    unset_form``), its undo the running value; one that cannot be unset
+    (``routeros_text.NOT_UNSET``), and any other line no command can undo
+    (``no ...``), is refused (:class:`ConfigError`).
 
 Errors
 ------
@@ -121,6 +131,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -135,6 +146,8 @@ from hier_config.models import (
     IdempotentCommandsRule,
     MatchRule,
     NegationSubRule,
+    OrderingRule,
+    ParentAllowsDuplicateChildRule,
     PerLineSubRule,
     SectionalExitingRule,
 )
@@ -146,7 +159,17 @@ from hier_config.platforms.juniper_junos.driver import HConfigDriverJuniperJUNOS
 
 from sipelangi_net.analysis.facts import MAX_ANSWER, parse_ovs
 from sipelangi_net.analysis.facts_model import vlan_list
-from sipelangi_net.change.routeros_text import canonical_lines, menu_order
+from sipelangi_net.change.routeros_text import (
+    NOT_UNSET,
+    Earlier,
+    SetChange,
+    canonical_lines,
+    copies_of,
+    marked_copies,
+    menu_order,
+    selects,
+    set_changes,
+)
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import PLATFORMS, Platform, resolve
 from sipelangi_net.platforms.spec import DiffSpec, Lineage
@@ -167,6 +190,11 @@ class DeviceDiff:
     section headers, indented children and ``exit``; OVS: one ``ovs-vsctl`` shell command each)."""
     rollback: tuple[str, ...]
     """Commands that undo ``commands`` (for devices without a snapshot restore)."""
+    earlier: tuple[Earlier, ...] = ()
+    """RouterOS: properties ``commands`` set whose earlier value the running config does not show
+    (``/export`` leaves defaults out). Undoing them restores the value the device holds just
+    before the push, which the driver reads first (:class:`~sipelangi_net.drivers.routeros.RouterOSDriver`);
+    ``rollback`` leaves them out."""
 
     @property
     def changed(self) -> bool:
@@ -221,6 +249,14 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
                     ),
                 ],
                 "negate_with": [],
+                # bgpd refuses to delete the default instance while a VRF instance exists
+                # ("Cannot delete default BGP instance"): 'no router bgp N' after the VRFs' ones;
+                # 'no vrf X' deletes the VRF's own interface X with its addresses, so its
+                # 'interface X' lines are undone before it ("% Can't find address" after)
+                "ordering": [
+                    OrderingRule(match_rules=(MatchRule(re_search=r"^no router bgp \d+$"),), weight=600),
+                    OrderingRule(match_rules=(MatchRule(re_search=r"^no vrf \S+$"),), weight=700),
+                ],
                 "sectional_exiting": [
                     SectionalExitingRule(
                         match_rules=(
@@ -241,11 +277,12 @@ class HConfigDriverFRR(HConfigDriverCiscoIOS):
 
 
 class HConfigDriverRouterOS(HConfigDriverGeneric):
-    """hier_config's generic driver reading MikroTik ``/export`` text as menus and their lines."""
+    """hier_config's generic driver reading MikroTik ``/export`` text as menus and their lines
+    (an unnamed item given twice is two lines: ``routeros_text.marked_copies``)."""
 
     @staticmethod
     def config_preprocessor(config_text: str) -> str:
-        return "\n".join(canonical_lines(config_text))
+        return "\n".join(marked_copies(canonical_lines(config_text)))
 
     @staticmethod
     def _instantiate_rules() -> HConfigDriverRules:
@@ -473,6 +510,31 @@ def keep_last_of_negated(config: HConfig) -> None:
             seen[key] = child
 
 
+def keep_last_given(kinds: tuple[tuple[MatchRule, ...], ...], config: HConfig) -> None:
+    """Of a section's lines of one single-valued kind (``kinds``: ``DiffSpec.last_wins``), the one
+    given last stands, as when the device loads the config (a later value replaces the earlier);
+    any other line given twice in such a section is still refused as repeated."""
+    for node in (config, *tuple(config.all_children())):
+        latest: dict[int, HConfigChild] = {}
+        for child in tuple(node.children):
+            kind = next((n for n, rules in enumerate(kinds) if child.is_lineage_match(rules)), None)
+            if kind is not None:
+                if kind in latest:
+                    latest[kind].delete()
+                latest[kind] = child
+        if isinstance(node, HConfigChild) and any(node.is_lineage_match(r[:-1]) for r in kinds):
+            texts = Counter(child.text for child in node.children)
+            repeated = next((text for text, count in texts.items() if count > 1), None)
+            if repeated is not None:
+                raise DuplicateChildError(f"Found a duplicate section: {(*node.path(), repeated)}")
+
+
+def _last_wins_parents(kinds: tuple[tuple[MatchRule, ...], ...]) -> list[ParentAllowsDuplicateChildRule]:
+    """hier_config refuses a repeated line while reading: in the sections of ``kinds``, it may
+    read one (:func:`keep_last_given` keeps the last and refuses any other repeat)."""
+    return [ParentAllowsDuplicateChildRule(match_rules=rules[:-1]) for rules in kinds if len(rules) > 1]
+
+
 def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
     """The hier_config driver the spec names (ours, or hier_config's own), with its extra
     single-valued lines."""
@@ -484,9 +546,11 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
         if diff.driver is not None
         else partial(get_hconfig_driver, HPlatform[str(diff.hier_platform)])
     )
+    last_wins = tuple(map(_match, diff.last_wins))
     own_callbacks = [
         *([fold_allowed_vlans] if diff.vlan_lists else []),
         *([keep_last_of_negated] if diff.negation_last_wins else []),
+        *([partial(keep_last_given, last_wins)] if last_wins else []),
     ]
     if not extra and not own_callbacks:
         return made
@@ -495,8 +559,13 @@ def _driver(diff: DiffSpec) -> Callable[[], HConfigDriverBase]:
         driver = made()
         rules = [*driver.rules.idempotent_commands, *extra]
         callbacks = [*driver.rules.post_load_callbacks, *own_callbacks]
+        parents = [*driver.rules.parent_allows_duplicate_child, *_last_wins_parents(last_wins)]
         driver.rules = driver.rules.model_copy(
-            update={"idempotent_commands": rules, "post_load_callbacks": callbacks}
+            update={
+                "idempotent_commands": rules,
+                "post_load_callbacks": callbacks,
+                "parent_allows_duplicate_child": parents,
+            }
         )
         return driver
 
@@ -708,19 +777,90 @@ def _drop_hidden_defaults(rules: HierRules, config: HConfig) -> HConfig:
     return config
 
 
-def _emit_one_line(config: HConfig, rules: HierRules, order: Sequence[str], fail: Fail) -> tuple[str, ...]:
+def _emit_one_line(
+    config: HConfig,
+    rules: HierRules,
+    order: Sequence[str],
+    fail: Fail,
+    *,
+    sets: Mapping[str, Sequence[str]] = MappingProxyType({}),
+    wanted: HConfig | None = None,
+) -> tuple[str, ...]:
     """One command per changed item (its menu and its line): removals first, in the reverse of
-    ``order`` (dependents before what they depend on), then the rest in ``order``."""
+    ``order`` (dependents before what they depend on), then the rest in ``order``, a menu's
+    ``sets`` (its ``set`` commands, compared apart: :func:`_split_sets`) after its other lines.
+    Copies of one item line (:func:`_copies`) are added one by one and removed all at once."""
     rank = {menu: i for i, menu in enumerate(order)}
     removals: list[str] = []
     others: list[str] = []
-    for top in sorted(config.children, key=lambda c: rank.get(c.text, len(rank))):
-        for item in top.children or ((top,) if not top.text.startswith("/") else ()):
+    tops = {c.text: c for c in config.children}
+    for name in sorted({*tops, *sets}, key=lambda m: rank.get(m, len(rank))):
+        top = tops.get(name)
+        items = () if top is None else top.children or ((top,) if not name.startswith("/") else ())
+        for item in items:
             for pattern, why in rules.refused_commands:
                 if re.search(pattern, item.text):
                     raise fail(f"the diff needs {_excerpt(' '.join(item.path()))}: {why}")
-            (removals if item.text.startswith("remove ") else others).append(" ".join(item.path()))
+        kept = wanted.children.get(name) if wanted is not None and top is not None else None
+        gone, given = _copies(
+            [item.text for item in items], [] if kept is None else [c.text for c in kept.children]
+        )
+        prefix = f"{name} " if top is not None and top.children else ""
+        removals += [prefix + text for text in gone]
+        others += [prefix + text for text in given]
+        others.extend(f"{name} {command}" for command in sets.get(name, ()))
     return (*reversed(removals), *others)
+
+
+def _copies(texts: Sequence[str], after: Sequence[str]) -> tuple[list[str], list[str]]:
+    """A menu's changed lines (RouterOS; copies of one item line marked: ``routeros_text.
+    marked_copies``) as (removals, others). A copy of an item line is added as the item is.
+    ``remove [find a=b ...]`` removes every item with those values: every copy of the line, and
+    any item that has them and more (``a=b c=d``). So the items of the menu after (``after``: its
+    lines then) that a removal selects and the diff does not add are added back after it: the
+    router ends with what ``after`` says (keeping one of two identical items is removing both and
+    adding one back)."""
+    lines = [copies_of(text)[0] for text in texts]
+    removals = list(dict.fromkeys(line for line in lines if line.startswith("remove [")))
+    others = [line for line in lines if not line.startswith("remove [")]
+    added = Counter(others)
+    kept = Counter(copies_of(text)[0] for text in after if text.startswith("add "))
+    for item, count in kept.items():
+        if any(selects(removal, item) for removal in removals):
+            others += [item] * (count - added[item])
+    return removals, others
+
+
+def _split_sets(
+    current: HConfig, target: HConfig, wanted: HConfig, fail: Fail, *, merge: bool
+) -> dict[str, SetChange]:
+    """RouterOS ``set`` lines compared per property (:func:`routeros_text.set_changes`: a ``set``
+    changes the properties it names, nothing else) and taken out of ``current`` and ``target``,
+    so hier_config does not compare them as whole lines. A property the running config sets and
+    the intended config leaves at its (unshown) default is refused: no command gives it back."""
+    changes: dict[str, SetChange] = {}
+    for menu in dict.fromkeys([*(c.text for c in current.children), *(c.text for c in wanted.children)]):
+        have, want = current.children.get(menu), wanted.children.get(menu)
+        change = set_changes(
+            menu,
+            [c.text for c in have.children] if have is not None else [],
+            [c.text for c in want.children] if want is not None else [],
+            merge=merge,
+        )
+        if change.to_default:
+            key = change.to_default[0].rsplit(" ", 1)[-1]
+            raise fail(
+                f"the diff needs {_excerpt(f'{menu} set {change.to_default[0]}')} back to its default,"
+                f" which /export does not show, and it cannot be unset ({NOT_UNSET[menu, key]});"
+                " give its intended value instead"
+            )
+        changes[menu] = change
+    for config in (current, target):
+        for section in config.children:
+            for item in tuple(section.children):
+                if item.text.split(" ", 1)[0] == "set":
+                    item.delete()
+    return changes
 
 
 def _command(child: HConfigChild, rules: HierRules, fail: Fail, wanted: HConfig | None) -> str:
@@ -740,12 +880,18 @@ def _command(child: HConfigChild, rules: HierRules, fail: Fail, wanted: HConfig 
 
 
 def _emit(
-    config: HConfig, rules: HierRules, fail: Fail, order: Sequence[str] = (), wanted: HConfig | None = None
+    config: HConfig,
+    rules: HierRules,
+    fail: Fail,
+    order: Sequence[str] = (),
+    wanted: HConfig | None = None,
+    *,
+    sets: Mapping[str, Sequence[str]] = MappingProxyType({}),
 ) -> tuple[str, ...]:
     """The commands of ``config`` (a remediation) as the device takes them; ``wanted`` is the
-    config they lead to (a line of it is no negation)."""
+    config they lead to (a line of it is no negation); ``sets``: see :func:`_emit_one_line`."""
     if rules.one_line:
-        return _emit_one_line(config, rules, order, fail)
+        return _emit_one_line(config, rules, order, fail, sets=sets, wanted=wanted)
     out: list[str] = []
     indent = " " * config.driver.rules.indentation
 
@@ -782,6 +928,17 @@ def _running(platform: Platform, running: str) -> HConfig:
     return _drop_hidden_defaults(rules, _parse(driver, lines, bad_running))
 
 
+def read_intended(device: str, platform: Platform, intended: str) -> HConfig:
+    """The intended config of a :data:`HIER_RULES` platform as :func:`diff_hier` reads it for
+    ``replace`` (in the device's printed form, hidden defaults dropped): what compliance compares."""
+    rules = HIER_RULES[platform]
+    _, bad_intended = _failures(device)
+    lines = _lines(intended, bad_intended)
+    if rules.normaliser is not None:
+        lines = rules.normaliser(lines, bad_intended)
+    return _drop_hidden_defaults(rules, _parse(rules.driver(), lines, bad_intended))
+
+
 def diff_hier(device: str, platform: Platform, running: str, intended: str, *, scope: Scope) -> DeviceDiff:
     """:func:`diff_device` for the platforms of :data:`HIER_RULES`."""
     rules = HIER_RULES[platform]
@@ -802,6 +959,11 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
     try:
         target = _merge_target(rules, parsed.deep_copy(), wanted) if scope == "merge" else wanted
         _drop_hidden_defaults(rules, target)
+        sets = (
+            _split_sets(current, target, wanted, bad_intended, merge=scope == "merge")
+            if rules.one_line
+            else {}
+        )
         _add_kept(rules, target, current)
         _add_kept(rules, current, target)
         flow = WorkflowRemediation(current, target)
@@ -812,8 +974,13 @@ def diff_hier(device: str, platform: Platform, running: str, intended: str, *, s
     return DeviceDiff(
         device=device,
         platform=platform.value,
-        commands=_emit(commands, rules, bad_intended, order, target),
-        rollback=_emit(rollback, rules, bad_intended, order, current),
+        commands=_emit(
+            commands, rules, bad_intended, order, target, sets={m: c.commands for m, c in sets.items()}
+        ),
+        rollback=_emit(
+            rollback, rules, bad_intended, order, current, sets={m: c.undo for m, c in sets.items()}
+        ),
+        earlier=tuple(e for c in sets.values() for e in c.earlier),
     )
 
 

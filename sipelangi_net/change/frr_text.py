@@ -19,7 +19,9 @@ running-config`` would print it, so the diff compares like with like:
    expanded (checked by ``vtysh -m`` on the expanded text), ``seq`` numbers of prefix-lists
    and access-lists, interface ``ipv6 address`` compressed, numbers printed with ``%g``, lines
    that replace each other on the device folded to the last, sections FRR does not print
-   when empty dropped, repeated lines once.
+   when empty dropped, repeated lines once; lines a daemon does not print because they are its
+   default (bgpd's ``neighbor X activate`` in ipv4 unicast, ``send-community``) dropped, and
+   global lines it prints inside a section (``bgp route-map delay-timer``) read at the top level.
 """
 
 from __future__ import annotations
@@ -207,6 +209,88 @@ def _unprinted(spec: NormaliseSpec, key: tuple[str, ...], ctx: Contexts) -> bool
     return not any(k[: len(key)] == key and lines for k, lines in ctx.items())
 
 
+def _is_default(spec: NormaliseSpec, header: str, line: str, parent: Sequence[str]) -> bool:
+    return any(
+        re.search(section, header) and re.search(pattern, line) and not (off and off in parent)
+        for section, pattern, off in spec.unprinted_defaults
+    )
+
+
+def _moved(spec: NormaliseSpec, key: tuple[str, ...], lines: list[str], into: Contexts) -> list[str]:
+    """``lines`` of section ``key`` without those the device reads as a sub-section's; those are
+    collected in ``into`` under that sub-section's key."""
+    for section, pattern, sub in spec.moved_into:
+        if len(key) != 1 or not re.search(section, key[0]):
+            continue
+        moved = [line for line in lines if re.search(pattern, line)]
+        if moved:
+            into.setdefault((key[0], sub), []).extend(moved)
+            lines = [line for line in lines if line not in moved]
+    return lines
+
+
+def _relocated(spec: NormaliseSpec, key: tuple[str, ...], lines: list[str], into: Contexts) -> list[str]:
+    """``lines`` of section ``key`` without those the device prints as a line of another
+    top-level section; those are collected in ``into``, in their printed form."""
+    for section, pattern, target, printed in spec.relocated:
+        if len(key) != 1 or not re.search(section, key[0]):
+            continue
+        found = {line: match for line in lines if (match := re.search(pattern, line))}
+        for match in found.values():
+            into.setdefault((match.expand(target),), []).append(match.expand(printed))
+        lines = [line for line in lines if line not in found]
+    return lines
+
+
+def _printed(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
+    """``ctx`` without the lines the device does not print (its defaults), and with the global
+    lines it prints inside other sections read at the top, where they are set and unset."""
+    out: Contexts = {}
+    into: Contexts = {}
+    lifted: list[str] = []
+    for key, lines in ctx.items():
+        parent = ctx.get(key[:1], [])
+        kept = [line for line in lines if not _is_default(spec, key[-1], line, parent)]
+        if len(key) == 1:
+            kept = [_section_form(spec, key[0], line) for line in kept]
+            glob = [line for line in kept if _global(spec, key[0], line)]
+            lifted.extend(line for line in glob if line not in lifted)
+            kept = [line for line in kept if line not in glob]
+        out[key] = _moved(spec, key, _relocated(spec, key, kept, into), into)
+    for key, lines in into.items():
+        out.setdefault(key, []).extend(lines)
+    tops = [key[0] for key in out if len(key) == 1 and not out[key] and _global(spec, "", key[0], top=True)]
+    first: Contexts = {(line,): [] for line in [*tops, *lifted]}
+    return first | {key: lines for key, lines in out.items() if key not in first}
+
+
+def _implied(spec: NormaliseSpec, ctx: Contexts) -> Contexts:
+    """``ctx`` with the top-level sections the device creates on its own (empty, after the rest)."""
+    out = dict(ctx)
+    for section, pattern, template, unless in spec.implied:
+        if any(len(key) == 1 and re.search(unless, key[0]) for key in out):
+            continue
+        for key, lines in ctx.items():
+            match = re.search(section, key[0])
+            if match and any(re.search(pattern, line) for line in lines):
+                out.setdefault((match.expand(template),), [])
+    return out
+
+
+def _section_form(spec: NormaliseSpec, header: str, line: str) -> str:
+    for section, pattern, form in spec.section_forms:
+        if re.search(section, header) and re.search(pattern, line):
+            return re.sub(pattern, form, line)
+    return line
+
+
+def _global(spec: NormaliseSpec, header: str, line: str, *, top: bool = False) -> bool:
+    """``line`` of section ``header`` (or at the top) is a global setting printed there."""
+    return any(
+        (top or header.startswith(where)) and re.search(pattern, line) for pattern, where in spec.printed_in
+    )
+
+
 def _text(ctx: Contexts, indent: str = " ") -> list[str]:
     """The contexts as config text: each section, its lines, then its sub-sections."""
     out: list[str] = []
@@ -231,7 +315,8 @@ def canonical_lines(
     ordered = _sequenced(spec, [tuple(_line(spec, k) for k in key) for key in ctx], before)
     merged: Contexts = {}
     for key, old in zip(ordered, ctx, strict=True):
-        merged.setdefault(key, []).extend(_line(spec, line) for line in ctx[old])
+        merged.setdefault(key, []).extend(part for line in ctx[old] for part in _line(spec, line).split("\n"))
+    merged = _implied(spec, _printed(spec, merged))
     tops = _folded(spec, [key[0] for key in merged if len(key) == 1 and not merged[key]])
     out: Contexts = {}
     for key, body in merged.items():

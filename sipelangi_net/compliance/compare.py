@@ -24,15 +24,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from hier_config import HConfig, get_hconfig
+from hier_config import HConfig
 
 from sipelangi_net.change.diff import (
     HIER_RULES,
     OVS_LINE,
-    _drop_hidden_defaults,
     _running,
     diff_device,
     ovs_port_lines,
+    read_intended,
 )
 from sipelangi_net.compliance.features import feature_names, feature_of
 from sipelangi_net.compliance.models import DeviceCompliance, FeatureResult, Status
@@ -101,13 +101,12 @@ def _format(paths: Sequence[Path_], indent: str) -> list[str]:
 
 
 def _hier_sides(device: str, platform: Platform, running: str, intended: str) -> tuple[HConfig, HConfig]:
-    rules = HIER_RULES[platform]
     try:
         have = _running(platform, running)
     except DeviceError as exc:  # the cached parser names no device
         raise DeviceError(device, str(exc).removeprefix(f"{exc.host}: ")) from None
-    try:
-        want = _drop_hidden_defaults(rules, get_hconfig(rules.driver(), intended))
+    try:  # read as the diff reads it: FRR's in the form FRR prints (its defaults, 'vrf' lines, ...)
+        want = read_intended(device, platform, intended)
     except (ValueError, TypeError, IndexError) as exc:
         raise ConfigError(f"{device}: intended config cannot be read: {exc}") from None
     return have, want

@@ -10,8 +10,13 @@ is the router's own commands, never a reboot:
   then ``/system scheduler add name=sipelangi-revert`` at clock + N seconds, ``interval=0``,
   whose ``on-event`` runs the script ``sipelangi-revert`` (if there is one) and then removes
   the script and itself.
-* ``push``: first ``/system script add name=sipelangi-revert source=...``: the commands that undo
-  this push, computed before anything is sent
+* ``push``: first the earlier values the snapshot does not show: a ``set`` of a property
+  ``/export`` leaves out (its default there, which may depend on the hardware) is undone by the
+  value the router holds now, read by ``<menu> export verbose`` (every property, defaults
+  included, in export syntax) of each menu concerned
+  (:func:`~sipelangi_net.change.routeros_text.unshown`, ``earlier_values``, ``with_earlier``:
+  the snapshot completed with them); then ``/system script add name=sipelangi-revert source=...``:
+  the commands that undo this push, computed before anything is sent
   (:func:`~sipelangi_net.change.routeros_text.undo_commands`: an ``add`` removed by its
   attributes, a removed item added back as ``/export`` printed it, a ``set`` given its earlier
   values, last command first); then one command per line (``/ip route add ...``); any RouterOS
@@ -21,9 +26,9 @@ is the router's own commands, never a reboot:
   push cut half-way is undone too.
 * ``confirm``: remove the scheduler entry and the script, then check the entry is gone.
 * ``rollback`` (this process alive): send the commands that undo the push, computed by the pure
-  diff of the current ``/export`` against the snapshot (what the router really runs, not what
-  was meant to be sent), then disarm; if undoing fails the scheduler is left armed, so the
-  router still runs the undo script.
+  diff of the current ``/export`` against the snapshot completed with the earlier values (what
+  the router really runs, not what was meant to be sent), then disarm; if undoing fails the
+  scheduler is left armed, so the router still runs the undo script.
 
 Limits: the timer is the router's wall clock (set NTP); the undo restores what the push changed,
 nothing else (a change made by someone else meanwhile stays); RouterOS 7 (RouterOS 6 prints
@@ -37,7 +42,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sipelangi_net.change.routeros_text import undo_commands
+from sipelangi_net.change.routeros_text import (
+    Earlier,
+    earlier_values,
+    undo_commands,
+    unshown,
+    with_earlier,
+)
 from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.base import DriverBase
 from sipelangi_net.drivers.cli import close_netmiko, first_line, open_netmiko
@@ -101,6 +112,9 @@ class RouterOSDriver(DriverBase):
         self._conn: Any = None
         self._last_config: str | None = None
         self._snapshot: str | None = None
+        self._known: str | None = None
+        """The snapshot with the earlier values the push's ``set`` commands change shown (read
+        from the router before the push): what the undo restores."""
 
     def open(self) -> None:
         self._conn = open_netmiko(
@@ -128,6 +142,7 @@ class RouterOSDriver(DriverBase):
 
     def arm(self, seconds: int) -> None:
         self._snapshot = self._last_config if self._last_config is not None else self.get_config()
+        self._known = None
         try:
             now = parse_clock(self._run("/system clock print"))
         except ValueError as exc:
@@ -138,11 +153,23 @@ class RouterOSDriver(DriverBase):
         if self._snapshot is None:
             raise DeviceError(self.name, "not armed: arm the revert timer before pushing")
         try:
-            undo = undo_commands(self._snapshot, commands)
+            self._known = with_earlier(self._snapshot, self._earlier(unshown(self._snapshot, commands)))
+            undo = undo_commands(self._known, commands)
         except ValueError as exc:
             raise DeviceError(self.name, f"nothing sent: {exc}") from None
         self._run(script_command(undo))
         return self._send_all(commands)
+
+    def _earlier(self, wanted: Sequence[Earlier]) -> dict[Earlier, str]:
+        """The values the router holds now of ``wanted`` (properties ``/export`` did not show):
+        one ``<menu> export verbose`` per menu."""
+        verbose = {menu: self._run(f"{menu} export verbose") for menu in sorted({e.menu for e in wanted})}
+        try:
+            return earlier_values(wanted, verbose)
+        except KeyError as exc:
+            raise DeviceError(
+                self.name, f"nothing sent: 'export verbose' does not show the earlier value of {exc.args[0]}"
+            ) from None
 
     def _send_all(self, commands: Sequence[str]) -> str:
         return "\n".join(self._run(command) for command in commands)
@@ -162,7 +189,8 @@ class RouterOSDriver(DriverBase):
 
         if self._snapshot is None:
             raise DeviceError(self.name, "nothing armed: no snapshot to roll back to")
-        undo = diff_device(self.name, self._platform, self.get_config(), self._snapshot, scope="replace")
+        earlier = self._known if self._known is not None else self._snapshot
+        undo = diff_device(self.name, self._platform, self.get_config(), earlier, scope="replace")
         try:
             self._send_all(undo.commands)
         except DeviceError as exc:

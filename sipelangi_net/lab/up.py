@@ -44,6 +44,17 @@ Progress = Callable[[str], None]
 FRR_DAEMONS = ("zebra", "staticd", "ospfd", "bgpd")
 """The FRR daemons of a lab router: the routing protocols of the city's routers (and of the public
 configurations the diff is tested on) run, not only static routes."""
+FRR_PROFILE = "traditional"
+FRR_OPTIONS = ("-P", "0", "--log", "file:/run/frr/frr.log")
+"""A lab FRR daemon's options (after ``-d -F traditional``): no vty TCP port, its log in the
+router's /run/frr."""
+WATCHFRR = "/usr/lib/frr/watchfrr"
+"""FRR's own supervisor, as on every FRR router: it restarts a daemon that died (a crash on a
+configuration) through /usr/lib/frr/watchfrr.sh, which reads the router's /etc/frr/daemons
+(:func:`frr_daemons_file`) and loads the daemon's part of the saved config (``vtysh -b -d``)."""
+WATCHFRR_OPTIONS = ("--min-restart-interval", "2", "--max-restart-interval", "10")
+"""A restarted daemon that dies again is restarted after 2 s, doubling up to 10 s (FRR's defaults:
+60 s up to 600 s): the corpus runs crash FRR 8.4.4's bgpd on some files, one after another."""
 FRR_BINDS = {"etc": "/etc/frr", "run": "/run/frr", "tmp": "/var/tmp/frr"}
 OVS_BINDS = {"etc": "/etc/openvswitch", "run": "/run/openvswitch", "log": "/var/log/openvswitch"}
 USER_COMMENT = "sipelangi-net lab devices"
@@ -236,26 +247,15 @@ class _Build:
         etc = self.paths.node(node.name) / "etc"
         (etc / "vtysh.conf").write_text("service integrated-vtysh-config\n")
         (etc / "frr.conf").write_text(render("frr/base.j2", node=node))
-        for f in ("vtysh.conf", "frr.conf"):
+        (etc / "daemons").write_text(frr_daemons_file())
+        for f in ("vtysh.conf", "frr.conf", "daemons"):
             shutil.chown(etc / f, "frr", "frr")
             os.chmod(etc / f, 0o660)
         enter = nsenter(self.paths, node.name)
-        log_file = self.paths.node(node.name) / "run" / "frr.log"
         for daemon in FRR_DAEMONS:
-            run(
-                [
-                    *enter,
-                    f"/usr/lib/frr/{daemon}",
-                    "-d",
-                    "-F",
-                    "traditional",
-                    "-P",
-                    "0",
-                    "--log",
-                    f"file:{log_file}",
-                ]
-            )
+            run([*enter, f"/usr/lib/frr/{daemon}", "-d", "-F", FRR_PROFILE, *FRR_OPTIONS])
         run([*enter, "vtysh", "-b"])
+        run([*enter, WATCHFRR, "-d", *WATCHFRR_OPTIONS, *FRR_DAEMONS])
         if node.relay_ports and node.relay_to is not None:
             self._start_relay(node, enter)
 
@@ -394,6 +394,14 @@ class _Build:
             names = {r.name for r in failed}
             pending = [n for n in pending if n.name in names]
             time.sleep(0.2)
+
+
+def frr_daemons_file() -> str:
+    """/etc/frr/daemons of a lab router (its mount namespace has its own /etc/frr): the daemons
+    watchfrr.sh may restart, with the lab's command line."""
+    lines = [f"{daemon}=yes" for daemon in FRR_DAEMONS]
+    lines += [f'frr_profile="{FRR_PROFILE}"', f'frr_global_options="{" ".join(FRR_OPTIONS)}"']
+    return "\n".join(lines) + "\n"
 
 
 def _split(line: str) -> list[str]:

@@ -51,6 +51,7 @@ SPEC = PlatformSpec(
         ends_with_end=True,
         vlan_lists=True,
         negation_last_wins=True,
+        last_wins=((("startswith", "hostname "),), interface("description ")),
         hidden_defaults=(interface("no shutdown"), interface("switchport mode access")),
     ),
     compliance=ComplianceSpec(

@@ -60,6 +60,7 @@ SPEC = PlatformSpec(
         ends_with_end=True,
         vlan_lists=True,
         negation_last_wins=True,
+        last_wins=((("startswith", "hostname "),), interface("description ")),
         hidden_defaults=(interface("no shutdown"),),
     ),
     compliance=ComplianceSpec(

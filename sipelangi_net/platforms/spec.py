@@ -85,7 +85,8 @@ class NormaliseSpec:
     """Regex of a list entry (groups ``list``, ``seq`` or none, ``rest``): an entry without a
     number gets the one the device gives it (the list's highest, rounded down to 5, plus 5)."""
     line_forms: Pairs = ()
-    """(regex, replacement) on a line: the form the device prints (``NULL0`` -> ``Null0``)."""
+    """(regex, replacement) on a line: the form the device prints (``NULL0`` -> ``Null0``); a
+    replacement with a newline is printed as two lines."""
     address_lines: str | None = None
     """Regex of lines whose IPv6 addresses (with host bits) the device prints compressed."""
     float_lines: str | None = None
@@ -94,6 +95,32 @@ class NormaliseSpec:
     """(regex, key): lines with one key (``re.sub``) replace each other; the last one stays."""
     unprinted_empty: tuple[str, ...] = ()
     """Sections (by how they start) the device does not print while they are empty."""
+    unprinted_defaults: tuple[tuple[str, str, str], ...] = ()
+    """(section regex, line regex, parent line): a line the device does not print in a section
+    whose header matches, because it is the default, unless the parent section (the top-level
+    one) has the given line ('' for none) that turns the default off."""
+    moved_into: tuple[tuple[str, str, str], ...] = ()
+    """(section regex, line regex, sub-section): a line written in such a top-level section that
+    the device reads as a line of that sub-section and prints there (bgpd: ``neighbor X route-map
+    R out`` under ``router bgp`` is ipv4 unicast's)."""
+    implied: tuple[tuple[str, str, str, str], ...] = ()
+    """(section regex, line regex, section template, unless regex): a top-level section the device
+    creates and prints on its own when such a section holds such a line (at any depth) and no
+    top-level section matches ``unless`` (bgpd: ``import vrf`` in ``router bgp N vrf V`` makes
+    the default instance ``router bgp N``)."""
+    section_forms: tuple[tuple[str, str, str], ...] = ()
+    """(section regex, line regex, replacement): a line of such a top-level section the device
+    prints in another form (ospfd: ``router-id X`` is printed ``ospf router-id X``)."""
+    relocated: tuple[tuple[str, str, str, str], ...] = ()
+    """(section regex, line regex, section template, line template): a line of such a top-level
+    section that the device prints as another line of another top-level section (``re`` match
+    templates; ospfd: ``passive-interface X`` of ``router ospf`` is ``ip ospf passive`` under
+    ``interface X``)."""
+    printed_in: Pairs = ()
+    """(line regex, section start): a global setting the device prints inside each such
+    top-level section when there is one, and at the top when there is none (bgpd: ``bgp route-map
+    delay-timer`` in ``router bgp``); read at the top, so the diff sets and unsets it there and
+    deleting the section does not seem to delete it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +179,10 @@ class DiffSpec:
     negation_last_wins: bool = False
     """A section's ``X`` and ``no X`` (a config written by hand; the device prints one): the one
     given last stands, as when the device loads it."""
+    last_wins: tuple[Lineage, ...] = ()
+    """Single-valued lines where a config that gives one twice in a section (a config written by
+    hand: IOS ``description`` twice in one interface) means the last given, as when the device
+    loads it (a later value replaces the earlier one); the same value twice is read as one."""
 
     @property
     def uses_hier(self) -> bool:

@@ -204,6 +204,23 @@ def test_frr_rollback_now_restores_running_and_startup(creds: Credentials, frr_o
         confirm.rollback(*FRR, creds)
 
 
+def test_frr_rollback_is_exact_for_list_entries_and_an_absent_interface(
+    creds: Credentials, frr_original: str
+) -> None:
+    """Numbered prefix-list entries and an address on an interface the kernel does not have (as a
+    public config carries): FRR 8.4's zebra removes such an address but reports failure, so
+    frr-reload.py exits 1; the restore is judged by the result, and the device is disarmed."""
+    confirm.arm(*FRR, creds, 60)
+    change = ["configure terminal", "interface r2-eth9", "ip address 10.0.2.2/24", "exit"]
+    change += ["ip prefix-list nets seq 20 permit 10.0.40.0/24", "ip prefix-list nets seq 25 deny any"]
+    exec_command(*FRR, creds, "\n".join(change))
+    assert "ip prefix-list nets seq 25 deny any" in frr_running()
+    reply = confirm.rollback(*FRR, creds)
+    assert (reply["restored"], reply["verified"]) == (True, True), reply
+    assert frr_running() == frr_original
+    assert confirm.status(*FRR, creds)["armed"] is False
+
+
 def test_ovs_unconfirmed_change_is_reverted_by_the_device(
     creds: Credentials, ovs_original: list[Any]
 ) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +16,10 @@ from sipelangi_net.credentials import Credentials
 from sipelangi_net.drivers.ssh import exec_command
 from sipelangi_net.errors import DeviceAuthError, HostKeyError
 from sipelangi_net.inventory import load_inventory
+from sipelangi_net.lab.runtime import is_alive, read_pid
 from sipelangi_net.lab.show import collect
 from tests.lab.conftest import ROOT, cli, lab_exec, lab_json
+from tests.lab.faults import lab_device
 
 
 def test_status_lists_every_inventory_device(lab: dict[str, Any]) -> None:
@@ -121,6 +127,29 @@ def test_link_capacity_is_applied_by_tc(lab: dict[str, Any]) -> None:
     """The site uplink of kec-bukitintan is a 10 Mbit/s radio link (sites.yaml)."""
     qdisc = lab_exec("dist-bukitintan", "tc", "qdisc", "show", "dev", "eth1").stdout
     assert "tbf" in qdisc and "rate 10Mbit" in qdisc
+
+
+def test_watchfrr_restarts_a_killed_bgpd(lab: dict[str, Any]) -> None:
+    """FRR's watchfrr supervises each lab router: bgpd killed by its PID is started again, with
+    its part of the saved config, and takes configuration (a corpus file once crashed bgpd)."""
+    run = lab_device("dist-bukitintan").paths.node("dist-bukitintan") / "run"
+    killed = read_pid(run / "bgpd.pid")
+    assert killed is not None and is_alive(killed)
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while (pid := read_pid(run / "bgpd.pid")) in (None, killed) or not is_alive(pid or 0):
+        assert time.monotonic() < deadline, "bgpd was not restarted within 30 s"
+        time.sleep(0.5)
+
+    def vtysh(*commands: str) -> str:
+        return lab_exec("dist-bukitintan", "vtysh", *(a for c in commands for a in ("-c", c))).stdout
+
+    try:
+        vtysh("configure terminal", "router bgp 65099")
+        assert "router bgp 65099" in vtysh("show running-config bgpd")
+    finally:
+        vtysh("configure terminal", "no router bgp 65099")
+    assert re.search(r"bgpd +Up", vtysh("show watchfrr"))
 
 
 def test_up_twice_is_harmless(lab: dict[str, Any]) -> None:

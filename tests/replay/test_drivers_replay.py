@@ -308,6 +308,36 @@ def test_routeros_arms_the_routers_timer_before_the_push_and_confirm_removes_it(
 ROS_UNDO = "/ip route remove [find comment=SPL-2026-00001 dst-address=10.20.0.0/25 gateway=10.255.0.6]"
 
 
+def test_routeros_reads_the_earlier_value_the_export_does_not_show_before_the_push(
+    tmp_path: Path, host_key: paramiko.PKey
+) -> None:
+    """``/ip dns servers`` is empty on this router, so ``/export`` does not print it: the diff names
+    it (``earlier``), the driver reads it (``/ip dns export verbose``) before sending anything, the
+    router's undo script restores it, and so does the driver's rollback."""
+    ros = Platform.MIKROTIK_ROUTEROS
+    with replay(tmp_path, host_key, "mikrotik_routeros", "earlier", ros, Platform.ARISTA_EOS) as rp:
+        drv = open_driver(rp.inventory.devices["core-diskominfo"], rp.creds)
+        assert isinstance(drv, RouterOSDriver)
+        drv.open()
+        try:
+            running = drv.get_config()
+            diff = diff_device("core-diskominfo", ros, running, "/ip dns set servers=10.10.10.53\n")
+            assert diff.commands == ("/ip dns set servers=10.10.10.53",)
+            assert diff.rollback == ()
+            assert [str(e) for e in diff.earlier] == ["/ip dns set servers=(its value before the push)"]
+            drv.arm(120)
+            drv.push(diff.commands)
+            drv.rollback()
+        finally:
+            drv.close()
+        rp.assert_played_whole()
+    played = rp.played("core-diskominfo")
+    script = next(i for i, c in enumerate(played) if c.startswith(ROS_SCRIPT))
+    assert played.index("/ip dns export verbose") < script < played.index("/ip dns set servers=10.10.10.53")
+    assert played[script].endswith('source="/ip dns set servers=\\"\\""')
+    assert played.index("/ip dns set servers=10.10.10.53") < played.index('/ip dns set servers=""')
+
+
 def test_routeros_correct_push_passes_the_post_push_check_and_is_confirmed(
     tmp_path: Path, host_key: paramiko.PKey
 ) -> None:

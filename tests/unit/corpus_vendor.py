@@ -14,7 +14,9 @@ It holds when ``intended == future(running, diff.commands)`` in the platform's m
 that result against the intended config is empty (the post-push check passes), and
 ``future(future(running, commands), rollback) == running`` (the rollback restores it). The model
 is hier_config's ``future()`` with the platform's rules (Cisco IOS, Arista EOS, Junos set format)
-and the project's RouterOS model (:func:`sipelangi_net.change.routeros_text.apply_commands`).
+and the project's RouterOS model (:func:`sipelangi_net.change.routeros_text.apply_commands`;
+the RouterOS rollback includes ``diff.earlier``, the properties whose earlier value the running
+export did not show: restoring one brings the item back to not showing it).
 One addition to ``future()``: a toggle sent where the config had its other form (``aaa
 new-model`` where it had ``no aaa new-model``) is printed after, when the round trip's two
 configs show that form (``future()`` only removes the other form: right for a hidden default,
@@ -37,7 +39,7 @@ from hier_config import HConfig, get_hconfig
 from hier_config.child import HConfigChild
 from hier_config.platforms.functions import convert_to_set_commands
 
-from sipelangi_net.change.diff import HIER_RULES, diff_device
+from sipelangi_net.change.diff import HIER_RULES, DeviceDiff, diff_device
 from sipelangi_net.change.routeros_text import apply_commands
 from sipelangi_net.errors import SipelangiError
 from sipelangi_net.platforms import PLATFORMS, Platform
@@ -251,7 +253,7 @@ def round_trip(
     except (SipelangiError, ValueError) as exc:
         return _failed(base, "refused", str(exc).splitlines()[0][:200])
     want, got = model(platform, intended), model(platform, after)
-    undone = model(platform, apply(platform, after, diff.rollback, shown))
+    undone = model(platform, rolled_back_config(platform, after, diff, shown))
     rolled_back = sorted(undone) == sorted(model(platform, running))
     if sorted(want) != sorted(got):
         return _failed(base, "future", first_difference(want, got), rolled_back=rolled_back)
@@ -260,6 +262,15 @@ def round_trip(
     if not rolled_back:
         return _failed(base, "rollback", first_difference(model(platform, running), undone))
     return Outcome(platform, intended_name, running_name, held=True, rolled_back=True)
+
+
+def rolled_back_config(platform: Platform, after: str, diff: DeviceDiff, shown: frozenset[str]) -> str:
+    """The config after the diff's rollback. RouterOS: with the properties whose earlier value the
+    running export did not show restored (``diff.earlier``; the driver reads their values from the
+    router before the push): the item no longer shows them."""
+    if platform is Platform.MIKROTIK_ROUTEROS:
+        return apply_commands(after, [*diff.rollback, *diff.earlier])
+    return apply(platform, after, diff.rollback, shown)
 
 
 def _failed(base: Outcome, stage: str, why: str, *, rolled_back: bool = False) -> Outcome:

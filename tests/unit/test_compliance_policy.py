@@ -253,7 +253,9 @@ def test_a_drift_without_a_remediation_is_refused_before_anything_is_pushed() ->
 
     platform, device = Platform.MIKROTIK_ROUTEROS, CASES[Platform.MIKROTIK_ROUTEROS][1]
     intended = {device: Intended(device, platform.value, baseline(platform, device))}
-    drivers: dict[str, Any] = {device: _Reads(platform, running(platform, device))}
+    # a line no export prints and no command undoes (the removal of a logging rule)
+    drifted = running(platform, device) + "/system logging\nremove [find topics=info]\n"
+    drivers: dict[str, Any] = {device: _Reads(platform, drifted)}
     run = _RemediationRun("compliance", drivers, intended)
     with pytest.raises(DeviceError, match="RouterOS cannot undo"):
         run.read_and_diff(device)

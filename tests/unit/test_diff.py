@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sipelangi_net.change.diff import DeviceDiff, diff_device
+from sipelangi_net.change.routeros_text import Earlier
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import Platform
 
@@ -697,9 +698,11 @@ def test_routeros_joins_wrapped_export_lines() -> None:
     assert diff_device("dist-girimaya", Platform.MIKROTIK_ROUTEROS, ROUTEROS, snippet).commands == ()
 
 
-def test_routeros_refuses_what_it_cannot_undo_by_a_command() -> None:
-    with pytest.raises(ConfigError, match="RouterOS cannot undo"):
-        diff_device("r", Platform.MIKROTIK_ROUTEROS, ROUTEROS, "/ip dns set servers=10.10.10.53\n")
+def test_routeros_set_of_a_value_the_export_does_not_show_is_undone_by_the_routers_own_value() -> None:
+    diff = diff_device("r", Platform.MIKROTIK_ROUTEROS, ROUTEROS, "/ip dns set servers=10.10.10.53\n")
+    assert diff.commands == ("/ip dns set servers=10.10.10.53",)
+    assert diff.rollback == ()
+    assert diff.earlier == (Earlier("/ip dns", "", "servers"),)
 
 
 # --- bad input ----------------------------------------------------------------------------------

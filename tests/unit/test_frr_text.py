@@ -14,6 +14,7 @@ import pytest
 
 from sipelangi_net.change.diff import diff_device
 from sipelangi_net.change.frr_text import canonical_lines
+from sipelangi_net.compliance.compare import check_device
 from sipelangi_net.errors import ConfigError, DeviceError
 from sipelangi_net.platforms import Platform, spec_for
 
@@ -146,6 +147,44 @@ def test_list_entries_get_the_seq_frr_gives_them() -> None:
     ]
 
 
+def test_bgp_as_path_and_community_list_entries_get_the_seq_frr_gives_them() -> None:
+    lines = canonical(
+        "bgp as-path access-list AP permit ^65001_\n"
+        "bgp as-path access-list AP seq 12 deny _65002$\n"
+        "bgp as-path access-list AP permit .*\n"
+        "bgp community-list standard CL permit 65001:1\n"
+        "bgp community-list standard CL deny 65001:2\n"
+        "bgp community-list 10 permit 65001:3\n"
+        "bgp community-list expanded CX permit ^65001:.*\n"
+        "bgp extcommunity-list standard EC permit rt 65001:1\n"
+        "bgp large-community-list standard LC seq 7 permit 65001:1:1\n"
+        "bgp large-community-list standard LC permit 65001:1:2\n"
+    )
+    # what FRR 8.4.4's bgpd printed after loading these lines (its order aside: numbered
+    # community-lists first)
+    assert sorted(lines) == sorted(
+        [
+            "bgp as-path access-list AP seq 5 permit ^65001_",
+            "bgp as-path access-list AP seq 12 deny _65002$",
+            "bgp as-path access-list AP seq 15 permit .*",
+            "bgp community-list 10 seq 5 permit 65001:3",
+            "bgp community-list standard CL seq 5 permit 65001:1",
+            "bgp community-list standard CL seq 10 deny 65001:2",
+            "bgp community-list expanded CX seq 5 permit ^65001:.*",
+            "bgp extcommunity-list standard EC seq 5 permit rt 65001:1",
+            "bgp large-community-list standard LC seq 7 permit 65001:1:1",
+            "bgp large-community-list standard LC seq 10 permit 65001:1:2",
+        ]
+    )
+
+
+def test_a_community_list_without_seq_is_no_change_on_a_router_that_printed_it() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-bgp_comm_list_delete-r2.conf, line 15
+    device = running("bgp community-list standard r1 seq 5 permit 333:333\n")
+    intended = "bgp community-list standard r1 permit 333:333\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
 def test_a_prefix_list_without_seq_is_no_change_on_a_router_that_printed_it() -> None:
     device = running(
         "ip prefix-list PL seq 5 permit 10.0.0.0/8\nip prefix-list PL seq 10 permit 192.168.4.0/24\n"
@@ -169,6 +208,40 @@ def test_numbers_are_printed_with_percent_g_in_link_params() -> None:
     assert section(lines, " link-params") == ["max-bw 1e+11", "unrsv-bw 0 1.25e+06"]
 
 
+def test_a_bgp_address_family_without_safi_is_the_unicast_one_bgpd_prints() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-bgp_comm_list_delete-r2.conf, line 11: FRR 8.4.4's
+    # bgpd took 'address-family ipv4' and printed 'address-family ipv4 unicast'
+    written = (
+        "router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n"
+        " address-family ipv4\n  neighbor 192.0.2.1 route-map r1-in in\n exit-address-family\n"
+        " address-family ipv6\n  neighbor 192.0.2.1 activate\n exit-address-family\n"
+    )
+    assert section(canonical(written), "router bgp 65001") == [
+        "neighbor 192.0.2.1 remote-as 65000",
+        "address-family ipv4 unicast",
+        "neighbor 192.0.2.1 route-map r1-in in",
+        "address-family ipv6 unicast",
+        "neighbor 192.0.2.1 activate",
+    ]
+    device = running(
+        written.replace("ipv4\n", "ipv4 unicast\n").replace("ipv6\n", "ipv6 unicast\n") + "exit\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, written, scope="replace").commands == ()
+
+
+def test_ospfs_default_grace_period_is_not_printed() -> None:
+    # tests/fixtures/corpus/frr/frr-topotests-ospf_gr_topo1-rt7.conf: FRR 8.4.4's ospfd took
+    # 'graceful-restart grace-period 120' and printed 'graceful-restart'
+    written = "router ospf\n graceful-restart grace-period 120\n"
+    assert canonical(written) == ["router ospf", " graceful-restart"]
+    assert (
+        canonical("router ospf\n graceful-restart grace-period 300\n")[1]
+        == " graceful-restart grace-period 300"
+    )
+    device = running("router ospf\n graceful-restart\nexit\n")
+    assert diff_device("r1", Platform.FRR, device, written, scope="replace").commands == ()
+
+
 @pytest.mark.parametrize(
     ("written", "printed"),
     [
@@ -176,7 +249,10 @@ def test_numbers_are_printed_with_percent_g_in_link_params() -> None:
         ("inter eth1\n desc uplink\n", ["interface eth1", " description uplink"]),
         ("interface eth1\n ip add 10.0.0.1/24\n", ["interface eth1", " ip address 10.0.0.1/24"]),
         ("conf t\nhost r9\n", ["hostname r9"]),
-        ("configure terminal\nrouter ospf\n passive-int eth1\n", ["router ospf", " passive-interface eth1"]),
+        (  # ospfd prints it under the interface (see below)
+            "configure terminal\nrouter ospf\n passive-int eth1\n",
+            ["router ospf", "interface eth1", " ip ospf passive"],
+        ),
     ],
 )
 def test_abbreviations_frr_accepts_are_the_lines_they_stand_for(written: str, printed: list[str]) -> None:
@@ -291,3 +367,148 @@ def test_repeated_sections_and_lines_are_merged_not_refused() -> None:
     )
     device = running("hostname r1\ninterface eth1\n description a\n ip address 10.0.0.1/24\nexit\n")
     assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+# --- lines a daemon prints on its own (FRR 8.4.4 on the lab, bgp_vty.c bgp_config_write) -----
+
+BGP_WRITTEN = """router bgp 65002
+ neighbor 10.0.0.2 remote-as 65001
+ neighbor 10.0.0.2 ebgp-multihop 255
+ address-family ipv4
+  neighbor 10.0.0.2 activate
+  neighbor 10.0.0.2 send-community extended
+ exit-address-family
+ address-family ipv6 unicast
+  no neighbor 10.0.0.2 activate
+ exit-address-family
+!
+"""
+BGP_PRINTED = "router bgp 65002\n neighbor 10.0.0.2 remote-as 65001\n neighbor 10.0.0.2 ebgp-multihop\nexit\n"
+
+
+def test_bgp_lines_that_are_bgpds_defaults_are_not_missing() -> None:
+    assert canonical(BGP_WRITTEN) == canonical(BGP_PRINTED)
+    assert diff_device("r1", Platform.FRR, running(BGP_PRINTED), BGP_WRITTEN, scope="replace").commands == ()
+
+
+def test_an_activation_is_kept_where_the_default_is_turned_off() -> None:
+    written = BGP_WRITTEN.replace(
+        " neighbor 10.0.0.2 remote-as", " no bgp default ipv4-unicast\n neighbor 10.0.0.2 remote-as"
+    )
+    lines = canonical(written)
+    assert section(lines, " address-family ipv4 unicast") == ["neighbor 10.0.0.2 activate"]
+
+
+def test_an_interface_vrf_is_read_as_frr_prints_it_with_vrf_lite() -> None:
+    device = running("interface r1-eth0\n ip address 10.1.2.1/24\nexit\n")
+    intended = "interface r1-eth0 vrf blue\n ip address 10.1.2.1/24\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+def test_the_route_map_delay_timer_is_printed_in_router_bgp_or_at_the_top_without_one() -> None:
+    assert canonical("bgp route-map delay-timer 1\nrouter bgp 65001\nexit\n") == canonical(
+        "router bgp 65001\n bgp route-map delay-timer 1\nexit\n"
+    )
+    assert "bgp route-map delay-timer 1" in canonical("bgp route-map delay-timer 1\n")
+
+
+def test_the_delay_timer_is_set_and_unset_at_the_top_as_deleting_router_bgp_leaves_it() -> None:
+    device = running("router bgp 65001\n bgp route-map delay-timer 1\n neighbor 10.0.0.2 remote-as 2\nexit\n")
+    diff = diff_device("r1", Platform.FRR, device, "hostname r1\n", scope="replace")
+    assert "no bgp route-map delay-timer 1" in diff.commands
+    assert not any(c.startswith(" ") and "delay-timer" in c for c in diff.commands)
+    back = diff_device("r1", Platform.FRR, running("hostname r1\n"), device, scope="replace")
+    assert "bgp route-map delay-timer 1" in back.commands
+
+
+def test_an_ospf_network_type_equal_to_the_default_is_not_missing() -> None:
+    device = running("interface r6-eth0\n ip ospf cost 10\nexit\n")
+    intended = "interface r6-eth0\n ip ospf network broadcast\n ip ospf cost 10\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert "ip ospf network broadcast" in section(
+        canonical("interface lo\n ip ospf network broadcast\nexit\n"), "interface lo"
+    )
+
+
+def test_the_default_bgp_instance_is_deleted_after_its_vrf_instances() -> None:
+    """bgpd refuses 'no router bgp N' while 'router bgp N vrf V' exists (seen on the lab)."""
+    device = running(
+        "router bgp 99\n neighbor 10.0.0.2 remote-as 1\nexit\n!\n"
+        "router bgp 99 vrf ray\n neighbor 10.0.1.2 remote-as 1\nexit\n"
+    )
+    commands = diff_device("r1", Platform.FRR, device, "hostname r1\n", scope="replace").commands
+    assert commands.index("no router bgp 99 vrf ray") < commands.index("no router bgp 99")
+
+
+def test_route_target_both_is_the_import_and_export_lines_bgpd_prints() -> None:
+    evpn = " address-family l2vpn evpn\n  route-target {}\n exit-address-family\nexit\n"
+    written = "router bgp 65000 vrf vrf-101\n" + evpn.format("both 65000:101")
+    printed = "router bgp 65000 vrf vrf-101\n" + evpn.format(
+        "import 65000:101\n  route-target export 65000:101"
+    )
+    assert canonical(written) == canonical(printed)
+
+
+def test_a_per_af_neighbor_line_under_router_bgp_is_ipv4_unicasts() -> None:
+    """bgpd reads 'neighbor X route-map R out' under 'router bgp' as ipv4 unicast's and prints it
+    there (seen on the lab with bgp_gr_multihop's config)."""
+    device = running(
+        "router bgp 65001\n neighbor 10.0.1.1 remote-as 2\n address-family ipv4 unicast\n"
+        "  neighbor 10.0.1.1 route-map R2_OUT out\n exit-address-family\nexit\n"
+    )
+    intended = (
+        "router bgp 65001\n neighbor 10.0.1.1 remote-as 2\n neighbor 10.0.1.1 route-map R2_OUT out\n!\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+
+
+def test_compliance_reads_the_intended_config_as_the_diff_does() -> None:
+    """A router that runs what the diff pushed is compliant (the lab's compliance-after-one-
+    remediation test found compliance reading the intended text as written)."""
+    intended = "hostname r1\n!\n" + BGP_WRITTEN
+    device = running("hostname r1\n!\n" + BGP_PRINTED)
+    assert check_device("r1", Platform.FRR, device, intended).status == "compliant"
+
+
+def test_a_passive_interface_of_router_ospf_is_the_interfaces_ip_ospf_passive() -> None:
+    """ospfd 8.4 prints 'passive-interface lo' of 'router ospf' as 'ip ospf passive' under
+    'interface lo' (seen on the lab with bgp_rr_lu_to_unicast's config)."""
+    device = running(
+        "interface lo\n ip address 10.0.0.10/32\n ip ospf passive\nexit\n!\n"
+        "router ospf\n network 10.0.0.0/8 area 0\nexit\n"
+    )
+    intended = (
+        "interface lo\n ip address 10.0.0.10/32\n!\n"
+        "router ospf\n network 10.0.0.0/8 area 0\n passive-interface lo\n!\n"
+    )
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert section(canonical("router ospf\n passive-interface default\n!\n"), "router ospf") == [
+        "passive-interface default"
+    ]
+
+
+def test_ospfs_router_id_is_read_as_the_ospf_router_id_ospfd_prints() -> None:
+    device = running("router ospf\n ospf router-id 7.7.7.7\nexit\n")
+    intended = "router ospf\n router-id 7.7.7.7\nexit\n"
+    assert diff_device("r1", Platform.FRR, device, intended, scope="replace").commands == ()
+    assert section(canonical("router bgp 1\n bgp router-id 7.7.7.7\nexit\n"), "router bgp 1") == [
+        "bgp router-id 7.7.7.7"
+    ]
+
+
+def test_import_vrf_without_a_default_instance_is_the_default_instance_bgpd_creates() -> None:
+    leak = " address-family ipv4 unicast\n  import vrf {}\n exit-address-family\nexit\n"
+    intended = f"router bgp 99 vrf DONNA\n{leak.format('EVA')}router bgp 99 vrf EVA\n{leak.format('DONNA')}"
+    assert "router bgp 99" in canonical(intended)
+    assert "router bgp 99" not in canonical(intended.replace("import vrf", "network 10.0.0.0/8 route-map"))
+    back = diff_device("r1", Platform.FRR, running(intended), "hostname r1\n", scope="replace")
+    assert back.commands.index("no router bgp 99") > back.commands.index("no router bgp 99 vrf EVA")
+
+
+def test_a_vrfs_own_interface_is_undone_before_the_vrf_is_deleted() -> None:
+    intended = (
+        "vrf vrf_a\n ip route 10.0.0.0/24 192.168.1.2\nexit-vrf\n"
+        "interface vrf_a\n ip address 192.168.1.1/24\nexit\n"
+    )
+    back = diff_device("r1", Platform.FRR, running(intended), "hostname r1\n", scope="replace")
+    assert back.commands.index("no vrf vrf_a") > back.commands.index(" no ip address 192.168.1.1/24")
