@@ -84,6 +84,8 @@ def move(
     problem = move_problem(fault.step, key, actor.role)
     if problem:
         raise WorkflowError(f"{fault.label}: {problem}")
+    if at.tzinfo is None or (now is not None and now.tzinfo is None):
+        raise WorkflowError(f"{fault.label}: {describe(key)}: a time needs its time zone")
     last = fault.history[-1].at
     if at < last:
         raise WorkflowError(

@@ -179,6 +179,14 @@ def test_a_step_in_the_future_is_refused() -> None:
     assert move(a_fault(), "triaged", at=T0 + minutes(14), actor=HELPDESK, now=T0 + minutes(10))
 
 
+def test_a_time_without_its_zone_is_refused() -> None:
+    naive = dt.datetime(2026, 12, 1, 8, 30)
+    with pytest.raises(WorkflowError, match="needs its time zone"):
+        move(a_fault(), "triaged", at=naive, actor=HELPDESK)
+    with pytest.raises(WorkflowError, match="needs its time zone"):
+        move(a_fault(), "triaged", at=T0 + minutes(5), actor=HELPDESK, now=naive)
+
+
 def test_a_bad_note_is_refused_as_a_workflow_error() -> None:
     with pytest.raises(WorkflowError, match=r"GGN-00042: fault step 2 .*note"):
         move(a_fault(), "triaged", at=T0 + minutes(5), actor=HELPDESK, note="a\nb")
