@@ -1,0 +1,6 @@
+"""The fault side (SOP "Penanganan Gangguan Jaringan Intra Pemerintah"): fault tickets beside tickets/.
+
+``sop.py`` the fault SOP as data, ``standards.py`` the time standards the team sets
+(``inventory/fault_standards.yaml``), ``models.py`` the fault ticket as typed frozen values,
+``workflow.py`` the pure moves and times (docs/faults.md).
+"""
