@@ -114,8 +114,8 @@ class Decision:
     action: Action
     fault: Fault
     at: datetime
-    into: Target | None = None
-    """``fold``: the ancestor whose fault now stands for this one."""
+    into: tuple[Target, FaultKind] | None = None
+    """``fold``: the fault (target and kind) that now stands for this one."""
 
     @property
     def repair_seconds(self) -> float | None:
@@ -229,7 +229,7 @@ def advance(
     tracks = _observe(state, rnd, tree, config)
     roots: dict[tuple[Target, FaultKind], list[Target]] = {}
     waiting: set[tuple[Target, FaultKind]] = set()
-    folded_into: dict[tuple[Target, FaultKind], Target] = {}
+    folded_into: dict[tuple[Target, FaultKind], tuple[Target, FaultKind]] = {}
     for (target, kind), track in sorted(tracks.items()):
         if not track.problem:
             continue
@@ -240,7 +240,7 @@ def advance(
             roots.setdefault((target, kind), [])
         else:
             roots.setdefault(cause.root, []).append(target)
-            folded_into[(target, kind)] = cause.root[0]
+            folded_into[(target, kind)] = cause.root
     faults, decisions = _decide(
         old=state.faults,
         roots=roots,
@@ -258,7 +258,7 @@ def _decide(
     old: Mapping[tuple[Target, FaultKind], Fault],
     roots: Mapping[tuple[Target, FaultKind], list[Target]],
     waiting: set[tuple[Target, FaultKind]],
-    folded_into: Mapping[tuple[Target, FaultKind], Target],
+    folded_into: Mapping[tuple[Target, FaultKind], tuple[Target, FaultKind]],
     tracks: Mapping[tuple[Target, FaultKind], Track],
     tree: DependencyTree,
     at: datetime,

@@ -120,7 +120,7 @@ def test_an_opd_already_open_is_folded_into_its_router_when_the_router_goes_down
         ("open", str(DIST), "down"),
     ]
     fold = next(d for d in decisions if d.action == "fold")
-    assert fold.into == DIST
+    assert fold.into == (DIST, "down")
 
 
 def test_when_the_router_recovers_an_opd_still_down_gets_its_own_fault() -> None:
@@ -239,3 +239,15 @@ def test_a_degraded_target_that_goes_down_is_one_down_fault() -> None:
         ("open", "host:dinkes", "down"),
     ]
     assert list(state.faults) == [(HOST, "down")]
+    assert next(d.into for d in decisions if d.action == "fold") == (HOST, "down")
+
+
+@settings(max_examples=100, deadline=None)
+@given(target=st.sampled_from(TARGETS), extra=st.integers(0, 10), config=CONFIGS)
+def test_anything_going_down_with_all_behind_it_opens_one_fault_for_it(
+    target: Target, extra: int, config: CorrelationConfig
+) -> None:
+    state, decisions = run(rounds(*[down(target)] * (config.down_rounds + extra)), tree=TREE, config=config)
+    assert actions(decisions) == [("open", str(target), "down")]
+    assert list(state.faults) == [(target, "down")]
+    assert state.faults[(target, "down")].opds == TREE.opds_behind(target)
