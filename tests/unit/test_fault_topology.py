@@ -161,3 +161,15 @@ def test_a_generated_city_of_100_devices(tmp_path: Path) -> None:
         chain = tree.ancestors(Target("host", site))
         assert len(chain) == 6
         assert chain[-1] == tree.root
+
+
+def test_a_site_naming_an_unknown_device_names_the_file_and_field(inventory: Inventory) -> None:
+    site = inventory.sites["dinkes"]
+    lost = site.model_copy(
+        update={"access_switch": site.access_switch.model_copy(update={"device": "sw-lost"})}
+    )
+    bad = dataclasses.replace(inventory, sites={**inventory.sites, "dinkes": lost})
+    with pytest.raises(
+        InventoryError, match=r"sites\.yaml: dinkes\.access_switch\.device: unknown device 'sw-lost'"
+    ):
+        build_dependencies(bad)
