@@ -2,5 +2,6 @@
 
 ``sop.py`` the fault SOP as data, ``standards.py`` the time standards the team sets
 (``inventory/fault_standards.yaml``), ``models.py`` the fault ticket as typed frozen values,
-``workflow.py`` the pure moves and times (docs/faults.md).
+``workflow.py`` the pure moves and times, ``topology.py`` the dependency tree the monitor sees
+(from the inventory), ``correlate.py`` observations to fault decisions (docs/faults.md).
 """
