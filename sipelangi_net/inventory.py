@@ -241,8 +241,10 @@ def relays_dhcp(inventory: Inventory, gateway: str) -> bool:
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def _read_yaml(path: Path) -> Any:
-    text = read_capped_text(path, limit=MAX_YAML_BYTES, error=InventoryError)
+def read_yaml(path: Path, *, limit: int = MAX_YAML_BYTES) -> Any:
+    """The YAML document of ``path`` (at most ``limit`` bytes); a YAML error is an InventoryError
+    naming the file, line and column."""
+    text = read_capped_text(path, limit=limit, error=InventoryError)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -318,14 +320,14 @@ def _resolve_platform(
 def _load_devices(root: Path, defaults: DefaultsEntry) -> dict[str, Device]:
     groups_path = root / "groups.yaml"
     groups = _parse_entries(
-        GroupEntry, _mapping(_read_yaml(groups_path), groups_path, allow_empty=True), groups_path
+        GroupEntry, _mapping(read_yaml(groups_path), groups_path, allow_empty=True), groups_path
     )
     for gname, group in groups.items():
         for parent in group.groups:
             if parent not in groups:
                 raise InventoryError(f"{groups_path}: {gname}.groups: unknown group {parent!r}")
     hosts_path = root / "hosts.yaml"
-    hosts = _parse_entries(HostEntry, _mapping(_read_yaml(hosts_path), hosts_path), hosts_path)
+    hosts = _parse_entries(HostEntry, _mapping(read_yaml(hosts_path), hosts_path), hosts_path)
     devices: dict[str, Device] = {}
     seen_mgmt: dict[tuple[str, int], str] = {}
     for name, host in hosts.items():
@@ -386,7 +388,7 @@ class _Checker:
 
 def _load_links(root: Path, check: _Checker) -> tuple[Link, ...]:
     path = root / "links.yaml"
-    raw = _read_yaml(path) or []
+    raw = read_yaml(path) or []
     if not isinstance(raw, list):
         raise InventoryError(f"{path}: expected a list of links")
     links = tuple(_parse(Link, entry, path, f"[{i}]") for i, entry in enumerate(raw))
@@ -402,7 +404,7 @@ def _load_links(root: Path, check: _Checker) -> tuple[Link, ...]:
 
 def _load_servers(root: Path, check: _Checker) -> ServerCatalogue:
     path = root / "servers.yaml"
-    cat = _parse(ServerCatalogue, _read_yaml(path), path)
+    cat = _parse(ServerCatalogue, read_yaml(path), path)
     seg = cat.segment
     check.port(seg.gateway.device, seg.gateway.port, f"{path}: segment.gateway")
     check.port(seg.switch.device, seg.switch.port, f"{path}: segment.switch")
@@ -437,7 +439,7 @@ def _check_dhcp(cat: ServerCatalogue, path: Path) -> None:
 
 def _load_sites(root: Path, check: _Checker, servers: ServerCatalogue) -> dict[str, Site]:
     path = root / "sites.yaml"
-    sites = _parse_entries(Site, _mapping(_read_yaml(path), path), path)
+    sites = _parse_entries(Site, _mapping(read_yaml(path), path), path)
     lab_names: set[str] = set(servers.servers)
     for name, site in sites.items():
         where = f"{path}: {name}"
@@ -454,7 +456,7 @@ def _load_sites(root: Path, check: _Checker, servers: ServerCatalogue) -> dict[s
 
 def _load_applications(root: Path, servers: ServerCatalogue) -> dict[str, Application]:
     path = root / "applications.yaml"
-    apps = _parse_entries(Application, _mapping(_read_yaml(path), path), path)
+    apps = _parse_entries(Application, _mapping(read_yaml(path), path), path)
     for name, app in apps.items():
         for i, ep in enumerate(app.endpoints):
             server = servers.servers.get(ep.server)
@@ -472,7 +474,7 @@ def load_inventory(path: str | Path) -> Inventory:
     if not root.is_dir():
         raise InventoryError(f"{root}: inventory directory not found")
     defaults_path = root / "defaults.yaml"
-    defaults = _parse(DefaultsEntry, _read_yaml(defaults_path) or {}, defaults_path)
+    defaults = _parse(DefaultsEntry, read_yaml(defaults_path) or {}, defaults_path)
     devices = _load_devices(root, defaults)
     check = _Checker(devices)
     links = _load_links(root, check)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sipelangi_net.analysis.schedule import Calendar, load_calendar
 from sipelangi_net.errors import InventoryError
-from sipelangi_net.inventory import Inventory, Text, _parse, _read_yaml, load_inventory
+from sipelangi_net.inventory import Inventory, Text, _parse, load_inventory, read_yaml
 
 
 class _Model(BaseModel):
@@ -113,8 +113,8 @@ class Catalogues:
 def load_catalogues(path: Path) -> Catalogues:
     inventory = load_inventory(path)
     ipam_path, devices_path = path / "ipam.yaml", path / "devices.yaml"
-    ipam = _parse(Ipam, _read_yaml(ipam_path), ipam_path)
-    equipment = _parse(Equipment, _read_yaml(devices_path), devices_path)
+    ipam = _parse(Ipam, read_yaml(ipam_path), ipam_path)
+    equipment = _parse(Equipment, read_yaml(devices_path), devices_path)
     for name, site in inventory.sites.items():
         if ipam.vlans.first <= site.access_switch.parking_vlan <= ipam.vlans.last:
             raise InventoryError(

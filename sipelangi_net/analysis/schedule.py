@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sipelangi_net.errors import ConfigError, InventoryError
-from sipelangi_net.inventory import Text, _parse, _read_yaml
+from sipelangi_net.inventory import Text, _parse, read_yaml
 from sipelangi_net.tickets.messages import MONTHS, WIB
 
 _T = TypeVar("_T", datetime, int)
@@ -147,7 +147,7 @@ class Slot:
 
 def load_calendar(path: Path) -> Calendar:
     """Read and validate the calendar file at ``path``; errors name the file and the field."""
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InventoryError(
             f"{path}: expected a mapping with timezone, working_hours, min_lead_hours, slot_step_min,"

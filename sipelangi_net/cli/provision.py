@@ -22,11 +22,11 @@ def _signing(path: Path | None) -> Any:
         return None
     from sipelangi_net.documents.service import make_signer
     from sipelangi_net.errors import DocumentInputError, InventoryError
-    from sipelangi_net.inventory import _read_yaml
+    from sipelangi_net.inventory import read_yaml
     from sipelangi_net.playbook.context import Signing
 
     try:
-        raw = _read_yaml(path)
+        raw = read_yaml(path)
     except InventoryError as exc:
         raise DocumentInputError(f"--handover: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("scan", ""), str):

@@ -12,12 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import InventoryError
 from sipelangi_net.faults.sop import Severity, StepKey
+from sipelangi_net.inventory import read_yaml
 
 STANDARDS_FILE = "fault_standards.yaml"
 MAX_STANDARDS_BYTES = 64 * 1024
@@ -103,13 +102,4 @@ def load_standards(inventory_dir: Path) -> FaultStandards:
     path = inventory_dir / STANDARDS_FILE
     if not path.exists():
         return DEFAULTS
-    text = read_capped_text(path, limit=MAX_STANDARDS_BYTES, error=InventoryError)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InventoryError(f"{where}: YAML error: {getattr(exc, 'problem', None) or exc}") from None
-    except RecursionError:
-        raise InventoryError(f"{path}: YAML error: nested too deeply") from None
-    return parse_standards(raw, path)
+    return parse_standards(read_yaml(path, limit=MAX_STANDARDS_BYTES), path)

@@ -37,10 +37,10 @@ class Playbook(BaseModel):
 
 def load_playbook(path: Path, actions: Mapping[str, Any]) -> Playbook:
     """Read and check ``path``: every action known, its options accepted, step names unique."""
-    from sipelangi_net.inventory import _parse, _read_yaml
+    from sipelangi_net.inventory import _parse, read_yaml
 
     try:
-        raw = _read_yaml(path)
+        raw = read_yaml(path)
         if not isinstance(raw, dict):
             raise PlaybookError(f"{path}: expected a mapping with name, description and steps")
         book = _parse(Playbook, {k: v for k, v in raw.items() if k != "path"}, path)

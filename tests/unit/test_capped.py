@@ -12,7 +12,7 @@ import pytest
 
 from sipelangi_net.capped import read_capped, read_capped_text
 from sipelangi_net.errors import ConfigError, DocumentInputError, InventoryError, RequestError
-from sipelangi_net.inventory import _read_yaml
+from sipelangi_net.inventory import read_yaml
 from sipelangi_net.tickets.intake import read_request_file
 
 SCRIPT = Path(sys.executable).parent / "sipelangi-net"
@@ -24,7 +24,7 @@ def test_an_endless_file_is_refused_after_the_cap() -> None:
     with pytest.raises(RequestError, match=r"/dev/zero: too large \(256 KiB at most\)"):
         read_request_file(Path("/dev/zero"))
     with pytest.raises(InventoryError, match=r"/dev/zero: too large \(16 MiB at most\)"):
-        _read_yaml(Path("/dev/zero"))
+        read_yaml(Path("/dev/zero"))
 
 
 def test_a_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
