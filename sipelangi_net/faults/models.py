@@ -22,6 +22,10 @@ FaultKind = Literal["link_down", "degraded", "unreachable", "config_drift", "rep
 ``unreachable`` a device that does not answer; ``config_drift`` compliance's drift;
 ``reported`` a person's report not yet placed (``jaringan lambat``)."""
 FaultSource = Literal["monitor", "compliance", "pemohon"]
+RecordKind = Literal["diagnosis", "retest", "observation"]
+"""``diagnosis``: ``fault diagnose`` (where the path breaks); ``retest``: ``fault retest`` (the
+step-8 bandwidth test against the plan); ``observation``: what the monitor saw (flaps, folded
+targets, the last sighting)."""
 Stamp = Annotated[AwareDatetime, AfterValidator(in_utc_range)]
 LABEL = re.compile(r"^GGN-(\d{5,})$")
 MAX_OPDS = 500
@@ -71,6 +75,16 @@ class FaultEvent(_Frozen):
     note: LongText = ""
 
 
+class FaultRecord(_Frozen):
+    """A result kept on a fault beside its steps (append-only): a diagnosis, a re-test, an observation."""
+
+    kind: RecordKind
+    at: Stamp
+    actor: FaultActor
+    summary: RequiredText
+    outputs: dict[str, Any] = Field(default_factory=dict)
+
+
 class FaultTicket(_Frozen):
     id: Annotated[int, Field(ge=1)]
     kind: FaultKind
@@ -87,6 +101,8 @@ class FaultTicket(_Frozen):
     opened_at: Stamp
     """When the fault began: the monitor's first sighting, the compliance run, the pemohon's report."""
     history: Annotated[tuple[FaultEvent, ...], Field(min_length=1)]
+    records: Annotated[tuple[FaultRecord, ...], Field(max_length=1000)] = ()
+    """Diagnoses, re-tests and observations kept on the fault, oldest first."""
 
     @model_validator(mode="after")
     def _history_follows_the_sop(self) -> Self:
