@@ -56,7 +56,7 @@ def _number(label: str) -> int:
 
     from sipelangi_net.errors import ConfigError
 
-    match = re.fullmatch(r"(?:GGN-)?0*(\d{1,9})", label.strip().upper())
+    match = re.fullmatch(r"(?:GGN-)?0*([0-9]{1,9})", label.strip().upper())
     if not match or not int(match.group(1)):
         raise ConfigError(f"FAULT: {label!r} is not a fault number (e.g. GGN-00042)")
     return int(match.group(1))
