@@ -156,20 +156,28 @@ NewFault = Annotated[NetworkReport | ApplicationReport, Field(discriminator="cat
 """A person's fault report; the severity is proposed from the category, the helpdesk confirms it."""
 
 
-class FaultStep(_Body):
-    """Record one fault step as the caller's account."""
-
-    step: Literal["triaged", "diagnosed", "fixed", "verified", "closed"] = Field(
-        description=(
-            "triaged and closed: the helpdesk; diagnosed, fixed and verified: the Tim Kerja."
-            " reported is POST /faults; the monitor records its own steps."
-        )
-    )
+class _FaultStep(_Body):
     note: LongText = Field(default="", description="What was found or done (the step's output).")
+
+
+class Triage(_FaultStep):
+    """The helpdesk's triage: the severity confirmed, the fault forwarded to the Tim Kerja."""
+
+    step: Literal["triaged"]
     severity: Severity | None = Field(
-        default=None,
-        description="With triaged only: the severity the helpdesk confirms (default: as reported).",
+        default=None, description="The severity the helpdesk confirms (default: as reported)."
     )
+
+
+class OtherStep(_FaultStep):
+    """closed: the helpdesk; diagnosed, fixed and verified: the Tim Kerja."""
+
+    step: Literal["diagnosed", "fixed", "verified", "closed"]
+
+
+FaultStep = Annotated[Triage | OtherStep, Field(discriminator="step")]
+"""Record one fault step as the caller's account (``reported`` is ``POST /faults``; the monitor
+records its own steps)."""
 
 
 class StepTimeBody(_Body):
