@@ -121,7 +121,7 @@ class IssuedTokenBody(_Body):
 
 
 # --- faults (/api/v1/faults) -----------------------------------------------------------------------
-FAULT_LABEL = r"^GGN-\d{5,}$"
+FAULT_LABEL = r"^GGN-[0-9]{5,15}$"
 FaultPath = Annotated[
     str, PathParam(pattern=FAULT_LABEL, max_length=20, description="The fault's label, e.g. GGN-00042.")
 ]

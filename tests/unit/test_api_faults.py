@@ -272,14 +272,14 @@ def test_a_fault_through_the_pages(world: World) -> None:
             budi.post("/gangguan/baru", data={"kategori": "lainnya", "uraian": "x"}).status_code == 403
         )  # no CSRF
         queue = rina.get("/gangguan")
-        assert "Antrian gangguan" in queue.text and label in queue.text
+        assert "Antrean gangguan" in queue.text and label in queue.text
         assert "Pilah dan teruskan ke Tim Kerja" in queue.text
         early = {"csrf": csrf_of(andi.get("/gangguan")), "langkah": "triaged"}
         assert andi.post(f"/gangguan/{label}/langkah", data=early).status_code == 409
         done = rina.post(
             f"/gangguan/{label}/langkah",
             data={"csrf": csrf_of(queue), "langkah": "triaged", "tingkat": "degraded", "catatan": "Cek port.",
-                  "kembali": "antrian"},
+                  "kembali": "antrean"},
         )  # fmt: skip
         assert str(done.url).endswith("/gangguan") and "Ditangani Tim Kerja (1)" in done.text
         for key in ("diagnosed", "fixed", "verified"):
@@ -297,6 +297,7 @@ def test_a_fault_through_the_pages(world: World) -> None:
         assert "Waktu perbaikan" in closed.text and closed.text.count("(standar ") == 6
         assert "Tingkat gangguan: menurun. Cek port." in closed.text
         assert sari.get(f"/gangguan/{label}").status_code == 404
+        assert budi.get(f"/gangguan/{label[:-1]}\u0661").status_code == 404  # an Arabic-Indic digit
         assert label not in sari.get("/gangguan").text
     finally:
         for c in (budi, rina, andi, sari):
@@ -304,7 +305,7 @@ def test_a_fault_through_the_pages(world: World) -> None:
 
 
 def test_the_menus_lead_to_the_fault_pages(world: World) -> None:
-    for username, link in (("budi", "Gangguan saya"), ("rina", "Antrian gangguan"), ("andi", "Gangguan")):
+    for username, link in (("budi", "Gangguan saya"), ("rina", "Antrean gangguan"), ("andi", "Gangguan")):
         client = httpx.Client(base_url=world.url, follow_redirects=True)
         try:
             log_in(client, username)

@@ -26,7 +26,7 @@ anything, and every form works without JavaScript.
     /kepatuhan                        Kepala Bidang: the fleet's latest compliance state, open faults
     /survei/<id>                      pemohon: the satisfaction survey of a closed ticket
     /gangguan, /gangguan/baru         faults (issue 19): Gangguan saya and the report form (pemohon),
-    /gangguan/<GGN-id>[/langkah]      Antrian gangguan (helpdesk), the Tim Kerja's faults; a fault's page
+    /gangguan/<GGN-id>[/langkah]      Antrean gangguan (helpdesk), the Tim Kerja's faults; a fault's page
 """
 
 from __future__ import annotations

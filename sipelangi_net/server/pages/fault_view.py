@@ -7,7 +7,7 @@ Nothing here reads a store or a request; :mod:`.faults` passes faults in and ren
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sipelangi_net.documents.indonesian import waktu
@@ -157,7 +157,10 @@ class FaultLine:
     next: tuple[StepKey, ...]
 
 
-def line(fault: FaultTicket, standards: FaultStandards, *, now: dt.datetime) -> FaultLine:
+def line(
+    fault: FaultTicket, standards: FaultStandards, *, now: dt.datetime, names: Mapping[str, str] | None = None
+) -> FaultLine:
+    """``fault`` as a list shows it; ``names``: site key -> the OPD's name (else the key)."""
     overdue = bool(late(step_times(fault, standards, now=now)))
     took = time_to_repair(fault)
     return FaultLine(
@@ -166,16 +169,22 @@ def line(fault: FaultTicket, standards: FaultStandards, *, now: dt.datetime) -> 
         state=STATE[fault.step],
         severity=SEVERITY[fault.severity],
         since=waktu(fault.opened_at),
-        opds=", ".join(fault.opds) or fault.device,
+        opds=", ".join((names or {}).get(k, k) for k in fault.opds) or fault.device,
         late=overdue,
         repair=minutes(took.total_seconds()) if took is not None else "",
         next=next_steps(fault),
     )
 
 
-def lines(faults: Iterable[FaultTicket], standards: FaultStandards, *, now: dt.datetime) -> list[FaultLine]:
+def lines(
+    faults: Iterable[FaultTicket],
+    standards: FaultStandards,
+    *,
+    now: dt.datetime,
+    names: Mapping[str, str] | None = None,
+) -> list[FaultLine]:
     """Faults as lines: late first, then the oldest first (a queue's order)."""
-    out = [line(f, standards, now=now) for f in faults]
+    out = [line(f, standards, now=now, names=names) for f in faults]
     return sorted(out, key=lambda x: (not x.late, x.fault.opened_at, x.fault.id))
 
 

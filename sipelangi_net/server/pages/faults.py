@@ -1,5 +1,5 @@
 """The fault pages (issue 19): "Laporkan gangguan" and "Gangguan saya" for the pemohon, the helpdesk's
-"Antrian gangguan" (triage, close), the Tim Kerja's fault list (diagnosed, fixed, verified) and a
+"Antrean gangguan" (triage, close), the Tim Kerja's fault list (diagnosed, fixed, verified) and a
 fault's page (its steps against the time standards, its diagnoses and re-tests).
 
 Reports and steps go through :mod:`~sipelangi_net.server.faultdesk` and the server's store as the
@@ -8,7 +8,7 @@ OPD's sites (whoever opened them); another OPD's fault is the same 404 page as a
 
 ::
 
-    /gangguan                      pemohon: Gangguan saya; helpdesk: Antrian gangguan;
+    /gangguan                      pemohon: Gangguan saya; helpdesk: Antrean gangguan;
                                    Tim Kerja: the faults to diagnose, fix, verify; others: read-only
     /gangguan/baru                 pemohon (and the helpdesk on an OPD's behalf): the report form
     /gangguan/<GGN-id>             the fault: summary, timeline, records, the viewer's next steps
@@ -52,15 +52,15 @@ from sipelangi_net.tickets.policy import HELPDESK, PEMOHON, TIM_KERJA
 from sipelangi_net.tickets.sqlite import utcnow
 from sipelangi_net.validate import unsafe_character
 
-LABEL = re.compile(r"^GGN-\d{5,}$")
+LABEL = re.compile(r"^GGN-[0-9]{5,15}$")
 MAX_LISTED = 100
 MAX_NOTE = 2000
 REPORTERS = (PEMOHON, HELPDESK)
-BACK = {"antrian": "/gangguan"}
+BACK = {"antrean": "/gangguan"}
 """Where a step's form may send the visitor back to (else the fault's page)."""
 OPEN_ONLY: fv.SectionSpec = (("terbuka", "Sedang ditangani", fv.OPEN_STEPS),)
 LISTS: dict[str, tuple[str, fv.SectionSpec]] = {
-    HELPDESK: ("Antrian gangguan", fv.HELPDESK_SECTIONS),
+    HELPDESK: ("Antrean gangguan", fv.HELPDESK_SECTIONS),
     TIM_KERJA: ("Gangguan untuk Tim Kerja", fv.TIM_KERJA_SECTIONS),
 }
 """The list's title and sections for a role (others: one section of the open faults)."""
@@ -84,6 +84,11 @@ def _sites(request: HttpRequest, session: WebSession) -> frozenset[str] | None:
     return faultdesk.account_sites(session.account, pages_of(request).inventory())
 
 
+def _names(request: HttpRequest) -> dict[str, str]:
+    """Site key -> the OPD's name, as the pages show the sites a fault cuts off."""
+    return {key: site.opd for key, site in pages_of(request).inventory().sites.items()}
+
+
 def _folded(text: str) -> str:
     """A text area's text as one line (line breaks become blanks)."""
     return " ".join(text.split())
@@ -96,7 +101,7 @@ def fault_list(request: HttpRequest) -> Response:
     sites = _sites(request, session)
     role = str(session.account.role)
     found = use_store(request, lambda store: faultdesk.visible(records_of(store), sites))
-    lines = fv.lines(found, _standards(request), now=utcnow())
+    lines = fv.lines(found, _standards(request), now=utcnow(), names=_names(request))
     open_lines = [x for x in lines if not x.fault.closed]
     closed = sorted((x for x in lines if x.fault.closed), key=lambda x: -x.fault.id)[:MAX_LISTED]
     title, spec = LISTS.get(role, ("Gangguan saya" if role == PEMOHON else "Gangguan jaringan", OPEN_ONLY))
@@ -274,7 +279,7 @@ def fault_page(request: HttpRequest, fault_id: str, baru: str = "", sudah: str =
         "gangguan.html",
         session=session,
         fault=fault,
-        line=fv.line(fault, norms, now=now),
+        line=fv.line(fault, norms, now=now, names=_names(request)),
         rows=fv.timeline(fault, norms, now=now),
         records=fv.records(fault),
         kind=fv.KIND.get(fault.kind, fault.kind),

@@ -44,7 +44,7 @@ from sipelangi_net.tickets.sqlite import utcnow
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-_LABEL = re.compile(r"GGN-\d{5,}")
+_LABEL = re.compile(r"GGN-[0-9]{5,15}")
 
 FAULT_NOT_FOUND: Responses = {
     404: {"model": ApiErrorBody, "description": "No such fault (or, for a pemohon, another OPD's)"}
