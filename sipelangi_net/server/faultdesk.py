@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from sipelangi_net.errors import ConfigError, Forbidden, WorkflowError
-from sipelangi_net.faults.models import FaultActor, FaultTicket
+from sipelangi_net.faults.models import FaultActor, FaultRecord, FaultTicket
 from sipelangi_net.faults.records import FaultDraft, FaultRecords
 from sipelangi_net.faults.sop import FaultRole, Severity, StepKey, describe, step
 from sipelangi_net.faults.standards import FaultStandards, load_standards
@@ -132,13 +132,16 @@ def visible(
     status: Literal["open", "closed"] | None = None,
     opd: str | None = None,
     source: Literal["monitor", "compliance", "pemohon"] | None = None,
+    since: dt.datetime | None = None,
 ) -> list[FaultTicket]:
     """The faults an account seeing ``sites`` may read, with the filters, by number (a pemohon's are
-    read site by site; ``opd`` outside their sites gives none)."""
+    read site by site; ``opd`` outside their sites gives none); ``since``: open at or after it."""
     if sites is None:
-        return list(records.list(status=status, opd=opd, source=source))
+        return list(records.list(status=status, opd=opd, source=source, since=since))
     wanted = sorted(sites if opd is None else sites & {opd})
-    found = {f.id: f for key in wanted for f in records.list(status=status, opd=key, source=source)}
+    found = {
+        f.id: f for key in wanted for f in records.list(status=status, opd=key, source=source, since=since)
+    }
     return [found[n] for n in sorted(found)]
 
 
@@ -211,6 +214,39 @@ def report_draft(
         opds=(site,),
         note=f"Dilaporkan oleh {account.display_name}: {description}"[:2000],
     )
+
+
+def file_report(
+    records: FaultRecords, draft: FaultDraft, *, account: Actor, now: dt.datetime
+) -> tuple[FaultTicket, bool]:
+    """Open ``draft``'s fault as ``account`` (True), or, when the same report is open already, that
+    fault (False) with this report kept on it as an observation, once per account; :class:`TooMany`
+    past :data:`REPORTS_PER_HOUR` new faults."""
+    actor = fault_actor(account)
+    if actor is None:
+        raise Forbidden(f"account {account.username!r} (role {account.role}) reports no fault")
+    existing = records.open_by_key(draft.key)
+    if existing is None:
+        check_rate(records, account, now=now)
+        return records.open(draft, actor=actor, at=now)
+    if _reported_by(existing, account.username):
+        return existing, False
+    also = FaultRecord(
+        kind="observation",
+        at=max(now, existing.opened_at),
+        actor=actor,
+        summary=f"Dilaporkan juga oleh {account.display_name}"[:200],
+        outputs={"report": draft.note},
+    )
+    return records.add_record(existing.id, also), False
+
+
+def _reported_by(fault: FaultTicket, username: str) -> bool:
+    """Whether ``username`` reported ``fault`` (its first step, or a report kept on it)."""
+    first = fault.history[0].actor
+    if first.role in (FaultRole.PEMOHON, FaultRole.HELPDESK) and first.name == username:
+        return True
+    return any(r.kind == "observation" and r.actor.name == username for r in fault.records)
 
 
 def check_rate(records: FaultRecords, account: Actor, *, now: dt.datetime) -> None:

@@ -110,7 +110,15 @@ def test_a_pemohon_reports_a_fault_for_their_own_opd(world: World) -> None:
         ("triaged", 30 * 60, True),  # under way: the helpdesk's triage
     ]
     again = report(world, "budi", description="Masih belum bisa.")
-    assert (again.status_code, again.json()["id"]) == (200, fault["id"])  # joins the open fault
+    assert (again.status_code, again.json()["id"], again.json()["records"]) == (200, fault["id"], [])
+    joined = report(world, "rina", site="dinkes", description="PIC menelepon helpdesk.").json()
+    assert joined["id"] == fault["id"] and [r["summary"] for r in joined["records"]] == [
+        "Dilaporkan juga oleh Rina Helpdesk"
+    ]
+    assert joined["records"][0]["outputs"] == {
+        "report": "Dilaporkan oleh Rina Helpdesk: PIC menelepon helpdesk."
+    }
+    assert len(report(world, "rina", site="dinkes").json()["records"]) == 1  # once per account
     assert (
         report(world, "budi", body={"category": "jaringan putus", "description": "Putus."}).json()["severity"]
         == "outage"

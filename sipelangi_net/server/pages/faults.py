@@ -17,6 +17,7 @@ OPD's sites (whoever opened them); another OPD's fault is the same 404 page as a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -27,12 +28,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from sipelangi_net.accounts.sessions import WebSession
-from sipelangi_net.errors import ConfigError, InventoryError
+from sipelangi_net.errors import ConfigError, Forbidden, InventoryError
 from sipelangi_net.faults.models import FaultTicket, label_number
-from sipelangi_net.faults.records import FaultRecords
+from sipelangi_net.faults.records import FaultDraft, FaultRecords
 from sipelangi_net.faults.sop import SEVERITIES, StepKey, step
 from sipelangi_net.faults.standards import FaultStandards
 from sipelangi_net.faults.workflow import next_steps
+from sipelangi_net.inventory import Inventory
 from sipelangi_net.server import faultdesk
 from sipelangi_net.server.pages import fault_view as fv
 from sipelangi_net.server.pages.pemohon import Choice, app_choices
@@ -54,6 +56,8 @@ from sipelangi_net.validate import unsafe_character
 
 LABEL = re.compile(r"^GGN-[0-9]{5,15}$")
 MAX_LISTED = 100
+CLOSED_SHOWN = dt.timedelta(days=30)
+"""The lists show the faults closed in the last 30 days (at most :data:`MAX_LISTED`)."""
 MAX_NOTE = 2000
 REPORTERS = (PEMOHON, HELPDESK)
 BACK = {"antrean": "/gangguan"}
@@ -100,10 +104,20 @@ def fault_list(request: HttpRequest) -> Response:
     session = require(request)
     sites = _sites(request, session)
     role = str(session.account.role)
-    found = use_store(request, lambda store: faultdesk.visible(records_of(store), sites))
-    lines = fv.lines(found, _standards(request), now=utcnow(), names=_names(request))
-    open_lines = [x for x in lines if not x.fault.closed]
-    closed = sorted((x for x in lines if x.fault.closed), key=lambda x: -x.fault.id)[:MAX_LISTED]
+    now = utcnow()
+
+    def action(store: ServedStore) -> tuple[list[FaultTicket], list[FaultTicket]]:
+        records = records_of(store)
+        since = now - CLOSED_SHOWN
+        return (
+            faultdesk.visible(records, sites, status="open"),
+            faultdesk.visible(records, sites, status="closed", since=since),
+        )
+
+    found, done = use_store(request, action)
+    norms, names = _standards(request), _names(request)
+    open_lines = fv.lines(found, norms, now=now, names=names)
+    closed = sorted(fv.lines(done, norms, now=now, names=names), key=lambda x: -x.fault.id)[:MAX_LISTED]
     title, spec = LISTS.get(role, ("Gangguan saya" if role == PEMOHON else "Gangguan jaringan", OPEN_ONLY))
     return render(
         request,
@@ -196,44 +210,47 @@ async def report(request: HttpRequest) -> Response:
     return await run_in_threadpool(_submit, request, session, _report(form))
 
 
-def _submit(request: HttpRequest, session: WebSession, values: Report) -> Response:
+def _draft(session: WebSession, values: Report, known: Inventory, now: dt.datetime) -> FaultDraft | list[str]:
+    """The fault the form's report opens, or what is wrong with the form (a 403 page for a site
+    that is not the account's: the form offers none)."""
     errors = _problems(values)
-    known = pages_of(request).inventory()
     category = faultdesk.CATEGORY_BY_TEXT.get(values.category)
-    now = utcnow()
+    if errors or category is None:
+        return errors
     try:
-        if not errors and category is not None:
-            site = faultdesk.report_site(session.account, values.site or None, known)
-            draft = faultdesk.report_draft(
-                category=category.text,
-                application=values.application if category.application else None,
-                description=values.description,
-                site=site,
-                inventory=known,
-                account=session.account,
-                now=now,
-            )
+        site = faultdesk.report_site(session.account, values.site or None, known)
+        return faultdesk.report_draft(
+            category=category.text,
+            application=values.application if category.application else None,
+            description=values.description,
+            site=site,
+            inventory=known,
+            account=session.account,
+            now=now,
+        )
+    except Forbidden as exc:
+        raise PageError(403, "Tidak diizinkan", "Lokasi ini bukan lokasi OPD Anda.", str(exc)) from None
     except ConfigError:
-        errors.append("Lokasi atau aplikasi tidak dikenal; pilih dari daftar.")
-    if errors:
-        return _form(request, session, errors=errors, values=values, status=422)
-    actor = faultdesk.fault_actor(session.account)
-    assert actor is not None  # report_site let only a pemohon or the helpdesk through
+        return ["Lokasi atau aplikasi tidak dikenal; pilih dari daftar."]
+
+
+def _submit(request: HttpRequest, session: WebSession, values: Report) -> Response:
+    now = utcnow()
+    draft = _draft(session, values, pages_of(request).inventory(), now)
+    if isinstance(draft, list):
+        return _form(request, session, errors=draft, values=values, status=422)
 
     def action(store: ServedStore) -> tuple[FaultTicket, bool]:
-        records = records_of(store)
-        if records.open_by_key(draft.key) is None:
-            try:
-                faultdesk.check_rate(records, session.account, now=now)
-            except faultdesk.TooMany as exc:
-                raise PageError(
-                    429,
-                    "Terlalu banyak laporan",
-                    f"Akun Anda sudah melaporkan {faultdesk.REPORTS_PER_HOUR} gangguan dalam satu jam"
-                    " terakhir; tambahkan keterangan pada laporan yang masih terbuka, atau coba lagi nanti.",
-                    str(exc),
-                ) from None
-        return records.open(draft, actor=actor, at=now)
+        try:
+            return faultdesk.file_report(records_of(store), draft, account=session.account, now=now)
+        except faultdesk.TooMany as exc:
+            raise PageError(
+                429,
+                "Terlalu banyak laporan",
+                f"Akun Anda sudah melaporkan {faultdesk.REPORTS_PER_HOUR} gangguan dalam satu jam"
+                " terakhir; tambahkan keterangan pada laporan yang masih terbuka, atau coba lagi nanti.",
+                str(exc),
+            ) from None
 
     fault, opened = use_store(request, action)
     return see_other(f"/gangguan/{fault.label}?{'baru' if opened else 'sudah'}=1")

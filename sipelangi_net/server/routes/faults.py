@@ -185,33 +185,26 @@ def report_fault(request: HttpRequest, body: NewFault, caller: Caller) -> Respon
     severity is proposed from the category (putus: outage; lambat, putus-sambung, an application:
     degraded; lainnya: minor); the helpdesk confirms it when it triages. The helpdesk and the OPD's
     PIC are notified. The same report (site, category, application) while one is open answers that
-    fault (200). An account opens at most 10 reports an hour (429). Any other role: 403."""
-    known = inventory(request)
-    site = run(request, lambda _store: faultdesk.report_site(caller, body.site, known))
-    now = utcnow()
-    draft = run(
-        request,
-        lambda _store: faultdesk.report_draft(
+    fault (200), the report kept on it as an observation (once per account). An account opens at most
+    10 faults an hour (429). Any other role: 403."""
+    known, now = inventory(request), utcnow()
+    application = body.application if isinstance(body, ApplicationReport) else None
+
+    def action(store: ServedStore) -> tuple[FaultTicket, bool]:
+        site = faultdesk.report_site(caller, body.site, known)
+        draft = faultdesk.report_draft(
             category=body.category,
-            application=body.application if isinstance(body, ApplicationReport) else None,
+            application=application,
             description=body.description,
             site=site,
             inventory=known,
             account=caller,
             now=now,
-        ),
-    )
-    actor = faultdesk.fault_actor(caller)
-    assert actor is not None  # report_site let only a pemohon or the helpdesk through
-
-    def action(store: ServedStore) -> tuple[FaultTicket, bool]:
-        records = records_of(store)
-        if records.open_by_key(draft.key) is None:
-            try:
-                faultdesk.check_rate(records, caller, now=now)
-            except faultdesk.TooMany as exc:
-                raise ApiError(429, "throttled", str(exc)) from None
-        return records.open(draft, actor=actor, at=now)
+        )
+        try:
+            return faultdesk.file_report(records_of(store), draft, account=caller, now=now)
+        except faultdesk.TooMany as exc:
+            raise ApiError(429, "throttled", str(exc)) from None
 
     fault, opened = run(request, action)
     return _answer(fault_body(fault, standards(request), now=now), status=201 if opened else 200)
