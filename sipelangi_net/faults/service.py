@@ -15,6 +15,8 @@ any :class:`~sipelangi_net.faults.records.FaultRecords` (the SQLite store's ``fa
 * ``fold`` records an ``observation`` on the parent's fault naming the child target, and closes the
   child's fault (``verified``, ``closed``) with a note naming the parent fault.
 
+:func:`person_report` is the fault a person reports (the CLI's ``fault report``, the pages).
+
 The monitor is ``FaultActor(role=Monitor, name=<its host name>)``. A fault the record no longer
 has open when the monitor closes or folds it (a person closed it) is left as it is.
 """
@@ -23,10 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sipelangi_net.errors import WorkflowError
+from pydantic import ValidationError
+
+from sipelangi_net.errors import ConfigError, InventoryError, WorkflowError
 from sipelangi_net.faults.correlate import Decision, RoundResult
 from sipelangi_net.faults.correlate import Fault as Problem
 from sipelangi_net.faults.correlate import FaultKind as ProblemKind
@@ -35,6 +40,7 @@ from sipelangi_net.faults.notices import durasi
 from sipelangi_net.faults.records import FaultDraft, FaultRecords
 from sipelangi_net.faults.sop import FaultRole, Severity
 from sipelangi_net.faults.topology import DependencyTree, Target
+from sipelangi_net.inventory import Inventory
 
 log = logging.getLogger(__name__)
 WHAT = {
@@ -205,3 +211,39 @@ def apply_decisions(
         else:
             work.recovered(d)
     return Applied(tuple(work.opened), tuple(work.closed), tuple(work.observed))
+
+
+def person_report(
+    inventory: Inventory,
+    *,
+    opd: str,
+    summary: str,
+    at: dt.datetime,
+    severity: Severity = "degraded",
+    note: str = "",
+) -> FaultDraft:
+    """The fault a person's report opens (``jaringan lambat``): source ``pemohon``, kind ``reported``
+    (placed by the triage), on the OPD's access switch, key ``pemohon:<n>`` with ``n`` a fresh
+    random number (every report is its own fault until the helpdesk triages it). An OPD that is no
+    site of ``sites.yaml`` is an InventoryError naming the file."""
+    site = inventory.sites.get(opd)
+    if site is None:
+        raise InventoryError(
+            f"{inventory.path / 'sites.yaml'}: {opd!r}: no such OPD site; give a site key (e.g. dinkes)"
+        )
+    try:
+        return FaultDraft(
+            key=f"pemohon:{secrets.randbits(63)}",
+            kind="reported",
+            source="pemohon",
+            severity=severity,
+            device=site.access_switch.device,
+            opds=(opd,),
+            summary=summary,
+            opened_at=at,
+            note=note,
+        )
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"fault report: {where}: {err['msg']}") from None
