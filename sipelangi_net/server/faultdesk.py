@@ -6,7 +6,7 @@ step is checked the same way whichever door it came in by.
 
 ::
 
-    account role     fault role (sop.py)   may
+    account role     fault role            may      (the roles: faults/roles.py, as the CLI)
     pemohon          Pemohon               report a fault at a site of their OPD (step reported)
     helpdesk         Helpdesk              report on an OPD's behalf; triaged, closed
     tim_kerja        Tim Kerja             diagnosed, fixed, verified
@@ -24,12 +24,15 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from sipelangi_net.errors import ConfigError, Forbidden, WorkflowError
+from sipelangi_net.faults import roles
 from sipelangi_net.faults.models import FaultActor, FaultRecord, FaultTicket
 from sipelangi_net.faults.records import FaultDraft, FaultRecords
-from sipelangi_net.faults.sop import FaultRole, Severity, StepKey, describe, step
+from sipelangi_net.faults.roles import PEOPLE
+from sipelangi_net.faults.service import person_report
+from sipelangi_net.faults.sop import FaultRole, Severity, StepKey, describe
 from sipelangi_net.faults.standards import FaultStandards, load_standards
 from sipelangi_net.inventory import Inventory
-from sipelangi_net.tickets.policy import HELPDESK, PEMOHON, TIM_KERJA, Actor, same_opd
+from sipelangi_net.tickets.policy import HELPDESK, PEMOHON, Actor, same_opd
 
 NetworkCategory = Literal["jaringan putus", "jaringan lambat", "sering putus-sambung", "lainnya"]
 ApplicationCategory = Literal["tidak bisa akses aplikasi"]
@@ -58,12 +61,8 @@ CATEGORIES: tuple[Category, ...] = (
 CATEGORY_BY_TEXT: dict[str, Category] = {c.text: c for c in CATEGORIES}
 assert set(CATEGORY_BY_TEXT) == set(get_args(CategoryText))
 
-FAULT_ROLE: dict[str, FaultRole] = {
-    PEMOHON: FaultRole.PEMOHON,
-    HELPDESK: FaultRole.HELPDESK,
-    TIM_KERJA: FaultRole.TIM_KERJA,
-}
-"""Account role -> the fault SOP's role; an account of any other role records no fault step."""
+FAULT_ROLE = PEOPLE
+"""Account role -> the fault SOP's role (faults/roles.py); any other role records no fault step."""
 GRADE: dict[str, str] = {"outage": "putus", "degraded": "menurun", "minor": "ringan"}
 """A severity in the words of the pages and the notes."""
 REPORTS_PER_HOUR = 10
@@ -86,23 +85,13 @@ def fault_actor(account: Actor) -> FaultActor | None:
     return None if role is None else FaultActor(role=role, name=account.username)
 
 
-def _needs(key: StepKey) -> str:
-    roles = [r for r in step(key).roles if r in FAULT_ROLE.values()]
-    accounts = {v: k for k, v in FAULT_ROLE.items()}
-    return " or ".join(f"{accounts[r]} ({r.value})" for r in roles) or "the monitor"
-
-
 def step_actor(fault: FaultTicket, key: StepKey, account: Actor) -> FaultActor:
-    """The actor ``account`` records ``key`` on ``fault`` as; Forbidden naming the role and the step."""
-    where = f"{fault.label}: {describe(key)}"
-    if account.disabled:
-        raise Forbidden(f"{where}: account {account.username!r} is disabled")
-    actor = fault_actor(account)
-    if actor is None or actor.role not in step(key).roles:
-        raise Forbidden(
-            f"{where} needs the role {_needs(key)}; account {account.username!r} has the role {account.role}"
-        )
-    return actor
+    """The actor ``account`` records ``key`` on ``fault`` as (:func:`faults.roles.fault_actor`, as the
+    CLI does); Forbidden naming the fault, the step and the roles that record it."""
+    try:
+        return roles.fault_actor(account, key)
+    except Forbidden as exc:
+        raise Forbidden(f"{fault.label}: {exc}") from None
 
 
 def account_sites(account: Actor, inventory: Inventory) -> frozenset[str] | None:
@@ -192,26 +181,22 @@ def report_draft(
     account: Actor,
     now: dt.datetime,
 ) -> FaultDraft:
-    """The fault a report opens: kind ``reported``, the category's proposed severity, the site's
-    access switch as its device, the description as the ``reported`` step's note."""
+    """The fault a report opens (:func:`faults.service.person_report`, as ``fault report`` does: kind
+    ``reported``, the site's access switch, a key of its own): the category's proposed severity, the
+    description as the ``reported`` step's note."""
     chosen = CATEGORY_BY_TEXT[category]
-    place = inventory.sites[site]
     app_name = ""
     if chosen.application:
         known = inventory.applications.get(application or "")
         if known is None:
             raise ConfigError(f"application {application!r}: not an application of the server's inventory")
         app_name = known.name
-    key = f"pemohon:{site}:{category}" + (f":{application}" if chosen.application else "")
-    return FaultDraft(
-        key=key.replace(" ", "-"),
-        kind="reported",
-        source="pemohon",
+    return person_report(
+        inventory,
+        opd=site,
+        summary=report_summary(chosen, app_name, inventory.sites[site].opd),
+        at=now,
         severity=chosen.severity,
-        device=place.access_switch.device,
-        summary=report_summary(chosen, app_name, place.opd),
-        opened_at=now,
-        opds=(site,),
         note=f"Dilaporkan oleh {account.display_name}: {description}"[:2000],
     )
 
@@ -219,13 +204,18 @@ def report_draft(
 def file_report(
     records: FaultRecords, draft: FaultDraft, *, account: Actor, now: dt.datetime
 ) -> tuple[FaultTicket, bool]:
-    """Open ``draft``'s fault as ``account`` (True), or, when the same report is open already, that
-    fault (False) with this report kept on it as an observation, once per account; :class:`TooMany`
-    past :data:`REPORTS_PER_HOUR` new faults."""
-    actor = fault_actor(account)
-    if actor is None:
-        raise Forbidden(f"account {account.username!r} (role {account.role}) reports no fault")
-    existing = records.open_by_key(draft.key)
+    """Open ``draft``'s fault as ``account`` (True), or, when a report of the same fault (same site,
+    kind and application: the same summary) is open already, that fault (False) with this report kept
+    on it as an observation, once per account; :class:`TooMany` past :data:`REPORTS_PER_HOUR`."""
+    actor = roles.fault_actor(account, "reported")
+    existing = next(
+        (
+            f
+            for f in records.list(status="open", opd=draft.opds[0], source="pemohon")
+            if f.summary == draft.summary
+        ),
+        None,
+    )
     if existing is None:
         check_rate(records, account, now=now)
         return records.open(draft, actor=actor, at=now)

@@ -153,7 +153,7 @@ def test_each_step_by_its_role_and_the_others_refused(world: World) -> None:
         refused = step(world, username, label, "triaged")
         assert refused.status_code == 403, (username, refused.text)
         assert (
-            f"{label}: fault step 2 (triaged: triage) needs the role helpdesk (Helpdesk)"
+            f"{label}: fault step 2 (triaged: triage) is recorded by Helpdesk; account {username} is"
             in refused.json()["error"]
         )
     assert step(world, "rina", label, "diagnosed").status_code == 403
