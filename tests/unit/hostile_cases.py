@@ -1017,46 +1017,48 @@ def api_cases_static() -> list[ApiCase]:
 
 
 # --- fault reports and steps (issue 19), sent as the helpdesk (it may report for any site) ---------
-FAULTS = "/api/v1/faults"
-FAULT_REPORT = {"category": "lainnya", "description": "Printer jaringan tidak terlihat.", "site": "dinkes"}
+API_FAULTS = "/api/v1/faults"
+FAULT_BODY = {"category": "lainnya", "description": "Printer jaringan tidak terlihat.", "site": "dinkes"}
 
 
-def _report(**changes: Any) -> dict[str, Any]:
-    return {**FAULT_REPORT, **changes}
+def _fault_body(**changes: Any) -> dict[str, Any]:
+    return {**FAULT_BODY, **changes}
 
 
 def _api_faults() -> Iterator[ApiCase]:
     for kind in (*BAD_SHORT, "nul", "bom", "lsep", "zwsp", "trailing-lf"):
-        body = _report(description=BAD_TEXT[kind])
-        yield ApiCase(f"api-fault-description-{kind}", "POST", FAULTS, "7", body=body)
+        body = _fault_body(description=BAD_TEXT[kind])
+        yield ApiCase(f"api-fault-description-{kind}", "POST", API_FAULTS, "7", body=body)
         step = {"step": "diagnosed", "note": BAD_TEXT[kind]}
-        yield ApiCase(f"api-fault-step-note-{kind}", "POST", f"{FAULTS}/GGN-00001/steps", "7", body=step)
+        yield ApiCase(f"api-fault-step-note-{kind}", "POST", f"{API_FAULTS}/GGN-00001/steps", "7", body=step)
     for kind in ("close-tag", "link"):  # odd but valid: one report (the second joins it: 200)
-        body = _report(description=MARKUP[kind], category="jaringan lambat")
-        yield ApiCase(f"api-fault-description-markup-{kind}", "POST", FAULTS, "7", expect="store", body=body)
+        body = _fault_body(description=MARKUP[kind], category="jaringan lambat")
+        yield ApiCase(
+            f"api-fault-description-markup-{kind}", "POST", API_FAULTS, "7", expect="store", body=body
+        )
     for name, body in {
-        "category-unknown": _report(category="internet mati"),
-        "category-number": _report(category=3),
+        "category-unknown": _fault_body(category="internet mati"),
+        "category-number": _fault_body(category=3),
         "category-missing": {"description": "x", "site": "dinkes"},
-        "category-case": _report(category="Jaringan Putus"),
-        "app-missing": _report(category="tidak bisa akses aplikasi"),
-        "app-unknown": _report(category="tidak bisa akses aplikasi", application="tiktok"),
-        "app-on-network": _report(category="jaringan putus", application="simpeg"),
-        "app-traversal": _report(category="tidak bisa akses aplikasi", application="../simpeg"),
-        "site-mars": _report(site="mars"),
-        "site-traversal": _report(site="../../etc/passwd"),
-        "site-long": _report(site="s" * 10_000),
-        "site-number": _report(site=7),
-        "description-empty": _report(description="   "),
-        "description-long": _report(description="x" * 2001),
-        "description-deep": _report(description=nested(900)),
-        "severity-given": _report(severity="outage"),
-        "opened-at-given": _report(opened_at="2000-01-01T00:00:00Z"),
-        "extra-field": _report(admin=True),
-        "array": [FAULT_REPORT],
+        "category-case": _fault_body(category="Jaringan Putus"),
+        "app-missing": _fault_body(category="tidak bisa akses aplikasi"),
+        "app-unknown": _fault_body(category="tidak bisa akses aplikasi", application="tiktok"),
+        "app-on-network": _fault_body(category="jaringan putus", application="simpeg"),
+        "app-traversal": _fault_body(category="tidak bisa akses aplikasi", application="../simpeg"),
+        "site-mars": _fault_body(site="mars"),
+        "site-traversal": _fault_body(site="../../etc/passwd"),
+        "site-long": _fault_body(site="s" * 10_000),
+        "site-number": _fault_body(site=7),
+        "description-empty": _fault_body(description="   "),
+        "description-long": _fault_body(description="x" * 2001),
+        "description-deep": _fault_body(description=nested(900)),
+        "severity-given": _fault_body(severity="outage"),
+        "opened-at-given": _fault_body(opened_at="2000-01-01T00:00:00Z"),
+        "extra-field": _fault_body(admin=True),
+        "array": [FAULT_BODY],
     }.items():
-        yield ApiCase(f"api-fault-report-{name}", "POST", FAULTS, "6", body=body)
-    steps = f"{FAULTS}/GGN-00001/steps"
+        yield ApiCase(f"api-fault-report-{name}", "POST", API_FAULTS, "6", body=body)
+    steps = f"{API_FAULTS}/GGN-00001/steps"
     for name, body in {
         "reported": {"step": "reported"},
         "number": {"step": 3},
@@ -1079,9 +1081,9 @@ def _api_faults() -> Iterator[ApiCase]:
         "long": "GGN-" + "9" * 10_000,
         "unicode-digit": "GGN-0000%D9%A1",
     }.items():
-        yield ApiCase(f"api-fault-get-{name}", "GET", f"{FAULTS}/{fid}", "6")
+        yield ApiCase(f"api-fault-get-{name}", "GET", f"{API_FAULTS}/{fid}", "6")
         body = {"step": "closed"}
-        yield ApiCase(f"api-fault-step-id-{name}", "POST", f"{FAULTS}/{fid}/steps", "6", body=body)
+        yield ApiCase(f"api-fault-step-id-{name}", "POST", f"{API_FAULTS}/{fid}/steps", "6", body=body)
     for name, query in {
         "status": "status=deleted",
         "source": "source=%1B%5B2J",
@@ -1091,7 +1093,7 @@ def _api_faults() -> Iterator[ApiCase]:
         "cursor-garbage": "cursor=abc.def",
         "unknown-parameter": "stauts=open",
     }.items():
-        yield ApiCase(f"api-fault-list-{name}", "GET", f"{FAULTS}?{query}", "6")
+        yield ApiCase(f"api-fault-list-{name}", "GET", f"{API_FAULTS}?{query}", "6")
 
 
 def _api_queries() -> Iterator[ApiCase]:
