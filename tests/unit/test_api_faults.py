@@ -279,6 +279,12 @@ def test_a_fault_through_the_pages(world: World) -> None:
         assert (
             budi.post("/gangguan/baru", data={"kategori": "lainnya", "uraian": "x"}).status_code == 403
         )  # no CSRF
+        tampered = {"csrf": csrf_of(form), "lokasi": "bappeda", "kategori": "lainnya", "uraian": "x"}
+        assert budi.post("/gangguan/baru", data=tampered).status_code == 403  # not a site of Dinkes
+        empty = budi.post(
+            "/gangguan/baru", data={"csrf": csrf_of(form), "kategori": "lainnya", "uraian": " "}
+        )
+        assert empty.status_code == 422 and "Uraian" in empty.text
         queue = rina.get("/gangguan")
         assert "Antrean gangguan" in queue.text and label in queue.text
         assert "Pilah dan teruskan ke Tim Kerja" in queue.text
