@@ -167,6 +167,9 @@ def step_command(
     fault: str = typer.Argument(..., metavar="FAULT", help="The fault's number, e.g. GGN-00042."),
     step: str = typer.Argument(..., metavar="STEP", help=f"The step done: {', '.join(STEPS[1:])}."),
     note: str = typer.Option("", "--note", help="What was done or found (one line)."),
+    severity: str | None = typer.Option(
+        None, "--severity", help="With triaged: the fault's severity (outage, degraded or minor)."
+    ),
     db: Path | None = DbOpt,
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
@@ -178,12 +181,15 @@ def step_command(
 
     number = _number(fault)
     key: Any = _choice(step, STEPS, "STEP")
+    level: Any = None if severity is None else _choice(severity, SEVERITIES, "--severity")
     _local(store)
     with opened(db, store) as st:
         faults = _faults(st)
         account = bound_account(st)
         assert account is not None  # a local store is always bound (cli/identity.py)
-        moved = faults.move(number, key, actor=fault_actor(account, key), at=_now(), note=note)
+        moved = faults.move(
+            number, key, actor=fault_actor(account, key), at=_now(), note=note, severity=level
+        )
     if as_json:
         say_json(moved.to_json())
         return

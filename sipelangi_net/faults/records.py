@@ -61,9 +61,17 @@ class FaultRecords(Protocol):
         ...
 
     def move(
-        self, fault_id: int, step: StepKey, *, actor: FaultActor, at: dt.datetime, note: str = ""
+        self,
+        fault_id: int,
+        step: StepKey,
+        *,
+        actor: FaultActor,
+        at: dt.datetime,
+        note: str = "",
+        severity: Severity | None = None,
     ) -> FaultTicket:
-        """Record ``step`` (workflow.move's checks) and queue its notifications, in one transaction."""
+        """Record ``step`` (workflow.move's checks) and queue its notifications, in one transaction;
+        ``severity`` regrades the fault at ``triaged``."""
         ...
 
     def add_record(self, fault_id: int, record: FaultRecord) -> FaultTicket:

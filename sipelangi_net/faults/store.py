@@ -26,7 +26,7 @@ from sipelangi_net.errors import MalformedTicketError, TicketNotFound, WorkflowE
 from sipelangi_net.faults import notices, workflow
 from sipelangi_net.faults.models import FaultActor, FaultRecord, FaultTicket, fault_label
 from sipelangi_net.faults.records import FaultDraft, FaultStatus
-from sipelangi_net.faults.sop import StepKey
+from sipelangi_net.faults.sop import Severity, StepKey
 from sipelangi_net.tickets.models import Request
 from sipelangi_net.tickets.outputs import Skipped, skip
 from sipelangi_net.tickets.sqlite import enqueue, immediate
@@ -257,13 +257,25 @@ class SqliteFaults:
             return self._load(conn, fault.id), True
 
     def move(
-        self, fault_id: int, step: StepKey, *, actor: FaultActor, at: dt.datetime, note: str = ""
+        self,
+        fault_id: int,
+        step: StepKey,
+        *,
+        actor: FaultActor,
+        at: dt.datetime,
+        note: str = "",
+        severity: Severity | None = None,
     ) -> FaultTicket:
-        """Record ``step`` (workflow.move's checks) and queue its notifications, in one transaction."""
+        """Record ``step`` (workflow.move's checks) and queue its notifications, in one transaction;
+        ``severity`` regrades the fault at ``triaged`` (the change is in the step's note)."""
         with self._write() as conn:
             fault = self._load(conn, fault_id)
-            moved = workflow.move(fault, step, at=at, actor=actor, note=note, now=self.store.clock())
+            moved = workflow.move(
+                fault, step, at=at, actor=actor, note=note, now=self.store.clock(), severity=severity
+            )
             self._append(conn, moved)
+            if moved.severity != fault.severity:
+                conn.execute("UPDATE faults SET severity = ? WHERE id = ?", (moved.severity, fault_id))
             return self._load(conn, fault_id)
 
     def add_record(self, fault_id: int, record: FaultRecord) -> FaultTicket:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from sipelangi_net.errors import ConfigError, Forbidden, WorkflowError
+from sipelangi_net.errors import ConfigError, Forbidden
 from sipelangi_net.faults import roles
 from sipelangi_net.faults.models import FaultActor, FaultRecord, FaultTicket
 from sipelangi_net.faults.records import FaultDraft, FaultRecords
@@ -63,8 +63,6 @@ assert set(CATEGORY_BY_TEXT) == set(get_args(CategoryText))
 
 FAULT_ROLE = PEOPLE
 """Account role -> the fault SOP's role (faults/roles.py); any other role records no fault step."""
-GRADE: dict[str, str] = {"outage": "putus", "degraded": "menurun", "minor": "ringan"}
-"""A severity in the words of the pages and the notes."""
 REPORTS_PER_HOUR = 10
 """Reports one account may open in an hour (each mails the helpdesk and the OPD's PIC)."""
 
@@ -265,13 +263,5 @@ def record_step(
     at: dt.datetime,
 ) -> FaultTicket:
     """Record ``key`` on ``fault`` as ``actor`` (checked by :func:`step_actor` first). ``severity``:
-    the helpdesk's grading at triage, kept in the step's note."""
-    if severity is not None:
-        graded = f"Tingkat gangguan: {GRADE[severity]}"
-        if severity != fault.severity:
-            raise WorkflowError(
-                f"{fault.label}: the severity cannot be changed from {fault.severity} to {severity} yet"
-                " (the fault record keeps the reported severity); triage it as reported, say so in the note"
-            )
-        note = f"{graded}. {note}" if note else graded
-    return records.move(fault.id, key, actor=actor, at=at, note=note[:2000])
+    the helpdesk's grading at triage (a change from the reported one is written into the step's note)."""
+    return records.move(fault.id, key, actor=actor, at=at, note=note[:1900], severity=severity)

@@ -159,11 +159,12 @@ def test_each_step_by_its_role_and_the_others_refused(world: World) -> None:
     assert step(world, "rina", label, "diagnosed").status_code == 403
     assert step(world, "rina", label, "closed").status_code == 409  # closed only after verified
     assert step(world, "rina", label, "diagnosed", severity="minor").status_code == 422
-    regraded = step(world, "rina", label, "triaged", severity="outage")
-    assert regraded.status_code == 409 and "severity cannot be changed" in regraded.json()["error"]
-    triaged = step(world, "rina", label, "triaged", severity="degraded", note="Diteruskan ke Tim Kerja.")
+    triaged = step(world, "rina", label, "triaged", severity="outage", note="Diteruskan ke Tim Kerja.")
     assert triaged.status_code == 201, triaged.text
-    assert triaged.json()["history"][-1]["note"] == "Tingkat gangguan: menurun. Diteruskan ke Tim Kerja."
+    assert triaged.json()["severity"] == "outage"  # the helpdesk's grading, not the report's proposal
+    assert triaged.json()["history"][-1]["note"] == (
+        "Tingkat gangguan: putus (semula menurun). Diteruskan ke Tim Kerja."
+    )
     for key, note in (
         ("diagnosed", "Port eth1 sw-dinkes mati."),
         ("fixed", "Port diaktifkan."),

@@ -75,6 +75,12 @@ def test_report_list_show_and_step_in_single_engineer_mode(env: dict[str, str]) 
     assert shown["step_times"][1]["standard_s"] == DEFAULTS.seconds("degraded", "triaged")
     assert shown["step_times"][2]["ended"] is None and shown["history"][1]["note"] == "cek jalur"
     text = ok(env, "fault", "show", "GGN-00001").stdout
+    graded = json.loads(ok(env, "fault", "step", "2", "triaged", "--severity", "degraded", "--json").stdout)
+    assert (
+        graded["severity"] == "degraded"
+        and graded["history"][-1]["note"] == "Tingkat gangguan: menurun (semula putus)"
+    )
+    assert run(env, "fault", "step", "2", "diagnosed", "--severity", "lethal").returncode == 2
     assert "triaged" in text and "cek jalur" in text and "(under way)" in text
     for step in ("diagnosed", "fixed", "verified", "closed"):
         ok(env, "fault", "step", "GGN-00001", step)

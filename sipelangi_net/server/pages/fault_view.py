@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from sipelangi_net.documents.indonesian import waktu
 from sipelangi_net.faults.models import FaultEvent, FaultRecord, FaultTicket
-from sipelangi_net.faults.sop import STEPS, StepKey
+from sipelangi_net.faults.sop import GRADE, STEPS, StepKey
 from sipelangi_net.faults.standards import FaultStandards
 from sipelangi_net.faults.workflow import StepTime, late, next_steps, step_times, time_to_repair
-from sipelangi_net.server.faultdesk import GRADE
 from sipelangi_net.server.pages.view import minutes
 
 STEP_NAME: dict[str, str] = {
