@@ -57,7 +57,7 @@ def _sync_faults(db: Path | None, store: str | None, report: Any) -> Any:
             raise ConfigError(
                 "fault tickets are kept in the SQLite ticket store only; use --db or --no-faults"
             )
-        return sync_faults(st.conn, report, now=report.finished_at)
+        return sync_faults(st.faults, report, now=report.finished_at)
 
 
 def _show_remediation(report: Any, names: list[str], *, err: bool) -> None:
@@ -247,7 +247,7 @@ def faults_command(
         st = unwrapped(bound)
         if not isinstance(st, SqliteStore):
             raise ConfigError("fault tickets are kept in the SQLite ticket store only; use --db")
-        found = list_faults(st.conn, status=None if all_ else "open")
+        found = list_faults(st.faults, status=None if all_ else "open", source="compliance")
     if as_json:
         say_json([f.to_json() for f in found])
         return
