@@ -128,16 +128,19 @@ def diagnose(
     fault: FaultTicket,
     inventory: Inventory,
     *,
-    reader: Reader,
+    reader_for: Callable[[Sequence[str]], Reader],
     execute: Execute,
     gateways: Mapping[str, str],
     environment: str,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Diagnosis:
-    """Read the devices and ping the addresses on the fault's OPDs' paths, then judge each hop."""
+    """Read the devices and ping the addresses on the fault's OPDs' paths, then judge each hop.
+
+    ``reader_for(devices)``: the reader of those devices (it needs their intended configs)."""
     tree = build_dependencies(inventory, opds=fault.opds)
     where = places(inventory, gateways)
     path = path_of(tree, fault.opds) if fault.opds else ()
-    readings = read_devices(devices_on(path, where), reader) if path else {}
+    names = devices_on(path, where)
+    readings = read_devices(names, reader_for(names)) if names else {}
     pings = ping_all(execute, addresses_on(path, where))
     return assess(fault, tree, where, readings=readings, pings=pings, environment=environment, at=now())
