@@ -42,6 +42,7 @@ from sipelangi_net.tickets.store import TicketStore
 
 if TYPE_CHECKING:
     from sipelangi_net.compliance.faults import Fault
+    from sipelangi_net.faults.records import FaultRecords
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ class ServedStore(TicketStore, Protocol):
     def active_tickets(self, *, since: dt.datetime, until: dt.datetime) -> list[Ticket]: ...
 
     def open_faults(self) -> list[Fault]: ...
+
+    @property
+    def faults(self) -> FaultRecords:
+        """The fault tickets (issue 19)."""
+        ...
 
 
 StoreFactory = Callable[[], ServedStore]
