@@ -18,53 +18,27 @@ from typing import Any
 import typer
 
 from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
+from sipelangi_net.cli.fault import _faults, _number
 from sipelangi_net.cli.output import say_json, say_lines
-from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, _actor, opened
+from sipelangi_net.cli.ticket import DbOpt, InventoryOpt, JsonOpt, opened
+from sipelangi_net.faults.models import FaultActor
 from sipelangi_net.faults.sop import StepKey
 
 StepOpt = typer.Option(
     False, "--step", help="Also record the SOP step the result stands for (Tim Kerja; see docs/faults.md)."
 )
-FaultArg = typer.Argument(..., help="The fault, GGN-NNNNN.")
+FaultArg = typer.Argument(..., metavar="FAULT", help="The fault's number, e.g. GGN-00042.")
 
 
-def _number(label: str) -> int:
-    from sipelangi_net.errors import ConfigError
-    from sipelangi_net.faults.models import label_number
-
-    try:
-        return label_number(label.strip().upper())
-    except ValueError as exc:
-        raise ConfigError(f"{exc}; see 'sipelangi-net fault list'") from None
-
-
-def _faults(st: Any) -> Any:
-    from sipelangi_net.errors import ConfigError
-    from sipelangi_net.tickets.acting import unwrapped
-
-    faults = getattr(unwrapped(st), "faults", None)
-    if faults is None:
-        raise ConfigError("fault diagnose and retest work on the local ticket store (--db), not a server's")
-    return faults
-
-
-def _who(st: Any, typed: str | None) -> Any:
-    """The fault actor: the bound account (its role must be a fault role), else the name typed in
-    (single-engineer mode: the Tim Kerja)."""
-    from sipelangi_net.errors import Forbidden
-    from sipelangi_net.faults.models import FaultActor
-    from sipelangi_net.faults.sop import FaultRole
+def _who(st: Any, key: StepKey) -> FaultActor:
+    """Who records: the CLI's account as the fault role of ``key`` (faults/roles.py: the Tim Kerja;
+    single-engineer mode's local account too); Forbidden otherwise, before any work."""
+    from sipelangi_net.faults.roles import fault_actor
     from sipelangi_net.tickets.acting import bound_account
-    from sipelangi_net.tickets.policy import decides
 
     account = bound_account(st)
-    if not decides(account):
-        return FaultActor(role=FaultRole.TIM_KERJA, name=_actor(typed))
-    assert account is not None  # decides() is False for None
-    roles = {r.value: r for r in FaultRole}
-    if account.role not in roles:
-        raise Forbidden(f"account {account.username} ({account.role}) does not record on faults")
-    return FaultActor(role=roles[account.role], name=account.username)
+    assert account is not None  # a local store is always bound (cli/identity.py)
+    return fault_actor(account, key)
 
 
 def _may_step(fault: Any, key: StepKey, actor: Any) -> None:
@@ -77,14 +51,15 @@ def _may_step(fault: Any, key: StepKey, actor: Any) -> None:
         raise WorkflowError(f"{fault.label}: --step: {problem}")
 
 
-def _load(db: Path | None, label: str, actor: str | None, step: StepKey | None) -> tuple[Any, Any, list[Any]]:
-    """The fault, who acts, and the store's tickets; ``step`` checked now."""
+def _load(db: Path | None, label: str, work: StepKey, step: bool) -> tuple[Any, FaultActor, list[Any]]:
+    """The fault, who acts (as the role of the step the work stands for: ``work``), and the store's
+    tickets; with ``step``, the move checked now."""
     number = _number(label)
     with opened(db, None) as st:
         fault = _faults(st).get(number)
-        who = _who(st, actor)
+        who = _who(st, work)
         if step:
-            _may_step(fault, step, who)
+            _may_step(fault, work, who)
         return fault, who, list(st.tickets())
 
 
@@ -111,7 +86,6 @@ def diagnose_command(
     fault_id: str = FaultArg,
     step: bool = StepOpt,
     inventory: Path | None = InventoryOpt,
-    actor: str | None = ActorOpt,
     db: Path | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -127,7 +101,7 @@ def diagnose_command(
     from sipelangi_net.faults.path_checks import DeviceReader, diagnose
     from sipelangi_net.faults.retest import gateways, opd_plans
 
-    fault, who, tickets = _load(db, fault_id, actor, "diagnosed" if step else None)
+    fault, who, tickets = _load(db, fault_id, "diagnosed", step)
     inv = _inventory(inventory)
     env = chosen_environment(inv)
     creds = load_credentials()
@@ -164,7 +138,6 @@ def retest_command(
     speedtest: bool = SpeedtestOpt,
     step: bool = StepOpt,
     inventory: Path | None = InventoryOpt,
-    actor: str | None = ActorOpt,
     db: Path | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -179,7 +152,7 @@ def retest_command(
     from sipelangi_net.cli.environment import chosen_environment
     from sipelangi_net.faults.retest import opd_plans, retest
 
-    fault, who, tickets = _load(db, fault_id, actor, "verified" if step else None)
+    fault, who, tickets = _load(db, fault_id, "verified", step)
     inv = _inventory(inventory)
     env = chosen_environment(inv)
     settings = settings_of(seconds, streams, tolerance, speedtest)

@@ -98,7 +98,6 @@ def cli(db: Path, inventory: Path, tmp_path: Path, *args: str) -> subprocess.Com
         "SIPELANGI_USERNAME": "netops",
         "SIPELANGI_PASSWORD": "not-used-here",
         "SIPELANGI_KNOWN_HOSTS": str(known),
-        "SIPELANGI_ACTOR": "tim-budi",
     }
     argv = [CLI, "fault", *args, "--db", str(db), "--inventory", str(inventory)]
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
@@ -170,7 +169,7 @@ def test_an_unknown_or_malformed_fault_label_is_named(
     got = cli(db, inventory, tmp_path, "diagnose", "GGN-00042")
     assert got.returncode == 6 and "GGN-00042: no such fault ticket" in got.stderr
     got = cli(db, inventory, tmp_path, "retest", "SPL-2026-00001")
-    assert got.returncode == 2 and "'SPL-2026-00001' is not a fault label" in got.stderr
+    assert got.returncode == 2 and "'SPL-2026-00001' is not a fault number" in got.stderr
 
 
 def test_a_fault_naming_no_opd_is_refused_and_nothing_is_recorded(
