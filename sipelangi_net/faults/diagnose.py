@@ -35,6 +35,8 @@ from sipelangi_net.inventory import Inventory
 
 HopStatus = Literal["ok", "broken", "unknown"]
 Check = Literal["reach", "session", "interface", "config"]
+SUMMARY_MAX = 200
+"""A fault record's summary is one short line (the whole result is in its outputs)."""
 PATH_FEATURES = frozenset(
     {"interfaces", "static_routes", "routing", "access_lists", "services", "vlans", "other"}
 )
@@ -135,8 +137,13 @@ class Diagnosis:
 
     def record(self, actor: FaultActor) -> FaultRecord:
         return FaultRecord(
-            kind="diagnosis", at=self.at, actor=actor, summary=self.summary[:2000], outputs=self.to_json()
+            kind="diagnosis", at=self.at, actor=actor, summary=shorten(self.summary), outputs=self.to_json()
         )
+
+
+def shorten(text: str, limit: int = SUMMARY_MAX) -> str:
+    """``text`` cut to ``limit`` characters, ``...`` marking the cut."""
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def path_of(tree: DependencyTree, opds: Sequence[str]) -> tuple[Target, ...]:

@@ -20,6 +20,7 @@ from sipelangi_net.bandwidth.models import BwResult
 from sipelangi_net.bandwidth.run import BwRun
 from sipelangi_net.compliance.intended import Provisioned, provisioned
 from sipelangi_net.errors import IncompleteTicketError, SipelangiError
+from sipelangi_net.faults.diagnose import shorten
 from sipelangi_net.faults.models import FaultActor, FaultRecord, FaultTicket
 from sipelangi_net.tickets.models import Ticket
 from sipelangi_net.tickets.outputs import Skipped
@@ -101,7 +102,7 @@ class Retest:
 
     def record(self, actor: FaultActor) -> FaultRecord:
         return FaultRecord(
-            kind="retest", at=self.at, actor=actor, summary=self.summary[:2000], outputs=self.to_json()
+            kind="retest", at=self.at, actor=actor, summary=shorten(self.summary), outputs=self.to_json()
         )
 
 

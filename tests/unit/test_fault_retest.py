@@ -159,6 +159,11 @@ def test_an_opd_without_a_plan_or_a_test_not_made_fails_and_the_others_are_measu
     )
     assert [(o.opd, o.passed) for o in got.opds] == [("dinkes", True), ("bappeda", False)]
     assert "bappeda: no provisioned installation ticket with a plan for bappeda" in got.summary
+    many = a_fault(("dinkes", "bappeda", "disdukcapil", "kec-gerunggang"))
+    got = retest(many, plans, measuring(inventory, ok_side()), environment="replay", now=lambda: T0)
+    record = got.record(TIM)  # one short line; the whole result in the outputs
+    assert len(got.summary) > 200 and len(record.summary) == 200 and record.summary.endswith("...")
+    assert record.outputs["summary"] == got.summary
 
     def no_host(plan: Plan) -> BwRun:
         raise LabError(f"ticket {plan.ticket_id}: the lab has no OPD host for site 'dinkes'")
