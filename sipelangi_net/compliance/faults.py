@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance
+from sipelangi_net.errors import MalformedTicketError
 from sipelangi_net.faults.models import FaultActor, FaultKind, FaultSource, FaultTicket
 from sipelangi_net.faults.records import FaultDraft, FaultStatus
 from sipelangi_net.faults.schema import COMPLIANCE_ACTOR
 from sipelangi_net.faults.sop import FaultRole
 from sipelangi_net.faults.store import Sighting, SqliteFaults
+from sipelangi_net.tickets.outputs import skip
 from sipelangi_net.validate import printable
 
 UNCHECKED = ("unreachable", "error")
@@ -75,7 +77,10 @@ class Fault:
 
     @property
     def last_seen_at(self) -> str:
-        return _stamp(dt.datetime.fromisoformat(self.sighting.last_seen_at)) or ""
+        try:
+            return _stamp(dt.datetime.fromisoformat(self.sighting.last_seen_at)) or ""
+        except ValueError:  # a stored value is shown as found, never fatal to the list
+            return printable(self.sighting.last_seen_at)[:40]
 
     @property
     def seen(self) -> int:
@@ -199,5 +204,12 @@ def sync_faults(faults: SqliteFaults, report: ComplianceReport, *, now: dt.datet
 def list_faults(
     faults: SqliteFaults, *, status: FaultStatus | None = None, source: FaultSource | None = None
 ) -> list[Fault]:
-    """The fault tickets (``status``: open or closed; ``source``: one source's) with their sightings."""
-    return [_view(faults, t) for t in faults.list(status=status, source=source)]
+    """The fault tickets (``status``: open or closed; ``source``: one source's) with their sightings;
+    one whose stored record is unreadable is left out (logged, and in ``faults.skipped``)."""
+    out: list[Fault] = []
+    for ticket in faults.list(status=status, source=source):
+        try:
+            out.append(_view(faults, ticket))
+        except MalformedTicketError as exc:
+            faults.skipped.append(skip(ticket.label, str(exc), doing="the fault list"))
+    return out

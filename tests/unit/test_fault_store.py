@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from ticket_data import request
 
+from sipelangi_net.compliance.faults import list_faults
 from sipelangi_net.errors import MalformedTicketError, TicketNotFound, WorkflowError
 from sipelangi_net.faults.models import FaultActor, FaultRecord, LinkRef
 from sipelangi_net.faults.records import FaultDraft, FaultRecords
@@ -198,6 +199,9 @@ def test_a_bad_stored_row_names_the_fault_and_field_and_never_breaks_the_list(st
     assert [s.ticket_id for s in faults.skipped] == ["GGN-00002", "GGN-00003"]
     with pytest.raises(MalformedTicketError, match="GGN-00002"):
         faults.move(2, "triaged", actor=HELPDESK, at=T0)
+    store.conn.execute("UPDATE faults SET detail = '[1', last_seen_at = 'kemarin' WHERE id = 1")
+    assert list_faults(faults) == [] and faults.skipped[-1].ticket_id == "GGN-00001"
+    assert [f.label for f in store.open_faults()] == []
 
 
 def test_opening_and_closing_notify_the_helpdesk_and_the_opds_pic(store: SqliteStore) -> None:
