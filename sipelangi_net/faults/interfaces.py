@@ -1,7 +1,8 @@
 """Interface state and error counters as a device prints them, per platform (pure parsers).
 
-Platform differences are data: :data:`READERS` names, per platform, the read-only command whose
-answer holds every interface's state and counters, and the parser that reads it. FRR: vtysh's
+Platform differences are data: each platform's spec (``PlatformSpec.interfaces``) names the
+read-only command whose answer holds every interface's state and counters, and the parser here
+that reads it (:func:`reader`). FRR: vtysh's
 ``show interface`` (zebra's ``if_dump_vty``: ``Interface eth0 is up, line protocol is down``,
 and ``Link downs: N``; FRR 8.4 on Linux prints no error counters there, and an FRR session is
 vtysh only); Open vSwitch: the ``Interface`` table as JSON (``admin_state``, ``link_state``,
@@ -17,10 +18,9 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
-from sipelangi_net.platforms import Platform
+from sipelangi_net.platforms import Platform, resolve, spec_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +144,10 @@ class InterfaceReader:
     parse: Parser
 
 
-OVS_INTERFACES = "ovs-vsctl --format=json --columns=name,admin_state,link_state,statistics list Interface"
-
-READERS: Mapping[Platform, InterfaceReader] = MappingProxyType(
-    {
-        Platform.FRR: InterfaceReader("show interface", parse_frr),
-        Platform.OVS: InterfaceReader(OVS_INTERFACES, parse_ovs),
-    }
-)
-"""Per platform: the command that shows every interface's state and counters, and its parser."""
+def reader(platform: Platform) -> InterfaceReader | None:
+    """The platform's interface reader (its spec's ``interfaces``), or None when it has none."""
+    spec = spec_for(platform).interfaces
+    if spec is None:
+        return None
+    parse: Parser = resolve(spec.parser)
+    return InterfaceReader(spec.command, parse)

@@ -1,8 +1,9 @@
 """Gather the readings of a diagnosis (the I/O edge of :mod:`sipelangi_net.faults.diagnose`).
 
-Read-only: each device on the path is asked for its running config and its interfaces (the
-platform's :data:`~sipelangi_net.faults.interfaces.READERS` command) over one SSH session with
-its host key verified (:func:`~sipelangi_net.drivers.cli.open_netmiko`), all devices at once on
+Read-only: each device on the path is asked for its running config and its interfaces (its
+platform spec's ``interfaces`` command, :func:`~sipelangi_net.faults.interfaces.reader`) over one
+SSH session with its host key verified (:func:`~sipelangi_net.drivers.cli.open_netmiko`), all
+devices at once on
 the change engine (:class:`~sipelangi_net.change.engine.Engine`); a device that does not answer
 is data on its hop, never a failed run. Pings go from the Diskominfo side, whatever runs them
 (``execute``: the environment's, chosen at the edge).
@@ -32,7 +33,7 @@ from sipelangi_net.faults.diagnose import (
     path_of,
     places,
 )
-from sipelangi_net.faults.interfaces import READERS
+from sipelangi_net.faults.interfaces import reader as interface_reader
 from sipelangi_net.faults.models import FaultTicket
 from sipelangi_net.faults.topology import build_dependencies
 from sipelangi_net.inventory import Inventory
@@ -87,10 +88,10 @@ class DeviceReader:
         try:
             running = _send(conn, name, spec.config.command)
             interfaces, why = None, f"interface state is not read on {dev.platform.value} yet"
-            reader = READERS.get(dev.platform)
-            if reader is not None:
+            reads = interface_reader(dev.platform)
+            if reads is not None:
                 try:
-                    interfaces, why = reader.parse(_send(conn, name, reader.command)), ""
+                    interfaces, why = reads.parse(_send(conn, name, reads.command)), ""
                 except (DeviceError, ValueError) as exc:
                     interfaces, why = None, str(exc)
         finally:
