@@ -7,7 +7,10 @@ once and hands it down; the stages ask it for the two things that differ:
   on the lab a real host in the OPD subnet (sipelangi_net.lab.environment), on a real
   network this machine, the engineer's laptop plugged in at the OPD;
 - the post-check of a push: on the lab that host reaches every permitted application; on a
-  real network the gateway device pings them from the OPD gateway address.
+  real network the gateway device pings them from the OPD gateway address;
+- the Diskominfo side (:meth:`Environment.diskominfo_side`): where a fault's diagnosis pings the
+  path from, as the monitor sees it: on the lab a server of the Diskominfo segment (its
+  namespace), on a real network this machine (the Diskominfo server it runs on).
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ class Environment(Protocol):
         """The driver factory to deploy with and the check that must pass before confirming."""
         ...
 
+    def diskominfo_side(self, inventory: Any) -> Execute:
+        """How to run a program (``ping``) on the Diskominfo server segment."""
+        ...
+
 
 class Field:
     """A real network: tests run from this machine; the gateway device pings the applications."""
@@ -64,3 +71,8 @@ class Field:
         from sipelangi_net.drivers.registry import reachability
 
         return reachability(plan, factory)
+
+    def diskominfo_side(self, inventory: Any) -> Execute:
+        from sipelangi_net.bandwidth.run import local_execute
+
+        return local_execute

@@ -2,17 +2,20 @@
 
 The OPD side is the site's user host in its own namespace (sipelangi_net.lab.probe), given the
 plan's first address for the test; the post-check opens a connection from it to every
-application the plan permits.
+application the plan permits. The Diskominfo side is the first server of the segment
+(``servers.yaml``) in its namespace.
 """
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Sequence
 from typing import Any
 
-from sipelangi_net.environment import DriverFactory, OpdSide, PostCheck
+from sipelangi_net.environment import DriverFactory, Execute, OpdSide, PostCheck
 from sipelangi_net.errors import LabError
 from sipelangi_net.lab.probe import OpdHost, lab_probe, opd_host
-from sipelangi_net.lab.runtime import LabPaths
+from sipelangi_net.lab.runtime import LabPaths, nsenter
 
 
 class LabEnvironment:
@@ -39,3 +42,18 @@ class LabEnvironment:
     ) -> tuple[DriverFactory, PostCheck | None]:
         self._host(plan, inventory)
         return factory, lab_probe(plan, inventory, self.paths)
+
+    def diskominfo_side(self, inventory: Any) -> Execute:
+        from sipelangi_net.bandwidth.run import local_execute
+
+        servers = list(inventory.servers.servers)
+        if not servers:
+            raise LabError(
+                f"{inventory.path / 'servers.yaml'}: no server on the Diskominfo segment to test from"
+            )
+        enter = nsenter(self.paths, servers[0], mount=False, uts=False)
+
+        def execute(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+            return local_execute([*enter, *argv], timeout)
+
+        return execute

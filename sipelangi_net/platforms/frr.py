@@ -9,6 +9,7 @@ from sipelangi_net.platforms.spec import (
     DeploySpec,
     DiffSpec,
     FactsSpec,
+    InterfacesSpec,
     LabSpec,
     NormaliseSpec,
     Platform,
@@ -199,6 +200,7 @@ SPEC = PlatformSpec(
     compliance=ComplianceSpec(baseline="frr/base.j2", features=CLI_FEATURES),
     redact=RedactSpec(napalm="CISCO_SANITIZE_FILTERS", own=CISCO_LIKE_REDACT),
     lab=LabSpec(probe="show version", show_command="show running-config", push="vtysh"),
+    interfaces=InterfacesSpec(command="show interface", parser="sipelangi_net.faults.interfaces:parse_frr"),
     # vtysh has no DHCP server or relay: the router's host relays (ISC dhcrelay on every OPD port,
     # as on other Linux routers) to the city's central DHCP server, which the change gives the scope.
     templates=TemplateSpec(dhcp="relays"),

@@ -8,6 +8,7 @@ from sipelangi_net.platforms.spec import (
     DeploySpec,
     DiffSpec,
     FactsSpec,
+    InterfacesSpec,
     LabSpec,
     Platform,
     PlatformSpec,
@@ -15,6 +16,9 @@ from sipelangi_net.platforms.spec import (
 
 PORT_TABLE = "ovs-vsctl --format=json --columns=name,tag,external_ids list Port"
 """The config the pipeline reads: the port table (access VLAN tag, description) as JSON."""
+
+INTERFACE_TABLE = "ovs-vsctl --format=json --columns=name,admin_state,link_state,statistics list Interface"
+"""The interfaces' state and counters ``fault diagnose`` reads."""
 
 SPEC = PlatformSpec(
     platform=Platform.OVS,
@@ -44,4 +48,5 @@ SPEC = PlatformSpec(
         ),
     ),
     lab=LabSpec(probe="hostname", show_command="ovs-vsctl show", push="shell"),
+    interfaces=InterfacesSpec(command=INTERFACE_TABLE, parser="sipelangi_net.faults.interfaces:parse_ovs"),
 )

@@ -261,6 +261,16 @@ class LabSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class InterfacesSpec:
+    """How a device shows its interfaces' state and counters (``fault diagnose``,
+    sipelangi_net.faults.interfaces): a read-only command and the parser of its answer."""
+
+    command: str
+    parser: Ref
+    """``(answer) -> {name: InterfaceState}``."""
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateSpec:
     """What the platform's ``templates/<platform>/opd.j2`` can do (sipelangi_net.change.opd_context)."""
 
@@ -300,6 +310,8 @@ class PlatformSpec:
     redact: RedactSpec = RedactSpec()
     templates: TemplateSpec = TemplateSpec()
     lab: LabSpec | None = None
+    interfaces: InterfacesSpec | None = None
+    """None: ``fault diagnose`` does not read this platform's interfaces yet."""
 
     @property
     def deploy_driver(self) -> str:

@@ -264,7 +264,8 @@ def test_the_monthly_report_summarises_the_month_and_downloads_the_document(
     assert html.status_code == 200 and "attachment" in html.headers["content-disposition"]
     text = html.text
     assert "LAPORAN JARINGAN INTRA PEMERINTAH" in text and "Kepuasan Pemohon" in text
-    assert "Gangguan Terbuka" in text and DINKES in text
+    assert "Gangguan dan Waktu Perbaikan" in text and "Ketersediaan Layanan per Perangkat Daerah" in text
+    assert DINKES in text
     assert "Status Kepatuhan Konfigurasi" in text and "Hasil pemeriksaan terakhir" in text
     pdf = client.get("/laporan/bulanan/unduh", params={**asked, "bentuk": "pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
