@@ -43,7 +43,6 @@ from sipelangi_net.tickets.store import TicketStore
 
 if TYPE_CHECKING:
     from sipelangi_net.compliance.faults import Fault
-    from sipelangi_net.faults.records import FaultRecords
 
 logger = logging.getLogger(__name__)
 
