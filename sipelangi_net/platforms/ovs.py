@@ -9,10 +9,13 @@ from sipelangi_net.platforms.spec import (
     DiffSpec,
     FactsSpec,
     LabSpec,
+    MonitorSpec,
     Platform,
     PlatformSpec,
 )
 
+INTERFACE_TABLE = "ovs-vsctl --format=json --columns=name,admin_state,link_state,statistics list Interface"
+"""The monitor's read: every interface's state and ovs-vswitchd's counters (updated every 5 s)."""
 PORT_TABLE = "ovs-vsctl --format=json --columns=name,tag,external_ids list Port"
 """The config the pipeline reads: the port table (access VLAN tag, description) as JSON."""
 
@@ -44,4 +47,5 @@ SPEC = PlatformSpec(
         ),
     ),
     lab=LabSpec(probe="hostname", show_command="ovs-vsctl show", push="shell"),
+    monitor=MonitorSpec(command=INTERFACE_TABLE, parser="sipelangi_net.faults.interfaces:ovs_interfaces"),
 )

@@ -261,6 +261,16 @@ class LabSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorSpec:
+    """What the monitor reads from a device each round (sipelangi_net.faults.monitor): read-only."""
+
+    command: str
+    """The command whose answer gives every interface's state and error counters."""
+    parser: Ref
+    """``(text) -> dict[port, PortState]`` (sipelangi_net.faults.interfaces)."""
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateSpec:
     """What the platform's ``templates/<platform>/opd.j2`` can do (sipelangi_net.change.opd_context)."""
 
@@ -300,6 +310,8 @@ class PlatformSpec:
     redact: RedactSpec = RedactSpec()
     templates: TemplateSpec = TemplateSpec()
     lab: LabSpec | None = None
+    monitor: MonitorSpec | None = None
+    """The monitor's interface read; ``None``: the monitor sees only whether the device answers."""
 
     @property
     def deploy_driver(self) -> str:
