@@ -5,7 +5,8 @@ diagnose`` and ``fault retest`` all go through :class:`FaultRecords`; the SQLite
 implements it (``faults/store.py``). Values in and out are the frozen models of
 :mod:`sipelangi_net.faults.models`; a refused step is a
 :class:`~sipelangi_net.errors.WorkflowError` naming the fault, an unknown fault a
-:class:`~sipelangi_net.errors.NotFoundError` naming its ``GGN-`` label.
+:class:`~sipelangi_net.errors.TicketNotFound` naming its ``GGN-`` label, a stored fault that does
+not read back a :class:`~sipelangi_net.errors.MalformedTicketError` naming the label and field.
 """
 
 from __future__ import annotations

@@ -689,8 +689,82 @@ def _ids_and_queries() -> Iterator[CliCase]:
     )
 
 
+# --- fault tickets: sipelangi-net fault report / step / show (issue 19) --------------------------------
+FAULT_REPORT = ("fault", "report", "--opd", "dinkes", "--db", "{db}")
+BAD_FAULT_IDS = {
+    **{k: v.replace("SPL-2026-", "GGN-") for k, v in BAD_IDS.items() if k != "unknown"},
+    "unknown": "GGN-99999",
+    "ticket-id": "SPL-2026-00001",
+    "zero": "GGN-00000",
+    "negative": "-1",
+    "huge": "GGN-" + "9" * 40,
+}
+
+
+def _fault_cases() -> Iterator[CliCase]:
+    for kind in BAD_SHORT:
+        for flag in ("--summary", "--note"):
+            args = (*FAULT_REPORT, "--summary", "jaringan lambat", flag, BAD_TEXT[kind])
+            yield CliCase(f"fault-report{flag}-{kind}", args, "fault", mentions=(flag,))
+        yield CliCase(
+            f"fault-report-opd-{kind}",
+            ("fault", "report", "--opd", BAD_TEXT[kind], "--summary", "x", "--db", "{db}"),
+            "fault",
+            mentions=("--opd",),
+        )
+        yield CliCase(
+            f"fault-step-note-{kind}",
+            ("fault", "step", "GGN-00001", "triaged", "--note", BAD_TEXT[kind], "--db", "{db}"),
+            "fault",
+            mentions=("--note",),
+        )
+    for name, value in {
+        "traversal": "../../etc/passwd",
+        "markup": "[/]",
+        "upper": "DINKES",
+        "empty": "",
+    }.items():
+        yield CliCase(
+            f"fault-report-opd-{name}",
+            ("fault", "report", "--opd", value, "--summary", "x", "--db", "{db}"),
+            "fault",
+            mentions=("sites.yaml",),
+        )
+    yield CliCase(
+        "fault-report-summary-long", (*FAULT_REPORT, "--summary", "x" * 201), "fault", mentions=("summary",)
+    )
+    yield CliCase(
+        "fault-report-summary-blank", (*FAULT_REPORT, "--summary", "   "), "fault", mentions=("summary",)
+    )
+    yield CliCase(
+        "fault-report-severity",
+        (*FAULT_REPORT, "--summary", "x", "--severity", "[bold]"),
+        "fault",
+        mentions=("--severity",),
+    )
+    for kind in ("close-tag", "link"):
+        yield CliCase(
+            f"fault-report-markup-{kind}", (*FAULT_REPORT, "--summary", MARKUP[kind]), "fault", expect="store"
+        )
+    for name, label in BAD_FAULT_IDS.items():
+        yield CliCase(f"fault-show-id-{name}", ("fault", "show", label, "--db", "{db}"), "fault")
+        yield CliCase(f"fault-step-id-{name}", ("fault", "step", label, "triaged", "--db", "{db}"), "fault")
+    for name, step in {
+        "unknown": "repaired",
+        "markup": "[/]",
+        "upper": "TRIAGED",
+        "sql": "closed' --",
+    }.items():
+        yield CliCase(f"fault-step-{name}", ("fault", "step", "GGN-00001", step, "--db", "{db}"), "fault")
+    yield CliCase(
+        "fault-list-opd-markup", ("fault", "list", "--opd", "[/]", "--db", "{db}"), "fault", expect="any"
+    )
+    yield CliCase("fault-list-store", ("fault", "list", "--store", "{url}"), "fault", mentions=("--db",))
+
+
 def cli_cases() -> list[CliCase]:
     return [
+        *_fault_cases(),
         *_new_file_text(),
         *_new_file_values(),
         *_new_flags(),
