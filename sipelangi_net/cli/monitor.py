@@ -2,11 +2,14 @@
 
 Long-lived: a round every ``--interval`` seconds until SIGTERM or SIGINT (then the sessions are
 closed and it exits 0), ``--rounds N`` rounds, or one with ``--once``. ``--json`` prints one JSON
-document per round and line. ``monitor schedule`` writes its systemd unit.
+document per round and line. Each round's decisions go on the fault record
+(sipelangi_net.faults.service.apply_decisions: faults opened, observed, closed, with their mails
+queued) unless ``--no-faults``. ``monitor schedule`` writes its systemd unit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -26,10 +29,11 @@ monitor_app = typer.Typer(
 )
 
 
-def round_json(result: Any, report: Any) -> dict[str, Any]:
+def round_json(result: Any, report: Any, applied: Any = None) -> dict[str, Any]:
     """One round as a JSON document (what ``--json`` prints per line)."""
     probe = report.probe
     return {
+        "faults": applied.to_json() if applied is not None else None,
         "round": report.number,
         "at": report.at.isoformat(),
         "seconds": round(report.seconds, 3),
@@ -56,11 +60,39 @@ def round_json(result: Any, report: Any) -> dict[str, Any]:
     }
 
 
-def _printer(as_json: bool) -> Callable[[Any, Any], None]:
+def _recorder(records: Any, tree: Any) -> Callable[[Any], Any]:
+    """Each round's decisions on the fault record; a store that refuses a round is logged, and the
+    monitor goes on (the faults still open are decided again next round)."""
+    import logging
+    import socket
+
+    from sipelangi_net.errors import SipelangiError
+    from sipelangi_net.faults.service import apply_decisions
+
+    name = socket.gethostname()
+
+    def record(result: Any) -> Any:
+        if not result.decisions:
+            return None
+        try:
+            return apply_decisions(records, result, tree=tree, monitor_name=name)
+        except SipelangiError as exc:
+            logging.getLogger(__name__).error("fault record: this round's decisions not recorded: %s", exc)
+            return None
+
+    return record
+
+
+def _printer(as_json: bool, record: Callable[[Any], Any] | None) -> Callable[[Any, Any], None]:
     def show(result: Any, report: Any) -> None:
+        applied = record(result) if record is not None else None
         if as_json:
-            typer.echo(json_text(round_json(result, report), indent=None))
+            typer.echo(json_text(round_json(result, report, applied), indent=None))
             return
+        if applied is not None:
+            for verb, faults in (("opened", applied.opened), ("closed", applied.closed)):
+                for f in faults:
+                    say(f"fault {f.label} {verb}: {f.summary}")
         changes = [d for d in result.decisions if d.action != "still_open"]
         say(
             f"round {report.number}: {report.seconds:.2f} s, {len(report.observations)} observed,"
@@ -95,6 +127,7 @@ def monitor_command(
     once: bool = typer.Option(False, "--once", help="One round, then exit."),
     throughput_every: int = typer.Option(5, min=0, help="Rounds between throughput probes (0: none)."),
     read_timeout: float = typer.Option(5.0, min=0.5, max=60, help="Seconds a device's read may take."),
+    no_faults: bool = typer.Option(False, "--no-faults", help="Only print the decisions; record no fault."),
     inventory: Path | None = InventoryOpt,
     db: Path | None = DbOpt,
     store: str | None = StoreOpt,
@@ -111,17 +144,29 @@ def monitor_command(
     from sipelangi_net.paths import inventory_dir
 
     inv = load_inventory(inventory or inventory_dir())
-    with opened(db, store) as st:
-        opds = opd_watches(inv, st.tickets())
     settings = MonitorSettings(
         interval=interval, read_timeout=read_timeout, throughput_every=throughput_every
     )
-    show = _printer(as_json)
-    with (
-        _stopping() as stop,
-        watching(inv, opds, chosen_environment(inv), load_credentials(), settings=settings) as mon,
-    ):
+    environment = chosen_environment(inv)
+    with contextlib.ExitStack() as stack:
+        st = stack.enter_context(opened(db, store))
+        opds = opd_watches(inv, st.tickets())
+        records = None if no_faults else _records(st)
+        stop = stack.enter_context(_stopping())
+        mon = stack.enter_context(watching(inv, opds, environment, load_credentials(), settings=settings))
+        show = _printer(as_json, None if records is None else _recorder(records, mon.watch.tree))
         mon.run(show, stop=stop, rounds=1 if once else rounds)
+
+
+def _records(st: Any) -> Any:
+    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets.acting import unwrapped
+    from sipelangi_net.tickets.sqlite import SqliteStore
+
+    inner = unwrapped(st)
+    if not isinstance(inner, SqliteStore):
+        raise ConfigError("fault tickets are kept in the SQLite ticket store only; use --db or --no-faults")
+    return inner.faults
 
 
 @monitor_app.command("schedule")

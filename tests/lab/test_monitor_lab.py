@@ -5,8 +5,9 @@ Diskominfo server segment's namespace and iperf3 from the OPD's PC:
 
 1. a quiet minute: every target observed up, no device silent, no fault opened;
 2. the uplink's port taken down on the distribution router (``ip link set eth1 down`` in its
-   namespace): a fault opens for it within 30 s;
-3. the port back up: the fault closes;
+   namespace): a fault ticket opens for it within 30 s, and its mail reaches the helpdesk and
+   the OPD's PIC (``ticket notify`` through a real SMTP server);
+3. the port back up: the fault ticket is verified and closed by the monitor;
 4. the uplink shaped far below the plan (``tc tbf``, as the lab shapes its links): a degradation
    fault opens for the uplink;
 5. SIGTERM: the monitor closes its sessions and exits 0.
@@ -29,6 +30,7 @@ import pytest
 from sipelangi_net.credentials import Credentials
 from tests.lab.conftest import CLI, ok_json, run
 from tests.lab.deploy_helpers import EARLY, day0, scheduled_ticket, the_plan
+from tests.lab.mail import Mailbox, smtp_server
 from tests.lab.test_bandwidth_lab import ENV, uplink_rate
 
 __all__ = ["day0"]  # the fixture, imported for the tests below
@@ -87,7 +89,20 @@ def decided(action: str, target: str, kind: str) -> Callable[[dict[str, Any]], b
 
 
 @pytest.fixture
-def monitoring(env: dict[str, str], tmp_path: Path, day0: dict[str, str]) -> Iterator[Rounds]:
+def mailbox(env: dict[str, str], tmp_path: Path) -> Iterator[Mailbox]:
+    """A real SMTP server, and a helpdesk address in the officials file."""
+    officials = tmp_path / "officials.yaml"
+    officials.write_text("helpdesk:\n  email: helpdesk@diskominfo.example.go.id\n")
+    with smtp_server() as (box, port):
+        env.update(SIPELANGI_SMTP_HOST="127.0.0.1", SIPELANGI_SMTP_PORT=str(port))
+        env.update(SIPELANGI_OFFICIALS=str(officials))
+        yield box
+
+
+@pytest.fixture
+def monitoring(
+    env: dict[str, str], tmp_path: Path, day0: dict[str, str], mailbox: Mailbox
+) -> Iterator[Rounds]:
     """dinkes provisioned (deploy with its bandwidth test), then the monitor running on it."""
     tid = scheduled_ticket(env, tmp_path)
     assert the_plan(env, tid).bandwidth.down_mbit >= 4
@@ -116,8 +131,14 @@ def link(state: str) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def fault(env: dict[str, str], label: str) -> dict[str, Any]:
+    found = [f for f in ok_json(env, "fault", "list", "--all")["faults"] if f["id"] == label]
+    assert len(found) == 1, label
+    return found[0]
+
+
 def test_the_monitor_sees_a_link_go_down_come_back_and_degrade(
-    monitoring: Rounds, creds: Credentials, day0: dict[str, str]
+    monitoring: Rounds, env: dict[str, str], mailbox: Mailbox, creds: Credentials
 ) -> None:
     first = monitoring.until(lambda doc: True, within=40)[0]  # sessions opened, the PC attached
     quiet = [first, *monitoring.during(QUIET_S)]
@@ -135,11 +156,21 @@ def test_the_monitor_sees_a_link_go_down_come_back_and_degrade(
         took = time.monotonic() - t0
         assert took < 30
         assert "uplink:dinkes=down" in opened[-1]["problems"]
-        fault = next(d for d in opened[-1]["decisions"] if d["target"] == UPLINK)
-        assert fault["opds"] == ["dinkes"]
+        decision = next(d for d in opened[-1]["decisions"] if d["target"] == UPLINK)
+        assert decision["opds"] == ["dinkes"]
+        labels = opened[-1]["faults"]["opened"]
+        assert labels, opened[-1]
+        ticket = next(f for f in map(lambda lb: fault(env, lb), labels) if f["kind"] == "link_down")
+        assert (ticket["source"], ticket["severity"], ticket["opds"]) == ("monitor", "outage", ["dinkes"])
+        assert ok_json(env, "ticket", "notify")["failed"] == 0
+        to = {str(m["To"]) for m in mailbox.messages}
+        assert {"helpdesk@diskominfo.example.go.id", "budi@dinkes.pangkalpinangkota.go.id"} <= to, to
+        assert any(ticket["id"] in str(m["Subject"]) for m in mailbox.messages)
     finally:
         link("up")
-    monitoring.until(decided("close", UPLINK, "down"), within=30)
+    closed = monitoring.until(decided("close", UPLINK, "down"), within=30)
+    assert ticket["id"] in closed[-1]["faults"]["closed"]
+    assert fault(env, ticket["id"])["step"] == "closed"
 
     with uplink_rate(1):
         monitoring.until(decided("open", UPLINK, "degraded"), within=45)
