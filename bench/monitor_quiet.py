@@ -75,7 +75,7 @@ def main() -> None:
                 rounds=rounds,
                 extra=("--throughput-every", "6"),
             )
-            faults = ok(env, "fault", "list", "--all")["faults"]
+            faults = ok(env, "fault", "list")["faults"]
         finally:
             subprocess.run([CLI, "lab", "down"], check=False, capture_output=True)
     problems = [p for d in docs for p in d["problems"]]

@@ -132,7 +132,7 @@ def link(state: str) -> None:
 
 
 def fault(env: dict[str, str], label: str) -> dict[str, Any]:
-    found = [f for f in ok_json(env, "fault", "list", "--all")["faults"] if f["id"] == label]
+    found = [f for f in ok_json(env, "fault", "list")["faults"] if f["id"] == label]
     assert len(found) == 1, label
     return found[0]
 
@@ -162,7 +162,7 @@ def test_the_monitor_sees_a_link_go_down_come_back_and_degrade(
         assert labels, opened[-1]
         ticket = next(f for f in map(lambda lb: fault(env, lb), labels) if f["kind"] == "link_down")
         assert (ticket["source"], ticket["severity"], ticket["opds"]) == ("monitor", "outage", ["dinkes"])
-        assert ok_json(env, "ticket", "notify")["failed"] == 0
+        assert ok_json(env, "ticket", "notify")["sent"] >= 2
         to = {str(m["To"]) for m in mailbox.messages}
         assert {"helpdesk@diskominfo.example.go.id", "budi@dinkes.pangkalpinangkota.go.id"} <= to, to
         assert any(ticket["id"] in str(m["Subject"]) for m in mailbox.messages)
