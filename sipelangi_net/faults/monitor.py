@@ -138,10 +138,7 @@ class Monitor:
         self._rounds += 1
         addresses = [a for o in self.watch.opds.values() for a in (o.gateway, o.host)]
         pinged: list[frozenset[str]] = []
-        pinging = threading.Thread(
-            target=lambda: pinged.append(self._pinger.ping(addresses, timeout=self.settings.ping_timeout)),
-            name="monitor-ping",
-        )
+        pinging = threading.Thread(target=self._ping, args=(addresses, pinged), name="monitor-ping")
         pinging.start()
         probe_site = self._probe_site()
         probing: list[Probe] = []
@@ -158,7 +155,7 @@ class Monitor:
         ports = {name: self._ports(r) for name, r in readings.items()}
         probe = probing[0] if probing else None
         slow = frozenset(site for site, n in self._low.items() if n >= self.settings.throughput_confirm)
-        seen = Seen(ports=ports, answered=pinged[0] if pinged else frozenset(), slow=slow)
+        seen = Seen(ports=ports, answered=pinged[0] if pinged else None, slow=slow)
         observations, self._errors = observe(
             self.watch, seen, self._errors, error_rise=self.settings.error_rise
         )
@@ -170,6 +167,12 @@ class Monitor:
         silent = {name: r.error for name, r in readings.items() if ports[name] is None}
         report = RoundReport(self._rounds, at, time.monotonic() - started, observations, silent, probe)
         return result, report
+
+    def _ping(self, addresses: list[str], out: list[frozenset[str]]) -> None:
+        try:
+            out.append(self._pinger.ping(addresses, timeout=self.settings.ping_timeout))
+        except OSError as exc:  # the pinger's own failure says nothing of the OPDs: no observation
+            log.error("pinger: %s; no gateway or host observed this round", exc)
 
     def _ports(self, reading: Reading) -> Mapping[str, PortState] | None:
         if reading.answer is None:

@@ -61,8 +61,8 @@ class Seen:
 
     ports: Mapping[str, Mapping[str, PortState] | None]
     """Per device: its interfaces; ``None``: it did not answer. A device absent was not read."""
-    answered: frozenset[str] = frozenset()
-    """Addresses that answered the ping."""
+    answered: frozenset[str] | None = frozenset()
+    """Addresses that answered the ping; ``None``: no ping this round (the pinger failed)."""
     slow: frozenset[str] = frozenset()
     """Sites whose uplink throughput is below the plan (confirmed by the probe)."""
 
@@ -126,7 +126,7 @@ def observe(
             status = _link_status(watch.ends.get(target, ()), seen, errors_before, error_rise, slow)
         else:
             opd = watch.opds.get(dep.site or target.name)
-            if opd is None:
+            if opd is None or seen.answered is None:
                 continue
             address = opd.gateway if target.kind == "gateway" else opd.host
             status = "up" if address in seen.answered else "down"

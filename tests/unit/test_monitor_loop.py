@@ -98,7 +98,7 @@ def inv() -> Inventory:
     return load_inventory(ROOT / "inventory")
 
 
-def monitor(inv: Inventory, world: World, **settings: Any) -> tuple[Monitor, SessionPool]:
+def monitor(inv: Inventory, world: World, pinger: Any = None, **settings: Any) -> tuple[Monitor, SessionPool]:
     tree = build_dependencies(inv, opds=["dinkes"])
     watch = watch_of(inv, tree, {"dinkes": DINKES})
     pool = SessionPool(
@@ -108,7 +108,7 @@ def monitor(inv: Inventory, world: World, **settings: Any) -> tuple[Monitor, Ses
     mon = Monitor(
         watch=watch,
         sessions=pool,
-        pinger=world,
+        pinger=pinger or world,
         parsers=parsers_of(inv, watch.devices),
         throughput=lambda _opd: route,
         settings=MonitorSettings(interval=0.01, **settings),
@@ -224,3 +224,18 @@ def test_the_loop_stops_on_its_event(inv: Inventory) -> None:
         assert mon.run(on_round, stop=stop) == 3
         assert mon.run(on_round, stop=threading.Event(), rounds=2) == 2
     assert [r.number for r in seen] == [1, 2, 3, 4, 5]
+
+
+class BrokenPinger:
+    def ping(self, addresses: Any, *, timeout: float = 1.0) -> frozenset[str]:
+        raise OSError("Operation not permitted")
+
+
+def test_a_failing_pinger_observes_no_gateway_or_host_rather_than_all_down(inv: Inventory) -> None:
+    world = World(inv)
+    mon, pool = monitor(inv, world, BrokenPinger(), throughput_every=0)
+    with pool:
+        assert rounds(mon, 4) == []
+        _result, report = mon.round()
+    kinds = {o.target.kind for o in report.observations}
+    assert "gateway" not in kinds and "host" not in kinds and "device" in kinds
