@@ -7,6 +7,7 @@ changed key is refused, exactly as for a real device.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -141,12 +142,89 @@ class KeptSession:
         )
         self._client.get_transport().set_keepalive(KEEPALIVE_S)
 
-    def run(self, command: str, *, timeout: float) -> str:
+    @property
+    def client(self) -> Any:
         if self._client is None:
             raise DeviceError(self.name, "not connected (call open first)")
-        return run_on(self.name, self._client, command, timeout=timeout)
+        return self._client
+
+    def run(self, command: str, *, timeout: float) -> str:
+        return run_on(self.name, self.client, command, timeout=timeout)
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+PROMPT = re.compile(r"(?:^|\n)([^\r\n]{1,80}[#$>] ?)$")
+"""A CLI's prompt at the end of what it printed: ``router# ``, ``switch$ ``, ``R1>``."""
+
+
+class ShellSession:
+    """One SSH connection and one interactive session (a pty, as an engineer's terminal) kept open:
+    each command is typed at the device's prompt and read until the prompt comes back, so the
+    device starts nothing per command (vtysh stays running; a shell forks only the command).
+    No I/O before ``open``."""
+
+    def __init__(self, *, name: str, host: str, port: int, creds: Credentials, timeout: float = 5.0) -> None:
+        self.name = name
+        self._exec = KeptSession(name=name, host=host, port=port, creds=creds, timeout=timeout)
+        self._timeout = timeout
+        self._chan: Any = None
+        self.prompt = ""
+
+    def open(self) -> None:
+        self._exec.open()
+        try:
+            chan = self._exec.client.get_transport().open_session()
+            chan.get_pty(width=65535, height=0)
+            chan.invoke_shell()
+            self._chan = chan
+            seen = self._read_until(lambda text: PROMPT.search(text) is not None, self._timeout, "its prompt")
+            match = PROMPT.search(seen)
+            assert match is not None
+            self.prompt = match.group(1)
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, command: str, *, timeout: float) -> str:
+        if self._chan is None:
+            raise DeviceError(self.name, "not connected (call open first)")
+        while self._chan.recv_ready():  # anything left from before (a late answer)
+            self._chan.recv(65536)
+        self._chan.sendall(command.encode() + b"\n")
+        echo = command + "\n"
+
+        def answered(text: str) -> bool:  # the prompt again after the command's echo
+            at = text.find(echo)
+            return at >= 0 and text.endswith("\n" + self.prompt) and len(text) - len(self.prompt) > at
+
+        text = self._read_until(answered, timeout, repr(command[:60]))
+        return text[text.find(echo) + len(echo) : -len(self.prompt)]
+
+    def _read_until(self, done: Any, timeout: float, what: str) -> str:
+
+        self._chan.settimeout(timeout)
+        chunks: list[str] = []
+        text = ""
+        try:
+            while not done(text):
+                data = self._chan.recv(65536)
+                if not data:
+                    raise DeviceError(self.name, f"session lost while waiting for {what}")
+                chunks.append(ANSI.sub("", data.decode("utf-8", "replace")).replace("\r", ""))
+                text = "".join(chunks)
+        except TimeoutError:
+            raise DeviceTimeout(self.name, f"no answer to {what} within {timeout:g} s") from None
+        except OSError as exc:
+            raise DeviceError(self.name, f"session lost: {exc}") from None
+        return text
+
+    def close(self) -> None:
+        if self._chan is not None:
+            self._chan.close()
+            self._chan = None
+        self._exec.close()

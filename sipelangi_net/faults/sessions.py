@@ -210,11 +210,14 @@ def _why(exc: BaseException) -> str:
 
 
 def ssh_sessions(creds: Any, *, timeout: float = 5.0) -> SessionFactory:
-    """Sessions over the project's SSH (host keys verified against the credentials' known_hosts)."""
-    from sipelangi_net.drivers.ssh import KeptSession
+    """Sessions over the project's SSH (host keys verified against the credentials' known_hosts):
+    an interactive session at the device's prompt for a device read each round (the device starts
+    nothing per read), the bare connection for one only checked to answer."""
+    from sipelangi_net.drivers.ssh import KeptSession, ShellSession
 
     def make(device: DeviceRef) -> Session:
-        return KeptSession(name=device.name, host=device.host, port=device.port, creds=creds, timeout=timeout)
+        kind = ShellSession if device.command else KeptSession
+        return kind(name=device.name, host=device.host, port=device.port, creds=creds, timeout=timeout)
 
     return make
 

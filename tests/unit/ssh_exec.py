@@ -1,7 +1,9 @@
-"""A small SSH server answering exec requests (paramiko), for the monitor's kept sessions.
+"""A small SSH server answering exec requests and an interactive shell (paramiko), for the
+monitor's kept sessions.
 
-``answers`` maps a command to its output; ``hang`` makes every exec wait without answering (a
-device that hangs); ``connections`` counts the handshakes (a kept session makes one).
+``answers`` maps a command to its output; ``hang`` makes every command wait without answering (a
+device that hangs); ``connections`` counts the handshakes (a kept session makes one). The shell
+prints a banner and the prompt ``r1# ``, echoes each line typed (a pty) and answers it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,32 @@ class _Server(paramiko.ServerInterface):
             return True  # accepted, never answered
         threading.Thread(target=self._answer, args=(channel, command.decode()), daemon=True).start()
         return True
+
+    def check_channel_pty_request(self, *args: Any) -> bool:
+        return True
+
+    def check_channel_shell_request(self, channel: Any) -> bool:
+        threading.Thread(target=self._shell, args=(channel,), daemon=True).start()
+        return True
+
+    def _shell(self, channel: Any) -> None:
+        time.sleep(0.02)
+        channel.sendall(b"\r\nHello, this is a test device.\r\n\r\nr1# ")
+        buf = b""
+        while True:
+            data = channel.recv(4096)
+            if not data:
+                return
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                command = line.decode()
+                self.owner.commands.append(command)
+                channel.sendall(line + b"\r\n")  # the pty's echo
+                if self.owner.hang.is_set():
+                    continue
+                answer = self.owner.answers.get(command, "% Unknown command")
+                channel.sendall(answer.replace("\n", "\r\n").encode() + b"\r\nr1# ")
 
     def _answer(self, channel: Any, command: str) -> None:
         time.sleep(0.02)  # after the transport has said yes to the exec request (as sshd does)

@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 
 from sipelangi_net.credentials import Credentials
-from sipelangi_net.drivers.ssh import KeptSession
+from sipelangi_net.drivers.ssh import KeptSession, ShellSession
 from sipelangi_net.errors import DeviceError, DeviceTimeout, HostKeyError
 from sipelangi_net.faults.sessions import Backoff, DeviceRef, SessionPool, ssh_sessions
 from tests.unit.ssh_exec import ExecDevice
@@ -52,8 +52,28 @@ def test_a_kept_session_runs_many_commands_over_one_connection(device: ExecDevic
     assert device.commands == [CMD] * 3
 
 
-def test_an_unknown_host_key_is_refused(device: ExecDevice, tmp_path: Path) -> None:
-    s = KeptSession(name="r1", host="127.0.0.1", port=device.port, creds=creds(tmp_path))
+def test_a_shell_session_types_each_command_at_the_prompt(device: ExecDevice, tmp_path: Path) -> None:
+    device.answers["show clock"] = "12:00:00.000 WIB\nline two"
+    s = ShellSession(
+        name="r1", host="127.0.0.1", port=device.port, creds=creds(tmp_path, device.known_hosts_line())
+    )
+    s.open()
+    try:
+        assert s.prompt == "r1# "
+        for _ in range(3):
+            assert s.run(CMD, timeout=5) == '{"eth0": {"operationalStatus": "up"}}\n'
+        assert s.run("show clock", timeout=5) == "12:00:00.000 WIB\nline two\n"
+        device.hang.set()
+        with pytest.raises(DeviceTimeout, match="r1"):
+            s.run(CMD, timeout=0.5)
+    finally:
+        s.close()
+    assert device.connections == 1
+
+
+@pytest.mark.parametrize("kind", [KeptSession, ShellSession])
+def test_an_unknown_host_key_is_refused(device: ExecDevice, tmp_path: Path, kind: type) -> None:
+    s = kind(name="r1", host="127.0.0.1", port=device.port, creds=creds(tmp_path))
     with pytest.raises(HostKeyError, match="r1"):
         s.open()
     assert device.commands == []
@@ -94,14 +114,14 @@ def test_a_hanging_device_is_silent_and_the_round_goes_on(tmp_path: Path) -> Non
             t0 = time.monotonic()
             got = pool.read_round(deadline=0.5)
             took = time.monotonic() - t0
-            assert got["good"].answer == "{}"
+            assert (got["good"].answer or "").strip() == "{}"
             assert got["stuck"].answer is None and "0.5 s" in got["stuck"].error
             assert took < 1.5
             again = pool.read_round(deadline=0.5)  # its read still hangs: silent at once
             assert again["stuck"].answer is None and "hanging" in again["stuck"].error
             time.sleep(3)  # the read times out; the session is dropped and opened again
             stuck.hang.clear()
-            assert pool.read_round(deadline=5)["stuck"].answer == "{}"
+            assert (pool.read_round(deadline=5)["stuck"].answer or "").strip() == "{}"
             assert stuck.connections == 2
     finally:
         good.stop()
