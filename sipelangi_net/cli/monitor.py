@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 
-from sipelangi_net.cli.output import json_text, say
+from sipelangi_net.cli.output import say, say_json
 from sipelangi_net.cli.ticket import DbOpt, InventoryOpt, JsonOpt, StoreOpt, opened
 
 monitor_app = typer.Typer(
@@ -87,7 +87,7 @@ def _printer(as_json: bool, record: Callable[[Any], Any] | None) -> Callable[[An
     def show(result: Any, report: Any) -> None:
         applied = record(result) if record is not None else None
         if as_json:
-            typer.echo(json_text(round_json(result, report, applied), indent=None))
+            say_json(round_json(result, report, applied), indent=None, flush=True)
             return
         if applied is not None:
             for verb, faults in (("opened", applied.opened), ("closed", applied.closed)):
