@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sipelangi_net.errors import ConfigError, InventoryError, WorkflowError
+from sipelangi_net.errors import ConfigError, InventoryError, MalformedTicketError, WorkflowError
 from sipelangi_net.faults.correlate import Decision, RoundResult
 from sipelangi_net.faults.correlate import Fault as Problem
 from sipelangi_net.faults.correlate import FaultKind as ProblemKind
@@ -60,12 +60,16 @@ class Applied:
     closed: tuple[FaultTicket, ...] = ()
     observed: tuple[FaultTicket, ...] = ()
     """Faults that got an observation (flaps, folded targets)."""
+    errors: tuple[str, ...] = ()
+    """Decisions the record refused (a step out of order, a stored fault unreadable): logged, and
+    the round's other decisions recorded all the same."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "opened": [f.label for f in self.opened],
             "closed": [f.label for f in self.closed],
             "observed": [f.label for f in self.observed],
+            "errors": list(self.errors),
         }
 
 
@@ -200,17 +204,25 @@ def apply_decisions(
     """Record one round's decisions (module docstring): opens first, so a fold finds its parent's fault."""
     work = _Round(records, tree, FaultActor(role=FaultRole.MONITOR, name=monitor_name))
     order = {"open": 0, "still_open": 1, "fold": 2, "close": 3}
+    errors: list[str] = []
     for d in sorted(result.decisions, key=lambda d: order[d.action]):
-        if d.action == "open":
-            fault = work.open(d)
-            work.observe(fault, d)
-        elif d.action == "still_open":
-            work.still_open(d)
-        elif d.action == "fold":
-            work.fold(d)
-        else:
-            work.recovered(d)
-    return Applied(tuple(work.opened), tuple(work.closed), tuple(work.observed))
+        try:
+            _apply(work, d)
+        except (WorkflowError, MalformedTicketError) as exc:  # one refused decision: the round goes on
+            log.warning("%s %s: %s not recorded: %s", d.fault.target, d.fault.kind, d.action, exc)
+            errors.append(f"{d.fault.target} {d.fault.kind}: {d.action}: {exc}")
+    return Applied(tuple(work.opened), tuple(work.closed), tuple(work.observed), tuple(errors))
+
+
+def _apply(work: _Round, d: Decision) -> None:
+    if d.action == "open":
+        work.observe(work.open(d), d)
+    elif d.action == "still_open":
+        work.still_open(d)
+    elif d.action == "fold":
+        work.fold(d)
+    else:
+        work.recovered(d)
 
 
 def person_report(

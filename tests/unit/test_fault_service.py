@@ -152,3 +152,24 @@ def test_a_fault_a_person_closed_while_the_target_is_still_down_is_opened_again(
     rnd = Round(rnd_at, tuple(Observation(t, s) for t, s in sorted(row(TREE, HOST).items())))
     applied = apply_decisions(store.faults, advance(state, rnd, tree=TREE), tree=TREE, monitor_name=MONITOR)
     assert [f.id for f in applied.opened] == [2]
+
+
+def test_a_decision_the_record_refuses_is_reported_and_the_round_goes_on(store: SqliteStore) -> None:
+    state, at = CorrelationState(), T0
+    both = row(TREE, HOST, Target("host", "bappeda"))
+    for states in [both] * 3 + [row(TREE)] * 2:
+        result = advance(
+            state, Round(at, tuple(Observation(t, s) for t, s in sorted(states.items()))), tree=TREE
+        )
+        state, at = result.state, at + STEP
+        apply_decisions(store.faults, result, tree=TREE, monitor_name=MONITOR)
+    first, second = store.faults.list()
+    # a person records a step stamped after the monitor's recovery: the monitor's close is refused
+    tim = FaultActor(role=FaultRole.TIM_KERJA, name="andi")
+    store.faults.move(first.id, "verified", actor=tim, at=at + timedelta(minutes=1))
+    result = advance(
+        state, Round(at, tuple(Observation(t, s) for t, s in sorted(row(TREE).items()))), tree=TREE
+    )
+    applied = apply_decisions(store.faults, result, tree=TREE, monitor_name=MONITOR)
+    assert len(applied.errors) == 1 and "before the last step" in applied.errors[0]
+    assert [f.id for f in applied.closed] == [second.id]
