@@ -93,6 +93,8 @@ def _printer(as_json: bool, record: Callable[[Any], Any] | None) -> Callable[[An
             for verb, faults in (("opened", applied.opened), ("closed", applied.closed)):
                 for f in faults:
                     say(f"fault {f.label} {verb}: {f.summary}")
+            for error in getattr(applied, "errors", ()):
+                say(f"fault record refused: {error}")
         changes = [d for d in result.decisions if d.action != "still_open"]
         say(
             f"round {report.number}: {report.seconds:.2f} s, {len(report.observations)} observed,"
