@@ -1,35 +1,46 @@
-"""Interface state and error counters as a device prints them, per platform (pure parsers).
+"""Interface state and error counters from a device's answer: pure parsers, one per platform.
 
 Platform differences are data: each platform's spec (``PlatformSpec.interfaces``) names the
 read-only command whose answer holds every interface's state and counters, and the parser here
-that reads it (:func:`reader`). FRR: vtysh's
-``show interface`` (zebra's ``if_dump_vty``: ``Interface eth0 is up, line protocol is down``,
-and ``Link downs: N``; FRR 8.4 on Linux prints no error counters there, and an FRR session is
-vtysh only); Open vSwitch: the ``Interface`` table as JSON (``admin_state``, ``link_state``,
-``statistics``: ``rx_errors``, ``tx_errors``, ``rx_dropped``, ``tx_dropped``). Both formats as
-FRR 8.4 and Open vSwitch print them here (``tests/fixtures/frr/show_interface``,
-``tests/fixtures/ovs/list_interface``). A platform without a reader is checked
-for reachability and config only (its interface evidence is ``unknown``).
+that reads it (:func:`reader`). The monitor reads it over its kept-open session each round and
+compares the counters with the round before; ``fault diagnose`` reads it once per hop.
+
+- FRR: ``show interface json`` (zebra): ``administrativeStatus``, ``operationalStatus`` (absent
+  for an interface taken down), ``linkDowns``; FRR 8.4 on Linux prints no error counters (nor in
+  the text form), so a backbone link between two routers is only up or down. As FRR 8.4.4 prints
+  it on the lab: ``tests/fixtures/frr/show_interface/dist.json``.
+- Open vSwitch: the ``Interface`` table as JSON (``admin_state``, ``link_state``,
+  ``statistics``: errors and drops), ``tests/fixtures/ovs/list_interface/sw.json``.
+
+A malformed answer is a :class:`ValueError` naming what is wrong (the monitor then counts the
+device as not answering properly, never as all up; a diagnosis marks the hop ``unknown``).
+A platform without a reader is watched for reachability and checked for config only.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sipelangi_net.platforms import Platform, resolve, spec_for
 
+FRR_ERRORS = ("inputErrors", "outputErrors")
+"""zebra's totals, where a build prints them (the other ``*Errors`` keys are their parts)."""
+OVS_COLUMNS = ["name", "admin_state", "link_state", "statistics"]
+OVS_ERRORS_IN = ("rx_errors", "rx_crc_err", "rx_frame_err", "rx_over_err")
+OVS_ERRORS_OUT = ("tx_errors", "collisions")
+
 
 @dataclass(frozen=True, slots=True)
 class InterfaceState:
-    """One interface: up or down (admin and link), and its error counters when the device shows them."""
+    """One interface: up or down (admin and link), and its counters when the device shows them."""
 
     name: str
     admin_up: bool
     link_up: bool
+    """Operationally up (link/carrier): a port taken down at either end is down at both."""
     errors_in: int | None = None
     errors_out: int | None = None
     drops_in: int | None = None
@@ -40,6 +51,11 @@ class InterfaceState:
     @property
     def up(self) -> bool:
         return self.admin_up and self.link_up
+
+    @property
+    def errors(self) -> int:
+        """Error counters summed, in and out (0 when not shown): only their rise matters."""
+        return (self.errors_in or 0) + (self.errors_out or 0)
 
     def describe(self) -> str:
         state = "up" if self.up else ("administratively down" if not self.admin_up else "link down")
@@ -65,74 +81,80 @@ class InterfaceState:
         }
 
 
+Parser = Callable[[str], dict[str, InterfaceState]]
+
+
 def _n(value: int | None) -> str:
     return "?" if value is None else str(value)
 
 
-Parser = Callable[[str], dict[str, InterfaceState]]
-
-FRR_HEAD = re.compile(r"^Interface (\S+) is (up|down)(?:, line protocol is (up|down))?", re.M)
-FRR_COUNTERS = {
-    "link_downs": re.compile(r"^\s*Link downs:\s*(\d+)", re.M),
-    # zebra prints these only when built with /proc/net/dev statistics (not on Linux 8.4)
-    "errors_in": re.compile(r"^\s*(\d+) input errors", re.M),
-    "errors_out": re.compile(r"^\s*(\d+) output errors", re.M),
-}
+def _document(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValueError(f"{what}: the answer is not JSON ({text.strip()[:80]!r})") from None
 
 
-def _counter(pattern: re.Pattern[str], block: str) -> int | None:
-    match = pattern.search(block)
-    return int(match.group(1)) if match else None
+def _count(values: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
+    """The sum of the counters among ``keys`` the answer holds; None when it holds none."""
+    found = [v for k in keys if isinstance(v := values.get(k), int) and not isinstance(v, bool) and v >= 0]
+    return sum(found) if found else None
 
 
-def parse_frr(text: str) -> dict[str, InterfaceState]:
-    """vtysh ``show interface``: one block per interface, from its ``Interface X is ...`` line."""
-    heads = list(FRR_HEAD.finditer(text))
+def frr_interfaces(text: str) -> dict[str, InterfaceState]:
+    """FRR ``show interface json``: ``{name: {"administrativeStatus": "up", ...}}``."""
+    data = _document(text, "show interface json")
+    if not isinstance(data, dict):
+        raise ValueError("show interface json: the answer is not an object of interfaces")
     out: dict[str, InterfaceState] = {}
-    for i, head in enumerate(heads):
-        block = text[head.start() : heads[i + 1].start() if i + 1 < len(heads) else len(text)]
-        admin_up = head.group(2) == "up"
-        link_up = admin_up and head.group(3) != "down"
-        counters = {key: _counter(p, block) for key, p in FRR_COUNTERS.items()}
-        out[head.group(1)] = InterfaceState(head.group(1), admin_up, link_up, **counters)
+    for name, values in data.items():
+        if not isinstance(values, dict):
+            raise ValueError(f"show interface json: interface {name!r} is not an object")
+        admin_up = values.get("administrativeStatus", "up") == "up"
+        link_up = admin_up and values.get("operationalStatus", values.get("linkStatus")) == "up"
+        out[str(name)] = InterfaceState(
+            str(name),
+            admin_up=admin_up,
+            link_up=link_up,
+            errors_in=_count(values, FRR_ERRORS[:1]),
+            errors_out=_count(values, FRR_ERRORS[1:]),
+            link_downs=_count(values, ("linkDowns",)),
+        )
     return out
 
 
-def _ovs_value(value: Any) -> Any:
-    """An OVSDB JSON value: ``["map", [[k, v], ...]]``, ``["set", [...]]`` (empty: none), or the atom."""
-    if isinstance(value, list) and len(value) == 2 and value[0] == "map":
-        return {str(k): v for k, v in value[1]}
-    if isinstance(value, list) and len(value) == 2 and value[0] == "set":
-        return value[1][0] if value[1] else None
-    return value
+def _ovs_map(cell: Any) -> dict[str, Any]:
+    if isinstance(cell, list) and len(cell) == 2 and cell[0] == "map" and isinstance(cell[1], list):
+        return {str(k): v for k, v in (pair for pair in cell[1] if isinstance(pair, list) and len(pair) == 2)}
+    return {}
 
 
-def _int(stats: Mapping[str, Any], key: str) -> int | None:
-    value = stats.get(key)
-    return value if isinstance(value, int) else None
+def _ovs_text(cell: Any) -> str:
+    return cell if isinstance(cell, str) else ""  # an unset column is ["set", []]
 
 
-def parse_ovs(text: str) -> dict[str, InterfaceState]:
-    """``ovs-vsctl --format=json list Interface`` with name, admin_state, link_state, statistics."""
-    try:
-        table = json.loads(text)
-        headings, rows = table["headings"], table["data"]
-    except (ValueError, TypeError, KeyError):
-        raise ValueError(f"not an OVSDB table as JSON: {text.strip()[:120]!r}") from None
+def ovs_interfaces(text: str) -> dict[str, InterfaceState]:
+    """``ovs-vsctl --format=json --columns=name,admin_state,link_state,statistics list Interface``."""
+    data = _document(text, "ovs-vsctl list Interface")
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise ValueError("ovs-vsctl list Interface: no 'data' rows in the answer")
+    if data.get("headings") != OVS_COLUMNS:
+        raise ValueError(f"ovs-vsctl list Interface: unexpected columns {data.get('headings')!r}")
     out: dict[str, InterfaceState] = {}
-    for row in rows:
-        cells = {h: _ovs_value(v) for h, v in zip(headings, row, strict=False)}
-        name = str(cells.get("name"))
-        stats = cells.get("statistics") or {}
-        stats = stats if isinstance(stats, dict) else {}
+    for row in data["data"]:
+        if not isinstance(row, list) or len(row) != 4 or not isinstance(row[0], str):
+            raise ValueError("ovs-vsctl list Interface: a row is not [name, admin, link, statistics]")
+        name, admin, link, cell = row
+        stats = _ovs_map(cell)
+        admin_up = _ovs_text(admin) != "down"
         out[name] = InterfaceState(
             name,
-            admin_up=cells.get("admin_state") == "up",
-            link_up=cells.get("link_state") == "up",
-            errors_in=_int(stats, "rx_errors"),
-            errors_out=_int(stats, "tx_errors"),
-            drops_in=_int(stats, "rx_dropped"),
-            drops_out=_int(stats, "tx_dropped"),
+            admin_up=admin_up,
+            link_up=admin_up and _ovs_text(link) == "up",
+            errors_in=_count(stats, OVS_ERRORS_IN),
+            errors_out=_count(stats, OVS_ERRORS_OUT),
+            drops_in=_count(stats, ("rx_dropped",)),
+            drops_out=_count(stats, ("tx_dropped",)),
         )
     return out
 

@@ -200,8 +200,11 @@ SPEC = PlatformSpec(
     compliance=ComplianceSpec(baseline="frr/base.j2", features=CLI_FEATURES),
     redact=RedactSpec(napalm="CISCO_SANITIZE_FILTERS", own=CISCO_LIKE_REDACT),
     lab=LabSpec(probe="show version", show_command="show running-config", push="vtysh"),
-    interfaces=InterfacesSpec(command="show interface", parser="sipelangi_net.faults.interfaces:parse_frr"),
     # vtysh has no DHCP server or relay: the router's host relays (ISC dhcrelay on every OPD port,
     # as on other Linux routers) to the city's central DHCP server, which the change gives the scope.
     templates=TemplateSpec(dhcp="relays"),
+    # zebra's interface table: administrative and operational status, link downs (read-only)
+    interfaces=InterfacesSpec(
+        command="show interface json", parser="sipelangi_net.faults.interfaces:frr_interfaces"
+    ),
 )

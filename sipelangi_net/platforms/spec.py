@@ -262,8 +262,8 @@ class LabSpec:
 
 @dataclass(frozen=True, slots=True)
 class InterfacesSpec:
-    """How a device shows its interfaces' state and counters (``fault diagnose``,
-    sipelangi_net.faults.interfaces): a read-only command and the parser of its answer."""
+    """How a device shows every interface's state and counters (sipelangi_net.faults.interfaces):
+    read by the monitor each round and by ``fault diagnose``; read-only."""
 
     command: str
     parser: Ref
@@ -311,7 +311,8 @@ class PlatformSpec:
     templates: TemplateSpec = TemplateSpec()
     lab: LabSpec | None = None
     interfaces: InterfacesSpec | None = None
-    """None: ``fault diagnose`` does not read this platform's interfaces yet."""
+    """``None``: the monitor sees only whether the device answers; ``fault diagnose`` marks its
+    interfaces unknown."""
 
     @property
     def deploy_driver(self) -> str:

@@ -61,7 +61,7 @@ def readings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Dev
 def test_frr_interfaces_and_config_are_read_over_its_session(readings: dict[str, DeviceReading]) -> None:
     core = readings["core-diskominfo"]
     assert core.error == "" and core.interfaces is not None
-    assert core.interfaces["eth0"].up and not core.interfaces["eth2"].admin_up
+    assert core.interfaces["eth0"].up and not core.interfaces["eth1"].admin_up and core.interfaces["eth2"].up
     assert core.compliance is not None and core.compliance.status == "compliant"
 
 

@@ -762,8 +762,21 @@ def _fault_cases() -> Iterator[CliCase]:
     yield CliCase("fault-list-store", ("fault", "list", "--store", "{url}"), "fault", mentions=("--db",))
 
 
+def _monitor_cases() -> Iterator[CliCase]:
+    for flag in ("--exe", "--workdir"):
+        for name, value in {"semicolon": "/usr/bin/x; rm -rf /", "lf": "/usr/bin/x\nExecStartPre=/bin/sh",
+                            "space": "/opt/my dir/x", "dollar": "/opt/$HOME/x"}.items():  # fmt: skip
+            yield CliCase(
+                f"monitor-schedule{flag}-{name}",
+                ("monitor", "schedule", "--out", "{out}", flag, value),
+                "monitor",
+                mentions=(flag,),
+            )
+
+
 def cli_cases() -> list[CliCase]:
     return [
+        *_monitor_cases(),
         *_fault_cases(),
         *_new_file_text(),
         *_new_file_values(),

@@ -25,7 +25,7 @@ from sipelangi_net.faults.diagnose import (
     path_of,
     places,
 )
-from sipelangi_net.faults.interfaces import InterfaceState, parse_frr, parse_ovs
+from sipelangi_net.faults.interfaces import InterfaceState, frr_interfaces, ovs_interfaces
 from sipelangi_net.faults.models import FaultActor, FaultTicket
 from sipelangi_net.faults.path_checks import ping, ping_all, read_devices
 from sipelangi_net.faults.sop import FaultRole
@@ -101,23 +101,22 @@ def judge(
 
 
 def test_frr_show_interface_as_frr_prints_it() -> None:
-    got = parse_frr((FIXTURES / "frr/show_interface/dist.txt").read_text())
-    assert got["eth0"].up and got["eth0"].link_downs == 1
-    assert got["eth1"].admin_up and not got["eth1"].link_up  # no carrier: line protocol down
-    assert not got["eth2"].admin_up and not got["eth2"].up
-    assert got["eth1"].describe() == "eth1 link down, link down 0 times since start"
-    assert got["eth2"].describe().startswith("eth2 administratively down")
-    assert got["eth0"].errors_in is None  # FRR 8.4 on Linux prints no error counters
+    # FRR 8.4.4 on the lab router, its OPD port taken down ('ip link set eth1 down')
+    got = frr_interfaces((FIXTURES / "frr/show_interface/dist.json").read_text())
+    assert got["eth0"].up and got["eth0"].link_downs == 0 and got["lo"].up
+    assert not got["eth1"].admin_up and not got["eth1"].up and got["eth1"].link_downs == 1
+    assert got["eth1"].describe() == "eth1 administratively down, link down 1 times since start"
+    assert got["eth0"].errors_in is None and got["eth0"].errors == 0  # FRR 8.4 prints no error counters
 
 
 def test_ovs_interface_table_as_ovs_vsctl_prints_it() -> None:
-    got = parse_ovs((FIXTURES / "ovs/list_interface/sw.json").read_text())
+    got = ovs_interfaces((FIXTURES / "ovs/list_interface/sw.json").read_text())
     assert got["eth0"].up and got["eth0"].errors_in == 0 and got["eth0"].drops_out == 0
     assert got["eth1"].admin_up and not got["eth1"].link_up
     assert got["br0"].drops_out == 5
     assert "errors in/out 0/0, drops in/out 0/0" in got["eth0"].describe()
-    with pytest.raises(ValueError, match="not an OVSDB table"):
-        parse_ovs("ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed")
+    with pytest.raises(ValueError, match="not JSON"):
+        ovs_interfaces("ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed")
 
 
 def test_the_path_runs_from_the_diskominfo_side_to_the_opd(
@@ -130,8 +129,8 @@ def test_the_path_runs_from_the_diskominfo_side_to_the_opd(
         LINK,
         "device:dist-gerunggang",
         "uplink:dinkes",
-        "gateway:dinkes",
         "device:sw-dinkes",
+        "gateway:dinkes",
         "host:dinkes",
     ]
     where = places(inventory, GATEWAYS)
@@ -185,13 +184,13 @@ def test_an_opd_port_down_on_the_router_breaks_at_the_uplink(
     inventory: Inventory, tree: DependencyTree
 ) -> None:
     readings = healthy()
-    dist = parse_frr((FIXTURES / "frr/show_interface/dist.txt").read_text())  # eth1: no carrier
+    dist = frr_interfaces((FIXTURES / "frr/show_interface/dist.json").read_text())  # eth1: taken down
     readings["dist-gerunggang"] = DeviceReading("dist-gerunggang", interfaces=dist, compliance=compliant("d"))
     where = places(inventory, GATEWAYS)
     got = judge(inventory, tree, readings, all_answer(addresses_on(path_of(tree, ["dinkes"]), where)))
     assert got.broken is not None and got.broken.target == "uplink:dinkes"
     assert got.summary.endswith(
-        "breaks at uplink:dinkes: dist-gerunggang eth1 link down, link down 0 times since start"
+        "breaks at uplink:dinkes: dist-gerunggang eth1 administratively down, link down 1 times since start"
     )
 
 
