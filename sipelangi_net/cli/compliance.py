@@ -57,7 +57,7 @@ def _sync_faults(db: Path | None, store: str | None, report: Any) -> Any:
             raise ConfigError(
                 "fault tickets are kept in the SQLite ticket store only; use --db or --no-faults"
             )
-        return sync_faults(st.conn, report, now=report.finished_at)
+        return sync_faults(st.faults, report, now=report.finished_at)
 
 
 def _show_remediation(report: Any, names: list[str], *, err: bool) -> None:
@@ -238,6 +238,7 @@ def faults_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """Fault tickets opened by compliance runs (open ones, or --all)."""
+    from sipelangi_net.cli.skipped import report_skipped
     from sipelangi_net.compliance.faults import list_faults
     from sipelangi_net.errors import ConfigError
     from sipelangi_net.tickets.acting import unwrapped
@@ -247,7 +248,8 @@ def faults_command(
         st = unwrapped(bound)
         if not isinstance(st, SqliteStore):
             raise ConfigError("fault tickets are kept in the SQLite ticket store only; use --db")
-        found = list_faults(st.conn, status=None if all_ else "open")
+        found = list_faults(st.faults, status=None if all_ else "open", source="compliance")
+        report_skipped(st.faults.skipped)  # on stderr: the record needs a repair
     if as_json:
         say_json([f.to_json() for f in found])
         return

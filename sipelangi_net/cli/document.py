@@ -44,6 +44,13 @@ def _sites(inventory: Path | None) -> dict[str, str]:
     return {k: s.opd for k, s in load_inventory(inventory or inventory_dir()).sites.items()}
 
 
+def _standards(inventory: Path | None) -> Any:
+    from sipelangi_net.faults.standards import load_standards
+    from sipelangi_net.paths import inventory_dir
+
+    return load_standards(inventory or inventory_dir())
+
+
 def signers(role_values: dict[str, tuple[str | None, str | None]]) -> tuple[Any, ...]:
     """Signers from the ``--<role>-name``/``--<role>-nip`` pairs given (a pair half given is an error)."""
     from sipelangi_net.documents.service import make_signer
@@ -172,7 +179,8 @@ def laporan_intra_command(
     store: str | None = StoreOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Laporan Jaringan Intra Pemerintah for one month: tickets, SOP times, compliance, bandwidth."""
+    """Laporan Jaringan Intra Pemerintah for one month: tickets, SOP times, compliance, availability
+    per OPD and faults with their times to repair, bandwidth."""
     from sipelangi_net.cli.skipped import report_skipped
     from sipelangi_net.documents.service import parse_month, write_intranet_report
     from sipelangi_net.errors import DocumentInputError
@@ -187,6 +195,13 @@ def laporan_intra_command(
     skipped: list[Any] = []
     with opened(db, store) as st:
         files = write_intranet_report(
-            st, year=year, month=mon, prepared_by=author, opd_of=_sites(inventory), out=out, skipped=skipped
+            st,
+            year=year,
+            month=mon,
+            prepared_by=author,
+            opd_of=_sites(inventory),
+            out=out,
+            skipped=skipped,
+            standards=_standards(inventory),
         )
     _print(files, as_json, {"skipped": report_skipped(skipped)})

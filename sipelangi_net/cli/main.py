@@ -24,7 +24,10 @@ from sipelangi_net.cli.compliance import compliance_app
 from sipelangi_net.cli.deploy import deploy_command, diff_command, render_command
 from sipelangi_net.cli.doctor import doctor_command
 from sipelangi_net.cli.document import document_app
+from sipelangi_net.cli.fault import fault_app
+from sipelangi_net.cli.fault_checks import register as register_fault_checks
 from sipelangi_net.cli.lab import lab_app
+from sipelangi_net.cli.monitor import monitor_app
 from sipelangi_net.cli.provision import playbook_app, provision_command
 from sipelangi_net.cli.serve import serve_command
 from sipelangi_net.cli.ticket import ticket_app
@@ -41,6 +44,9 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(ticket_app, name="ticket")
 app.add_typer(document_app, name="document")
 app.add_typer(compliance_app, name="compliance")
+register_fault_checks(fault_app)  # fault diagnose, fault retest (cli/fault_checks.py)
+app.add_typer(monitor_app, name="monitor")
+app.add_typer(fault_app, name="fault")
 app.add_typer(user_app, name="user")
 app.command("login")(login_command)
 app.command("analyze")(analyze_command)

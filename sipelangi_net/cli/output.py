@@ -140,6 +140,10 @@ def json_text(value: Any, *, indent: int | None = 2, default: Any = None) -> str
     return _NOT_PLAIN.sub(_escape, raw)
 
 
-def say_json(value: Any, *, indent: int | None = 2, default: Any = None, err: bool = False) -> None:
-    """Print ``value`` as :func:`json_text`."""
-    print(json_text(value, indent=indent, default=default), file=sys.stderr if err else sys.stdout)
+def say_json(
+    value: Any, *, indent: int | None = 2, default: Any = None, err: bool = False, flush: bool = False
+) -> None:
+    """Print ``value`` as :func:`json_text` (``flush``: at once, for a long-lived command's lines)."""
+    print(
+        json_text(value, indent=indent, default=default), file=sys.stderr if err else sys.stdout, flush=flush
+    )

@@ -5,42 +5,94 @@ One fault per device and finding, not one per run: a finding is a drifted featur
 counts another sighting of one already open, and closes the device's open faults whose
 finding is gone. A device that could not be checked (unreachable, error) closes nothing but
 its own reachability faults: whether its config drifted is unknown. Devices outside the run
-(``--host``/``--site`` filters) are left alone. Kept in the SQLite ticket store (table
-``faults``, migration 2).
+(``--host``/``--site`` filters) are left alone.
+
+The faults are the fault tickets of the ticket store (:class:`~sipelangi_net.faults.store.SqliteFaults`,
+docs/faults.md): source ``compliance``, key ``compliance:<device>:<finding>``, severity ``minor``,
+kind ``config_drift`` (a drift) or ``unreachable``; opened (``reported``) and, once the finding is
+gone, ``verified`` and ``closed`` by the Monitor named ``compliance`` through the fault workflow.
+:class:`Fault` is how compliance shows one: the fault ticket with its sightings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance
-from sipelangi_net.tickets.sqlite import immediate
+from sipelangi_net.errors import MalformedTicketError
+from sipelangi_net.faults.models import FaultActor, FaultKind, FaultSource, FaultTicket
+from sipelangi_net.faults.records import FaultDraft, FaultStatus
+from sipelangi_net.faults.schema import COMPLIANCE_ACTOR
+from sipelangi_net.faults.sop import FaultRole
+from sipelangi_net.faults.store import Sighting, SqliteFaults
+from sipelangi_net.tickets.outputs import skip
+from sipelangi_net.validate import printable
 
-FaultStatus = Literal["open", "closed"]
 UNCHECKED = ("unreachable", "error")
+ACTOR = FaultActor(role=FaultRole.MONITOR, name=COMPLIANCE_ACTOR)
+"""Who records compliance's fault steps."""
+
+
+def _stamp(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    id: int
-    device: str
-    finding: str
-    status: FaultStatus
-    summary: str
-    opened_at: str
-    last_seen_at: str
-    seen: int
-    closed_at: str | None
-    detail: Mapping[str, Any]
+    """A fault ticket as compliance shows it: the ticket and how often its finding was seen."""
+
+    ticket: FaultTicket
+    sighting: Sighting
+
+    @property
+    def id(self) -> int:
+        return self.ticket.id
 
     @property
     def label(self) -> str:
-        return f"GGN-{self.id:05d}"
+        return self.ticket.label
+
+    @property
+    def device(self) -> str:
+        return self.ticket.device
+
+    @property
+    def finding(self) -> str:
+        return self.sighting.finding
+
+    @property
+    def status(self) -> FaultStatus:
+        return "closed" if self.ticket.closed else "open"
+
+    @property
+    def summary(self) -> str:
+        return self.ticket.summary
+
+    @property
+    def opened_at(self) -> str:
+        return _stamp(self.ticket.opened_at) or ""
+
+    @property
+    def last_seen_at(self) -> str:
+        try:
+            return _stamp(dt.datetime.fromisoformat(self.sighting.last_seen_at)) or ""
+        except ValueError:  # a stored value is shown as found, never fatal to the list
+            return printable(self.sighting.last_seen_at)[:40]
+
+    @property
+    def seen(self) -> int:
+        return self.sighting.seen
+
+    @property
+    def closed_at(self) -> str | None:
+        return _stamp(self.ticket.closed_at)
+
+    @property
+    def detail(self) -> Mapping[str, Any]:
+        return self.sighting.detail
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +100,9 @@ class Fault:
             "device": self.device,
             "finding": self.finding,
             "status": self.status,
+            "step": self.ticket.step,
+            "kind": self.ticket.kind,
+            "severity": self.ticket.severity,
             "summary": self.summary,
             "opened_at": self.opened_at,
             "last_seen_at": self.last_seen_at,
@@ -74,85 +129,87 @@ class FaultChanges:
 def findings(device: DeviceCompliance) -> dict[str, tuple[str, dict[str, Any]]]:
     """finding → (summary, detail) of one device's result (pure)."""
     if device.status in UNCHECKED:
-        return {device.status: (f"{device.device}: {device.status}: {device.error}"[:300], {})}
+        return {device.status: (printable(f"{device.device}: {device.status}: {device.error}")[:200], {})}
     out = {}
     for f in device.drifted:
         summary = f"{device.device}: {f.name} drifted ({len(f.missing)} missing, {len(f.extra)} extra lines)"
-        out[f"drift:{f.name}"] = (summary, f.to_json())
+        out[f"drift:{f.name}"] = (printable(summary)[:200], f.to_json())
     return out
 
 
-_COLUMNS = "id, device, finding, status, summary, opened_at, last_seen_at, seen, closed_at, detail"
+def fault_key(device: str, finding: str) -> str:
+    return f"compliance:{device}:{finding}"
 
 
-def _fault(row: tuple[Any, ...]) -> Fault:
-    fid, device, finding, status, summary, opened_at, last_seen_at, seen, closed_at, detail = row
-    return Fault(
-        id=fid,
+def draft(device: str, finding: str, summary: str, *, at: dt.datetime) -> FaultDraft:
+    """The fault a compliance finding opens (pure)."""
+    kind: FaultKind = "unreachable" if finding in UNCHECKED else "config_drift"
+    return FaultDraft(
+        key=fault_key(device, finding),
+        kind=kind,
+        source="compliance",
+        severity="minor",
         device=device,
-        finding=finding,
-        status=status,
         summary=summary,
-        opened_at=opened_at,
-        last_seen_at=last_seen_at,
-        seen=seen,
-        closed_at=closed_at,
-        detail=json.loads(detail),
+        opened_at=at,
     )
 
 
-def _get(conn: sqlite3.Connection, fault_id: int) -> Fault:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM faults WHERE id = ?", (fault_id,)).fetchone()  # noqa: S608
-    return _fault(row)
+def _view(faults: SqliteFaults, ticket: FaultTicket) -> Fault:
+    return Fault(ticket, faults.sighting(ticket.id))
+
+
+def close_fault(faults: SqliteFaults, ticket: FaultTicket, *, at: dt.datetime, note: str) -> FaultTicket:
+    """Verify (unless it is) and close ``ticket`` as compliance."""
+    if ticket.step != "verified":
+        ticket = faults.move(ticket.id, "verified", actor=ACTOR, at=at, note=note)
+    return faults.move(ticket.id, "closed", actor=ACTOR, at=at, note=note)
 
 
 def _sync_device(
-    conn: sqlite3.Connection, device: DeviceCompliance, stamp: str
-) -> tuple[list[int], list[int], list[int]]:
+    faults: SqliteFaults, device: DeviceCompliance, open_now: Mapping[str, Fault], now: dt.datetime
+) -> tuple[list[Fault], list[Fault], list[Fault]]:
     current = findings(device)
-    rows = conn.execute(
-        "SELECT id, finding FROM faults WHERE device = ? AND status = 'open'", (device.device,)
-    ).fetchall()
-    open_now = {finding: fid for fid, finding in rows}
     opened, seen, closed = [], [], []
     for finding, (summary, detail) in current.items():
         if finding in open_now:
-            conn.execute(
-                "UPDATE faults SET last_seen_at = ?, seen = seen + 1, summary = ?, detail = ? WHERE id = ?",
-                (stamp, summary, json.dumps(detail), open_now[finding]),
-            )
-            seen.append(open_now[finding])
+            ticket = faults.seen_again(open_now[finding].id, at=now, summary=summary, detail=detail)
+            seen.append(_view(faults, ticket))
         else:
-            cur = conn.execute(
-                "INSERT INTO faults (device, finding, status, summary, detail, opened_at, last_seen_at)"
-                " VALUES (?, ?, 'open', ?, ?, ?, ?)",
-                (device.device, finding, summary, json.dumps(detail), stamp, stamp),
-            )
-            opened.append(int(cur.lastrowid or 0))
+            new = draft(device.device, finding, summary, at=now)
+            ticket, _ = faults.open(new, actor=ACTOR, at=now, finding=finding, detail=detail)
+            opened.append(_view(faults, ticket))
     checked = device.status not in UNCHECKED
-    for finding, fid in open_now.items():
+    for finding, fault in open_now.items():
         if finding not in current and (checked or finding in UNCHECKED):
-            conn.execute("UPDATE faults SET status = 'closed', closed_at = ? WHERE id = ?", (stamp, fid))
-            closed.append(fid)
+            note = f"compliance: {finding} no longer found on {device.device}"
+            closed.append(_view(faults, close_fault(faults, fault.ticket, at=now, note=note)))
     return opened, seen, closed
 
 
-def sync_faults(conn: sqlite3.Connection, report: ComplianceReport, *, now: dt.datetime) -> FaultChanges:
-    """Open, count and close the fault tickets of the devices in ``report`` (one transaction)."""
-    stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
-    ids: tuple[list[int], list[int], list[int]] = ([], [], [])
-    with immediate(conn):
-        for device in report.devices:
-            for bucket, more in zip(ids, _sync_device(conn, device, stamp), strict=True):
-                bucket.extend(more)
-        faults = [tuple(_get(conn, i) for i in bucket) for bucket in ids]
-    return FaultChanges(opened=faults[0], still_open=faults[1], closed=faults[2])
+def sync_faults(faults: SqliteFaults, report: ComplianceReport, *, now: dt.datetime) -> FaultChanges:
+    """Open, count and close the fault tickets of the devices in ``report`` (each write one transaction)."""
+    by_device: dict[str, dict[str, Fault]] = {}
+    for f in list_faults(faults, status="open", source="compliance"):
+        by_device.setdefault(f.device, {})[f.finding] = f
+    buckets: tuple[list[Fault], list[Fault], list[Fault]] = ([], [], [])
+    for device in report.devices:
+        for bucket, more in zip(
+            buckets, _sync_device(faults, device, by_device.get(device.device, {}), now), strict=True
+        ):
+            bucket.extend(more)
+    return FaultChanges(opened=tuple(buckets[0]), still_open=tuple(buckets[1]), closed=tuple(buckets[2]))
 
 
-def list_faults(conn: sqlite3.Connection, *, status: FaultStatus | None = None) -> list[Fault]:
-    query = f"SELECT {_COLUMNS} FROM faults"  # noqa: S608
-    args: tuple[str, ...] = ()
-    if status:
-        query += " WHERE status = ?"
-        args = (status,)
-    return [_fault(r) for r in conn.execute(query + " ORDER BY id", args)]
+def list_faults(
+    faults: SqliteFaults, *, status: FaultStatus | None = None, source: FaultSource | None = None
+) -> list[Fault]:
+    """The fault tickets (``status``: open or closed; ``source``: one source's) with their sightings;
+    one whose stored record is unreadable is left out (logged, and in ``faults.skipped``)."""
+    out: list[Fault] = []
+    for ticket in faults.list(status=status, source=source):
+        try:
+            out.append(_view(faults, ticket))
+        except MalformedTicketError as exc:
+            faults.skipped.append(skip(ticket.label, str(exc), doing="the fault list"))
+    return out

@@ -1,4 +1,5 @@
-"""The periodic Laporan Jaringan Intra Pemerintah (pure): tickets, SOP times, compliance, bandwidth."""
+"""The periodic Laporan Jaringan Intra Pemerintah (pure): tickets, SOP times, compliance, the OPDs'
+availability and the month's faults with their times to repair, bandwidth."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from sipelangi_net.bandwidth.models import BwResult
 from sipelangi_net.documents import parts
 from sipelangi_net.documents.charts import Series, bar_chart, hbar_chart
 from sipelangi_net.documents.compliance import ComplianceRun
+from sipelangi_net.documents.gangguan import availability_section, faults_section
 from sipelangi_net.documents.indonesian import bulan_tahun, nomor, tanggal, waktu
 from sipelangi_net.documents.models import Chart, Document, Field, Section, Table
 from sipelangi_net.documents.records import Signer
 from sipelangi_net.errors import DocumentInputError, MalformedTicketError
+from sipelangi_net.faults.models import FaultTicket
+from sipelangi_net.faults.standards import DEFAULTS, FaultStandards
 from sipelangi_net.tickets.messages import WIB
 from sipelangi_net.tickets.models import Event, Ticket
 from sipelangi_net.tickets.outputs import Tested, outputs_of
@@ -262,6 +266,37 @@ def _bw_section(results: list[tuple[Ticket, BwResult]]) -> Section:
     )
 
 
+def connected(tickets: Sequence[Ticket], end: dt.datetime) -> dict[str, str]:
+    """Site → OPD name of the OPDs installed (step 7 done) before ``end``."""
+    return {
+        t.request.site: t.request.opd
+        for t in tickets
+        if any(e.step == 7 and e.outcome == "done" and e.ended_at < end for e in t.events)
+    }
+
+
+def fault_sections(
+    tickets: Sequence[Ticket],
+    faults: Sequence[FaultTicket],
+    *,
+    standards: FaultStandards,
+    names: Mapping[str, str],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+) -> tuple[Section, Section]:
+    """The availability per OPD (those connected by ``end`` and those a fault names) and the faults
+    of the period (:mod:`sipelangi_net.documents.gangguan`); ``names``: site key → OPD name."""
+    opds = {site: names.get(site, opd) for site, opd in connected(tickets, end).items()}
+    for fault in faults:
+        for site in fault.opds:
+            opds.setdefault(site, names.get(site, site))
+    return (
+        availability_section(faults, opds, start=start, end=end, now=now),
+        faults_section(faults, standards, start=start, end=end, now=now),
+    )
+
+
 def build_intranet_report(
     tickets: Sequence[Ticket],
     *,
@@ -273,12 +308,18 @@ def build_intranet_report(
     opd_of: Mapping[str, str] | None = None,
     on: dt.date | None = None,
     extra: Sequence[Section] = (),
+    faults: Sequence[FaultTicket] | None = None,
+    standards: FaultStandards = DEFAULTS,
+    now: dt.datetime | None = None,
 ) -> Document:
     """The monthly intranet report over ``tickets`` (all of the store; filtered here by period).
 
     ``opd_of`` maps site keys to OPD names (default: from the tickets' requests); ``on`` is the
     report's date (default: the last day of the month); ``extra``: sections added before the
-    bandwidth results (the pages add the requesters' satisfaction and the open faults).
+    bandwidth results (the pages add the requesters' satisfaction). ``faults``: the fault tickets
+    open at any time in the month (the store's ``faults.list(since=, until=)``), for the OPDs'
+    availability and the faults with their times to repair against ``standards``; ``now`` ends a
+    month under way (default: the month's end). None: the report has no fault sections.
     """
     start, end = period(year, month)
     received = sum(1 for t in tickets if start <= t.created_at < end)
@@ -286,18 +327,32 @@ def build_intranet_report(
     day = on or (end - dt.timedelta(days=1)).date()
     label = bulan_tahun(year, month)
     doc_number = number(year, month)
+    gangguan = (
+        fault_sections(
+            tickets, faults, standards=standards, names=names, start=start, end=end, now=now or end
+        )
+        if faults is not None
+        else ()
+    )
     sections = (
         Section(
             "Pendahuluan",
             paragraphs=(
                 f"Laporan ini menyajikan penyelenggaraan Jaringan Intra Pemerintah Kota Pangkalpinang periode"
                 f" {label}: permohonan yang diterima dan diproses, waktu pelaksanaan setiap langkah SOP"
-                " terhadap standar, kepatuhan konfigurasi perangkat, dan hasil uji bandwidth.",
+                " terhadap standar, kepatuhan konfigurasi perangkat,"
+                + (
+                    " ketersediaan layanan per Perangkat Daerah, gangguan dan waktu perbaikannya,"
+                    if gangguan
+                    else ""
+                )
+                + " dan hasil uji bandwidth.",
             ),
         ),
         _tickets_section(tickets, start, end),
         _sla_section(tickets, start, end),
         _compliance_section(compliance, compliance_source, names),
+        *gangguan,
         *extra,
         _bw_section(_bw_results(tickets, start, end)),
     )
@@ -317,6 +372,13 @@ def build_intranet_report(
         sections=sections,
         closing="Demikian laporan ini disampaikan untuk dipergunakan sebagaimana mestinya.",
         parties=(parts.party("Penyusun,", prepared_by, unit=parts.DINAS),),
-        footer="Disusun dari catatan tiket SiPelangi dan hasil pemeriksaan kepatuhan konfigurasi.",
-        facts={"number": doc_number, "period": f"{year:04d}-{month:02d}", "received": str(received)},
+        footer="Disusun dari catatan tiket SiPelangi"
+        + (", tiket gangguan" if gangguan else "")
+        + " dan hasil pemeriksaan kepatuhan konfigurasi.",
+        facts={
+            "number": doc_number,
+            "period": f"{year:04d}-{month:02d}",
+            "received": str(received),
+            **({"faults": str(len(faults))} if faults is not None else {}),
+        },
     )

@@ -21,8 +21,9 @@ from sipelangi_net.documents.intranet import build_intranet_report, period
 from sipelangi_net.documents.records import Handover, Signer, SignerRole
 from sipelangi_net.documents.writer import DocumentFiles, WrittenFile, sha256_file, write_document
 from sipelangi_net.errors import DocumentInputError, IncompleteTicketError, RequestError
+from sipelangi_net.faults.standards import DEFAULTS, FaultStandards
 from sipelangi_net.paths import reports_dir
-from sipelangi_net.tickets.acting import bound_account, recorded_actor
+from sipelangi_net.tickets.acting import bound_account, recorded_actor, unwrapped
 from sipelangi_net.tickets.models import Move, Ticket
 from sipelangi_net.tickets.outputs import DispositionRecord, Skipped, screen
 from sipelangi_net.tickets.store import TicketStore
@@ -242,19 +243,25 @@ def write_intranet_report(
     opd_of: dict[str, str] | None = None,
     out: Path | None = None,
     skipped: list[Skipped] | None = None,
+    standards: FaultStandards = DEFAULTS,
+    now: dt.datetime | None = None,
 ) -> DocumentFiles:
     """The monthly Laporan Jaringan Intra Pemerintah over every ticket of the store.
 
     A ticket whose stored record does not fit the schema is left out (logged, and added to
-    ``skipped``): one malformed ticket never stops the report on the others.
+    ``skipped``): one malformed ticket never stops the report on the others. The fault sections
+    come from the store's fault tickets (a local store; a server's store has none here), timed
+    against ``standards`` (``inventory/fault_standards.yaml``).
     """
-    _, end = period(year, month)
+    start, end = period(year, month)
     reports = out or reports_dir()
     found = latest_compliance(reports, before=end.date())
     run, source = (found[1], str(found[0])) if found else (None, "")
     tickets, bad = screen(store.tickets(), doing="the monthly intranet report")
+    records = getattr(unwrapped(store), "faults", None)
+    faults = list(records.list(since=start, until=end)) if records is not None else None
     if skipped is not None:
-        skipped.extend([*getattr(store, "skipped", ()), *bad])
+        skipped.extend([*getattr(store, "skipped", ()), *bad, *getattr(records, "skipped", ())])
     doc = build_intranet_report(
         tickets,
         year=year,
@@ -263,5 +270,8 @@ def write_intranet_report(
         compliance=run,
         compliance_source=source,
         opd_of=opd_of,
+        faults=faults,
+        standards=standards,
+        now=min(now or dt.datetime.now(dt.UTC), end),
     )
     return write_document(doc, out=reports)

@@ -27,7 +27,7 @@ RecordKind = Literal["diagnosis", "retest", "observation"]
 step-8 bandwidth test against the plan); ``observation``: what the monitor saw (flaps, folded
 targets, the last sighting)."""
 Stamp = Annotated[AwareDatetime, AfterValidator(in_utc_range)]
-LABEL = re.compile(r"^GGN-(\d{5,})$")
+LABEL = re.compile(r"^GGN-([0-9]{5,})$")
 MAX_OPDS = 500
 
 

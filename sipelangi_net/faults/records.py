@@ -5,7 +5,8 @@ diagnose`` and ``fault retest`` all go through :class:`FaultRecords`; the SQLite
 implements it (``faults/store.py``). Values in and out are the frozen models of
 :mod:`sipelangi_net.faults.models`; a refused step is a
 :class:`~sipelangi_net.errors.WorkflowError` naming the fault, an unknown fault a
-:class:`~sipelangi_net.errors.NotFoundError` naming its ``GGN-`` label.
+:class:`~sipelangi_net.errors.TicketNotFound` naming its ``GGN-`` label, a stored fault that does
+not read back a :class:`~sipelangi_net.errors.MalformedTicketError` naming the label and field.
 """
 
 from __future__ import annotations
@@ -60,9 +61,17 @@ class FaultRecords(Protocol):
         ...
 
     def move(
-        self, fault_id: int, step: StepKey, *, actor: FaultActor, at: dt.datetime, note: str = ""
+        self,
+        fault_id: int,
+        step: StepKey,
+        *,
+        actor: FaultActor,
+        at: dt.datetime,
+        note: str = "",
+        severity: Severity | None = None,
     ) -> FaultTicket:
-        """Record ``step`` (workflow.move's checks) and queue its notifications, in one transaction."""
+        """Record ``step`` (workflow.move's checks) and queue its notifications, in one transaction;
+        ``severity`` regrades the fault at ``triaged``."""
         ...
 
     def add_record(self, fault_id: int, record: FaultRecord) -> FaultTicket:

@@ -17,6 +17,8 @@ Severity = Literal["outage", "degraded", "minor"]
 """``outage``: an OPD is cut off (putus); ``degraded``: it is reached, below its plan (menurun);
 ``minor``: no OPD is affected yet (a config drift, one of two redundant paths)."""
 SEVERITIES: tuple[Severity, ...] = ("outage", "degraded", "minor")
+GRADE: dict[str, str] = {"outage": "putus", "degraded": "menurun", "minor": "ringan"}
+"""A severity in the words of the pages, the notes and the mails."""
 
 
 class FaultRole(StrEnum):

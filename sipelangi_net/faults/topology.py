@@ -3,8 +3,9 @@
 The monitor stands on the Diskominfo server segment, so the tree is rooted at the segment's switch
 (``servers.yaml`` ``segment.switch``); the segment gateway (the core) hangs below it, the backbone
 links of ``links.yaml`` and the devices behind them below that, and each OPD site of ``sites.yaml``
-below its distribution router: the site's uplink, the access switch behind it, the OPD's gateway
-(an address on the distribution router's port) and a host behind the access switch. Every target
+below its distribution router: the site's uplink; behind it the OPD's gateway (an address on the
+distribution router's port that carries the uplink: the port down, the gateway is gone with it,
+one fault for the cut) and the access switch, with a host behind it. Every target
 has one parent, as a Nagios host has its ``parents`` or a Zabbix trigger its dependencies; the
 OPDs behind a target are those whose gateway or host has it on their path.
 
@@ -195,6 +196,6 @@ def build_dependencies(inventory: Inventory, *, opds: Iterable[str] | None = Non
     for key in watched:
         site = inventory.sites[key]
         gateway, host = Target("gateway", key), Target("host", key)
-        nodes[gateway] = Dependency(gateway, Target("device", site.distribution.device), key)
+        nodes[gateway] = Dependency(gateway, Target("uplink", key), key)
         nodes[host] = Dependency(host, Target("device", site.access_switch.device), key)
     return DependencyTree(root=Target("device", root), nodes=nodes, opds=watched)

@@ -23,7 +23,7 @@ from sipelangi_net.faults.models import (
     LinkRef,
     fault_label,
 )
-from sipelangi_net.faults.sop import FIRST, MOVES, Severity, StepKey, describe, move_problem
+from sipelangi_net.faults.sop import FIRST, GRADE, MOVES, Severity, StepKey, describe, move_problem
 from sipelangi_net.faults.standards import FaultStandards
 
 FUTURE_SKEW = dt.timedelta(minutes=5)
@@ -79,8 +79,13 @@ def move(
     actor: FaultActor,
     note: str = "",
     now: dt.datetime | None = None,
+    severity: Severity | None = None,
 ) -> FaultTicket:
-    """``fault`` with step ``key`` recorded at ``at`` by ``actor``, or :class:`WorkflowError`."""
+    """``fault`` with step ``key`` recorded at ``at`` by ``actor``, or :class:`WorkflowError`.
+
+    ``severity``: the helpdesk's grading at ``triaged`` (the report's was a proposal), written into
+    the step's note (``Tingkat gangguan: putus (semula menurun)``), so the history keeps a change.
+    """
     problem = move_problem(fault.step, key, actor.role)
     if problem:
         raise WorkflowError(f"{fault.label}: {problem}")
@@ -93,9 +98,18 @@ def move(
         )
     if now is not None and at > now + FUTURE_SKEW:
         raise WorkflowError(f"{fault.label}: {describe(key)} at {at.isoformat()} is in the future")
+    fields = dict(fault)
+    if severity is not None:
+        if key != "triaged":
+            raise WorkflowError(f"{fault.label}: the severity is set when the fault is triaged, not at {key}")
+        graded = f"Tingkat gangguan: {GRADE[severity]}"
+        if severity != fault.severity:
+            graded += f" (semula {GRADE[fault.severity]})"
+        note = f"{graded}. {note}" if note else graded
+        fields["severity"] = severity
     try:
         event = FaultEvent(step=key, at=at, actor=actor, note=note)
-        return FaultTicket.model_validate({**dict(fault), "history": (*fault.history, event)})
+        return FaultTicket.model_validate({**fields, "history": (*fault.history, event)})
     except ValidationError as exc:
         raise WorkflowError(f"{fault.label}: {describe(key)}: {_problems(exc)}") from None
 

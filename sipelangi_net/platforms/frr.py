@@ -9,6 +9,7 @@ from sipelangi_net.platforms.spec import (
     DeploySpec,
     DiffSpec,
     FactsSpec,
+    InterfacesSpec,
     LabSpec,
     NormaliseSpec,
     Platform,
@@ -202,4 +203,8 @@ SPEC = PlatformSpec(
     # vtysh has no DHCP server or relay: the router's host relays (ISC dhcrelay on every OPD port,
     # as on other Linux routers) to the city's central DHCP server, which the change gives the scope.
     templates=TemplateSpec(dhcp="relays"),
+    # zebra's interface table: administrative and operational status, link downs (read-only)
+    interfaces=InterfacesSpec(
+        command="show interface json", parser="sipelangi_net.faults.interfaces:frr_interfaces"
+    ),
 )

@@ -8,11 +8,15 @@ from sipelangi_net.platforms.spec import (
     DeploySpec,
     DiffSpec,
     FactsSpec,
+    InterfacesSpec,
     LabSpec,
     Platform,
     PlatformSpec,
 )
 
+INTERFACE_TABLE = "ovs-vsctl --format=json --columns=name,admin_state,link_state,statistics list Interface"
+"""Every interface's state and ovs-vswitchd's counters (updated every 5 s): the monitor's and
+``fault diagnose``'s read."""
 PORT_TABLE = "ovs-vsctl --format=json --columns=name,tag,external_ids list Port"
 """The config the pipeline reads: the port table (access VLAN tag, description) as JSON."""
 
@@ -44,4 +48,7 @@ SPEC = PlatformSpec(
         ),
     ),
     lab=LabSpec(probe="hostname", show_command="ovs-vsctl show", push="shell"),
+    interfaces=InterfacesSpec(
+        command=INTERFACE_TABLE, parser="sipelangi_net.faults.interfaces:ovs_interfaces"
+    ),
 )

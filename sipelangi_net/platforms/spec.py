@@ -261,6 +261,16 @@ class LabSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class InterfacesSpec:
+    """How a device shows every interface's state and counters (sipelangi_net.faults.interfaces):
+    read by the monitor each round and by ``fault diagnose``; read-only."""
+
+    command: str
+    parser: Ref
+    """``(answer) -> {name: InterfaceState}``."""
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateSpec:
     """What the platform's ``templates/<platform>/opd.j2`` can do (sipelangi_net.change.opd_context)."""
 
@@ -300,6 +310,9 @@ class PlatformSpec:
     redact: RedactSpec = RedactSpec()
     templates: TemplateSpec = TemplateSpec()
     lab: LabSpec | None = None
+    interfaces: InterfacesSpec | None = None
+    """``None``: the monitor sees only whether the device answers; ``fault diagnose`` marks its
+    interfaces unknown."""
 
     @property
     def deploy_driver(self) -> str:

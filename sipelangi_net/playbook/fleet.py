@@ -74,14 +74,15 @@ def compliance_report(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
 def compliance_faults(ctx: RunContext, _opts: dict[str, Any]) -> Outcome:
     """One fault ticket per device and finding; closed when the finding is gone."""
     from sipelangi_net.compliance.faults import sync_faults
+    from sipelangi_net.tickets.acting import unwrapped
 
     report = ctx.results.get("compliance")
     if report is None:
         return failed("no compliance result: a compliance_check step must come first")
-    conn = getattr(ctx.store, "conn", None)
-    if conn is None:
+    faults = getattr(unwrapped(ctx.store), "faults", None)
+    if faults is None:
         return failed("fault tickets are kept in the SQLite ticket store only")
-    synced = sync_faults(conn, report, now=report.finished_at)
+    synced = sync_faults(faults, report, now=report.finished_at)
     drift = sum(d.status != "compliant" for d in report.devices)
     outcome = done if not drift else failed
     return outcome(f"faults: {synced.to_json()}; {drift} devices not compliant")

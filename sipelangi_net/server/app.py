@@ -25,6 +25,7 @@ from sipelangi_net.server.routes import (
     HEALTH_PATH,
     accounts,
     documents,
+    faults,
     health,
     leases,
     login,
@@ -35,9 +36,10 @@ from sipelangi_net.server.routes.accounts import AccountDesk, AccountsFactory
 from sipelangi_net.server.routes.login import LOGIN_PATH, LoginDesk, LoginsFactory
 from sipelangi_net.server.store import InventoryLoader, ServedStore, StoreFactory, StoreHolder
 
+# 3.3: /faults (issue 19: list, read, report, record a step)
 # 3.2: /leases, 409 slot_taken; 3.1: GET /auth/me, an admin's /accounts, a ticket's documents;
 # 3: accounts act (403 by role), POST /auth/token; 2: paged GET /tickets
-API_VERSION = "3.2.0"
+API_VERSION = "3.3.0"
 DEFAULT_PORT = 8700
 MIN_TOKEN_LENGTH = 16
 
@@ -138,6 +140,7 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(documents.router)
     app.include_router(leases.router)
+    app.include_router(faults.router)
     install_handlers(app)
     app.add_middleware(Guard, resolver=resolver, open_paths=frozenset({HEALTH_PATH, LOGIN_PATH}))
     if pages is not None:  # outermost: a page never meets the API's guard

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Mapping
 
 from sipelangi_net.server.errors import ApiError
 from sipelangi_net.tickets.listing import TicketQuery
@@ -35,9 +36,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _digest(query: TicketQuery) -> str:
-    """The filters of ``query``, as a short digest (times in UTC, so equal instants agree)."""
-    values = {
+def _filters(query: TicketQuery) -> dict[str, object]:
+    """The filters of ``query`` (times in UTC, so equal instants agree)."""
+    return {
         "status": query.status,
         "site": query.site,
         "opd": query.opd,
@@ -46,7 +47,11 @@ def _digest(query: TicketQuery) -> str:
         "until": query.until and query.until.timestamp(),
         "updated_since": query.updated_since and query.updated_since.timestamp(),
     }
-    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+
+
+def _digest(filters: Mapping[str, object]) -> str:
+    """The filters, as a short digest."""
+    text = json.dumps(filters, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -56,7 +61,12 @@ def _mac(key: bytes, payload: bytes) -> bytes:
 
 def encode_cursor(key: bytes, *, after: str, query: TicketQuery) -> str:
     """The cursor of the page after the ticket ``after`` for ``query``."""
-    payload = json.dumps({"after": after, "q": _digest(query)}, separators=(",", ":")).encode()
+    return encode_after(key, after=after, filters=_filters(query))
+
+
+def encode_after(key: bytes, *, after: str, filters: Mapping[str, object]) -> str:
+    """The cursor of the page after the item ``after`` of a list with ``filters`` (JSON values)."""
+    payload = json.dumps({"after": after, "q": _digest(filters)}, separators=(",", ":")).encode()
     return f"{_b64(payload)}.{_b64(_mac(key, payload))}"
 
 
@@ -68,6 +78,11 @@ def _invalid(why: str) -> ApiError:
 
 def decode_cursor(key: bytes, cursor: str, *, query: TicketQuery) -> str:
     """The ticket id ``cursor`` continues after; 422 when it was not issued here for ``query``."""
+    return decode_after(key, cursor, filters=_filters(query), item=_TICKET_ID)
+
+
+def decode_after(key: bytes, cursor: str, *, filters: Mapping[str, object], item: re.Pattern[str]) -> str:
+    """The item (matching ``item``) ``cursor`` continues after; 422 unless issued here for ``filters``."""
     head, _, tail = cursor.partition(".")
     try:
         payload, mac = _unb64(head), _unb64(tail)
@@ -76,9 +91,9 @@ def decode_cursor(key: bytes, cursor: str, *, query: TicketQuery) -> str:
     if not hmac.compare_digest(mac, _mac(key, payload)):
         raise _invalid("not a cursor this server issued (edited, or from before a restart)")
     data = json.loads(payload)
-    if data.get("q") != _digest(query):
+    if data.get("q") != _digest(filters):
         raise _invalid("issued for other filters than this request's")
     after = data.get("after")
-    if not isinstance(after, str) or not _TICKET_ID.fullmatch(after):  # only if the key leaked
+    if not isinstance(after, str) or not item.fullmatch(after):  # only if the key leaked
         raise _invalid("not a cursor this server issued")
     return after

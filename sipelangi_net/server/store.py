@@ -31,6 +31,7 @@ from sipelangi_net.errors import (
     TicketNotFound,
     WorkflowError,
 )
+from sipelangi_net.faults.records import FaultRecords
 from sipelangi_net.inventory import Inventory
 from sipelangi_net.server.errors import INTERNAL, UNAVAILABLE, ApiError
 from sipelangi_net.server.guard import MAX_DEPTH, json_depth
@@ -74,6 +75,11 @@ class ServedStore(TicketStore, Protocol):
     def active_tickets(self, *, since: dt.datetime, until: dt.datetime) -> list[Ticket]: ...
 
     def open_faults(self) -> list[Fault]: ...
+
+    @property
+    def faults(self) -> FaultRecords:
+        """The fault tickets kept beside the tickets (issue 19)."""
+        ...
 
 
 StoreFactory = Callable[[], ServedStore]

@@ -237,7 +237,9 @@ class Ticket(_Frozen):
         }
 
 
-NotificationKind = Literal["schedule", "closing", "disposition", "deferral", "report"]
+NotificationKind = Literal[
+    "schedule", "closing", "disposition", "deferral", "report", "fault_opened", "fault_closed"
+]
 NotificationStatus = Literal["pending", "sent", "failed"]
 
 
@@ -245,7 +247,10 @@ class Notification(_Frozen):
     """A message of the SOP (to the requester's PIC or an official), kept in the outbox until delivered."""
 
     id: int
-    ticket_id: TicketId
+    ticket_id: TicketId | None = None
+    """The ticket it is about; ``None`` for a fault's (``fault_id``): each is about exactly one."""
+    fault_id: Annotated[int, Field(ge=1)] | None = None
+    """The fault ticket (``GGN-``) it is about (faults/notices.py), or ``None``."""
     kind: NotificationKind
     channel: Literal["email", "webhook"]
     recipient: str
@@ -257,6 +262,11 @@ class Notification(_Frozen):
     created_at: dt.datetime
     next_attempt_at: dt.datetime
     sent_at: dt.datetime | None = None
+
+    @property
+    def about(self) -> str:
+        """The ticket's id or the fault's ``GGN-`` label: what the message is about."""
+        return self.ticket_id or f"GGN-{self.fault_id or 0:05d}"
 
     @field_serializer("recipient")
     def _shown_recipient(self, recipient: str) -> str:

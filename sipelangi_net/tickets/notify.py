@@ -61,7 +61,7 @@ def _single_line(what: str, value: str, n: Notification) -> str:
     if bad:
         kind = "a line break" if "\r" in value or "\n" in value else "a control character"
         raise DeliveryError(
-            f"ticket {n.ticket_id}: notification {n.id}: the {what} contains {kind}, {bad}"
+            f"ticket {n.about}: notification {n.id}: the {what} contains {kind}, {bad}"
             " (header injection?); not sent"
         )
     return value
@@ -73,7 +73,7 @@ def _checked_body(n: Notification) -> str:
         bad = unsafe_character(text)
         if bad:
             raise DeliveryError(
-                f"ticket {n.ticket_id}: notification {n.id}: line {number} of the body holds {bad}; not sent"
+                f"ticket {n.about}: notification {n.id}: line {number} of the body holds {bad}; not sent"
             )
     return n.body
 
@@ -113,7 +113,7 @@ class SmtpTransport:
             to = Address(addr_spec=recipient)
         except (ValueError, IndexError) as exc:
             raise DeliveryError(
-                f"ticket {n.ticket_id}: notification {n.id}: recipient {recipient!r} is not one e-mail"
+                f"ticket {n.about}: notification {n.id}: recipient {recipient!r} is not one e-mail"
                 f" address ({exc}); not sent"
             ) from None
         msg = EmailMessage(policy=SMTP)
@@ -125,8 +125,8 @@ class SmtpTransport:
         msg["Date"] = format_datetime(dt.datetime.now(WIB))
         # Stable per notification, so a resend after a lost acknowledgement is recognisably the same mail.
         stamp = n.created_at.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S%f")
-        msg["Message-ID"] = f"<{n.ticket_id}.{n.kind}.{n.id}.{stamp}@{self._from.domain}>"
-        msg["X-SiPelangi-Ticket"] = n.ticket_id
+        msg["Message-ID"] = f"<{n.about}.{n.kind}.{n.id}.{stamp}@{self._from.domain}>"
+        msg["X-SiPelangi-Ticket"] = n.about
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(_checked_body(n), charset="utf-8")
         return msg
@@ -168,6 +168,7 @@ class WebhookTransport:
     def send(self, n: Notification) -> None:
         payload = {
             "ticket_id": n.ticket_id,
+            "fault_id": None if n.fault_id is None else n.about,
             "kind": n.kind,
             "subject": _single_line("subject", n.subject, n),
             "body": _checked_body(n),
@@ -261,7 +262,7 @@ def record_closing_notice(store: TicketStore, n: Notification) -> str:
     reported to it (``POST /notifications/{id}/delivery``), so over HTTP the ticket reads notified
     already and nothing is sent.
     """
-    if store.get(n.ticket_id).status == "notified":
+    if n.ticket_id is None or store.get(n.ticket_id).status == "notified":
         return ""
     recipient = redact_url(n.recipient) if n.channel == "webhook" else n.recipient
     move = Move(step=12, actor=ACTOR, outputs={"channel": n.channel, "recipient": recipient})
@@ -305,10 +306,10 @@ def deliver_due_from(
             with opened() as store:
                 after = store.record_delivery(n.id, ok=False, error=reason)
             failed += 1
-            errors.append(f"ticket {n.ticket_id}: {n.kind} notification {n.id} by {n.channel}: {reason}")
+            errors.append(f"ticket {n.about}: {n.kind} notification {n.id} by {n.channel}: {reason}")
             log.warning(
                 "%s: %s notification %d by %s failed (attempt %d, %s): %s",
-                n.ticket_id,
+                n.about,
                 n.kind,
                 n.id,
                 n.channel,
@@ -323,7 +324,7 @@ def deliver_due_from(
             if n.kind == "closing":
                 problem = record_closing_notice(store, n)
         sent += 1
-        log.info("%s: %s notification %d sent by %s", n.ticket_id, n.kind, n.id, n.channel)
+        log.info("%s: %s notification %d sent by %s", n.about, n.kind, n.id, n.channel)
         if problem:
             errors.append(problem)
             log.warning("%s", problem)

@@ -1,4 +1,5 @@
-"""The officials the SOP's messages go to: the Kepala Dinas (step 2) and the Kepala Bidang (step 10).
+"""The officials the SOP's messages go to: the Kepala Dinas (step 2), the Kepala Bidang (step 10) and
+the helpdesk (fault tickets opened and closed, :mod:`sipelangi_net.faults.notices`).
 
 They have no accounts (yet), so their addresses come from a settings file,
 ``<inventory>/officials.yaml`` (or ``SIPELANGI_OFFICIALS``)::
@@ -8,6 +9,8 @@ They have no accounts (yet), so their addresses come from a settings file,
       email: kadis@diskominfo.pangkalpinangkota.go.id
     kepala_bidang:
       email: kabid.egov@diskominfo.pangkalpinangkota.go.id
+    helpdesk:
+      email: helpdesk@diskominfo.pangkalpinangkota.go.id   # fault tickets (Penanganan Gangguan)
     sipelangi_url: https://sipelangi.pangkalpinangkota.go.id   # optional: links in the messages
 
 A missing file or a missing address is not an error here: the message is queued as undeliverable,
@@ -30,11 +33,12 @@ from sipelangi_net.errors import ConfigError
 from sipelangi_net.paths import inventory_dir
 from sipelangi_net.validate import printable, safe_text
 
-OfficialRole = Literal["kepala_dinas", "kepala_bidang"]
+OfficialRole = Literal["kepala_dinas", "kepala_bidang", "helpdesk"]
 MAX_BYTES = 64 * 1024
 TITLES: dict[OfficialRole, str] = {
     "kepala_dinas": "Kepala Dinas Komunikasi dan Informatika",
     "kepala_bidang": "Kepala Bidang Penyelenggaraan E-Government",
+    "helpdesk": "Helpdesk Diskominfo",
 }
 
 
@@ -56,6 +60,8 @@ def _pages_url(value: str) -> str:
 class Officials(_Frozen):
     kepala_dinas: Official = Official()
     kepala_bidang: Official = Official()
+    helpdesk: Official = Official()
+    """Where fault tickets are announced (opened, closed): the helpdesk's shared mailbox."""
     sipelangi_url: Annotated[str, StringConstraints(max_length=200), AfterValidator(_pages_url)] = ""
     """Where SiPelangi's pages are (``serve``'s address as people reach it): the messages then end
     with a link to the ticket's page (the Kepala Dinas's: the decision page), "" for none."""
@@ -63,7 +69,8 @@ class Officials(_Frozen):
     """Where they were read from (for messages), e.g. ``inventory/officials.yaml``."""
 
     def of(self, role: OfficialRole) -> Official:
-        return self.kepala_dinas if role == "kepala_dinas" else self.kepala_bidang
+        official: Official = getattr(self, role)
+        return official
 
 
 def officials_path() -> Path:
@@ -82,7 +89,7 @@ def load_officials(path: Path | None = None) -> Officials:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not YAML ({printable(str(exc))[:200]})") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping with kepala_dinas and kepala_bidang")
+        raise ConfigError(f"{where}: expected a mapping with kepala_dinas, kepala_bidang and helpdesk")
     try:
         return Officials.model_validate({**raw, "source": str(where)})
     except ValidationError as exc:

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from sipelangi_net.errors import MalformedTicketError, StoreError, TicketNotFound
+from sipelangi_net.faults import schema as fault_schema
 from sipelangi_net.tickets import anchor, leases, listing, seals, workflow
 from sipelangi_net.tickets.audit import Adoption, StoreAudit, blocking_adoption, check_store
 from sipelangi_net.tickets.models import AccountStamp, Event, Move, Notification, Request, Ticket
 from sipelangi_net.tickets.officials import Officials, load_officials
-from sipelangi_net.tickets.outbox import queued_for
+from sipelangi_net.tickets.outbox import Queued, queued_for
 from sipelangi_net.tickets.outputs import Skipped, skip
 from sipelangi_net.tickets.policy import Actor
 from sipelangi_net.tickets.sla import EventTime
@@ -37,6 +38,7 @@ from sipelangi_net.validate import printable
 
 if TYPE_CHECKING:
     from sipelangi_net.compliance.faults import Fault
+    from sipelangi_net.faults.store import SqliteFaults
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: tickets, append-only events, notification outbox
@@ -112,6 +114,9 @@ MIGRATIONS: tuple[str, ...] = (
     listing.MIGRATION,
     # 6: leases on tickets, devices and the calendar, decided by the shared store (tickets/leases.py)
     leases.MIGRATION,
+    # 7: fault tickets grown from compliance's: keys, kinds, OPDs, steps and records; the outbox
+    # holds a fault's notifications too (sipelangi_net/faults/schema.py)
+    fault_schema.MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 MAX_ATTEMPTS = 8
@@ -234,6 +239,7 @@ class SqliteStore:
         self.checkpoints = checkpoints or anchor.checkpoints_path()
         self._conn: sqlite3.Connection | None = None
         self._key: anchor.AuditKey | None = None
+        self._faults: SqliteFaults | None = None
         self.skipped: list[Skipped] = []
         """The tickets the last :meth:`tickets` left out because their stored record is unreadable."""
 
@@ -426,10 +432,19 @@ class SqliteStore:
         return out
 
     def open_faults(self) -> list[Fault]:
-        """The faults compliance runs opened and have not closed (sipelangi_net/compliance/faults.py)."""
+        """The open fault tickets as compliance shows them (sipelangi_net/compliance/faults.py)."""
         from sipelangi_net.compliance.faults import list_faults
 
-        return list_faults(self.conn, status="open")
+        return list_faults(self.faults, status="open")
+
+    @property
+    def faults(self) -> SqliteFaults:
+        """The fault tickets kept in this store (:class:`~sipelangi_net.faults.records.FaultRecords`)."""
+        from sipelangi_net.faults.store import SqliteFaults
+
+        if self._faults is None:
+            self._faults = SqliteFaults(self)
+        return self._faults
 
     # --- writing ------------------------------------------------------------
     def _sealing_key(self, conn: sqlite3.Connection) -> anchor.AuditKey:
@@ -603,34 +618,21 @@ class SqliteStore:
             ),
         )
 
-    def _enqueue(self, conn: sqlite3.Connection, ticket: Ticket, event: Event) -> None:
-        """Queue the SOP's message for ``event`` (tickets.messages.MESSAGES), in the step's transaction."""
+    @property
+    def officials(self) -> Officials:
+        """Where the officials' (and the helpdesk's) messages go: read when first needed."""
         if self._officials is None:
             self._officials = load_officials()
-        now = _ts(utcnow())
-        for q in queued_for(ticket, event, officials=self._officials, webhook_url=self.webhook_url):
-            conn.execute(
-                "INSERT INTO notifications (ticket_id, kind, channel, recipient, subject, body, status,"
-                " last_error, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ticket.id,
-                    q.kind,
-                    q.channel,
-                    q.recipient,
-                    q.subject,
-                    q.body,
-                    "failed" if q.undeliverable else "pending",
-                    q.undeliverable,
-                    now,
-                    now,
-                ),
-            )
-            if q.undeliverable:
-                logger.warning("%s: %s notification not deliverable: %s", ticket.id, q.kind, q.undeliverable)
+        return self._officials
+
+    def _enqueue(self, conn: sqlite3.Connection, ticket: Ticket, event: Event) -> None:
+        """Queue the SOP's message for ``event`` (tickets.messages.MESSAGES), in the step's transaction."""
+        queued = queued_for(ticket, event, officials=self.officials, webhook_url=self.webhook_url)
+        enqueue(conn, queued, ticket_id=ticket.id)
 
     # --- outbox -------------------------------------------------------------
     _NOTIFICATION_COLUMNS = (
-        "id, ticket_id, kind, channel, recipient, subject, body, status, attempts, last_error,"
+        "id, ticket_id, fault_id, kind, channel, recipient, subject, body, status, attempts, last_error,"
         " created_at, next_attempt_at, sent_at"
     )
 
@@ -639,20 +641,24 @@ class SqliteStore:
         return Notification(
             id=r[0],
             ticket_id=r[1],
-            kind=r[2],
-            channel=r[3],
-            recipient=r[4],
-            subject=r[5],
-            body=r[6],
-            status=r[7],
-            attempts=r[8],
-            last_error=r[9],
-            created_at=_parse_ts(r[10]),
-            next_attempt_at=_parse_ts(r[11]),
-            sent_at=_parse_ts(r[12]) if r[12] else None,
+            fault_id=r[2],
+            kind=r[3],
+            channel=r[4],
+            recipient=r[5],
+            subject=r[6],
+            body=r[7],
+            status=r[8],
+            attempts=r[9],
+            last_error=r[10],
+            created_at=_parse_ts(r[11]),
+            next_attempt_at=_parse_ts(r[12]),
+            sent_at=_parse_ts(r[13]) if r[13] else None,
         )
 
-    def outbox(self, *, due: dt.datetime | None = None, ticket_id: str | None = None) -> list[Notification]:
+    def outbox(
+        self, *, due: dt.datetime | None = None, ticket_id: str | None = None, fault_id: int | None = None
+    ) -> list[Notification]:
+        """Notifications not yet sent (``due``: whose attempt is due by then), of a ticket or a fault."""
         query = f"SELECT {self._NOTIFICATION_COLUMNS} FROM notifications WHERE status != 'sent'"  # noqa: S608
         args: list[Any] = []
         if due is not None:
@@ -661,6 +667,9 @@ class SqliteStore:
         if ticket_id is not None:
             query += " AND ticket_id = ?"
             args.append(ticket_id)
+        if fault_id is not None:
+            query += " AND fault_id = ?"
+            args.append(fault_id)
         return [self._notification(r) for r in self.conn.execute(query + " ORDER BY id", args)]
 
     def record_delivery(self, notification_id: int, *, ok: bool, error: str = "") -> Notification:
@@ -703,6 +712,39 @@ class SqliteStore:
                 (_ts(utcnow()), ticket_id, ticket_id),
             )
             return cur.rowcount
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    queued: list[Queued],
+    *,
+    ticket_id: str | None = None,
+    fault_id: int | None = None,
+) -> None:
+    """Insert ``queued`` into the outbox (inside the caller's write transaction) for one ticket or one
+    fault; an undeliverable one is stored failed with its reason, and logged."""
+    now = _ts(utcnow())
+    about = ticket_id or f"GGN-{fault_id or 0:05d}"
+    for q in queued:
+        conn.execute(
+            "INSERT INTO notifications (ticket_id, fault_id, kind, channel, recipient, subject, body, status,"
+            " last_error, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ticket_id,
+                fault_id,
+                q.kind,
+                q.channel,
+                q.recipient,
+                q.subject,
+                q.body,
+                "failed" if q.undeliverable else "pending",
+                q.undeliverable,
+                now,
+                now,
+            ),
+        )
+        if q.undeliverable:
+            logger.warning("%s: %s notification not deliverable: %s", about, q.kind, q.undeliverable)
 
 
 def connect(

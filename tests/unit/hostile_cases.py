@@ -689,8 +689,95 @@ def _ids_and_queries() -> Iterator[CliCase]:
     )
 
 
+# --- fault tickets: sipelangi-net fault report / step / show (issue 19) --------------------------------
+FAULT_REPORT = ("fault", "report", "--opd", "dinkes", "--db", "{db}")
+BAD_FAULT_IDS = {
+    **{k: v.replace("SPL-2026-", "GGN-") for k, v in BAD_IDS.items() if k != "unknown"},
+    "unknown": "GGN-99999",
+    "ticket-id": "SPL-2026-00001",
+    "zero": "GGN-00000",
+    "negative": "-1",
+    "huge": "GGN-" + "9" * 40,
+}
+
+
+def _fault_cases() -> Iterator[CliCase]:
+    for kind in BAD_SHORT:
+        for flag in ("--summary", "--note"):
+            args = (*FAULT_REPORT, "--summary", "jaringan lambat", flag, BAD_TEXT[kind])
+            yield CliCase(f"fault-report{flag}-{kind}", args, "fault", mentions=(flag,))
+        yield CliCase(
+            f"fault-report-opd-{kind}",
+            ("fault", "report", "--opd", BAD_TEXT[kind], "--summary", "x", "--db", "{db}"),
+            "fault",
+            mentions=("--opd",),
+        )
+        yield CliCase(
+            f"fault-step-note-{kind}",
+            ("fault", "step", "GGN-00001", "triaged", "--note", BAD_TEXT[kind], "--db", "{db}"),
+            "fault",
+            mentions=("--note",),
+        )
+    for name, value in {
+        "traversal": "../../etc/passwd",
+        "markup": "[/]",
+        "upper": "DINKES",
+        "empty": "",
+    }.items():
+        yield CliCase(
+            f"fault-report-opd-{name}",
+            ("fault", "report", "--opd", value, "--summary", "x", "--db", "{db}"),
+            "fault",
+            mentions=("sites.yaml",),
+        )
+    yield CliCase(
+        "fault-report-summary-long", (*FAULT_REPORT, "--summary", "x" * 201), "fault", mentions=("summary",)
+    )
+    yield CliCase(
+        "fault-report-summary-blank", (*FAULT_REPORT, "--summary", "   "), "fault", mentions=("summary",)
+    )
+    yield CliCase(
+        "fault-report-severity",
+        (*FAULT_REPORT, "--summary", "x", "--severity", "[bold]"),
+        "fault",
+        mentions=("--severity",),
+    )
+    for kind in ("close-tag", "link"):
+        yield CliCase(
+            f"fault-report-markup-{kind}", (*FAULT_REPORT, "--summary", MARKUP[kind]), "fault", expect="store"
+        )
+    for name, label in BAD_FAULT_IDS.items():
+        yield CliCase(f"fault-show-id-{name}", ("fault", "show", label, "--db", "{db}"), "fault")
+        yield CliCase(f"fault-step-id-{name}", ("fault", "step", label, "triaged", "--db", "{db}"), "fault")
+    for name, step in {
+        "unknown": "repaired",
+        "markup": "[/]",
+        "upper": "TRIAGED",
+        "sql": "closed' --",
+    }.items():
+        yield CliCase(f"fault-step-{name}", ("fault", "step", "GGN-00001", step, "--db", "{db}"), "fault")
+    yield CliCase(
+        "fault-list-opd-markup", ("fault", "list", "--opd", "[/]", "--db", "{db}"), "fault", expect="any"
+    )
+    yield CliCase("fault-list-store", ("fault", "list", "--store", "{url}"), "fault", mentions=("--db",))
+
+
+def _monitor_cases() -> Iterator[CliCase]:
+    for flag in ("--exe", "--workdir"):
+        for name, value in {"semicolon": "/usr/bin/x; rm -rf /", "lf": "/usr/bin/x\nExecStartPre=/bin/sh",
+                            "space": "/opt/my dir/x", "dollar": "/opt/$HOME/x"}.items():  # fmt: skip
+            yield CliCase(
+                f"monitor-schedule{flag}-{name}",
+                ("monitor", "schedule", "--out", "{out}", flag, value),
+                "monitor",
+                mentions=(flag,),
+            )
+
+
 def cli_cases() -> list[CliCase]:
     return [
+        *_monitor_cases(),
+        *_fault_cases(),
         *_new_file_text(),
         *_new_file_values(),
         *_new_flags(),
@@ -931,7 +1018,95 @@ def plan_cases() -> dict[str, tuple[str, Any, Expect]]:
 
 
 def api_cases_static() -> list[ApiCase]:
-    return [*_api_new_ticket(), *_api_events(), *_api_queries(), *_api_methods(), *_api_auth(), *_api_raw()]
+    return [
+        *_api_new_ticket(),
+        *_api_events(),
+        *_api_queries(),
+        *_api_methods(),
+        *_api_auth(),
+        *_api_raw(),
+        *_api_faults(),
+    ]
+
+
+# --- fault reports and steps (issue 19), sent as the helpdesk (it may report for any site) ---------
+API_FAULTS = "/api/v1/faults"
+FAULT_BODY = {"category": "lainnya", "description": "Printer jaringan tidak terlihat.", "site": "dinkes"}
+
+
+def _fault_body(**changes: Any) -> dict[str, Any]:
+    return {**FAULT_BODY, **changes}
+
+
+def _api_faults() -> Iterator[ApiCase]:
+    for kind in (*BAD_SHORT, "nul", "bom", "lsep", "zwsp", "trailing-lf"):
+        body = _fault_body(description=BAD_TEXT[kind])
+        yield ApiCase(f"api-fault-description-{kind}", "POST", API_FAULTS, "7", body=body)
+        step = {"step": "diagnosed", "note": BAD_TEXT[kind]}
+        yield ApiCase(f"api-fault-step-note-{kind}", "POST", f"{API_FAULTS}/GGN-00001/steps", "7", body=step)
+    for kind in ("close-tag", "link"):  # odd but valid: one report (the second joins it: 200)
+        body = _fault_body(description=MARKUP[kind], category="jaringan lambat")
+        yield ApiCase(
+            f"api-fault-description-markup-{kind}", "POST", API_FAULTS, "7", expect="store", body=body
+        )
+    for name, body in {
+        "category-unknown": _fault_body(category="internet mati"),
+        "category-number": _fault_body(category=3),
+        "category-missing": {"description": "x", "site": "dinkes"},
+        "category-case": _fault_body(category="Jaringan Putus"),
+        "app-missing": _fault_body(category="tidak bisa akses aplikasi"),
+        "app-unknown": _fault_body(category="tidak bisa akses aplikasi", application="tiktok"),
+        "app-on-network": _fault_body(category="jaringan putus", application="simpeg"),
+        "app-traversal": _fault_body(category="tidak bisa akses aplikasi", application="../simpeg"),
+        "site-mars": _fault_body(site="mars"),
+        "site-traversal": _fault_body(site="../../etc/passwd"),
+        "site-long": _fault_body(site="s" * 10_000),
+        "site-number": _fault_body(site=7),
+        "description-empty": _fault_body(description="   "),
+        "description-long": _fault_body(description="x" * 2001),
+        "description-deep": _fault_body(description=nested(900)),
+        "severity-given": _fault_body(severity="outage"),
+        "opened-at-given": _fault_body(opened_at="2000-01-01T00:00:00Z"),
+        "extra-field": _fault_body(admin=True),
+        "array": [FAULT_BODY],
+    }.items():
+        yield ApiCase(f"api-fault-report-{name}", "POST", API_FAULTS, "6", body=body)
+    steps = f"{API_FAULTS}/GGN-00001/steps"
+    for name, body in {
+        "reported": {"step": "reported"},
+        "number": {"step": 3},
+        "null": {"step": None},
+        "unknown": {"step": "repaired"},
+        "severity-on-fixed": {"step": "fixed", "severity": "minor"},
+        "severity-unknown": {"step": "triaged", "severity": "catastrophic"},
+        "note-long": {"step": "closed", "note": "x" * 2001},
+        "at-given": {"step": "closed", "at": "2000-01-01T00:00:00Z"},
+        "actor-given": {"step": "closed", "actor": {"role": "Monitor", "name": "nms"}},
+    }.items():
+        yield ApiCase(f"api-fault-step-{name}", "POST", steps, "6", body=body)
+    for name, fid in {
+        "unknown": "GGN-99999",
+        "short": "GGN-1",
+        "ticket": "SPL-2026-00001",
+        "lf": "GGN-00001%0Aip%20route",
+        "nul": "GGN-00001%00",
+        "traversal": "..%2F..%2Fetc%2Fpasswd",
+        "long": "GGN-" + "9" * 10_000,
+        "unicode-digit": "GGN-0000%D9%A1",
+    }.items():
+        yield ApiCase(f"api-fault-get-{name}", "GET", f"{API_FAULTS}/{fid}", "6")
+        body = {"step": "closed"}
+        yield ApiCase(f"api-fault-step-id-{name}", "POST", f"{API_FAULTS}/{fid}/steps", "6", body=body)
+    for name, query in {
+        "status": "status=deleted",
+        "source": "source=%1B%5B2J",
+        "opd-traversal": "opd=..%2Fdinkes",
+        "limit-zero": "limit=0",
+        "limit-huge": f"limit={10**30}",
+        "cursor-garbage": "cursor=abc.def",
+        "unknown-parameter": "stauts=open",
+    }.items():
+        yield ApiCase(f"api-fault-list-{name}", "GET", f"{API_FAULTS}?{query}", "6")
 
 
 def _api_queries() -> Iterator[ApiCase]:
@@ -993,6 +1168,9 @@ PATHS = {
     "/api/v1/notifications": ("GET",),
     "/api/v1/notifications/1/delivery": ("POST",),
     "/api/v1/notifications/retry": ("POST",),
+    "/api/v1/faults": ("GET", "POST"),
+    "/api/v1/faults/GGN-00001": ("GET",),
+    "/api/v1/faults/GGN-00001/steps": ("POST",),
 }
 
 

@@ -89,12 +89,18 @@ def catalogue() -> tuple[list[str], list[str]]:
 
 
 def _known_keys(case: Any, catalogue: tuple[list[str], list[str]]) -> None:
-    """A valid new ticket names sites and applications of the server's inventory; a valid list
-    request has no cursor but one the server issued."""
+    """A valid new ticket or fault report names sites and applications of the server's inventory; a
+    valid list request has no cursor but one the server issued."""
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return
-    if case.method.upper() == "GET" and case.path == "/api/v1/tickets" and case.query:
+    if case.method.upper() == "GET" and case.path in ("/api/v1/tickets", "/api/v1/faults") and case.query:
         case.query.pop("cursor", None)
+    if case.method.upper() == "POST" and case.path == "/api/v1/faults" and isinstance(case.body, dict):
+        sites, applications = catalogue  # a report names a site (the helpdesk's must) and a known application
+        case.body["site"] = sites[len(str(case.body.get("description", ""))) % len(sites)]
+        if "application" in case.body:
+            case.body["application"] = applications[0]
+        return
     if case.method.upper() != "POST" or case.path != "/api/v1/tickets" or not isinstance(case.body, dict):
         return
     request = case.body.get("request")

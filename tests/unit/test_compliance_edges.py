@@ -43,7 +43,7 @@ def report(*devices: DeviceCompliance) -> ComplianceReport:
 def test_one_fault_per_device_and_finding_closed_when_compliance_returns(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "t.db")
     try:
-        conn = store.conn
+        conn = store.faults
         first = sync_faults(conn, report(drift("r1", "interfaces", "logging"), ok("r2")), now=T0)
         assert sorted(f.finding for f in first.opened) == ["drift:interfaces", "drift:logging"]
         again = sync_faults(conn, report(drift("r1", "interfaces", "logging")), now=T0)

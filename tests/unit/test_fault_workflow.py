@@ -281,3 +281,17 @@ def test_no_move_sequence_goes_past_closed_and_time_to_repair_is_closed_minus_op
     else:
         assert time_to_repair(fault) is None
     assert FaultTicket.model_validate(fault.model_dump(mode="json")) == fault
+
+
+def test_the_helpdesk_grades_the_severity_at_triage_and_the_note_keeps_the_change() -> None:
+    fault = a_fault()
+    assert fault.severity == "outage"
+    graded = move(
+        fault, "triaged", at=T0 + minutes(5), actor=HELPDESK, note="Ke Tim Kerja.", severity="minor"
+    )
+    assert graded.severity == "minor"
+    assert graded.history[-1].note == "Tingkat gangguan: ringan (semula putus). Ke Tim Kerja."
+    kept = move(fault, "triaged", at=T0 + minutes(5), actor=HELPDESK, severity="outage")
+    assert kept.severity == "outage" and kept.history[-1].note == "Tingkat gangguan: putus"
+    with pytest.raises(WorkflowError, match="GGN-00042: the severity is set when the fault is triaged"):
+        move(graded, "diagnosed", at=T0 + minutes(9), actor=TIM, severity="outage")

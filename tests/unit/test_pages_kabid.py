@@ -16,6 +16,7 @@ from test_policy import ACCOUNTS, at_status, move
 from test_schedule import calendar
 from ticket_data import request
 
+from sipelangi_net.compliance.faults import ACTOR, draft
 from sipelangi_net.tickets.messages import WIB
 from sipelangi_net.tickets.sla import EventTime, WorkClock, per_role, working_summary
 from sipelangi_net.tickets.sop import Role
@@ -235,12 +236,9 @@ def test_the_compliance_page_shows_the_latest_results_and_open_faults(
     log_in(client, "kabid")
     assert "Belum ada hasil pemeriksaan" in client.get("/kepatuhan").text
     _compliance(reports)
-    store.conn.execute(
-        "INSERT INTO faults (device, finding, status, summary, detail, opened_at, last_seen_at)"
-        " VALUES ('<b>r1</b>', 'drift', 'open', 'konfigurasi <menyimpang>', '{}', ?, ?)",
-        ("2026-11-30T01:02:00+00:00", "2026-11-30T01:02:00+00:00"),
-    )
-    store.conn.commit()
+    opened = dt.datetime(2026, 11, 30, 1, 2, tzinfo=dt.UTC)
+    found = draft("r1", "drift:interfaces", "konfigurasi <menyimpang>", at=opened)
+    store.faults.open(found, actor=ACTOR, at=opened)
     page = client.get("/kepatuhan").text
     assert "2026-11-30" in page and "2 perangkat" in page and "menyimpang" in page
     assert "&lt;b&gt;r1&lt;/b&gt;" in page and "<b>r1" not in page and "&lt;i&gt;x&lt;/i&gt;" in page
@@ -266,7 +264,8 @@ def test_the_monthly_report_summarises_the_month_and_downloads_the_document(
     assert html.status_code == 200 and "attachment" in html.headers["content-disposition"]
     text = html.text
     assert "LAPORAN JARINGAN INTRA PEMERINTAH" in text and "Kepuasan Pemohon" in text
-    assert "Gangguan Terbuka" in text and DINKES in text
+    assert "Gangguan dan Waktu Perbaikan" in text and "Ketersediaan Layanan per Perangkat Daerah" in text
+    assert DINKES in text
     assert "Status Kepatuhan Konfigurasi" in text and "Hasil pemeriksaan terakhir" in text
     pdf = client.get("/laporan/bulanan/unduh", params={**asked, "bentuk": "pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")

@@ -25,6 +25,8 @@ anything, and every form works without JavaScript.
     /dasbor, /laporan/bulanan[/unduh] Kepala Bidang: the SLA dashboard, the monthly intranet report
     /kepatuhan                        Kepala Bidang: the fleet's latest compliance state, open faults
     /survei/<id>                      pemohon: the satisfaction survey of a closed ticket
+    /gangguan, /gangguan/baru         faults (issue 19): Gangguan saya and the report form (pemohon),
+    /gangguan/<GGN-id>[/langkah]      Antrean gangguan (helpdesk), the Tim Kerja's faults; a fault's page
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from sipelangi_net.server.guard import replay_body
 from sipelangi_net.server.pages import (
     access,
     decide,
+    faults,
     handover,
     helpdesk,
     kabid,
@@ -122,7 +125,7 @@ def pages_app(config: PagesConfig, *, store: StoreHolder, inventory: InventoryLo
         surveys=Surveys(SqliteAccounts(sessions.accounts.path)),
     )
     app.state.cosigns = Cosigns(SqliteAccounts(sessions.accounts.path))
-    routed = [access, pemohon, revise, ticket, handover, decide, helpdesk, reports]
+    routed = [access, pemohon, revise, ticket, handover, decide, helpdesk, reports, faults]
     routed += [kabid, monthly, survey, timkerja]
     for module in routed:
         app.include_router(module.router)

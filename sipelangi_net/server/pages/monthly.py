@@ -1,13 +1,15 @@
 """The Kepala Bidang's monthly intranet report: a page summarising the month (requests received,
 approved and deferred, installed, closed, the steps' working time against the standards, the
-requesters' satisfaction, the open faults) and the Laporan Jaringan Intra Pemerintah to download as
-HTML or PDF, built by the CLI's own builder (:func:`~sipelangi_net.documents.intranet.build_intranet_report`)
-with the satisfaction and the open faults as two more sections."""
+requesters' satisfaction, the OPDs' availability and the month's faults with their times to
+repair) and the Laporan Jaringan Intra Pemerintah to download as HTML or PDF, built by the CLI's
+own builder (:func:`~sipelangi_net.documents.intranet.build_intranet_report`) with the
+satisfaction as one more section. The fault sections are the same values on the page and in the
+document (:mod:`sipelangi_net.documents.gangguan`), timed against the team's standards
+(``inventory/fault_standards.yaml`` of the server's inventory)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from fastapi import APIRouter
 from fastapi import Request as HttpRequest
@@ -16,16 +18,18 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sipelangi_net.accounts.surveys import Satisfaction
-from sipelangi_net.compliance.faults import Fault
 from sipelangi_net.documents.indonesian import check_nip
-from sipelangi_net.documents.intranet import build_intranet_report
+from sipelangi_net.documents.intranet import build_intranet_report, fault_sections
 from sipelangi_net.documents.models import Document, Section, Table
 from sipelangi_net.documents.records import Signer
 from sipelangi_net.documents.writer import html_to_pdf, render_html
 from sipelangi_net.errors import DocumentInputError
+from sipelangi_net.faults.models import FaultTicket
+from sipelangi_net.faults.standards import FaultStandards, load_standards
 from sipelangi_net.server.pages import dashboard as dash
 from sipelangi_net.server.pages.kabid import desk_of, latest_run, month_of, satisfaction
-from sipelangi_net.server.pages.web import PageError, render, require, use_store
+from sipelangi_net.server.pages.web import PageError, pages_of, render, require, use_store
+from sipelangi_net.server.store import ServedStore
 from sipelangi_net.tickets.policy import KEPALA_BIDANG
 from sipelangi_net.tickets.sla import per_role
 from sipelangi_net.tickets.sqlite import utcnow
@@ -39,6 +43,9 @@ COUNTS: tuple[tuple[str, tuple[int, str]], ...] = (
     ("Ditutup", (11, "done")),
 )
 """The month's counts: a label and the (step, outcome) of the events counted."""
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""Before every ticket: the report reads all tickets up to the month's end (the OPDs connected by
+then, as the CLI's report does); its sections select the month's own."""
 
 
 def satisfaction_section(puas: Satisfaction) -> Section:
@@ -57,20 +64,14 @@ def satisfaction_section(puas: Satisfaction) -> Section:
     )
 
 
-def faults_section(faults: Sequence[Fault]) -> Section:
-    title = "Gangguan Terbuka"
-    if not faults:
-        return Section(title, paragraphs=("Tidak ada gangguan terbuka.",))
-    return Section(
-        title,
-        tables=(
-            Table(
-                header=("Nomor", "Perangkat", "Temuan", "Dibuka"),
-                rows=tuple((f.label, f.device, f.summary, f.opened_at[:10]) for f in faults),
-                caption="Gangguan yang dibuka pemeriksaan kepatuhan dan belum ditutup",
-            ),
-        ),
-    )
+def standards_of(request: HttpRequest) -> FaultStandards:
+    """The fault time standards of the server's inventory."""
+    return load_standards(pages_of(request).inventory().path)
+
+
+def month_faults(store: ServedStore, since: dt.datetime, until: dt.datetime) -> list[FaultTicket]:
+    """The fault tickets open at any time in the month."""
+    return list(store.faults.list(since=since, until=until))
 
 
 @router.get("/laporan/bulanan", include_in_schema=False)
@@ -78,7 +79,15 @@ def monthly(request: HttpRequest) -> Response:
     session = require(request, (KEPALA_BIDANG,))
     month = month_of(request)
     desk = desk_of(request)
-    figures, faults = use_store(request, lambda store: (desk.months(store, [month])[0], store.open_faults()))
+    since, until = dash.bounds(month)
+    figures, tickets, faults = use_store(
+        request,
+        lambda store: (
+            desk.months(store, [month])[0],
+            store.active_tickets(since=EPOCH, until=until),
+            month_faults(store, since, until),
+        ),
+    )
     return render(
         request,
         "laporan_bulanan.html",
@@ -90,7 +99,15 @@ def monthly(request: HttpRequest) -> Response:
         steps=dash.step_rows(figures.steps),
         roles=dash.role_rows(per_role(figures.steps)),
         puas=satisfaction(request, month),
-        faults=faults,
+        gangguan=fault_sections(
+            tickets,
+            faults,
+            standards=standards_of(request),
+            names={t.request.site: t.request.opd for t in tickets},
+            start=since,
+            end=until,
+            now=min(utcnow(), until),
+        ),
     )
 
 
@@ -114,7 +131,8 @@ def _document(request: HttpRequest, month: dash.Month, preparer: Signer) -> Docu
     desk = desk_of(request)
     since, until = dash.bounds(month)
     tickets, faults = use_store(
-        request, lambda store: (store.active_tickets(since=since, until=until), store.open_faults())
+        request,
+        lambda store: (store.active_tickets(since=EPOCH, until=until), month_faults(store, since, until)),
     )
     found = latest_run(desk)
     if found is not None and found[1].finished_at >= until:
@@ -127,7 +145,10 @@ def _document(request: HttpRequest, month: dash.Month, preparer: Signer) -> Docu
         compliance=found[1] if found else None,
         compliance_source=found[0].parent.name if found else "",
         on=min(utcnow().date(), (until - dt.timedelta(days=1)).date()),
-        extra=(satisfaction_section(satisfaction(request, month)), faults_section(faults)),
+        extra=(satisfaction_section(satisfaction(request, month)),),
+        faults=faults,
+        standards=standards_of(request),
+        now=min(utcnow(), until),
     )
 
 
