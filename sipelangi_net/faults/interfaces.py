@@ -8,7 +8,7 @@ compares the counters with the round before; ``fault diagnose`` reads it once pe
 - FRR: ``show interface json`` (zebra): ``administrativeStatus``, ``operationalStatus`` (absent
   for an interface taken down), ``linkDowns``; FRR 8.4 on Linux prints no error counters (nor in
   the text form), so a backbone link between two routers is only up or down. As FRR 8.4.4 prints
-  it on the lab: ``tests/fixtures/frr/show_interface/dist.json``.
+  it on the lab: ``tests/fixtures/frr/interface_json/dist.json``.
 - Open vSwitch: the ``Interface`` table as JSON (``admin_state``, ``link_state``,
   ``statistics``: errors and drops), ``tests/fixtures/ovs/list_interface/sw.json``.
 

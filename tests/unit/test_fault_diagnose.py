@@ -102,7 +102,7 @@ def judge(
 
 def test_frr_show_interface_as_frr_prints_it() -> None:
     # FRR 8.4.4 on the lab router, its OPD port taken down ('ip link set eth1 down')
-    got = frr_interfaces((FIXTURES / "frr/show_interface/dist.json").read_text())
+    got = frr_interfaces((FIXTURES / "frr/interface_json/dist.json").read_text())
     assert got["eth0"].up and got["eth0"].link_downs == 0 and got["lo"].up
     assert not got["eth1"].admin_up and not got["eth1"].up and got["eth1"].link_downs == 1
     assert got["eth1"].describe() == "eth1 administratively down, link down 1 times since start"
@@ -184,7 +184,7 @@ def test_an_opd_port_down_on_the_router_breaks_at_the_uplink(
     inventory: Inventory, tree: DependencyTree
 ) -> None:
     readings = healthy()
-    dist = frr_interfaces((FIXTURES / "frr/show_interface/dist.json").read_text())  # eth1: taken down
+    dist = frr_interfaces((FIXTURES / "frr/interface_json/dist.json").read_text())  # eth1: taken down
     readings["dist-gerunggang"] = DeviceReading("dist-gerunggang", interfaces=dist, compliance=compliant("d"))
     where = places(inventory, GATEWAYS)
     got = judge(inventory, tree, readings, all_answer(addresses_on(path_of(tree, ["dinkes"]), where)))
