@@ -269,10 +269,8 @@ def schedule_command(
     exe: Path | None = typer.Option(None, help="The sipelangi-net program (default: this installation's)."),
 ) -> None:
     """Write a systemd service + timer and a cron entry for the nightly run (install one of them)."""
-    import re
-    import sys
-
     from sipelangi_net.change.render import render
+    from sipelangi_net.cli.units import unit_paths
     from sipelangi_net.errors import ConfigError
 
     for name, value in (("--on-calendar", on_calendar), ("--cron", cron), ("--mail-to", mail_to)):
@@ -280,13 +278,8 @@ def schedule_command(
             raise ConfigError(
                 f"{name}: {value!r} is empty or holds a character a unit or crontab would misread"
             )
-    program = exe or Path(sys.executable).with_name("sipelangi-net")
-    for name, path in (("--exe", program), ("--workdir", workdir.absolute())):
-        if not re.fullmatch(r"[A-Za-z0-9_./+-]+", str(path)):
-            raise ConfigError(f"{name}: {str(path)!r}: use a path of letters, digits and ._/+- only")
     context: dict[str, Any] = {
-        "exe": str(program),
-        "workdir": str(workdir.absolute()),
+        **unit_paths(exe, workdir),
         "on_calendar": on_calendar,
         "cron": cron,
         "mail_to": mail_to,

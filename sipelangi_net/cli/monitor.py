@@ -179,21 +179,10 @@ def schedule_command(
     exe: Path | None = typer.Option(None, help="The sipelangi-net program (default: this installation's)."),
 ) -> None:
     """Write the systemd service of the long-lived monitor (Restart=on-failure)."""
-    import re
-    import sys
-
     from sipelangi_net.change.render import render
-    from sipelangi_net.errors import ConfigError
+    from sipelangi_net.cli.units import unit_paths
 
-    program = exe or Path(sys.executable).with_name("sipelangi-net")
-    for name, path in (("--exe", program), ("--workdir", workdir.absolute())):
-        if not re.fullmatch(r"[A-Za-z0-9_./+-]+", str(path)):
-            raise ConfigError(f"{name}: {str(path)!r}: use a path of letters, digits and ._/+- only")
-    context: dict[str, Any] = {
-        "exe": str(program),
-        "workdir": str(workdir.absolute()),
-        "interval": f"{interval:g}",
-    }
+    context: dict[str, Any] = {**unit_paths(exe, workdir), "interval": f"{interval:g}"}
     out.mkdir(parents=True, exist_ok=True)
     unit = out / "sipelangi-net-monitor.service"
     unit.write_text(render("monitor/sipelangi-net-monitor.service.j2", **context), encoding="utf-8")
