@@ -49,12 +49,7 @@ class LabEnvironment:
     def diskominfo_side(self, inventory: Any) -> Execute:
         from sipelangi_net.bandwidth.run import local_execute
 
-        servers = list(inventory.servers.servers)
-        if not servers:
-            raise LabError(
-                f"{inventory.path / 'servers.yaml'}: no server on the Diskominfo segment to test from"
-            )
-        enter = nsenter(self.paths, servers[0], mount=False, uts=False)
+        enter = nsenter(self.paths, _segment_server(inventory), mount=False, uts=False)
 
         def execute(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
             return local_execute([*enter, *argv], timeout)
@@ -70,7 +65,7 @@ class LabEnvironment:
 
         if not runs_inventory(self.paths, inventory.path):
             raise LabError(f"the lab is not up on {inventory.path}: 'sipelangi-net lab up' first")
-        server = next(iter(inventory.servers.servers))
+        server = _segment_server(inventory)
         iperf, _speed = bandwidth_servers(inventory)
         pcs = {o.site: pc for o in opds if (pc := _pc(inventory, o.site)) is not None}
         paths = self.paths
@@ -100,6 +95,15 @@ class LabEnvironment:
                     run([*nsenter(paths, pc), "ip", "addr", "flush", "dev", "eth0"], check=False)
 
         return WatchSide(socket_in_netns(netns_path(server)), route, attached())
+
+
+def _segment_server(inventory: Any) -> str:
+    """The Diskominfo side on the lab, for diagnosis and the monitor alike: the first server of
+    the segment (``servers.yaml``), in its namespace."""
+    servers = list(inventory.servers.servers)
+    if not servers:
+        raise LabError(f"{inventory.path / 'servers.yaml'}: no server on the Diskominfo segment to test from")
+    return str(servers[0])
 
 
 def _pc(inventory: Any, site: str) -> str | None:
