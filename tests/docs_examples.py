@@ -23,6 +23,10 @@ its fence (``tests/unit/test_docs_examples.py`` fails a block without one)::
          not run deploy, bwtest: REASON        ... but not the examples of these commands
          exit 8 compliance: REASON             ... and this command's documented exit status here
     -->
+    <!-- examples: output -->                   (on a block without examples) what the last example
+                                                of the block right above it prints: each line, in
+                                                order, is a line of its output (spaces collapsed;
+                                                a ``...`` line: any lines)
 
 One clause a line (a reason may hold ``;`` and ``:``). Inline spans are checked against the CLI (command,
 options, parse) but never run: they are prose, often synopses (docs/architecture.md).
@@ -66,6 +70,8 @@ class Marker:
 
     line: int
     lab: bool
+    output: bool = False
+    """``output``: the block shows what the example right above it prints (checked on the lab)."""
     reason: str = ""
     """Why the block is not run (``not run: REASON``); empty for ``lab``."""
     skips: tuple[Skip, ...] = ()
@@ -103,6 +109,8 @@ class Block:
     lang: str
     marker: Marker | None
     examples: tuple[Example, ...] = field(default=())
+    output: tuple[str, ...] = ()
+    """An ``output`` block's lines (it has no examples)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +153,13 @@ def read_file(name: str, text: str) -> tuple[list[Block], list[Example]]:
         end = _closing(lines, i, opening.group("fence"))
         lang = opening.group("lang").lower()
         body = lines[i + 1 : end]
-        if lang not in DATA_LANGUAGES:
+        marker = marker_before(lines, i)
+        if marker is not None and marker.output:
+            blocks.append(Block(name, i + 1, lang, marker, output=tuple(body)))
+        elif lang not in DATA_LANGUAGES:
             examples = block_examples(name, i + 1, body)
             if examples:
-                blocks.append(Block(name, i + 1, lang, marker_before(lines, i), tuple(examples)))
+                blocks.append(Block(name, i + 1, lang, marker, tuple(examples)))
         i = end + 1
     return blocks, inline
 
@@ -179,8 +190,13 @@ def parse_marker(line: int, body: str) -> Marker:
         errors = [] if reason else ["'not run:' without a reason"]
         errors += [f"a 'not run' block takes no further clause: {c!r}" for c in rest]
         return Marker(line, lab=False, reason=reason, errors=tuple(errors))
+    if head == "output":
+        errors = [f"an 'output' block takes no further clause: {c!r}" for c in rest]
+        return Marker(line, lab=False, output=True, errors=tuple(errors))
     if head != "lab":
-        return Marker(line, lab=False, errors=(f"unknown marker {head!r}: 'lab' or 'not run: REASON'",))
+        return Marker(
+            line, lab=False, errors=(f"unknown marker {head!r}: 'lab', 'not run: REASON' or 'output'",)
+        )
     skips: list[Skip] = []
     exits: list[tuple[str, int, str]] = []
     errors = []
@@ -294,6 +310,26 @@ def expected_exit(block: Block, example: Example) -> int:
     """The exit status the docs promise for this example on the lab: 0 unless an ``exit`` clause says."""
     exits = block.marker.exits if block.marker else ()
     return next((code for command, code, _ in exits if starts_with(example, command)), 0)
+
+
+def output_of(docs: Docs, block: Block) -> Example | None:
+    """The example an ``output`` block shows: the last of the block with examples right above it."""
+    above = [b for b in docs.blocks if b.file == block.file and b.line < block.line]
+    return above[-1].examples[-1] if above and above[-1].examples else None
+
+
+def output_missing(shown: tuple[str, ...], printed: str) -> str | None:
+    """The first line the docs show that the output lacks (in order; a ``...`` line: any lines)."""
+    lines = [" ".join(line.split()) for line in printed.splitlines()]
+    at = 0
+    for want in (" ".join(line.split()) for line in shown):
+        if not want or want == "...":
+            continue
+        found = next((k for k in range(at, len(lines)) if lines[k] == want), None)
+        if found is None:
+            return want
+        at = found + 1
+    return None
 
 
 # -- synopses ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The docs run: every example of a block marked ``<!-- examples: lab -->`` (README.md, then docs/*.md
 by name, in document order) runs as written, in bash, against the session's lab, and exits as the
-docs promise (0 unless the marker's ``exit N COMMAND`` clause says).
+docs promise (0 unless the marker's ``exit N COMMAND`` clause says), printing the lines of the
+``<!-- examples: output -->`` block that shows its output, if any.
 
 Its own ticket store, reports, backups, locks and audit key in a temporary folder, which is also the
 working directory, holding the input files the examples name (``permohonan.yaml``: the project's
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -25,7 +27,18 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.docs_examples import ROOT, Block, Example, expected_exit, load, not_run
+from tests.docs_examples import (
+    PROGRAM,
+    ROOT,
+    Block,
+    Example,
+    expected_exit,
+    load,
+    not_run,
+    output_missing,
+    output_of,
+    variants,
+)
 from tests.lab.conftest import REQUEST
 
 NUMBER = re.compile(r"\b(?:SPL-\d{4}-\d{5}|GGN-\d{5})\b")
@@ -92,6 +105,12 @@ def docs_env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
     return env
 
 
+def as_run(example: Example) -> str:
+    """The line as written; a synopsis as its shortest form (its optional parts left out)."""
+    shortest = variants(example.words)[0]
+    return example.shell if shortest == example.words else shlex.join([PROGRAM, *shortest])
+
+
 def lab_examples() -> list[tuple[Block, Example]]:
     return [(b, e) for b in load().blocks for e in b.examples if not_run(b, e) is None]
 
@@ -103,9 +122,15 @@ def test_the_lab_examples_of_the_docs_run_as_documented(
     failures: list[str] = []
     timings: list[str] = []
     started = time.monotonic()
+    docs = load()
     examples = lab_examples()
+    outputs: dict[tuple[str, int], list[Block]] = {}
+    for shown in (b for b in docs.blocks if b.marker and b.marker.output):
+        owner = output_of(docs, shown)
+        assert owner is not None, f"{shown.file}:{shown.line}: an output block of no example"
+        outputs.setdefault((owner.file, owner.line), []).append(shown)
     for block, example in examples:
-        shell = numbers.apply(example.shell, example.where)
+        shell = numbers.apply(as_run(example), example.where)
         begun = time.monotonic()
         proc = subprocess.run(
             ["bash", "-c", shell],
@@ -124,6 +149,16 @@ def test_the_lab_examples_of_the_docs_run_as_documented(
                 f"{example.where}\n  ran: {shell}\n  exit {proc.returncode}, the docs promise {want}\n"
                 f"  stderr: {proc.stderr[-1500:]}\n  stdout: {proc.stdout[-800:]}"
             )
+        for shown in outputs.get((example.file, example.line), []):
+            missing = output_missing(
+                tuple(numbers.apply(line, example.where) for line in shown.output),
+                f"{proc.stdout}\n{proc.stderr}",
+            )
+            if missing is not None:
+                failures.append(
+                    f"{shown.file}:{shown.line}: the output the docs show for {example.where}\n"
+                    f"  lacks the line: {missing}\n  printed: {proc.stdout[-3000:]}"
+                )
     with capsys.disabled():
         print(f"\n{len(examples)} docs examples on the lab in {time.monotonic() - started:.1f} s:")
         print("\n".join(timings))

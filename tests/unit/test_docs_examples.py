@@ -12,12 +12,15 @@ import pytest
 
 from tests.docs_examples import (
     Block,
+    Docs,
     Example,
     Marker,
     cli_error,
     concrete,
     load,
     not_run,
+    output_missing,
+    output_of,
     parse_marker,
     read_file,
     starts_with,
@@ -80,6 +83,26 @@ def test_what_the_lab_runs_is_concrete(block: Block) -> None:
         if not_run(block, example) is None:
             words = variants(example.words)[0]
             assert concrete(words), f"{example.where}: a placeholder; name it in a 'not run' clause"
+
+
+@pytest.mark.parametrize("block", [b for b in DOCS.blocks if b.marker and b.marker.output], ids=_block_id)
+def test_each_output_block_shows_an_example_the_lab_runs(block: Block) -> None:
+    owner = output_of(DOCS, block)
+    where = f"{block.file}:{block.line}"
+    assert owner is not None, f"{where}: an output block with no block of examples right above it"
+    [owner_block] = [b for b in DOCS.blocks if b.file == owner.file and b.line == owner.block]
+    assert not_run(owner_block, owner) is None, (
+        f"{where}: shows the output of {owner.where}, which the lab does not run"
+    )
+    assert [line for line in block.output if line.strip() not in ("", "...")], f"{where}: shows nothing"
+
+
+def test_shown_output_is_found_line_by_line_in_order() -> None:
+    printed = "a  b\nnoise\nc\nd\n"
+    assert output_missing(("a b", "...", "d"), printed) is None
+    assert output_missing(("a b", "c"), printed) is None
+    assert output_missing(("c", "a b"), printed) == "a b"
+    assert output_missing(("a",), printed) == "a"
 
 
 # -- the extractor -----------------------------------------------------------------------------------
@@ -157,6 +180,15 @@ def test_a_synopsis_stands_for_its_shortest_and_its_longest_forms() -> None:
     ]
     assert not concrete(("schedule", "TICKET")) and not concrete(("diff", "<ticket>"))
     assert concrete(("ticket", "show", "SPL-2026-00001")) and concrete(("lab", "exec", "pc", "--", "ls", "X"))
+
+
+def test_an_output_block_belongs_to_the_last_example_above_it() -> None:
+    text = "<!-- examples: lab -->\n```sh\nsipelangi-net lab status\nsipelangi-net doctor\n```\n\n"
+    text += "<!-- examples: output -->\n```text\nok\n```\n"
+    blocks, _ = read_file("x.md", text)
+    assert [b.output for b in blocks] == [(), ("ok",)]
+    owner = output_of(Docs(tuple(blocks), ()), blocks[1])
+    assert owner is not None and owner.words == ("doctor",)
 
 
 def test_markers_without_a_reason_or_unknown_are_errors() -> None:
