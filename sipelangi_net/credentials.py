@@ -5,8 +5,9 @@ Resolution, first match wins:
 1. ``SIPELANGI_USERNAME`` / ``SIPELANGI_PASSWORD`` / ``SIPELANGI_SSH_KEY`` /
    ``SIPELANGI_KNOWN_HOSTS`` in the environment (each overrides the file);
 2. the secrets file named by ``--secrets`` or ``SIPELANGI_SECRETS``;
-3. ``~/.config/sipelangi-net/secrets.yaml``;
-4. the running lab's secrets file (written by ``lab up``).
+3. the workspace's ``secrets.yaml`` once it sets something (``init`` writes it all comments);
+4. ``~/.config/sipelangi-net/secrets.yaml``;
+5. the running lab's secrets file (written by ``lab up``).
 
 A secrets file readable by group or others is refused.
 """
@@ -20,12 +21,14 @@ from pathlib import Path
 
 import yaml
 
+from sipelangi_net import workspace
 from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import SecretsError
 from sipelangi_net.paths import config_dir, lab_dir
 
 MAX_SECRETS_BYTES = 64 * 1024
 KEYS = ("username", "password", "ssh_key", "known_hosts")
+WORKSPACE_SECRETS = "secrets.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,9 @@ def candidate_files(explicit: Path | None = None) -> list[Path]:
         return [explicit]
     if env:
         return [Path(env)]
-    return [config_dir() / "secrets.yaml", lab_dir() / "secrets.yaml"]
+    own = workspace.find()
+    mine = [own / WORKSPACE_SECRETS] if own is not None else []
+    return [*mine, config_dir() / "secrets.yaml", lab_dir() / "secrets.yaml"]
 
 
 def _read_file(path: Path) -> dict[str, str]:
@@ -68,12 +73,25 @@ def _read_file(path: Path) -> dict[str, str]:
     return {k: str(v) for k, v in data.items() if v is not None}
 
 
+def _anchored(values: dict[str, str], folder: Path) -> dict[str, str]:
+    """The file's ``ssh_key`` and ``known_hosts``, a relative path taken from the file's folder."""
+    out = dict(values)
+    for key in ("ssh_key", "known_hosts"):
+        if key in out:
+            given = Path(out[key]).expanduser()
+            out[key] = str(given if given.is_absolute() else folder / given)
+    return out
+
+
 def load_credentials(explicit: Path | None = None) -> Credentials:
     values: dict[str, str] = {}
     source = "environment"
     for path in candidate_files(explicit):
         if explicit is not None or os.environ.get("SIPELANGI_SECRETS") or path.exists():
             values = _read_file(path)
+            if not values and explicit is None and path.parent == workspace.find():
+                continue  # the workspace's template, not filled in yet: the next place counts
+            values = _anchored(values, path.parent)
             source = str(path)
             break
     for key in KEYS:
@@ -83,7 +101,8 @@ def load_credentials(explicit: Path | None = None) -> Credentials:
     if "username" not in values:
         raise SecretsError(
             "no device credentials: set SIPELANGI_USERNAME (and SIPELANGI_SSH_KEY or"
-            " SIPELANGI_PASSWORD) or write ~/.config/sipelangi-net/secrets.yaml (mode 600)"
+            " SIPELANGI_PASSWORD) or fill in the workspace's secrets.yaml or"
+            " ~/.config/sipelangi-net/secrets.yaml (mode 600)"
         )
     if "password" not in values and "ssh_key" not in values:
         raise SecretsError(f"{source}: neither a password nor an ssh_key is given for {values['username']}")

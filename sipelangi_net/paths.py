@@ -1,19 +1,24 @@
-"""Where the toolkit finds its files, overridable by the environment."""
+"""Where the toolkit finds its files: the workspace (:mod:`sipelangi_net.workspace`) and the
+packaged defaults beneath it, each overridable by the environment."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from sipelangi_net.workspace import PLAYBOOKS, TEMPLATES, root
 
 
 def inventory_dir() -> Path:
-    return Path(os.environ.get("SIPELANGI_INVENTORY", PROJECT_ROOT / "inventory"))
+    """``SIPELANGI_INVENTORY``, else the workspace's ``inventory/``."""
+    env = os.environ.get("SIPELANGI_INVENTORY")
+    return Path(env) if env else root() / "inventory"
 
 
-def templates_dir() -> Path:
-    return Path(os.environ.get("SIPELANGI_TEMPLATES", PROJECT_ROOT / "templates"))
+def template_dirs() -> tuple[Path, ...]:
+    """Where templates are looked up, first match wins: ``SIPELANGI_TEMPLATES`` alone, else the
+    workspace's ``templates/`` (overrides) then the packaged templates."""
+    return TEMPLATES.dirs()
 
 
 def config_dir() -> Path:
@@ -26,11 +31,14 @@ def lab_dir() -> Path:
 
 
 def reports_dir() -> Path:
-    return Path(os.environ.get("SIPELANGI_REPORTS", PROJECT_ROOT / "reports"))
+    """``SIPELANGI_REPORTS``, else the workspace's ``reports/``."""
+    env = os.environ.get("SIPELANGI_REPORTS")
+    return Path(env) if env else root() / "reports"
 
 
-def playbooks_dir() -> Path:
-    return Path(os.environ.get("SIPELANGI_PLAYBOOKS", PROJECT_ROOT / "playbooks"))
+def playbook_path(name: str) -> Path:
+    """The playbook ``name``: ``SIPELANGI_PLAYBOOKS``'s, else the workspace's, else the packaged one."""
+    return PLAYBOOKS.path(name)
 
 
 def lock_dir() -> Path:

@@ -23,7 +23,7 @@ import jinja2
 
 from sipelangi_net.change.opd_context import opd_context
 from sipelangi_net.errors import ConfigError
-from sipelangi_net.paths import templates_dir
+from sipelangi_net.paths import template_dirs
 from sipelangi_net.platforms import spec_for
 from sipelangi_net.validate import printable, unsafe_character
 
@@ -54,11 +54,20 @@ def one_line(value: object) -> object:
     return value
 
 
-@lru_cache(maxsize=8)
+def _roots(root: Path | None) -> tuple[Path, ...]:
+    return (root,) if root is not None else template_dirs()
+
+
 def environment(root: Path | None = None) -> jinja2.Environment:
+    """The device templates' environment: ``root`` alone, else the workspace's then the packaged."""
+    return _environment(_roots(root))
+
+
+@lru_cache(maxsize=8)
+def _environment(roots: tuple[Path, ...]) -> jinja2.Environment:
     env = jinja2.Environment(
         finalize=one_line,
-        loader=jinja2.FileSystemLoader(str(root or templates_dir())),
+        loader=jinja2.FileSystemLoader([str(r) for r in roots]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -76,7 +85,8 @@ def render(template: str, *, root: Path | None = None, **context: Any) -> str:
     try:
         return env.get_template(template).render(**context)
     except jinja2.TemplateNotFound:
-        raise ConfigError(f"{root or templates_dir()}/{template}: template not found") from None
+        searched = ", ".join(str(r) for r in _roots(root))
+        raise ConfigError(f"{template}: template not found (searched {searched})") from None
     except jinja2.UndefinedError as exc:
         raise ConfigError(f"{template}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:

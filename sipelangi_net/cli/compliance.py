@@ -265,7 +265,7 @@ def schedule_command(
     on_calendar: str = typer.Option("*-*-* 02:00:00", help="systemd OnCalendar= (local time)."),
     cron: str = typer.Option("0 2 * * *", help="The cron schedule (minute hour day month weekday)."),
     mail_to: str = typer.Option("root", help="Who cron mails the (quiet) output to."),
-    workdir: Path = typer.Option(Path.cwd(), help="Working directory of the runs (the project)."),
+    workdir: Path | None = typer.Option(None, help="Working directory of the runs (default: the workspace)."),
     exe: Path | None = typer.Option(None, help="The sipelangi-net program (default: this installation's)."),
 ) -> None:
     """Write a systemd service + timer and a cron entry for the nightly run (install one of them)."""

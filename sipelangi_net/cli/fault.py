@@ -31,11 +31,10 @@ SEVERITIES = ("outage", "degraded", "minor")
 
 def _local(store: str | None) -> None:
     """Refuse a server's store before it is opened (the fault tickets are kept locally for now)."""
-    import os
-
     from sipelangi_net.errors import ConfigError
+    from sipelangi_net.tickets.store import configured_location
 
-    if (store or os.environ.get("SIPELANGI_STORE", "")).startswith(("http://", "https://")):
+    if (store or configured_location()).startswith(("http://", "https://")):
         raise ConfigError("fault tickets are kept in the SQLite ticket store only; use --db (not --store)")
 
 

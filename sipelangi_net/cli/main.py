@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import typer
 
@@ -26,6 +27,7 @@ from sipelangi_net.cli.doctor import doctor_command
 from sipelangi_net.cli.document import document_app
 from sipelangi_net.cli.fault import fault_app
 from sipelangi_net.cli.fault_checks import register as register_fault_checks
+from sipelangi_net.cli.init import init_command
 from sipelangi_net.cli.lab import lab_app
 from sipelangi_net.cli.monitor import monitor_app
 from sipelangi_net.cli.provision import playbook_app, provision_command
@@ -40,6 +42,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command("init")(init_command)
 app.add_typer(lab_app, name="lab")
 app.add_typer(ticket_app, name="ticket")
 app.add_typer(document_app, name="document")
@@ -67,10 +70,21 @@ app.command("serve", help="Serve the SiPelangi ticket API (OpenAPI: docs/openapi
 @app.callback()
 def _root(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."),
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        help="The workspace folder (default: SIPELANGI_WORKSPACE, else the current folder or a parent"
+        " holding sipelangi-net.yaml; docs/workspace.md).",
+    ),
 ) -> None:
     from sipelangi_net.logs import configure
 
     configure(verbose)
+    if workspace is not None:
+        from sipelangi_net.workspace import ENV, find
+
+        os.environ[ENV] = str(workspace)  # the commands and the programs they start find it
+        find()  # a folder that is no workspace: exit 2 now, naming it
 
 
 def refuse_unsafe_input(argv: Sequence[str], env: Mapping[str, str]) -> None:

@@ -175,7 +175,9 @@ def _records(st: Any) -> Any:
 def schedule_command(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the unit file."),
     interval: float = typer.Option(60.0, min=0.5, max=3600, help="Seconds between the starts of two rounds."),
-    workdir: Path = typer.Option(Path.cwd(), help="Working directory of the monitor (the project)."),
+    workdir: Path | None = typer.Option(
+        None, help="Working directory of the monitor (default: the workspace)."
+    ),
     exe: Path | None = typer.Option(None, help="The sipelangi-net program (default: this installation's)."),
 ) -> None:
     """Write the systemd service of the long-lived monitor (Restart=on-failure)."""

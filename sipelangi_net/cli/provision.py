@@ -84,14 +84,14 @@ def provision_command(
     """
     started = time.monotonic()
     from sipelangi_net.errors import ConfigError
-    from sipelangi_net.paths import playbooks_dir
+    from sipelangi_net.paths import playbook_path
     from sipelangi_net.playbook.actions import ACTIONS
     from sipelangi_net.playbook.context import RunOptions
     from sipelangi_net.playbook.model import load_playbook
 
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
-    book = load_playbook(playbook or playbooks_dir() / "provision.yaml", ACTIONS)
+    book = load_playbook(playbook or playbook_path("provision.yaml"), ACTIONS)
     options = RunOptions(
         dry_run=dry_run, yes=yes, confirm_timeout=confirm_timeout, handover=_signing(handover),
         bandwidth=settings_of(seconds, streams, tolerance, speedtest), photos=tuple(photo), lock_wait=wait,

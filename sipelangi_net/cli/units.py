@@ -12,11 +12,15 @@ SAFE_PATH = re.compile(r"[A-Za-z0-9_./+-]+")
 """A path a unit's ``ExecStart=``/``WorkingDirectory=`` or a crontab line reads as written."""
 
 
-def unit_paths(exe: Path | None, workdir: Path) -> dict[str, str]:
-    """``exe`` (default: this installation's ``sipelangi-net``) and ``workdir`` made absolute, for
-    a unit's template; a path a unit or crontab would misread is a :class:`ConfigError`."""
+def unit_paths(exe: Path | None, workdir: Path | None) -> dict[str, str]:
+    """``exe`` (default: this installation's ``sipelangi-net``) and ``workdir`` (default: the
+    workspace, where the runs find it) made absolute, for a unit's template; a path a unit or
+    crontab would misread is a :class:`ConfigError`."""
+    from sipelangi_net.workspace import root
+
     program = exe or Path(sys.executable).with_name("sipelangi-net")
-    for name, path in (("--exe", program), ("--workdir", workdir.absolute())):
+    folder = (workdir or root()).absolute()
+    for name, path in (("--exe", program), ("--workdir", folder)):
         if not SAFE_PATH.fullmatch(str(path)):
             raise ConfigError(f"{name}: {str(path)!r}: use a path of letters, digits and ._/+- only")
-    return {"exe": str(program), "workdir": str(workdir.absolute())}
+    return {"exe": str(program), "workdir": str(folder)}

@@ -44,9 +44,11 @@ MAX_STDIN = 4096
 
 
 def server_url(db: Path | None, store: str | None) -> str | None:
-    """The server whose accounts the command manages (``--store URL``, else a URL in SIPELANGI_STORE),
-    or None for a database file (``--db`` wins over SIPELANGI_STORE)."""
-    loc = store if store is not None else ("" if db is not None else os.environ.get("SIPELANGI_STORE", ""))
+    """The server whose accounts the command manages (``--store URL``, else a URL in SIPELANGI_STORE
+    or the workspace), or None for a database file (``--db`` wins over SIPELANGI_STORE)."""
+    from sipelangi_net.tickets.store import configured_location
+
+    loc = store if store is not None else ("" if db is not None else configured_location())
     return loc if loc.startswith(("http://", "https://")) else None
 
 
@@ -69,7 +71,9 @@ def accounts_db(db: Path | None, store: str | None = None) -> SqliteAccounts | H
         )
     if db is not None:
         return SqliteAccounts(db)
-    loc = os.environ.get("SIPELANGI_STORE", "")
+    from sipelangi_net.tickets.store import configured_location
+
+    loc = configured_location()
     return SqliteAccounts(Path(loc) if loc else default_db_path())
 
 

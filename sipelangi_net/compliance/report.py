@@ -16,7 +16,7 @@ import jinja2
 
 from sipelangi_net.compliance.models import ComplianceReport, DeviceCompliance
 from sipelangi_net.logs import scrub
-from sipelangi_net.paths import reports_dir, templates_dir
+from sipelangi_net.paths import reports_dir, template_dirs
 from sipelangi_net.private import private_dir, write_private
 
 
@@ -75,7 +75,7 @@ def write_json(report: ComplianceReport, folder: Path) -> Path:
 
 def write_html(report: ComplianceReport, folder: Path, *, root: Path | None = None) -> Path:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root or templates_dir())),
+        loader=jinja2.FileSystemLoader([str(r) for r in ((root,) if root else template_dirs())]),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         trim_blocks=True,

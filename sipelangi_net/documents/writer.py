@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from sipelangi_net.documents.models import Document
-from sipelangi_net.paths import reports_dir, templates_dir
+from sipelangi_net.paths import reports_dir, template_dirs
 from sipelangi_net.private import private_dir, write_private
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,9 @@ def read_intact(path: Path, sha256: str) -> bytes | None:
     return data if data is not None and hashlib.sha256(data).hexdigest() == sha256 else None
 
 
-def _environment(folder: Path) -> Environment:
+def _environment(folders: list[Path]) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(folder),
+        loader=FileSystemLoader(folders),
         autoescape=select_autoescape(["html", "j2"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -83,8 +83,9 @@ def _environment(folder: Path) -> Environment:
 
 def render_html(doc: Document, *, templates: Path | None = None) -> str:
     """The document as one self-contained HTML page (pure given the templates)."""
-    folder = (templates or templates_dir()) / "documents"
-    return _environment(folder).get_template(f"{doc.kind}.html.j2").render(doc=doc)
+    roots = (templates,) if templates is not None else template_dirs()
+    env = _environment([root / "documents" for root in roots])
+    return env.get_template(f"{doc.kind}.html.j2").render(doc=doc)
 
 
 def html_to_pdf(html: str, *, base: Path) -> bytes:

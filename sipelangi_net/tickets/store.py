@@ -51,16 +51,37 @@ class TicketStore(Protocol):
 
 
 def default_db_path() -> Path:
+    """``SIPELANGI_DB``, else the workspace's ``store`` file, else the user's data folder."""
     env = os.environ.get("SIPELANGI_DB")
     if env:
         return Path(env)
+    from sipelangi_net.workspace import store_location
+
+    own = store_location()
+    if own and not own.startswith(("http://", "https://")):
+        return Path(own)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "sipelangi-net" / "tickets.db"
 
 
+def configured_location() -> str:
+    """The store named by the environment or the workspace ('' for :func:`default_db_path`).
+
+    ``SIPELANGI_STORE``; else, unless ``SIPELANGI_DB`` names a file, the server URL the workspace
+    gives as its ``store`` (``sipelangi-net.yaml``, docs/workspace.md).
+    """
+    from sipelangi_net.workspace import store_location
+
+    env = os.environ.get("SIPELANGI_STORE", "")
+    if env or os.environ.get("SIPELANGI_DB"):
+        return env
+    own = store_location()
+    return own if own.startswith(("http://", "https://")) else ""
+
+
 def open_store(location: str | Path | None = None, *, token: str | None = None) -> TicketStore:
     """``http(s)://...`` → the HTTP adapter; anything else is a SQLite file path."""
-    loc = str(location) if location is not None else os.environ.get("SIPELANGI_STORE", "")
+    loc = str(location) if location is not None else configured_location()
     if loc.startswith(("http://", "https://")):
         from sipelangi_net.tickets.http import HttpStore
 

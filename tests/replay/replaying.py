@@ -20,7 +20,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sipelangi_net.paths import PROJECT_ROOT
+from sipelangi_net.workspace import SOURCE_ROOT as PROJECT_ROOT
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

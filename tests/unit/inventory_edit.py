@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from sipelangi_net.paths import PROJECT_ROOT
+from sipelangi_net.workspace import SOURCE_ROOT as PROJECT_ROOT
 
 SHIPPED_INVENTORY = PROJECT_ROOT / "inventory"
 TEMPLATES = PROJECT_ROOT / "templates"

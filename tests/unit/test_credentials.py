@@ -9,6 +9,7 @@ import yaml
 
 from sipelangi_net.credentials import KEYS, Credentials, candidate_files, load_credentials
 from sipelangi_net.errors import ConfigError, SecretsError
+from sipelangi_net.workspace import create
 
 
 @pytest.fixture
@@ -19,6 +20,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("SIPELANGI_LAB_DIR", str(tmp_path / "lab"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    create(tmp_path / "ws")  # a fresh workspace: its secrets.yaml is init's all-comment template
+    monkeypatch.setenv("SIPELANGI_WORKSPACE", str(tmp_path / "ws"))
     return tmp_path
 
 
@@ -34,7 +37,8 @@ def _user_file(home: Path) -> Path:
 
 
 def test_candidate_files_follow_the_environment(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert candidate_files() == [_user_file(home), home / "lab" / "secrets.yaml"]
+    own = home.resolve() / "ws" / "secrets.yaml"
+    assert candidate_files() == [own, _user_file(home), home / "lab" / "secrets.yaml"]
     monkeypatch.setenv("SIPELANGI_SECRETS", str(home / "elsewhere.yaml"))
     assert candidate_files() == [home / "elsewhere.yaml"]
     assert candidate_files(home / "explicit.yaml") == [home / "explicit.yaml"]
@@ -160,3 +164,23 @@ def test_malformed_file(home: Path, content: str) -> None:
 def test_secrets_error_is_a_config_error() -> None:
     assert issubclass(SecretsError, ConfigError)
     assert SecretsError.exit_code == 2
+
+
+def test_the_workspace_template_counts_only_once_filled_in(home: Path) -> None:
+    """init's secrets.yaml is all comments: until it sets something the next place counts; then it
+    wins over the user's file, and its relative key paths are taken from the workspace folder."""
+    _write(_user_file(home), {"username": "from-user-file", "password": "user-pass-1"})
+    assert load_credentials().username == "from-user-file"
+    own = home / "ws" / "secrets.yaml"
+    _write(own, {"username": "from-workspace", "ssh_key": "keys/id_ed25519", "known_hosts": "~/kh"})
+    creds = load_credentials()
+    assert (creds.username, creds.source) == ("from-workspace", str(own.resolve()))
+    assert creds.ssh_key == home.resolve() / "ws" / "keys" / "id_ed25519"
+    assert creds.known_hosts == home / "home" / "kh"
+
+
+def test_a_workspace_secrets_file_open_to_others_is_refused(home: Path) -> None:
+    own = _write(home / "ws" / "secrets.yaml", {"username": "netops", "password": "p-1"}, mode=0o644)
+    with pytest.raises(SecretsError, match="chmod 600"):
+        load_credentials()
+    assert own.exists()

@@ -185,8 +185,8 @@ def test_a_malformed_officials_file_refuses_the_step_and_records_nothing(
 
 
 def test_the_shipped_example_of_the_officials_file_reads() -> None:
-    from sipelangi_net.paths import PROJECT_ROOT
     from sipelangi_net.tickets.officials import load_officials, officials_path
+    from sipelangi_net.workspace import SOURCE_ROOT as PROJECT_ROOT
 
     example = PROJECT_ROOT / "inventory" / "officials.example.yaml"
     officials = load_officials(example)
