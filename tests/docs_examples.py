@@ -438,6 +438,8 @@ def cli_error(words: tuple[str, ...], *, strict: bool) -> str | None:
             rest = [*ctx._protected_args, *ctx.args]  # what TyperGroup.invoke hands on to the subcommand
             if not rest:
                 return None if command.invoke_without_command or not strict else "a command is missing"
+            if not strict and PLACEHOLDER.match(rest[0]):
+                return None  # ``--workspace DIR COMMAND ...``: checked as far as it names
             sub_name, sub, args = command.resolve_command(ctx, rest)
             name, command, parent = sub_name, sub, ctx
     except typer.Exit as exc:

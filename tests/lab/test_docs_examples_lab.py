@@ -3,13 +3,14 @@ by name, in document order) runs as written, in bash, against the session's lab,
 docs promise (0 unless the marker's ``exit N COMMAND`` clause says), printing the lines of the
 ``<!-- examples: output -->`` block that shows its output, if any.
 
-Its own ticket store, reports, backups, locks and audit key in a temporary folder, which is also the
-working directory, holding the input files the examples name (``permohonan.yaml``: the project's
-sample request, tests/unit/ticket_data.py; ``playbooks/``). The ticket and fault numbers of the
-docs (``SPL-2026-00001``, ``GGN-00042``) stand for those the run creates, in order: the first
-number of a kind the docs name is the first one of that kind the run's output shows, and so on,
-so the year of a ticket number is the clock's. Nothing here changes a device: the examples that do
-(deploy, provision, bwtest, ...) are marked ``not run`` with the test that runs them.
+The checkout is the workspace (SIPELANGI_WORKSPACE: the lab's inventory); the run's own ticket
+store, reports, backups, locks and audit key are in a temporary folder, which is also the working
+directory, holding the input files the examples name (``permohonan.yaml``: the project's sample
+request, tests/unit/ticket_data.py; ``playbooks/``). The ticket and fault numbers of the docs
+(``SPL-2026-00001``, ``GGN-00042``) stand for those the run creates, in order: the first number of
+a kind the docs name is the first one of that kind the run's output shows, and so on, so the year
+of a ticket number is the clock's. Nothing here changes a device: the examples that do (deploy,
+provision, bwtest, ...) are marked ``not run`` with the test that runs them.
 """
 
 from __future__ import annotations
@@ -98,9 +99,7 @@ def docs_env(tmp_path: Path, lab: dict[str, Any]) -> dict[str, str]:
         SIPELANGI_LOCKS=str(tmp_path / "locks"),
         SIPELANGI_AUDIT_KEY=str(tmp_path / "audit.key"),
         SIPELANGI_CHECKPOINTS=str(tmp_path / "checkpoints"),
-        SIPELANGI_INVENTORY=str(ROOT / "inventory"),
-        SIPELANGI_TEMPLATES=str(ROOT / "templates"),
-        SIPELANGI_PLAYBOOKS=str(ROOT / "playbooks"),
+        SIPELANGI_WORKSPACE=str(ROOT),  # the checkout's inventory (the lab's), templates and playbooks
     )
     return env
 
