@@ -221,8 +221,8 @@ def logical_lines(body: list[str]) -> list[tuple[int, str]]:
     for k, raw in enumerate(body):
         stripped = raw.strip()
         depth = len(raw) - len(raw.lstrip())
-        continues = joining or (out and stripped and depth > indent and not stripped.startswith("#"))
-        if continues and out:
+        deeper = bool(out) and bool(stripped) and depth > indent and not stripped.startswith("#")
+        if out and (joining or deeper):
             at, text = out[-1]
             out[-1] = (at, f"{text} {_code(stripped).removesuffix(chr(92)).strip()}")
         elif stripped:
@@ -429,7 +429,8 @@ def cli_error(words: tuple[str, ...], *, strict: bool) -> str | None:
 
     # typer (0.22+) carries its own click: its commands, contexts and exceptions, typer's public names
     command: Any = typer.main.get_command(app)
-    name, args, parent = PROGRAM, list(words), None
+    name: str | None = PROGRAM
+    args, parent = list(words), None
     try:
         while True:
             ctx = command.make_context(name, args, parent=parent)
