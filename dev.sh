@@ -65,7 +65,7 @@ install_venv() {
 whole_suite() {
     local lab_log lab_pid rc=0 lab_rc=0
     lab_log=$(mktemp -t sipelangi-lab-tier.XXXXXX)
-    pytest tests/lab >"$lab_log" 2>&1 &
+    pytest --durations=15 tests/lab >"$lab_log" 2>&1 &
     lab_pid=$!
     echo "dev.sh: the lab tier runs beside the others (pid $lab_pid, output: $lab_log)"
     chrt --idle 0 pytest --ignore=tests/lab || rc=$?
