@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from sipelangi_net.paths import data_dir
 from sipelangi_net.tickets.models import Move, Notification, Request, Ticket
 
 
@@ -54,8 +55,7 @@ def default_db_path() -> Path:
     env = os.environ.get("SIPELANGI_DB")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "sipelangi-net" / "tickets.db"
+    return data_dir() / "tickets.db"
 
 
 def open_store(location: str | Path | None = None, *, token: str | None = None) -> TicketStore:
