@@ -10,6 +10,7 @@ and ``os`` names Windows lacks taken away.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -193,16 +194,13 @@ def test_compliance_refuses_a_second_run_without_posix_modules_and_calls(tmp_pat
     assert f"another compliance run (pid {holder.pid})" in proc.stderr
 
 
-SETPRIV = Path("/usr/bin/setpriv")
-
-
-@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV.exists(), reason="needs root and setpriv")
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
 def test_the_lab_as_another_user_says_it_needs_root(tmp_path: Path) -> None:
     """``lab exec`` run as nobody stops before it reads anything (exit 3, naming Linux and root)."""
     tmp_path.chmod(0o777)
     env = {**cli_env(), "PYTHONPATH": str(WORKTREE), "HOME": str(tmp_path)}
     proc = subprocess.run(
-        [str(SETPRIV), "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", CLI, "lab", "exec",
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", CLI, "lab", "exec",
          "dist-gerunggang", "--", "true"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False,
     )  # fmt: skip
