@@ -15,6 +15,8 @@ from pathlib import Path
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.validate import printable
 
+NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+"""Opening a FIFO without a writer returns at once (POSIX); Windows has no FIFOs in the file system."""
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -29,7 +31,7 @@ def read_capped(path: Path, *, limit: int, error: type[ConfigError] = ConfigErro
     """The bytes of ``path``, at most ``limit``; ``error`` (naming ``what`` and the file) otherwise."""
     where = f"{what} {printable(str(path))}".strip()
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise error(f"{where}: file not found") from None
     except OSError as exc:
@@ -37,7 +39,8 @@ def read_capped(path: Path, *, limit: int, error: type[ConfigError] = ConfigErro
     try:
         if stat.S_ISDIR(os.fstat(fd).st_mode):
             raise error(f"{where}: is a directory, not a file")
-        os.set_blocking(fd, True)  # non-blocking only so that opening a FIFO cannot hang
+        if NONBLOCK and hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # non-blocking only so that opening a FIFO cannot hang
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(limit + 1)
     except OSError as exc:

@@ -9,13 +9,13 @@ Resolution, first match wins:
 4. ``~/.config/sipelangi-net/secrets.yaml``;
 5. the running lab's secrets file (written by ``lab up``).
 
-A secrets file readable by group or others is refused.
+A secrets file readable by group or others is refused (Linux, macOS: by its mode bits; Windows has
+none, there the file is as private as the folder holding it).
 """
 
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from sipelangi_net import workspace
 from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import SecretsError
 from sipelangi_net.paths import config_dir, lab_dir
+from sipelangi_net.private import open_to_others
 
 MAX_SECRETS_BYTES = 64 * 1024
 KEYS = ("username", "password", "ssh_key", "known_hosts")
@@ -59,7 +60,7 @@ def _read_file(path: Path) -> dict[str, str]:
         st = path.stat()
     except FileNotFoundError:
         raise SecretsError(f"{path}: secrets file not found") from None
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if open_to_others(st):
         raise SecretsError(f"{path}: secrets file is accessible by group or others; run: chmod 600 {path}")
     try:
         data = yaml.safe_load(read_capped_text(path, limit=MAX_SECRETS_BYTES, error=SecretsError)) or {}

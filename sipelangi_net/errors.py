@@ -32,6 +32,7 @@ Messages say what was wrong, where (file and field, host, ticket) and what to do
     │       └── LoginThrottled      too many failed logins for that username lately; wait
     ├── EnvironmentProblem          this machine cannot do what was asked
     │   ├── NotRootError            (PermissionError) the lab needs root
+    │   ├── NotLinuxError           the lab (and the monitor's ICMP probe) need Linux
     │   ├── MissingPackageError     a program it runs is not installed (doctor, lab preflight)
     │   ├── RunLocked               another run of the same job holds its lock (compliance)
     │   └── StorageError            (exit 74) a file or folder cannot be written: disk full, read-only
@@ -158,6 +159,10 @@ class EnvironmentProblem(SipelangiError):
 
 class NotRootError(EnvironmentProblem, PermissionError):
     """The operation needs root (network namespaces, daemons)."""
+
+
+class NotLinuxError(EnvironmentProblem):
+    """The operation needs Linux (network namespaces, FRR, Open vSwitch; Linux's ICMP sockets)."""
 
 
 class MissingPackageError(EnvironmentProblem):

@@ -18,12 +18,24 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 from sipelangi_net.errors import StorageError
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+BINARY = getattr(os, "O_BINARY", 0)
+"""``os.open``'s binary flag: Windows opens in text mode (CRLF translated) without it; 0 elsewhere."""
+
+
+def open_to_others(st: os.stat_result) -> bool:
+    """Whether a file's mode lets group or others in (a secret file that is must be refused).
+
+    Only POSIX (Linux, macOS) has these bits: on Windows every file shows 0o666 or 0o444 and this is
+    False; there a file in the user's profile (``config_dir()``) is private by the profile's ACL.
+    """
+    return os.name == "posix" and bool(st.st_mode & (stat.S_IRWXG | stat.S_IRWXO))
 
 
 ADVICE = {
@@ -86,9 +98,11 @@ def write_private(path: Path, data: str | bytes) -> Path:
 
 def _write(path: Path, raw: bytes) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | BINARY
+    fd = os.open(tmp, flags, FILE_MODE)
     try:
-        os.fchmod(fd, FILE_MODE)  # a left-over temporary file keeps its old mode otherwise
+        if hasattr(os, "fchmod"):  # not on Windows (no mode bits there but read-only)
+            os.fchmod(fd, FILE_MODE)  # a left-over temporary file keeps its old mode otherwise
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
     except BaseException:

@@ -13,7 +13,6 @@ the device secrets file is.
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +22,7 @@ from sipelangi_net.capped import read_capped_text
 from sipelangi_net.errors import SecretsError
 from sipelangi_net.logs import register_secret
 from sipelangi_net.paths import config_dir
-from sipelangi_net.private import private_dir, write_private
+from sipelangi_net.private import open_to_others, private_dir, write_private
 
 MAX_BYTES = 1024 * 1024
 Token = Annotated[str, StringConstraints(pattern=r"^spl_[A-Za-z0-9_-]{43}$")]
@@ -52,7 +51,7 @@ def _read(path: Path) -> CredentialsFile:
         st = path.stat()
     except FileNotFoundError:
         return CredentialsFile()
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if open_to_others(st):
         raise SecretsError(f"{path}: the saved tokens are readable by group or others; run: chmod 600 {path}")
     try:
         saved = CredentialsFile.model_validate_json(

@@ -32,7 +32,13 @@ from sipelangi_net.validate import printable, unsafe_character
 
 def machine_user() -> tuple[str, str]:
     """This machine's login name and the person's name (GECOS full name, else the login name)."""
-    username = getpass.getuser()
+    try:
+        username = getpass.getuser()
+    except (ImportError, OSError, KeyError, AttributeError):  # no login name in the environment (Windows)
+        raise AuthError(
+            "cannot tell this machine's login name: set USERNAME (Windows) or USER, or act as an"
+            " account with SIPELANGI_TOKEN"
+        ) from None
     name = username
     try:
         import pwd

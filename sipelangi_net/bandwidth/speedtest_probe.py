@@ -16,6 +16,7 @@ import argparse
 import io
 import json
 import sys
+import warnings
 from typing import Any
 
 import speedtest  # type: ignore[import-untyped]
@@ -40,7 +41,9 @@ class LocalSpeedtest(speedtest.Speedtest):  # type: ignore[misc]
 
     def __init__(self, *, seconds: int, threads: int, timeout: int) -> None:
         self._seconds, self._threads = seconds, threads
-        super().__init__(timeout=timeout)
+        with warnings.catch_warnings():  # speedtest-cli 2.1.3 stamps its results with utcnow()
+            warnings.filterwarnings("ignore", r"datetime\.datetime\.utcnow", DeprecationWarning)  # 3.12+
+            super().__init__(timeout=timeout)
 
     def get_config(self) -> dict[str, Any]:
         sizes = {"upload": UPLOAD_SIZES[1:], "download": DOWNLOAD_SIZES}

@@ -36,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sipelangi_net.errors import ConfigError, StorageError
-from sipelangi_net.private import private_dir, unwritable
+from sipelangi_net.private import BINARY, private_dir, unwritable
 
 RUNS = "runs"
 CLOSING = frozenset({"recorded", "settled"})
@@ -80,7 +80,8 @@ class Journal:
         """Append one entry and put it on the disk before returning."""
         line = json.dumps({"at": time.time(), "kind": kind, "device": device, "data": dict(data)})
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | BINARY
+            fd = os.open(self.path, flags, 0o600)
             try:
                 os.write(fd, line.encode() + b"\n")
                 os.fsync(fd)

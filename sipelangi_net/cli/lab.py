@@ -37,6 +37,13 @@ def _inventory_path(inventory: Path | None) -> Path:
     return inventory or inventory_dir()
 
 
+def _needs(*, root: bool) -> None:
+    """Stop (exit 3) unless this is Linux, and, when ``root``, this user is root: say which."""
+    from sipelangi_net.lab.preflight import check_system
+
+    check_system(root=root)
+
+
 def _say(message: str) -> None:
     say(f"lab: {message}", err=True)
 
@@ -55,6 +62,7 @@ def up(
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.lab.up import lab_up
 
+    _needs(root=True)
     inv = load_inventory(_inventory_path(inventory))
     report = lab_up(inv, _paths(), progress=None if as_json else _say, fresh=fresh)
     if as_json:
@@ -82,6 +90,7 @@ def down(as_json: bool = JsonOpt) -> None:
     """Remove everything 'lab up' made (also after a crash or a half-finished up)."""
     from sipelangi_net.lab.down import lab_down
 
+    _needs(root=True)
     report = lab_down(_paths())
     if as_json:
         say_json(
@@ -107,6 +116,7 @@ def status(as_json: bool = JsonOpt) -> None:
     """
     from sipelangi_net.lab.status import lab_status
 
+    _needs(root=False)
     st = lab_status(_paths())
     if as_json:
         say_json(st.to_json())
@@ -167,6 +177,7 @@ def exec_(
     from sipelangi_net.errors import LabError, LabNotRunningError
     from sipelangi_net.lab.runtime import netns_path, nsenter, read_json
 
+    _needs(root=True)
     paths = _paths()
     manifest = read_json(paths.manifest)
     if manifest is None:
@@ -192,6 +203,7 @@ def show(inventory: Path | None = InventoryOpt, as_json: bool = JsonOpt) -> None
     from sipelangi_net.credentials import load_credentials
     from sipelangi_net.lab.show import collect
 
+    _needs(root=False)
     summaries = collect(_inventory_path(inventory), load_credentials())
     if as_json:
         say_json([s.to_json() for s in summaries])

@@ -144,7 +144,9 @@ def monitor_command(
     from sipelangi_net.faults.watching import opd_watches, watching
     from sipelangi_net.inventory import load_inventory
     from sipelangi_net.paths import inventory_dir
+    from sipelangi_net.system import require_linux
 
+    require_linux("the monitor (its ICMP probe)")  # before anything is read: Pinger.open says it too
     inv = load_inventory(inventory or inventory_dir())
     settings = MonitorSettings(
         interval=interval, read_timeout=read_timeout, throughput_every=throughput_every

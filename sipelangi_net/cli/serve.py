@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 import typer
@@ -15,6 +14,7 @@ def read_token(token_file: Path | None) -> str:
     """The API token from ``token_file`` (mode 600) or ``SIPELANGI_TOKEN``."""
     from sipelangi_net.capped import read_capped_text
     from sipelangi_net.errors import SecretsError
+    from sipelangi_net.private import open_to_others
 
     if token_file is None:
         token = os.environ.get("SIPELANGI_TOKEN", "").strip()
@@ -25,8 +25,7 @@ def read_token(token_file: Path | None) -> str:
             )
         return token
     try:
-        mode = token_file.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if open_to_others(token_file.stat()):
             raise SecretsError(
                 f"{token_file}: token file is accessible by group or others; run: chmod 600 {token_file}"
             )

@@ -2,41 +2,35 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sipelangi_net.errors import RunLocked
+from sipelangi_net.locks import open_lock, read_holder, try_lock, unlock, write_holder
 
 __all__ = ["RunLocked", "run_lock"]
 
 
 @contextmanager
 def run_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` for the block, or raise :class:`RunLocked` at once.
+    """Hold an exclusive lock on ``path`` for the block, or raise :class:`RunLocked` at once.
 
-    The kernel drops the lock when the holder dies, so a crashed run never blocks the next.
+    The lock primitive of :mod:`sipelangi_net.locks`: the operating system drops the lock when
+    the holder dies, so a crashed run never blocks the next. Not re-entrant: a second run in the
+    same process is refused like one in another process.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with path.open("a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
+    with open_lock(path) as handle:
+        if not try_lock(handle):
+            holder = read_holder(handle) or "?"
             raise RunLocked(
                 f"{path}: another compliance run (pid {holder}) is still running; this run did nothing."
                 " Wait for it, or check that it is not hung."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+            )
+        write_holder(handle, f"{os.getpid()}\n")
         try:
             yield
         finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            write_holder(handle, "")
+            unlock(handle)

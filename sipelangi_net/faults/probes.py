@@ -4,8 +4,9 @@ iperf3 run against an OPD's plan.
 :class:`Pinger` keeps one ICMP socket open (a datagram ICMP socket where the machine allows it,
 ``net.ipv4.ping_group_range``; a raw one as root) and pings every address of a round at once:
 one echo each, a second to those still silent at half time; what has not answered by the
-deadline is unreachable. The socket may be made inside another network namespace
-(:func:`socket_in_netns`: the lab's server segment), chosen at the edge
+deadline is unreachable. Linux only (its ICMP datagram socket; macOS's returns the IP header,
+Windows has none): :meth:`Pinger.open` says so elsewhere. The socket may be made inside another
+network namespace (:func:`socket_in_netns`: the lab's server segment), chosen at the edge
 (sipelangi_net.environment ``WatchSide``).
 """
 
@@ -23,7 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipelangi_net.errors import MeasurementError
+from sipelangi_net.errors import MeasurementError, NotRootError
+from sipelangi_net.system import require_linux
 
 CLONE_NEWNET = 0x40000000
 ECHO_REQUEST = 8
@@ -92,10 +94,19 @@ class Pinger:
         self._seq = 0
 
     def open(self) -> None:
+        """Open the ICMP socket: Linux only (NotLinuxError elsewhere); NotRootError when this user
+        may open neither a datagram ICMP socket nor a raw one."""
+        require_linux("the monitor (its ICMP probe)")
         try:
             self._sock = self._factory(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
         except PermissionError:
-            self._sock = self._factory(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            try:
+                self._sock = self._factory(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            except PermissionError:
+                raise NotRootError(
+                    "the monitor needs an ICMP socket: run it as root, or let this user's group open"
+                    " ICMP datagram sockets (sysctl net.ipv4.ping_group_range)"
+                ) from None
             self._raw = True
         self._sock.setblocking(False)
 

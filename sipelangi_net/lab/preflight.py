@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sipelangi_net import programs
 from sipelangi_net.errors import MissingPackageError, NotRootError
+from sipelangi_net.system import require_linux
 
 LAB_PROGRAMS = programs.needed_for("lab")
 
@@ -22,13 +23,19 @@ def missing_programs() -> dict[str, str]:
     return {e.program: e.package for e in programs.missing(LAB_PROGRAMS) if e.program}
 
 
-def check_machine() -> None:
-    """Raise a clear error when the lab cannot run here; change nothing."""
-    if os.geteuid() != 0:
+def check_system(*, root: bool = True) -> None:
+    """NotLinuxError off Linux; NotRootError when ``root`` and this user is not root. Changes nothing."""
+    require_linux("the lab")
+    if root and os.geteuid() != 0:
         raise NotRootError(
-            "the lab needs root (it creates network namespaces and starts FRR, Open vSwitch"
+            "the lab needs Linux and root (it creates network namespaces and starts FRR, Open vSwitch"
             " and sshd); run it with sudo or as root"
         )
+
+
+def check_machine() -> None:
+    """Raise a clear error when the lab cannot run here; change nothing."""
+    check_system()
     missing = programs.missing(LAB_PROGRAMS)
     if missing:
         raise MissingPackageError(programs.missing_message(missing))

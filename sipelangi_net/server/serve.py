@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sipelangi_net.errors import ConfigError, StoreError
+from sipelangi_net.private import open_to_others
 from sipelangi_net.server.app import MIN_TOKEN_LENGTH, create_app
 from sipelangi_net.server.auth import LastUse, account_tokens
 from sipelangi_net.server.courier import DEFAULT_EVERY_S, Delivery
@@ -51,10 +51,10 @@ class Tls:
     def check(self) -> None:
         """ConfigError (naming the file) unless the pair loads and the key file is private."""
         try:
-            mode = self.key.stat().st_mode
+            st = self.key.stat()
         except OSError as exc:
             raise ConfigError(f"{self.key}: cannot read the TLS key: {exc.strerror or exc}") from None
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if open_to_others(st):
             raise ConfigError(
                 f"{self.key}: TLS key is accessible by group or others; run: chmod 600 {self.key}"
             )

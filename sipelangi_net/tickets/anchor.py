@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import hmac
 import json
 import logging
 import os
 import secrets
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sipelangi_net.errors import SecretsError, StoreError
+from sipelangi_net.locks import wait_lock
 from sipelangi_net.paths import config_dir, reports_dir
+from sipelangi_net.private import BINARY, open_to_others
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def load_key(path: Path | None = None, *, create: bool) -> AuditKey | None:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise SecretsError(f"{path}: cannot read the audit key: {type(exc).__name__}") from None
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if open_to_others(st):
         raise SecretsError(f"{path}: the audit key is accessible by group or others; run: chmod 600 {path}")
     try:
         secret = bytes.fromhex(text)
@@ -108,7 +108,7 @@ def _create_key(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | BINARY, 0o600)
         try:
             os.write(fd, (secrets.token_hex(KEY_BYTES) + "\n").encode())
             os.fsync(fd)
@@ -163,12 +163,10 @@ def append_checkpoints(path: Path, points: Iterable[Checkpoint]) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | BINARY, 0o600)
+        with os.fdopen(fd, "ab", buffering=0) as fh:
+            wait_lock(fh)
+            fh.write(data)
     except OSError as exc:
         logger.warning(
             "%s: checkpoint not written (%s); once it is writable, run"
@@ -192,7 +190,7 @@ def read_checkpoints(path: Path) -> CheckpointFile:
     try:
         with path.open("rb") as fh:
             with contextlib.suppress(OSError):
-                fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+                wait_lock(fh, shared=True)
             raw = fh.read()
     except FileNotFoundError:
         return CheckpointFile(path=path, exists=False)

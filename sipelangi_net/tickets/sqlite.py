@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,8 +146,11 @@ def _parse_ts(text: str) -> dt.datetime:
 def lock_holders(db: Path) -> list[str]:
     """``pid N (command)`` of the other processes holding a write lock on ``db`` or its WAL files.
 
-    Read from ``/proc/locks`` (Linux); empty when it cannot be read or no holder is shown.
+    Read from ``/proc/locks``: Linux only; elsewhere (macOS, Windows), or when it cannot be read or
+    no holder is shown, empty (the caller then says "another process").
     """
+    if not sys.platform.startswith("linux"):
+        return []
     files = set()
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         with contextlib.suppress(OSError):

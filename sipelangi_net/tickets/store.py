@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from sipelangi_net.paths import data_dir
 from sipelangi_net.tickets.models import Move, Notification, Request, Ticket
 
 
@@ -60,8 +61,7 @@ def default_db_path() -> Path:
     own = store_location()
     if own and not own.startswith(("http://", "https://")):
         return Path(own)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "sipelangi-net" / "tickets.db"
+    return data_dir() / "tickets.db"
 
 
 def configured_location() -> str:

@@ -17,23 +17,28 @@ on its command line or in a file; the server revokes it once it sees the job end
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sipelangi_net.capped import read_capped_text
+from sipelangi_net.locks import open_lock, read_holder, try_lock, unlock, wait_lock
 from sipelangi_net.logs import scrub
 
 JOB_ID = re.compile(r"^\d{8}T\d{6}Z-\d{1,10}$")
 TAIL_BYTES = 64 * 1024
 RUNNER = "sipelangi_net.server.pages.jobrun"
+RUNNER_LOCK = "runner.lock"
+"""In a job's folder: locked by its runner from its start to its end, then naming it (``pid N``)."""
+STARTING_S = 30.0
+"""A job whose runner has not taken its lock yet counts as running this long after it was written."""
 
 
 class JobBusy(Exception):
@@ -80,7 +85,10 @@ class Job:
 
 
 def _alive(pid: int, folder: Path) -> bool:
-    """Whether ``pid`` is still the runner of the job in ``folder`` (not a reused pid)."""
+    """Whether the job in ``folder`` still runs: on Linux, ``pid`` is still its runner (not a reused
+    pid, read from /proc); elsewhere (macOS, Windows), its runner still holds its lock."""
+    if not sys.platform.startswith("linux"):
+        return runner_holds_lock(folder)
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
@@ -88,6 +96,24 @@ def _alive(pid: int, folder: Path) -> bool:
     stat = Path(f"/proc/{pid}/stat").read_text(errors="replace") if Path(f"/proc/{pid}/stat").exists() else ""
     zombie = stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
     return not zombie and str(folder).encode() in cmdline
+
+
+def runner_holds_lock(folder: Path) -> bool:
+    """Whether the runner of the job in ``folder`` holds :data:`RUNNER_LOCK` (or has not started yet)."""
+    try:
+        with open_lock(folder / RUNNER_LOCK) as handle:
+            if not try_lock(handle):
+                return True
+            started = bool(read_holder(handle))
+            unlock(handle)
+    except OSError:
+        return False
+    if started:
+        return False
+    try:
+        return time.time() - (folder / "job.json").stat().st_mtime < STARTING_S
+    except OSError:
+        return True  # job.json is being written: the runner was started a moment ago
 
 
 class Jobs:
@@ -135,12 +161,9 @@ class Jobs:
 
     @contextmanager
     def _locked(self, ticket_id: str) -> Iterator[None]:
-        fd = os.open(self._ticket_dir(ticket_id) / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with open_lock(self._ticket_dir(ticket_id) / ".lock") as handle:
+            wait_lock(handle)
             yield
-        finally:
-            os.close(fd)
 
     def start(
         self,
@@ -170,6 +193,7 @@ class Jobs:
                     stderr=subprocess.STDOUT,
                     env=dict(env),
                     start_new_session=True,  # not in the server's process group: none of its signals
+                    creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),  # the same, on Windows
                     close_fds=True,
                 )
             finally:

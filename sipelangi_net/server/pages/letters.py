@@ -13,6 +13,8 @@ import os
 import re
 from pathlib import Path
 
+from sipelangi_net.private import BINARY
+
 MAX_LETTER_BYTES = 5 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -43,7 +45,7 @@ def keep_letter(folder: Path, data: bytes) -> str:
     target = folder / f"{digest}.pdf"
     if not target.exists():
         partial = folder / f".{digest}.{os.getpid()}.part"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         partial.replace(target)
