@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from sipelangi_net.errors import ConfigError
 from sipelangi_net.validate import printable
@@ -62,3 +65,17 @@ def read_capped_text(
     except UnicodeDecodeError:
         where = f"{what} {printable(str(path))}".strip()
         raise error(f"{where}: cannot read: not UTF-8 text") from None
+
+
+def read_yaml_mapping(
+    path: Path, *, limit: int, error: type[ConfigError], what: str, keys: tuple[str, ...]
+) -> dict[Any, Any]:
+    """The YAML mapping in ``path`` (empty: ``{}``), read with a cap; ``error`` names the file and
+    says ``what`` could not be read, or that a mapping with ``keys`` was expected."""
+    try:
+        data = yaml.safe_load(read_capped_text(path, limit=limit, error=error)) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise error(f"{path}: cannot read {what}: {type(exc).__name__}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a mapping with keys {', '.join(keys)}")
+    return data

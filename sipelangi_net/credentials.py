@@ -19,10 +19,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from sipelangi_net import workspace
-from sipelangi_net.capped import read_capped_text
+from sipelangi_net.capped import read_yaml_mapping
 from sipelangi_net.errors import SecretsError
 from sipelangi_net.paths import config_dir, lab_dir
 from sipelangi_net.private import open_to_others
@@ -62,12 +60,9 @@ def _read_file(path: Path) -> dict[str, str]:
         raise SecretsError(f"{path}: secrets file not found") from None
     if open_to_others(st):
         raise SecretsError(f"{path}: secrets file is accessible by group or others; run: chmod 600 {path}")
-    try:
-        data = yaml.safe_load(read_capped_text(path, limit=MAX_SECRETS_BYTES, error=SecretsError)) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SecretsError(f"{path}: cannot read secrets file: {type(exc).__name__}") from None
-    if not isinstance(data, dict):
-        raise SecretsError(f"{path}: expected a mapping with keys {', '.join(KEYS)}")
+    data = read_yaml_mapping(
+        path, limit=MAX_SECRETS_BYTES, error=SecretsError, what="secrets file", keys=KEYS
+    )
     unknown = set(data) - set(KEYS)
     if unknown:
         raise SecretsError(f"{path}: unknown keys {', '.join(sorted(map(str, unknown)))}")

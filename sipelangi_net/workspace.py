@@ -22,10 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sipelangi_net.capped import read_capped_text
+from sipelangi_net.capped import read_yaml_mapping
 from sipelangi_net.errors import ConfigError
 
 MARKER = "sipelangi-net.yaml"
@@ -88,12 +87,10 @@ class Settings(BaseModel):
 def settings(folder: Path) -> Settings:
     """The settings of the workspace ``folder``; ConfigError naming the file and field."""
     path = folder / MARKER
-    try:
-        data = yaml.safe_load(read_capped_text(path, limit=MAX_SETTINGS_BYTES, error=ConfigError)) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the workspace settings: {type(exc).__name__}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping (version, store)")
+    keys = tuple(Settings.model_fields)
+    data = read_yaml_mapping(
+        path, limit=MAX_SETTINGS_BYTES, error=ConfigError, what="the workspace settings", keys=keys
+    )
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
