@@ -21,6 +21,13 @@ from sipelangi_net.cli.ticket import (
 )
 
 SecondsOpt = typer.Option(3, "--seconds", min=1, max=60, help="Measured seconds per TCP direction.")
+UdpSecondsOpt = typer.Option(
+    2,
+    "--udp-seconds",
+    min=1,
+    max=60,
+    help="Seconds of the UDP test at the plan's rate (its loss and jitter).",
+)
 StreamsOpt = typer.Option(4, "--streams", min=1, max=32, help="Parallel TCP streams.")
 ToleranceOpt = typer.Option(
     0.06, "--tolerance", min=0.0, max=0.5, help="Share of the target a result may fall short (headers)."
@@ -28,15 +35,18 @@ ToleranceOpt = typer.Option(
 SpeedtestOpt = typer.Option(True, "--speedtest/--no-speedtest", help="Also run speedtest-cli (breakout).")
 
 
-def settings_of(seconds: int, streams: int, tolerance: float, speedtest: bool) -> Any:
+def settings_of(seconds: int, streams: int, tolerance: float, speedtest: bool, udp_seconds: int = 2) -> Any:
     from sipelangi_net.bandwidth.run import Settings
 
-    return Settings(seconds=seconds, streams=streams, tolerance=tolerance, speedtest=speedtest)
+    return Settings(
+        seconds=seconds, udp_seconds=udp_seconds, streams=streams, tolerance=tolerance, speedtest=speedtest
+    )
 
 
 def bwtest_command(
     ticket_id: str,
     seconds: int = SecondsOpt,
+    udp_seconds: int = UdpSecondsOpt,
     streams: int = StreamsOpt,
     tolerance: float = ToleranceOpt,
     speedtest: bool = SpeedtestOpt,
@@ -67,7 +77,9 @@ def bwtest_command(
     from sipelangi_net.cli.environment import chosen_environment
 
     inv = _inventory(inventory)
-    run = measure(plan, inv, chosen_environment(inv), settings_of(seconds, streams, tolerance, speedtest))
+    run = measure(
+        plan, inv, chosen_environment(inv), settings_of(seconds, streams, tolerance, speedtest, udp_seconds)
+    )
     if record:
         with opened(db, store) as st:
             st.apply(ticket_id, step8(run, who))

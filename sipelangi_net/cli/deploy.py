@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
+from sipelangi_net.cli.bwtest import (
+    SecondsOpt,
+    SpeedtestOpt,
+    StreamsOpt,
+    ToleranceOpt,
+    UdpSecondsOpt,
+    settings_of,
+)
 from sipelangi_net.cli.output import say, say_json, say_lines
 from sipelangi_net.cli.ticket import (
     ActorOpt,
@@ -179,6 +186,7 @@ def deploy_command(
         help="Confirm only when the bandwidth test (step 8) passes; record it on the ticket.",
     ),
     seconds: int = SecondsOpt,
+    udp_seconds: int = UdpSecondsOpt,
     streams: int = StreamsOpt,
     tolerance: float = ToleranceOpt,
     speedtest: bool = SpeedtestOpt,
@@ -205,7 +213,7 @@ def deploy_command(
 
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
-    bandwidth = settings_of(seconds, streams, tolerance, speedtest) if bandwidth_gate else None
+    bandwidth = settings_of(seconds, streams, tolerance, speedtest, udp_seconds) if bandwidth_gate else None
     override = early_reason(now, reason)
     approved = None
     if change_set is not None:

@@ -17,7 +17,14 @@ from typing import Any
 
 import typer
 
-from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
+from sipelangi_net.cli.bwtest import (
+    SecondsOpt,
+    SpeedtestOpt,
+    StreamsOpt,
+    ToleranceOpt,
+    UdpSecondsOpt,
+    settings_of,
+)
 from sipelangi_net.cli.fault import _faults, _number
 from sipelangi_net.cli.output import say_json, say_lines
 from sipelangi_net.cli.ticket import DbOpt, InventoryOpt, JsonOpt, opened
@@ -133,6 +140,7 @@ def diagnose_command(
 def retest_command(
     fault_id: str = FaultArg,
     seconds: int = SecondsOpt,
+    udp_seconds: int = UdpSecondsOpt,
     streams: int = StreamsOpt,
     tolerance: float = ToleranceOpt,
     speedtest: bool = SpeedtestOpt,
@@ -155,7 +163,7 @@ def retest_command(
     fault, who, tickets = _load(db, fault_id, "verified", step)
     inv = _inventory(inventory)
     env = chosen_environment(inv)
-    settings = settings_of(seconds, streams, tolerance, speedtest)
+    settings = settings_of(seconds, streams, tolerance, speedtest, udp_seconds)
 
     def run(plan: Plan) -> BwRun:
         return measure(plan, inv, env, settings)

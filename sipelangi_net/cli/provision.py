@@ -8,7 +8,14 @@ from typing import Any
 
 import typer
 
-from sipelangi_net.cli.bwtest import SecondsOpt, SpeedtestOpt, StreamsOpt, ToleranceOpt, settings_of
+from sipelangi_net.cli.bwtest import (
+    SecondsOpt,
+    SpeedtestOpt,
+    StreamsOpt,
+    ToleranceOpt,
+    UdpSecondsOpt,
+    settings_of,
+)
 from sipelangi_net.cli.deploy import NowOpt, ReasonOpt, early_reason
 from sipelangi_net.cli.output import add_row, line, say, say_json, show_table, styled, table
 from sipelangi_net.cli.ticket import ActorOpt, DbOpt, InventoryOpt, JsonOpt, StoreOpt, _actor, opened
@@ -53,6 +60,7 @@ def provision_command(
     photo: list[Path] = typer.Option([], "--photo", help="A photo of the installation (repeatable)."),
     confirm_timeout: int = typer.Option(120, help="Seconds before the devices revert if not confirmed."),
     seconds: int = SecondsOpt,
+    udp_seconds: int = UdpSecondsOpt,
     streams: int = StreamsOpt,
     tolerance: float = ToleranceOpt,
     speedtest: bool = SpeedtestOpt,
@@ -92,9 +100,10 @@ def provision_command(
     if not 10 <= confirm_timeout <= 3600:
         raise ConfigError("--confirm-timeout: between 10 and 3600 seconds")
     book = load_playbook(playbook or playbook_path("provision.yaml"), ACTIONS)
+    bandwidth = settings_of(seconds, streams, tolerance, speedtest, udp_seconds)
     options = RunOptions(
         dry_run=dry_run, yes=yes, confirm_timeout=confirm_timeout, handover=_signing(handover),
-        bandwidth=settings_of(seconds, streams, tolerance, speedtest), photos=tuple(photo), lock_wait=wait,
+        bandwidth=bandwidth, photos=tuple(photo), lock_wait=wait,
         slot_wait=wait, early_reason=early_reason(now, reason),
     )  # fmt: skip
     _execute(book, ticket_id, options, inventory, actor, db, store, as_json=as_json, started=started)

@@ -19,6 +19,9 @@ __all__ = ["day0"]  # the fixture, imported for the tests below
 SHAPED_MBIT = 100  # sites.yaml: dinkes uplink (dist-gerunggang eth1 <-> sw-dinkes eth0)
 UPLINK = (("dist-gerunggang", "eth1"), ("sw-dinkes", "eth0"))
 FAST = ("--seconds", "2", "--no-speedtest")
+STEADY_UDP = ("--udp-seconds", "8")
+"""A passing gate's UDP stream: a burst the lab's userspace switch drops under load is ~1.7 % of a 2 s
+stream, 0.4 % of an 8 s one (docs/lab.md, Limits of the lab)."""
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
@@ -72,7 +75,7 @@ def test_a_site_with_enough_capacity_passes_the_gate_and_records_steps_7_and_8(
     tid = scheduled_ticket(env, tmp_path)
     target = the_plan(env, tid).bandwidth
     assert target.down_mbit < SHAPED_MBIT
-    report = ok_json(env, "deploy", tid, "--confirm-timeout", "60", "--seconds", "2", *EARLY)
+    report = ok_json(env, "deploy", tid, "--confirm-timeout", "60", "--seconds", "2", *STEADY_UDP, *EARLY)
     assert report["ok"] and {d["state"] for d in report["devices"]} == {"confirmed"}
     bw = report["bwtest"]
     assert bw["verdict"] == "pass" and bw["client"] == "pc-dinkes", bw["reason"]
@@ -85,7 +88,7 @@ def test_a_site_with_enough_capacity_passes_the_gate_and_records_steps_7_and_8(
     assert seven["ended_at"] <= eight["started_at"] < eight["ended_at"]
 
     # A later test on its own records step 8 again; an unreachable server is an error, never a pass.
-    again = ok_json(env, "bwtest", tid, *FAST)
+    again = ok_json(env, "bwtest", tid, *FAST, *STEADY_UDP)
     assert again["verdict"] == "pass" and tracks(again["iperf"]["download_mbps"], SHAPED_MBIT)
     with iperf_server_unreachable():
         proc = run(env, "bwtest", tid, *FAST)
