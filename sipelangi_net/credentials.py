@@ -82,10 +82,13 @@ def _anchored(values: dict[str, str], folder: Path) -> dict[str, str]:
 def load_credentials(explicit: Path | None = None) -> Credentials:
     values: dict[str, str] = {}
     source = "environment"
+    chosen = explicit is not None or bool(os.environ.get("SIPELANGI_SECRETS"))
+    own = None if chosen else workspace.find()
+    template = own / WORKSPACE_SECRETS if own is not None else None
     for path in candidate_files(explicit):
-        if explicit is not None or os.environ.get("SIPELANGI_SECRETS") or path.exists():
+        if chosen or path.exists():
             values = _read_file(path)
-            if not values and explicit is None and path.parent == workspace.find():
+            if not values and path == template:
                 continue  # the workspace's template, not filled in yet: the next place counts
             values = _anchored(values, path.parent)
             source = str(path)

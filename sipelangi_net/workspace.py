@@ -188,62 +188,51 @@ def _write_new(path: Path, text: str, *, mode: int = 0o644) -> None:
         handle.write(text)
 
 
-def _copy_tree(source: Path, target: Path, written: list[Path]) -> None:
-    for item in sorted(source.rglob("*")):
-        if item.is_dir() or "__pycache__" in item.parts:
-            continue
-        dest = target / item.relative_to(source)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        _write_new(dest, item.read_text(encoding="utf-8"))
-        written.append(dest)
-
-
-def _plan(folder: Path) -> list[Path]:
-    """Every file init would write; ConfigError naming the first that exists already."""
+def _files(folder: Path) -> list[tuple[Path, str, int]]:
+    """What init writes, in order (path, text, mode): the example inventory and the playbooks, then
+    the templates' README, .gitignore, the secrets template and, last, the settings (a half-made
+    folder is no workspace)."""
     defaults = defaults_dir()
-    files = [folder / name for name in (MARKER, "secrets.yaml", ".gitignore", "templates/README.md")]
-    for part in ("inventory", "playbooks"):
-        files += [
-            folder / part / item.relative_to(defaults / part)
-            for item in (defaults / part).rglob("*")
-            if item.is_file() and "__pycache__" not in item.parts
-        ]
-    for path in files:
-        if path.exists():
-            raise ConfigError(f"{path}: exists already; init writes a new workspace and overwrites nothing")
-    return files
+    files = [
+        (folder / part / item.relative_to(defaults / part), item.read_text(encoding="utf-8"), 0o644)
+        for part in ("inventory", "playbooks")
+        for item in sorted((defaults / part).rglob("*"))
+        if item.is_file() and "__pycache__" not in item.parts
+    ]
+    packaged = defaults / "templates"
+    listing = "\n".join(f"- `{p.relative_to(packaged).as_posix()}`" for p in sorted(packaged.rglob("*.j2")))
+    return [
+        *files,
+        (
+            folder / "templates" / "README.md",
+            TEMPLATES_README.format(packaged=packaged, listing=listing),
+            0o644,
+        ),
+        (folder / ".gitignore", GITIGNORE_TEXT, 0o644),
+        (folder / "secrets.yaml", SECRETS_TEXT, 0o600),
+        (folder / MARKER, SETTINGS_TEXT, 0o644),
+    ]
 
 
 def create(folder: Path) -> list[Path]:
     """Make ``folder`` a workspace: the settings, the example inventory, the playbooks, an empty
-    ``templates/`` for overrides, ``reports/`` and a secrets template (0600). Overwrites nothing."""
+    ``templates/`` for overrides, ``reports/`` and a secrets template (0600). Overwrites nothing:
+    a file that exists already stops it before anything is written, named."""
     folder = folder.expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder}: is a file; give a folder for the workspace")
-    _plan(folder)
-    defaults = defaults_dir()
-    written: list[Path] = []
+    files = _files(folder)
+    for path, _, _ in files[-4:] + files[:-4]:  # the workspace's own files named first
+        if path.exists():
+            raise ConfigError(f"{path}: exists already; init writes a new workspace and overwrites nothing")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for part in ("inventory", "playbooks", "templates", "reports"):
-            (folder / part).mkdir(exist_ok=True)
-        _copy_tree(defaults / "inventory", folder / "inventory", written)
-        _copy_tree(defaults / "playbooks", folder / "playbooks", written)
-        packaged = defaults / "templates"
-        listing = "\n".join(
-            f"- `{p.relative_to(packaged).as_posix()}`" for p in sorted(packaged.rglob("*.j2"))
-        )
-        readme = TEMPLATES_README.format(packaged=packaged, listing=listing)
-        for path, text, mode in (
-            (folder / "templates" / "README.md", readme, 0o644),
-            (folder / ".gitignore", GITIGNORE_TEXT, 0o644),
-            (folder / "secrets.yaml", SECRETS_TEXT, 0o600),
-            (folder / MARKER, SETTINGS_TEXT, 0o644),  # last: a half-made folder is no workspace
-        ):
+            (folder / part).mkdir(parents=True, exist_ok=True)
+        for path, text, mode in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
             _write_new(path, text, mode=mode)
-            written.append(path)
     except OSError as exc:
         from sipelangi_net.private import unwritable
 
         raise unwritable(exc, folder, "the workspace is incomplete; remove it and run init again") from None
-    return written
+    return [path for path, _, _ in files]
